@@ -52,7 +52,8 @@ define compile
 	$(CC) $(ALL_CFLAGS) $(1) -c $< -o $@.tmp.$$$$ && mv -f $@.tmp.$$$$ $@
 endef
 
-.PHONY: all deps test bench fmt clean check-format
+.PHONY: all deps test bench fmt clean
+.SECONDARY:
 all: $(PROGRAMS:%=$(BIN)/%)
 
 $(BUILD)/lib/%.o: lib/%.c

@@ -1,0 +1,234 @@
+/* Unit tests of lib/fs.c: atomic outputs under interruption and a full disk, whole-file
+ * reads, mkdir -p and input listing. Faults are real: a child process killed with SIGKILL in
+ * the middle of a write, and RLIMIT_FSIZE standing in for a full disk. */
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "fs.h"
+
+static char *slurp(const char *path)
+{
+    char *bytes;
+    size_t len;
+    if (cr_read_file(path, &bytes, &len, 0, NULL) != CR_OK)
+        return NULL;
+    return bytes;
+}
+
+static int count_entries(const char *folder)
+{
+    char command[512];
+    snprintf(command, sizeof command, "ls -A '%s' | wc -l", folder);
+    FILE *p = popen(command, "r");
+    int count = -1;
+    if (p) {
+        if (fscanf(p, "%d", &count) != 1)
+            count = -1;
+        pclose(p);
+    }
+    return count;
+}
+
+TEST(atomic_write_replaces_file)
+{
+    char *dir = check_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    cr_err err = {0};
+    CHECK_INT_EQ(cr_write_file_atomic(path, "old", 3, &err), CR_OK);
+    CHECK_INT_EQ(cr_write_file_atomic(path, "new text", 8, &err), CR_OK);
+    char *text = slurp(path);
+    CHECK_STR_EQ(text, "new text");
+    free(text);
+    CHECK_INT_EQ(count_entries(dir), 1); /* no temporary file left */
+    check_rm_rf(dir);
+}
+
+TEST(killed_writer_leaves_old_file_intact)
+{
+    char *dir = check_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/model.bin", dir);
+    CHECK_INT_EQ(cr_write_file_atomic(path, "old contents", 12, NULL), CR_OK);
+    pid_t child = fork();
+    if (child == 0) {
+        cr_atomic_file f;
+        cr_atomic_open(&f, path, NULL);
+        cr_atomic_write(&f, "half of the new", 15, NULL);
+        raise(SIGKILL); /* dies between the write and the rename */
+        _exit(0);
+    }
+    int status;
+    waitpid(child, &status, 0);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    char *text = slurp(path);
+    CHECK_STR_EQ(text, "old contents");
+    free(text);
+    /* The partial output exists only under its temporary name. */
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)child);
+    CHECK(cr_is_file(tmp));
+    check_rm_rf(dir);
+}
+
+TEST(full_disk_fails_cleanly_and_keeps_old_file)
+{
+    char *dir = check_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/doc.txt", dir);
+    CHECK_INT_EQ(cr_write_file_atomic(path, "old", 3, NULL), CR_OK);
+    int pipe_fd[2];
+    CHECK(pipe(pipe_fd) == 0);
+    pid_t child = fork();
+    if (child == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit limit = {.rlim_cur = 4096, .rlim_max = 4096};
+        setrlimit(RLIMIT_FSIZE, &limit);
+        static char big[65536];
+        memset(big, 'x', sizeof big);
+        cr_err err = {0};
+        int code = cr_write_file_atomic(path, big, sizeof big, &err);
+        ssize_t ignored = write(pipe_fd[1], err.msg, strlen(err.msg) + 1);
+        (void)ignored;
+        _exit(code);
+    }
+    close(pipe_fd[1]);
+    char message[1024] = {0};
+    ssize_t got = read(pipe_fd[0], message, sizeof message - 1);
+    (void)got;
+    close(pipe_fd[0]);
+    int status;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK_INT_EQ(WEXITSTATUS(status), CR_EIO);
+    CHECK_CONTAINS(message, "writing");
+    CHECK_CONTAINS(message, "doc.txt");
+    char *text = slurp(path);
+    CHECK_STR_EQ(text, "old");
+    free(text);
+    CHECK_INT_EQ(count_entries(dir), 1); /* the temporary file was removed */
+    check_rm_rf(dir);
+}
+
+TEST(pwrite_fills_header_after_body)
+{
+    char *dir = check_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/h.bin", dir);
+    cr_atomic_file f;
+    CHECK_INT_EQ(cr_atomic_open(&f, path, NULL), CR_OK);
+    CHECK_INT_EQ(cr_atomic_write(&f, "....body", 8, NULL), CR_OK);
+    CHECK_INT_EQ(cr_atomic_pwrite(&f, "HEAD", 4, 0, NULL), CR_OK);
+    CHECK_INT_EQ(cr_atomic_commit(&f, NULL), CR_OK);
+    char *text = slurp(path);
+    CHECK_STR_EQ(text, "HEADbody");
+    free(text);
+    check_rm_rf(dir);
+}
+
+TEST(abort_removes_temporary)
+{
+    char *dir = check_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/x", dir);
+    cr_atomic_file f;
+    CHECK_INT_EQ(cr_atomic_open(&f, path, NULL), CR_OK);
+    cr_atomic_write(&f, "abc", 3, NULL);
+    cr_atomic_abort(&f);
+    CHECK_INT_EQ(count_entries(dir), 0);
+    check_rm_rf(dir);
+}
+
+TEST(open_in_missing_folder_is_io_error)
+{
+    cr_err err = {0};
+    CHECK_INT_EQ(cr_write_file_atomic("/nonexistent-folder/x/y.txt", "a", 1, &err), CR_EIO);
+    CHECK_CONTAINS(err.msg, "/nonexistent-folder/x/y.txt.tmp.");
+}
+
+TEST(read_file_limits_and_errors)
+{
+    char *dir = check_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/f", dir);
+    cr_write_file_atomic(path, "0123456789", 10, NULL);
+    char *bytes;
+    size_t len;
+    cr_err err = {0};
+    CHECK_INT_EQ(cr_read_file(path, &bytes, &len, 0, &err), CR_OK);
+    CHECK_INT_EQ(len, 10);
+    CHECK_INT_EQ(bytes[10], 0);
+    free(bytes);
+    CHECK_INT_EQ(cr_read_file(path, &bytes, &len, 5, &err), CR_EDATA);
+    CHECK_CONTAINS(err.msg, "limit");
+    char missing[600];
+    snprintf(missing, sizeof missing, "%s/missing", dir);
+    CHECK_INT_EQ(cr_read_file(missing, &bytes, &len, 0, &err), CR_ENOINPUT);
+    CHECK_CONTAINS(err.msg, "missing");
+    CHECK_INT_EQ(cr_read_file(dir, &bytes, &len, 0, &err), CR_EDATA);
+    check_rm_rf(dir);
+}
+
+TEST(mkdir_p_and_listing)
+{
+    char *dir = check_tmpdir();
+    char deep[512], file[600];
+    snprintf(deep, sizeof deep, "%s/a/b/c", dir);
+    cr_err err = {0};
+    CHECK_INT_EQ(cr_mkdir_p(deep, &err), CR_OK);
+    CHECK_INT_EQ(cr_mkdir_p(deep, &err), CR_OK); /* exists: fine */
+    CHECK(cr_is_dir(deep));
+    const char *names[] = {"a/b/c/z.txt", "a/m.txt", "b.txt", "a/.hidden", "a/out.txt.tmp.12"};
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(file, sizeof file, "%s/%s", dir, names[i]);
+        cr_write_file_atomic(file, "x", 1, NULL);
+    }
+    char *inputs[] = {dir};
+    char **paths;
+    size_t count;
+    CHECK_INT_EQ(cr_list_inputs(inputs, 1, &paths, &count, &err), CR_OK);
+    CHECK_INT_EQ(count, 3);
+    if (count == 3) {
+        CHECK(strstr(paths[0], "/a/b/c/z.txt") != NULL);
+        CHECK(strstr(paths[1], "/a/m.txt") != NULL);
+        CHECK(strstr(paths[2], "/b.txt") != NULL);
+    }
+    cr_free_list(paths, count);
+    char *missing[] = {"/nonexistent-crystalline-input"};
+    CHECK_INT_EQ(cr_list_inputs(missing, 1, &paths, &count, &err), CR_ENOINPUT);
+    snprintf(file, sizeof file, "%s/b.txt/sub", dir);
+    CHECK_INT_EQ(cr_mkdir_p(file, &err), CR_EIO);
+    check_rm_rf(dir);
+}
+
+TEST(path_helpers)
+{
+    char out[64];
+    cr_path_dirname("a/b/c.txt", out, sizeof out);
+    CHECK_STR_EQ(out, "a/b");
+    cr_path_dirname("c.txt", out, sizeof out);
+    CHECK_STR_EQ(out, ".");
+    cr_path_dirname("/c.txt", out, sizeof out);
+    CHECK_STR_EQ(out, "/");
+    CHECK_INT_EQ(cr_path_join(out, sizeof out, "raw/", "x.html", NULL), CR_OK);
+    CHECK_STR_EQ(out, "raw/x.html");
+    CHECK_INT_EQ(cr_path_join(out, 8, "raw", "long-name.html", NULL), CR_EUSAGE);
+}
+
+int main(void)
+{
+    RUN(atomic_write_replaces_file);
+    RUN(killed_writer_leaves_old_file_intact);
+    RUN(full_disk_fails_cleanly_and_keeps_old_file);
+    RUN(pwrite_fills_header_after_body);
+    RUN(abort_removes_temporary);
+    RUN(open_in_missing_folder_is_io_error);
+    RUN(read_file_limits_and_errors);
+    RUN(mkdir_p_and_listing);
+    RUN(path_helpers);
+    return check_summary();
+}
