@@ -52,7 +52,7 @@ define compile
 	$(CC) $(ALL_CFLAGS) $(1) -c $< -o $@.tmp.$$$$ && mv -f $@.tmp.$$$$ $@
 endef
 
-.PHONY: all deps test bench fmt clean
+.PHONY: all deps demo test bench fmt clean
 .SECONDARY:
 all: $(PROGRAMS:%=$(BIN)/%)
 
@@ -106,6 +106,11 @@ test: deps
 
 .PHONY: test-bins
 test-bins: $(TEST_BINS)
+
+# The whole pipeline on a local site and the project's own files (mk/demo.sh).
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh mk/demo.sh
 
 bench: deps all
 	@CR_BIN=$(abspath $(BIN)) sh bench/run.sh $(BENCH)

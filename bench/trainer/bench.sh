@@ -1,0 +1,78 @@
+#!/bin/sh
+# bench.sh — `make bench BENCH=trainer`: the trainer side by side with PyTorch (Debian's
+# python3-torch, fp32, torch.set_num_threads(2), OMP_WAIT_POLICY=PASSIVE) on the issue's
+# configurations A (4 x 256, vocab 8192, seq 128, batch 24) and B (GPT-2 small, seq 256,
+# batch 12), against the machine's sgemm peak measured here with OpenBLAS (built into a
+# temporary program, never into the trainer). Prints figures and ratios; decides nothing.
+# BENCH_STEPS (default 3) timed steps per run; BENCH_SKIP_B=1 skips configuration B.
+set -u
+: "${CR_BIN:?}"
+here=$(cd "$(dirname "$0")" && pwd)
+TR="$CR_BIN/trainer"
+PY=/usr/bin/python3
+STEPS=${BENCH_STEPS:-3}
+work=$(mktemp -d "${TMPDIR:-/tmp}/trbench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export OMP_WAIT_POLICY=PASSIVE
+
+field() { $PY -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+calc() { $PY -c "print('%.2f' % ($1))"; }
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load now: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "note: the machine may be shared with other jobs; figures are noisy, rerun for stable ones"
+
+# the yardstick: OpenBLAS sgemm peak, 1 and 2 threads
+peak1=""; peak2=""
+if cc -O2 "$here/sgemm_peak.c" -o "$work/sgemm_peak" -I/usr/include/x86_64-linux-gnu/openblas-pthread \
+    -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas 2>"$work/cc.log"; then
+    peak1=$(OPENBLAS_NUM_THREADS=1 "$work/sgemm_peak" 2048)
+    peak2=$(OPENBLAS_NUM_THREADS=2 "$work/sgemm_peak" 2048)
+    echo "OpenBLAS sgemm 2048^3 peak: $peak1 GFLOP/s on 1 thread, $peak2 GFLOP/s on 2 threads"
+else
+    echo "OpenBLAS sgemm peak: not measured (libopenblas-dev missing: $(head -1 "$work/cc.log"))"
+fi
+
+run_config() {
+    config=$1
+    ours2=$("$TR" bench --config "$config" --threads 2 --steps "$STEPS" --json) || return
+    ours1=$("$TR" bench --config "$config" --threads 1 --steps "$STEPS" --json) || return
+    torch=$(BENCH_THREADS=2 $PY "$here/torch_gpt2.py" train "$config" "$STEPS") || return
+    t2=$(field "$ours2" tokens_per_s); t1=$(field "$ours1" tokens_per_s)
+    g2=$(field "$ours2" gflops); g1=$(field "$ours1" gflops)
+    pt=$(field "$torch" tokens_per_s)
+    echo "config $config: trainer $(calc "$t2") tokens/s on 2 threads ($(calc "$g2") GFLOP/s), PyTorch $(calc "$pt") tokens/s"
+    echo "  ratio vs PyTorch (2 threads): $(calc "$t2 / $pt")x   (issue target: >= 1.5x)"
+    echo "  2 threads vs 1 ($(calc "$t1") tokens/s): $(calc "$t2 / $t1")x   (issue target: >= 1.85x)"
+    if [ -n "$peak2" ]; then
+        echo "  share of sgemm peak: $(calc "100 * $g2 / $peak2")% on 2 threads, $(calc "100 * $g1 / $peak1")% on 1 thread"
+    fi
+    echo "  peak RSS: trainer $(calc "$(field "$ours2" peak_rss_mib)") MiB, PyTorch $(calc "$(field "$torch" peak_rss_mib)") MiB"
+}
+
+run_config A
+
+if [ "${BENCH_SKIP_B:-0}" = 1 ]; then
+    echo "config B: skipped (BENCH_SKIP_B=1)"
+    exit 0
+fi
+available_mib=$(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo)
+if [ "$available_mib" -lt 16000 ]; then
+    echo "config B: skipped, $available_mib MiB available and the two runs need about 14 GiB"
+    exit 0
+fi
+run_config B
+
+# generation on B: a fresh GPT-2 small checkpoint, 128 tokens, KV cache on both sides
+mkdir -p "$work/data"
+$PY - "$work/data/a.bin" <<'PYEOF'
+import sys, numpy as np
+h = np.zeros(256, dtype=np.int32); h[:3] = (20240520, 1, 4096)
+with open(sys.argv[1], "wb") as f:
+    f.write(h.tobytes()); f.write(np.random.default_rng(0).integers(0, 50257, 4096, dtype=np.uint16).tobytes())
+PYEOF
+"$TR" train --data "$work/data" --out "$work/model" --layers 12 --channels 768 --heads 12 \
+    --seq-len 256 --vocab 50257 --batch 1 --steps 0 --quiet
+gen=$("$TR" generate --model "$work/model" --prompt-ids 0 --max-tokens 128 --quiet 2>&1 >/dev/null |
+      sed -n 's/.*(\([0-9.]*\) tokens\/s.*/\1/p')
+ptgen=$(BENCH_THREADS=2 $PY "$here/torch_gpt2.py" generate B 128)
+echo "generate B (128 tokens, KV cache): trainer $gen tokens/s (1 thread), PyTorch $(calc "$(field "$ptgen" tokens_per_s)") tokens/s (2 threads): $(calc "$gen / $(field "$ptgen" tokens_per_s)")x"

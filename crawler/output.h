@@ -1,0 +1,37 @@
+/* output.h — a crawled page on disk: raw/<id>.meta.json first, then raw/<id>.html (or .txt
+ * for text/plain), each written atomically, so a watcher that sees the page finds its meta
+ * already there. The fields are documented in docs/crawler.md. The WARC copy is warc.c's. */
+#ifndef CRAWLER_OUTPUT_H
+#define CRAWLER_OUTPUT_H
+
+#include <stddef.h>
+
+#include "hash.h"
+#include "status.h"
+
+typedef struct page_record {
+    const char *url;          /* normalised URL as queued: the id is derived from it */
+    const char *final_url;    /* after redirects */
+    int status;               /* HTTP status of the final response */
+    const char *content_type; /* media type, lowercase, no parameters */
+    const char *charset;      /* from the header, else from the page, NULL when unknown */
+    const char *charset_source; /* "header", "meta" or NULL */
+    const char *etag;
+    const char *last_modified;
+    int depth;
+    const char *referrer;     /* NULL for a seed or a sitemap entry */
+    const char *body;
+    size_t body_len;
+} page_record;
+
+/* Fills id and the page's file extension (".html", ".txt") for a URL and media type. */
+void output_page_id(const char *url, char id[CR_ID_SIZE]);
+const char *output_extension(const char *content_type);
+
+/* Writes out_dir/<id>.meta.json then out_dir/<id><ext>. */
+int output_save_page(const char *out_dir, const page_record *page, cr_err *err);
+
+/* Formats the current UTC time as "2026-11-22T19:49:21Z" (fetch_time). */
+void output_utc_now(char *out, size_t out_size);
+
+#endif

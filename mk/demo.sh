@@ -1,0 +1,120 @@
+#!/bin/sh
+# demo.sh — `make demo`: the whole pipeline on this machine, no internet needed.
+# Serves Debian's Python documentation (python3.11-doc) on 127.0.0.1, starts the orchestrator
+# on the committed pipeline.yaml (workspace ./data), drops a .urls file for that site and the
+# project's own sources and docs into data/inbox/, follows the stages, waits for a trained
+# checkpoint, prints samples and the validation loss beside a unigram baseline, and stops
+# everything it started. A previous ./data is kept as ./data.previous.
+set -u
+cd "$(dirname "$0")/.."
+top=$(pwd)
+BIN=$top/bin
+PY=/usr/bin/python3
+SITE=/usr/share/doc/python3.11/html
+WS=$top/data
+LIMIT_S=${DEMO_LIMIT_S:-540}
+server_pid=""
+orch_pid=""
+
+say() { printf '\033[1m%s\033[0m\n' "$*" 2>/dev/null || printf '%s\n' "$*"; }
+[ -t 1 ] || say() { printf '%s\n' "$*"; }
+
+stop_all() {
+    if [ -n "$orch_pid" ] && kill -0 "$orch_pid" 2>/dev/null; then
+        "$BIN/orchestrator" -c pipeline.yaml stop --timeout 60s >/dev/null 2>&1 || kill "$orch_pid" 2>/dev/null
+        wait "$orch_pid" 2>/dev/null
+    fi
+    [ -z "$server_pid" ] || { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; }
+    server_pid=""
+    orch_pid=""
+}
+trap 'stop_all; exit 130' INT TERM
+trap stop_all EXIT
+
+[ -d "$SITE" ] || { echo "demo: $SITE is missing: run make deps" >&2; exit 66; }
+if [ -e "$WS" ]; then
+    rm -rf "$top/data.previous"
+    mv "$WS" "$top/data.previous"
+    say "demo: kept the previous workspace as data.previous/"
+fi
+mkdir -p "$WS/inbox"
+
+port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+$PY -m http.server --bind 127.0.0.1 --directory "$SITE" "$port" >"$top/data/.site.log" 2>&1 &
+server_pid=$!
+say "demo: serving $SITE on http://127.0.0.1:$port/ (pid $server_pid)"
+
+"$BIN/orchestrator" -c pipeline.yaml start --foreground >"$WS/.orchestrator.log" 2>&1 &
+orch_pid=$!
+say "demo: orchestrator started on pipeline.yaml (pid $orch_pid, log data/.orchestrator.log)"
+for _ in $(seq 50); do
+    "$BIN/orchestrator" -c pipeline.yaml status >/dev/null 2>&1 && break
+    sleep 0.2
+done
+
+# The inputs: a crawl of the local site and the project's own sources and docs.
+printf '# the Python tutorial, served on 127.0.0.1 by make demo\nhttp://127.0.0.1:%s/tutorial/index.html\n' "$port" \
+    >"$WS/inbox/.site.urls.tmp" && mv "$WS/inbox/.site.urls.tmp" "$WS/inbox/site.urls"
+count=0
+for f in README.md docs/*.md lib/*.[ch] crawler/*.[ch] preprocess/*.[ch] tokenizer/*.[ch] \
+    trainer/*.[ch] orchestrator/*.[ch]; do
+    [ -f "$f" ] || continue
+    name=$(printf '%s' "$f" | tr '/' '-')
+    cp "$f" "$WS/inbox/.$name.tmp" && mv "$WS/inbox/.$name.tmp" "$WS/inbox/$name"
+    count=$((count + 1))
+done
+say "demo: dropped site.urls and $count project files into data/inbox/"
+
+# Follow the stages until the first checkpoint lands.
+start=$(date +%s)
+checkpoint=""
+while :; do
+    now=$(date +%s)
+    elapsed=$((now - start))
+    raw=$(ls "$WS/raw" 2>/dev/null | grep -c '\.html$')
+    clean=$(ls "$WS/clean" 2>/dev/null | grep -c '\.txt$')
+    shards=$(ls "$WS/tokens" 2>/dev/null | grep -c '\.bin$')
+    failed=$(find "$WS/failed" -name '*.error' 2>/dev/null | wc -l)
+    step=$(tail -n 1 "$WS/models/metrics.jsonl" 2>/dev/null | sed -n 's/.*"step":\([0-9]*\).*"loss":\([0-9.]*\).*/step \1 loss \2/p')
+    line=$(printf '[%3ds] crawled %s  clean %s  shards %s  failed %s  %s' "$elapsed" "$raw" "$clean" "$shards" "$failed" "${step:-training not started}")
+    if [ -t 1 ]; then printf '\r\033[K%s' "$line"; else echo "$line"; fi
+    checkpoint=$(ls "$WS"/models/*.bin 2>/dev/null | grep -v '\.tmp\.' | head -n 1)
+    if [ -n "$checkpoint" ] && [ -s "$WS/models/metrics.jsonl" ] && ! pgrep -f "$BIN/trainer train" >/dev/null; then
+        break
+    fi
+    if ! kill -0 "$orch_pid" 2>/dev/null; then
+        echo; echo "demo: the orchestrator stopped; see data/.orchestrator.log" >&2; exit 1
+    fi
+    if [ "$elapsed" -gt "$LIMIT_S" ]; then
+        echo; echo "demo: no checkpoint after ${LIMIT_S}s; see data/.orchestrator.log and 'bin/orchestrator status'" >&2
+        exit 1
+    fi
+    if [ -t 1 ]; then sleep 1; else sleep 5; fi
+done
+echo
+say "demo: checkpoint $checkpoint"
+"$BIN/orchestrator" -c pipeline.yaml status 2>/dev/null | sed 's/^/  /'
+
+for prompt in "int main" "The"; do
+    say "demo: trainer generate --prompt \"$prompt\""
+    "$BIN/trainer" generate --model "$checkpoint" --tokenizer "$WS/tokens/tokenizer" \
+        --prompt "$prompt" --max-tokens 60 --seed 1 --temperature 0.8 --top-k 40
+    echo
+done
+
+say "demo: validation loss against a unigram baseline on the same tokens"
+"$BIN/trainer" eval --model "$checkpoint" --data "$WS/tokens" --json 2>/dev/null |
+    $PY -c 'import json,sys; r=json.load(sys.stdin); print("  model   loss %.3f  (perplexity %.1f)" % (r["loss"], r.get("perplexity", 0)))' || true
+$PY "$top/mk/unigram.py" "$WS/tokens" | sed 's/^/  /'
+
+stop_all
+cat <<EOF
+
+Try next:
+  - edit pipeline.yaml (stages, retry policy, training steps) and run: bin/orchestrator start
+  - drop files into data/inbox/ (*.txt, *.md, *.html, *.c, or a *.urls list) and watch:
+      bin/orchestrator status      bin/orchestrator logs train
+  - run a stage by hand, e.g.:
+      bin/preprocess README.md --out /tmp/clean
+      bin/trainer generate --model $checkpoint --tokenizer data/tokens/tokenizer --prompt "def "
+EOF

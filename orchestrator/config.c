@@ -1,0 +1,755 @@
+/* config.c — loads pipeline.yaml (libyaml's document API) into a pipeline_config.
+ * Every key of SPEC.md's shape is known here; an unknown key, a wrong type or a bad value is
+ * refused with "file:line:column: what is wrong". It does not touch the file system beyond
+ * reading the file (config_check does, for `validate`); the daemon that uses it is engine.c. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "fs.h"
+#include "parse.h"
+
+typedef struct loader {
+    yaml_document_t *doc;
+    const char *file;
+    cr_err *err;
+} loader;
+
+static int fail_at(loader *l, const yaml_node_t *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail_at(loader *l, const yaml_node_t *node, const char *fmt, ...)
+{
+    char what[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return cr_fail(l->err, CR_EDATA, "%s:%lu:%lu: %s", l->file,
+                   node ? (unsigned long)node->start_mark.line + 1 : 1UL,
+                   node ? (unsigned long)node->start_mark.column + 1 : 1UL, what);
+}
+
+static const char *node_kind(const yaml_node_t *node)
+{
+    switch (node->type) {
+    case YAML_SCALAR_NODE:
+        return "a single value";
+    case YAML_SEQUENCE_NODE:
+        return "a list";
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    default:
+        return "nothing";
+    }
+}
+
+static yaml_node_t *get(loader *l, int index)
+{
+    return yaml_document_get_node(l->doc, index);
+}
+
+/* A scalar's text, or an error naming the key when the node is not a non-empty scalar. */
+static int scalar(loader *l, yaml_node_t *node, const char *key, const char **text)
+{
+    if (node->type != YAML_SCALAR_NODE)
+        return fail_at(l, node, "%s: expected a single value, found %s", key, node_kind(node));
+    if (node->data.scalar.length == 0 && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+        return fail_at(l, node, "%s: missing value", key);
+    if (strlen((const char *)node->data.scalar.value) != node->data.scalar.length)
+        return fail_at(l, node, "%s: value contains a NUL byte", key);
+    *text = (const char *)node->data.scalar.value;
+    return CR_OK;
+}
+
+static int dup_scalar(loader *l, yaml_node_t *node, const char *key, char **out)
+{
+    const char *text;
+    int code = scalar(l, node, key, &text);
+    if (code)
+        return code;
+    free(*out);
+    *out = strdup(text);
+    return *out ? CR_OK : cr_fail(l->err, CR_EOTHER, "out of memory");
+}
+
+static int duration(loader *l, yaml_node_t *node, const char *key, int64_t *ms)
+{
+    const char *text;
+    int code = scalar(l, node, key, &text);
+    if (code)
+        return code;
+    cr_err why;
+    if (cr_parse_duration_ms(text, ms, &why))
+        return fail_at(l, node, "%s: %s", key, why.msg);
+    return CR_OK;
+}
+
+static int whole(loader *l, yaml_node_t *node, const char *key, long min, long max, int *value)
+{
+    const char *text;
+    int code = scalar(l, node, key, &text);
+    if (code)
+        return code;
+    cr_err why;
+    long v;
+    if (cr_parse_long(text, min, max, &v, &why))
+        return fail_at(l, node, "%s: %s", key, why.msg);
+    *value = (int)v;
+    return CR_OK;
+}
+
+static int real(loader *l, yaml_node_t *node, const char *key, double min, double max,
+                double *value)
+{
+    const char *text;
+    int code = scalar(l, node, key, &text);
+    if (code)
+        return code;
+    cr_err why;
+    if (cr_parse_double(text, min, max, value, &why))
+        return fail_at(l, node, "%s: %s", key, why.msg);
+    return CR_OK;
+}
+
+static void free_list(char **items, int count)
+{
+    if (!items)
+        return;
+    for (int i = 0; i < count; i++)
+        free(items[i]);
+    free(items);
+}
+
+/* A list of strings (NULL-terminated); a single value is a list of one when allow_single. */
+static int string_list(loader *l, yaml_node_t *node, const char *key, int allow_single,
+                       char ***out, int *count)
+{
+    free_list(*out, *count);
+    *out = NULL;
+    *count = 0;
+    int n = 1;
+    if (node->type == YAML_SEQUENCE_NODE)
+        n = (int)(node->data.sequence.items.top - node->data.sequence.items.start);
+    else if (node->type != YAML_SCALAR_NODE || !allow_single)
+        return fail_at(l, node, "%s: expected a list of strings, found %s", key, node_kind(node));
+    if (n == 0)
+        return fail_at(l, node, "%s: empty list", key);
+    char **items = calloc((size_t)n + 1, sizeof *items);
+    if (!items)
+        return cr_fail(l->err, CR_EOTHER, "out of memory");
+    *out = items;
+    for (int i = 0; i < n; i++) {
+        yaml_node_t *item =
+            node->type == YAML_SEQUENCE_NODE ? get(l, node->data.sequence.items.start[i]) : node;
+        int code = dup_scalar(l, item, key, &items[i]);
+        if (code)
+            return code;
+        *count = i + 1;
+    }
+    return CR_OK;
+}
+
+/* Iterates a mapping's pairs; refuses non-mappings and duplicate keys. */
+typedef int (*pair_fn)(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
+                       void *target);
+
+static int each_pair(loader *l, yaml_node_t *node, const char *what, pair_fn fn, void *target)
+{
+    if (node->type != YAML_MAPPING_NODE)
+        return fail_at(l, node, "%s: expected a mapping (key: value), found %s", what,
+                       node_kind(node));
+    for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *key_node = get(l, p->key);
+        const char *key;
+        int code = scalar(l, key_node, what, &key);
+        if (code)
+            return code;
+        for (yaml_node_pair_t *q = node->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *other = get(l, q->key);
+            if (other->type == YAML_SCALAR_NODE &&
+                !strcmp((const char *)other->data.scalar.value, key))
+                return fail_at(l, key_node, "%s: key '%s' given twice", what, key);
+        }
+        code = fn(l, key, key_node, get(l, p->value), target);
+        if (code)
+            return code;
+    }
+    return CR_OK;
+}
+
+/* ---- retry, notify ---- */
+
+typedef struct retry_target {
+    retry_policy *policy;
+    int64_t max_delay_given;
+} retry_target;
+
+static int retry_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
+                      void *target)
+{
+    retry_policy *r = target;
+    if (!strcmp(key, "max_attempts"))
+        return whole(l, value, "retry.max_attempts", 1, 1000, &r->max_attempts);
+    if (!strcmp(key, "delay"))
+        return duration(l, value, "retry.delay", &r->delay_ms);
+    if (!strcmp(key, "backoff"))
+        return real(l, value, "retry.backoff", 1.0, 100.0, &r->backoff);
+    if (!strcmp(key, "max_delay"))
+        return duration(l, value, "retry.max_delay", &r->max_delay_ms);
+    if (!strcmp(key, "jitter"))
+        return real(l, value, "retry.jitter", 0.0, 1.0, &r->jitter);
+    return fail_at(l, key_node,
+                   "unknown key '%s' in retry (known: max_attempts, delay, backoff, max_delay, "
+                   "jitter)",
+                   key);
+}
+
+static int notify_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
+                       void *target)
+{
+    notify_config *n = target;
+    if (!strcmp(key, "on_failure"))
+        return string_list(l, value, "notify.on_failure", 0, &n->on_failure,
+                           &n->on_failure_count);
+    if (!strcmp(key, "on_success"))
+        return string_list(l, value, "notify.on_success", 0, &n->on_success,
+                           &n->on_success_count);
+    if (!strcmp(key, "webhook")) {
+        int code = dup_scalar(l, value, "notify.webhook", &n->webhook);
+        if (code)
+            return code;
+        if (strncmp(n->webhook, "http://", 7) && strncmp(n->webhook, "https://", 8))
+            return fail_at(l, value, "notify.webhook: '%s' is not an http:// or https:// URL",
+                           n->webhook);
+        return CR_OK;
+    }
+    return fail_at(l, key_node,
+                   "unknown key '%s' in notify (known: on_failure, on_success, webhook)", key);
+}
+
+static void notify_free(notify_config *n)
+{
+    free_list(n->on_failure, n->on_failure_count);
+    free_list(n->on_success, n->on_success_count);
+    free(n->webhook);
+    memset(n, 0, sizeof *n);
+}
+
+static int notify_copy(notify_config *to, const notify_config *from)
+{
+    memset(to, 0, sizeof *to);
+    char **lists[2] = {from->on_failure, from->on_success};
+    int counts[2] = {from->on_failure_count, from->on_success_count};
+    char ***outs[2] = {&to->on_failure, &to->on_success};
+    for (int k = 0; k < 2; k++) {
+        if (!lists[k])
+            continue;
+        *outs[k] = calloc((size_t)counts[k] + 1, sizeof(char *));
+        if (!*outs[k])
+            return -1;
+        for (int i = 0; i < counts[k]; i++)
+            if (!((*outs[k])[i] = strdup(lists[k][i])))
+                return -1;
+    }
+    to->on_failure_count = from->on_failure_count;
+    to->on_success_count = from->on_success_count;
+    if (from->webhook && !(to->webhook = strdup(from->webhook)))
+        return -1;
+    return 0;
+}
+
+/* ---- defaults ---- */
+
+typedef struct defaults {
+    retry_policy retry;
+    int64_t timeout_ms;
+    int64_t grace_ms;
+    int concurrency; /* 0: the global limit */
+    notify_config notify;
+    /* Which notify keys were given at the defaults level. */
+} defaults;
+
+static int defaults_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
+                         void *target)
+{
+    defaults *d = target;
+    if (!strcmp(key, "retry"))
+        return each_pair(l, value, "retry", retry_pair, &d->retry);
+    if (!strcmp(key, "timeout"))
+        return duration(l, value, "timeout", &d->timeout_ms);
+    if (!strcmp(key, "grace"))
+        return duration(l, value, "grace", &d->grace_ms);
+    if (!strcmp(key, "concurrency"))
+        return whole(l, value, "concurrency", 1, 4096, &d->concurrency);
+    if (!strcmp(key, "notify"))
+        return each_pair(l, value, "notify", notify_pair, &d->notify);
+    return fail_at(l, key_node,
+                   "unknown key '%s' in defaults (known: retry, timeout, grace, concurrency, "
+                   "notify)",
+                   key);
+}
+
+/* ---- stages ---- */
+
+typedef struct stage_target {
+    stage_config *stage;
+    int has_batch;
+    int64_t batch_settle_ms;
+    int settle_given;
+    int batch_settle_given;
+    yaml_node_t *run_node;
+    yaml_node_t *batch_node;
+    int notify_given;
+    int retry_given;
+} stage_target;
+
+static int batch_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
+                      void *target)
+{
+    stage_target *t = target;
+    if (!strcmp(key, "max_files"))
+        return whole(l, value, "batch.max_files", 1, 1000000, &t->stage->batch_max_files);
+    if (!strcmp(key, "settle")) {
+        t->batch_settle_given = 1;
+        return duration(l, value, "batch.settle", &t->batch_settle_ms);
+    }
+    return fail_at(l, key_node, "unknown key '%s' in batch (known: max_files, settle)", key);
+}
+
+static int valid_stage_name(const char *name)
+{
+    if (!*name || strlen(name) > 64)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_'))
+            return 0;
+    return 1;
+}
+
+static int stage_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
+                      void *target)
+{
+    stage_target *t = target;
+    stage_config *s = t->stage;
+    if (!strcmp(key, "name")) {
+        int code = dup_scalar(l, value, "name", &s->name);
+        if (!code && !valid_stage_name(s->name))
+            return fail_at(l, value, "name: '%s' is not a stage name (letters, digits, - and _)",
+                           s->name);
+        return code;
+    }
+    if (!strcmp(key, "watch"))
+        return string_list(l, value, "watch", 1, &s->watch, &s->watch_count);
+    if (!strcmp(key, "match"))
+        return string_list(l, value, "match", 1, &s->match, &s->match_count);
+    if (!strcmp(key, "run")) {
+        t->run_node = value;
+        return string_list(l, value, "run", 0, &s->argv, &s->argc);
+    }
+    if (!strcmp(key, "batch")) {
+        t->has_batch = 1;
+        t->batch_node = value;
+        return each_pair(l, value, "batch", batch_pair, t);
+    }
+    if (!strcmp(key, "settle")) {
+        t->settle_given = 1;
+        return duration(l, value, "settle", &s->settle_ms);
+    }
+    if (!strcmp(key, "concurrency"))
+        return whole(l, value, "concurrency", 1, 4096, &s->concurrency);
+    if (!strcmp(key, "retry")) {
+        t->retry_given = 1;
+        return each_pair(l, value, "retry", retry_pair, &s->retry);
+    }
+    if (!strcmp(key, "timeout"))
+        return duration(l, value, "timeout", &s->timeout_ms);
+    if (!strcmp(key, "grace"))
+        return duration(l, value, "grace", &s->grace_ms);
+    if (!strcmp(key, "notify")) {
+        if (!t->notify_given) {
+            notify_free(&s->notify); /* a stage's notify replaces the defaults' */
+            t->notify_given = 1;
+        }
+        return each_pair(l, value, "notify", notify_pair, &s->notify);
+    }
+    return fail_at(l, key_node,
+                   "unknown key '%s' in stage (known: name, watch, match, run, batch, settle, "
+                   "concurrency, retry, timeout, grace, notify)",
+                   key);
+}
+
+/* Placeholders allowed inside a run's argv elements. */
+static int check_placeholders(loader *l, yaml_node_t *run_node, stage_config *s)
+{
+    int ones = 0, manys = 0;
+    for (int i = 0; i < s->argc; i++) {
+        yaml_node_t *item = get(l, run_node->data.sequence.items.start[i]);
+        const char *arg = s->argv[i];
+        for (const char *p = strchr(arg, '{'); p; p = strchr(p + 1, '{')) {
+            if (!strncmp(p, "{input}", 7))
+                ones++;
+            else if (!strncmp(p, "{inputs}", 8)) {
+                manys++;
+                if (strcmp(arg, "{inputs}"))
+                    return fail_at(l, item,
+                                   "run: \"{inputs}\" must be an argument of its own (it becomes "
+                                   "one argument per file)");
+            } else if (strncmp(p, "{workspace}", 11) && strncmp(p, "{stage}", 7)) {
+                const char *close = strchr(p, '}');
+                return fail_at(l, item,
+                               "run: unknown placeholder '%.*s' (known: {input}, {inputs}, "
+                               "{workspace}, {stage})",
+                               close ? (int)(close - p + 1) : (int)strlen(p), p);
+            }
+        }
+    }
+    if (ones && manys)
+        return fail_at(l, run_node, "run: use either {input} or {inputs}, not both");
+    if (manys > 1)
+        return fail_at(l, run_node, "run: {inputs} may appear once");
+    s->input_mode = manys ? INPUT_MANY : ones ? INPUT_ONE : INPUT_NONE;
+    return CR_OK;
+}
+
+static int load_stage(loader *l, yaml_node_t *node, const defaults *d, stage_config *s)
+{
+    memset(s, 0, sizeof *s);
+    s->line = (int)node->start_mark.line + 1;
+    s->retry = d->retry;
+    s->timeout_ms = d->timeout_ms;
+    s->grace_ms = d->grace_ms;
+    s->concurrency = d->concurrency;
+    if (notify_copy(&s->notify, &d->notify))
+        return cr_fail(l->err, CR_EOTHER, "out of memory");
+    stage_target t = {.stage = s};
+    int code = each_pair(l, node, "stage", stage_pair, &t);
+    if (code)
+        return code;
+    if (!s->name)
+        return fail_at(l, node, "stage: missing key 'name'");
+    if (!s->watch)
+        return fail_at(l, node, "stage '%s': missing key 'watch'", s->name);
+    if (!s->argv)
+        return fail_at(l, node, "stage '%s': missing key 'run'", s->name);
+    if (!s->match) {
+        s->match = calloc(2, sizeof(char *));
+        if (!s->match || !(s->match[0] = strdup("*")))
+            return cr_fail(l->err, CR_EOTHER, "out of memory");
+        s->match_count = 1;
+    }
+    code = check_placeholders(l, t.run_node, s);
+    if (code)
+        return code;
+    if (t.has_batch) {
+        if (s->input_mode == INPUT_ONE)
+            return fail_at(l, t.batch_node,
+                           "batch: stage '%s' runs one file at a time ({input}); a batch needs "
+                           "{inputs} in run",
+                           s->name);
+        if (t.batch_settle_given && t.settle_given)
+            return fail_at(l, t.batch_node,
+                           "batch.settle: stage '%s' also has 'settle'; give one of them",
+                           s->name);
+        if (t.batch_settle_given)
+            s->settle_ms = t.batch_settle_ms;
+    }
+    if (s->batch_max_files == 0)
+        s->batch_max_files = s->input_mode == INPUT_MANY ? 500 : 1;
+    if (s->retry.max_delay_ms < s->retry.delay_ms)
+        s->retry.max_delay_ms = s->retry.delay_ms;
+    return CR_OK;
+}
+
+/* ---- top level ---- */
+
+typedef struct top_target {
+    pipeline_config *config;
+    yaml_node_t *stages_node;
+    yaml_node_t *defaults_node;
+    yaml_node_t *workspace_node;
+    char *workspace;
+} top_target;
+
+static int top_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
+                    void *target)
+{
+    top_target *t = target;
+    if (!strcmp(key, "workspace")) {
+        t->workspace_node = value;
+        return dup_scalar(l, value, "workspace", &t->workspace);
+    }
+    if (!strcmp(key, "defaults")) {
+        t->defaults_node = value;
+        return CR_OK;
+    }
+    if (!strcmp(key, "stages")) {
+        t->stages_node = value;
+        return CR_OK;
+    }
+    if (!strcmp(key, "concurrency"))
+        return whole(l, value, "concurrency", 1, 4096, &t->config->concurrency);
+    return fail_at(l, key_node,
+                   "unknown key '%s' at top level (known: workspace, defaults, stages, "
+                   "concurrency)",
+                   key);
+}
+
+/* Joins a relative path onto base; absolute paths are kept. */
+static char *absolute_from(const char *base, const char *path)
+{
+    char *out;
+    if (path[0] == '/')
+        return strdup(path);
+    if (!strcmp(path, "."))
+        return strdup(base);
+    const char *rest = !strncmp(path, "./", 2) ? path + 2 : path;
+    if (asprintf(&out, "%s/%s", base, rest) < 0)
+        return NULL;
+    size_t len = strlen(out);
+    while (len > 1 && out[len - 1] == '/')
+        out[--len] = '\0';
+    return out;
+}
+
+static int load_document(loader *l, pipeline_config *c)
+{
+    yaml_node_t *root = yaml_document_get_root_node(l->doc);
+    if (!root)
+        return cr_fail(l->err, CR_EDATA, "%s:1:1: the file is empty", l->file);
+    top_target t = {.config = c};
+    int code = each_pair(l, root, "top level", top_pair, &t);
+    if (code) {
+        free(t.workspace);
+        return code;
+    }
+    defaults d = {.retry = {.max_attempts = 4,
+                            .delay_ms = 1000,
+                            .backoff = 2.0,
+                            .max_delay_ms = 60000,
+                            .jitter = 0.2},
+                  .timeout_ms = 30 * 60 * 1000,
+                  .grace_ms = 5000};
+    if (t.defaults_node)
+        code = each_pair(l, t.defaults_node, "defaults", defaults_pair, &d);
+    if (!code && !t.stages_node)
+        code = fail_at(l, root, "missing key 'stages'");
+    if (!code && t.stages_node->type != YAML_SEQUENCE_NODE)
+        code = fail_at(l, t.stages_node, "stages: expected a list of stages, found %s",
+                       node_kind(t.stages_node));
+    int n = code ? 0
+                 : (int)(t.stages_node->data.sequence.items.top -
+                         t.stages_node->data.sequence.items.start);
+    if (!code && n == 0)
+        code = fail_at(l, t.stages_node, "stages: empty list");
+    if (!code && !(c->stages = calloc((size_t)n, sizeof *c->stages)))
+        code = cr_fail(l->err, CR_EOTHER, "out of memory");
+    for (int i = 0; !code && i < n; i++) {
+        yaml_node_t *node = get(l, t.stages_node->data.sequence.items.start[i]);
+        c->stage_count = i + 1;
+        code = load_stage(l, node, &d, &c->stages[i]);
+        for (int k = 0; !code && k < i; k++)
+            if (!strcmp(c->stages[k].name, c->stages[i].name))
+                code = fail_at(l, node, "stage '%s' is defined twice (first at line %d)",
+                               c->stages[i].name, c->stages[k].line);
+    }
+    notify_free(&d.notify);
+    if (!code) {
+        c->workspace = absolute_from(c->dir, t.workspace ? t.workspace : ".");
+        if (!c->workspace)
+            code = cr_fail(l->err, CR_EOTHER, "out of memory");
+    }
+    /* Programs named with a '/' are relative to the config's folder. */
+    for (int i = 0; !code && i < c->stage_count; i++) {
+        stage_config *s = &c->stages[i];
+        if (strchr(s->argv[0], '/') && s->argv[0][0] != '/') {
+            char *abs = absolute_from(c->dir, s->argv[0]);
+            if (!abs)
+                code = cr_fail(l->err, CR_EOTHER, "out of memory");
+            free(s->argv[0]);
+            s->argv[0] = abs;
+        }
+    }
+    free(t.workspace);
+    if (!c->concurrency) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        c->concurrency = cores > 0 ? (int)cores : 1;
+    }
+    for (int i = 0; !code && i < c->stage_count; i++)
+        if (!c->stages[i].concurrency || c->stages[i].concurrency > c->concurrency)
+            c->stages[i].concurrency = c->concurrency;
+    return code;
+}
+
+int config_parse(pipeline_config *c, const char *path, const char *text, size_t len, cr_err *err)
+{
+    memset(c, 0, sizeof *c);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return cr_fail_errno(err, CR_EIO, "getcwd");
+    c->path = absolute_from(cwd, path);
+    if (!c->path)
+        return cr_fail(err, CR_EOTHER, "out of memory");
+    char dir[PATH_MAX];
+    cr_path_dirname(c->path, dir, sizeof dir);
+    c->dir = strdup(dir);
+    if (!c->dir)
+        return cr_fail(err, CR_EOTHER, "out of memory");
+
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser))
+        return cr_fail(err, CR_EOTHER, "libyaml: cannot initialise the parser");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    int code = CR_OK;
+    if (!yaml_parser_load(&parser, &doc)) {
+        yaml_mark_t mark = parser.problem_mark;
+        code = cr_fail(err, CR_EDATA, "%s:%lu:%lu: %s%s%s", path, (unsigned long)mark.line + 1,
+                       (unsigned long)mark.column + 1, parser.problem ? parser.problem : "bad YAML",
+                       parser.context ? " " : "", parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        config_free(c);
+        return code;
+    }
+    loader l = {.doc = &doc, .file = path, .err = err};
+    code = load_document(&l, c);
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    if (code)
+        config_free(c);
+    return code;
+}
+
+int config_load(pipeline_config *c, const char *path, cr_err *err)
+{
+    memset(c, 0, sizeof *c);
+    char *text;
+    size_t len;
+    int code = cr_read_file(path, &text, &len, 16 << 20, err);
+    if (code)
+        return cr_err_context(err, "reading the config");
+    code = config_parse(c, path, text, len, err);
+    free(text);
+    return code;
+}
+
+void config_free(pipeline_config *c)
+{
+    for (int i = 0; i < c->stage_count; i++) {
+        stage_config *s = &c->stages[i];
+        free(s->name);
+        free_list(s->watch, s->watch_count);
+        free_list(s->match, s->match_count);
+        free_list(s->argv, s->argc);
+        notify_free(&s->notify);
+    }
+    free(c->stages);
+    free(c->path);
+    free(c->dir);
+    free(c->workspace);
+    memset(c, 0, sizeof *c);
+}
+
+const stage_config *config_stage(const pipeline_config *c, const char *name)
+{
+    for (int i = 0; i < c->stage_count; i++)
+        if (!strcmp(c->stages[i].name, name))
+            return &c->stages[i];
+    return NULL;
+}
+
+static int executable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+int program_resolve(const char *name, char *out, size_t out_size, cr_err *err)
+{
+    if (strchr(name, '/')) {
+        if (!executable(name))
+            return cr_fail(err, CR_ENOINPUT, "program %s: not found or not executable", name);
+        snprintf(out, out_size, "%s", name);
+        return CR_OK;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    char self_dir[PATH_MAX] = "";
+    if (n > 0) {
+        self[n] = '\0';
+        cr_path_dirname(self, self_dir, sizeof self_dir);
+        snprintf(out, out_size, "%s/%s", self_dir, name);
+        if (executable(out))
+            return CR_OK;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path; *p;) {
+        const char *colon = strchr(p, ':');
+        size_t len = colon ? (size_t)(colon - p) : strlen(p);
+        if (len > 0) {
+            snprintf(out, out_size, "%.*s/%s", (int)len, p, name);
+            if (executable(out))
+                return CR_OK;
+        }
+        p += len + (colon ? 1 : 0);
+    }
+    return cr_fail(err, CR_ENOINPUT, "program '%s' not found (looked in %s, then PATH)", name,
+                   self_dir[0] ? self_dir : "the orchestrator's folder");
+}
+
+/* Whether folder exists as a writable folder, or could be made: its nearest existing
+ * ancestor is a folder we may write in. Makes nothing. */
+static int folder_makeable(const char *folder, cr_err *err)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s", folder);
+    for (;;) {
+        struct stat st;
+        if (stat(path, &st) == 0) {
+            if (!S_ISDIR(st.st_mode))
+                return cr_fail(err, CR_EIO, "%s is in the way of %s (not a folder)", path,
+                               folder);
+            if (access(path, W_OK | X_OK) != 0)
+                return cr_fail_errno(err, CR_EIO, "%s cannot be made in %s", folder, path);
+            return CR_OK;
+        }
+        if (errno != ENOENT)
+            return cr_fail_errno(err, CR_EIO, "%s", path);
+        char *slash = strrchr(path, '/');
+        if (!slash || slash == path)
+            return CR_OK;
+        *slash = '\0';
+    }
+}
+
+int config_check(const pipeline_config *c, cr_err *err)
+{
+    for (int i = 0; i < c->stage_count; i++) {
+        const stage_config *s = &c->stages[i];
+        char found[PATH_MAX];
+        if (program_resolve(s->argv[0], found, sizeof found, err))
+            return cr_err_context(err, "%s:%d: stage '%s'", c->path, s->line, s->name);
+        for (int w = 0; w < s->watch_count; w++) {
+            char *folder = absolute_from(c->workspace, s->watch[w]);
+            if (!folder)
+                return cr_fail(err, CR_EOTHER, "out of memory");
+            int code = folder_makeable(folder, err);
+            free(folder);
+            if (code)
+                return cr_err_context(err, "%s:%d: stage '%s': watch folder", c->path, s->line,
+                                      s->name);
+        }
+    }
+    return CR_OK;
+}

@@ -1,0 +1,1117 @@
+/* engine.c — the scheduler loop (see engine.h). One thread polls a signalfd (SIGCHLD, SIGHUP,
+ * SIGTERM, SIGINT), the inotify fd and the control socket; timers (settle, timeouts, retries)
+ * become the poll timeout. The queue is the record: an item waits there as queued/retrying
+ * with its next attempt time, so a crash loses nothing. It never runs a shell and never
+ * waits on a child in a blocking call; the webhook's network I/O is on notify.c's thread. */
+#include "engine.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "fs.h"
+#include "hash.h"
+#include "log.h"
+#include "notify.h"
+#include "parse.h"
+#include "quarantine.h"
+#include "runner.h"
+
+#define NONE_MODE_LIMIT 10000 /* files one run of an input-less stage takes at most */
+
+typedef struct stage_state {
+    char **pending; /* paths waiting for the stage's settle time */
+    int pending_count, pending_cap;
+    int64_t last_event_mono;
+    int running;
+} stage_state;
+
+typedef struct active_run {
+    int64_t run_id;
+    pid_t pid;
+    char stage[72];
+    int64_t start_wall, start_mono, deadline_mono, kill_mono;
+    int term_sent, kill_sent, timed_out, interrupted;
+    int64_t timeout_ms;
+    record_item *items;
+    int item_count;
+    char log_path[PATH_MAX];
+} active_run;
+
+typedef struct watch_entry {
+    int wd;
+    char *folder;
+} watch_entry;
+
+struct engine {
+    pipeline_config config;
+    stage_state *stages;
+    record *rec;
+    int mode;
+    int inotify_fd, signal_fd, control_fd;
+    sigset_t old_mask;
+    watch_entry *watches;
+    int watch_count;
+    active_run *runs;
+    int run_count, run_cap;
+    int draining, rescan_needed;
+    int64_t *once_ids;
+    int once_count, once_cap;
+    int once_stage; /* the stage a run by hand is for */
+    int once_result;
+    notifier *notifier;
+    unsigned short rand_state[3];
+};
+
+int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t retry_delay_ms(const retry_policy *p, int attempts_done, double unit)
+{
+    double delay = (double)p->delay_ms;
+    for (int i = 1; i < attempts_done && delay < (double)p->max_delay_ms; i++)
+        delay *= p->backoff;
+    if (delay > (double)p->max_delay_ms)
+        delay = (double)p->max_delay_ms;
+    delay *= 1.0 + p->jitter * unit;
+    return (int64_t)ceil(delay - 1e-6); /* 100 * 1.1 is 110.00000000000001 */
+}
+
+int name_matches(const char *name, char *const *patterns, int pattern_count)
+{
+    if (!name[0] || name[0] == '.' || strstr(name, ".tmp."))
+        return 0;
+    for (int i = 0; i < pattern_count; i++)
+        if (fnmatch(patterns[i], name, FNM_PERIOD) == 0)
+            return 1;
+    return 0;
+}
+
+/* "./inbox/" -> "inbox" */
+static void folder_normal(const char *folder, char *out, size_t out_size)
+{
+    while (!strncmp(folder, "./", 2))
+        folder += 2;
+    snprintf(out, out_size, "%s", *folder ? folder : ".");
+    size_t len = strlen(out);
+    while (len > 1 && out[len - 1] == '/')
+        out[--len] = '\0';
+}
+
+static int stage_watches(const stage_config *s, const char *folder)
+{
+    char normal[PATH_MAX];
+    for (int w = 0; w < s->watch_count; w++) {
+        folder_normal(s->watch[w], normal, sizeof normal);
+        if (!strcmp(normal, folder))
+            return 1;
+    }
+    return 0;
+}
+
+static int stage_index(const engine *e, const char *name)
+{
+    for (int i = 0; i < e->config.stage_count; i++)
+        if (!strcmp(e->config.stages[i].name, name))
+            return i;
+    return -1;
+}
+
+int workspace_prepare(const pipeline_config *c, cr_err *err)
+{
+    int code = cr_mkdir_p(c->workspace, err);
+    if (code)
+        return cr_err_context(err, "workspace");
+    if (chdir(c->workspace) != 0)
+        return cr_fail_errno(err, CR_EIO, "entering the workspace %s", c->workspace);
+    const char *folders[] = {STATE_DIR, STATE_RUN_LOGS, FAILED_DIR};
+    for (size_t i = 0; i < sizeof folders / sizeof folders[0]; i++)
+        if ((code = cr_mkdir_p(folders[i], err)))
+            return code;
+    chmod(STATE_DIR, 0700);
+    for (int i = 0; i < c->stage_count; i++)
+        for (int w = 0; w < c->stages[i].watch_count; w++)
+            if ((code = cr_mkdir_p(c->stages[i].watch[w], err)))
+                return cr_err_context(err, "stage '%s': watch folder", c->stages[i].name);
+    return CR_OK;
+}
+
+/* ---- watches ---- */
+
+static void update_watches(engine *e)
+{
+    if (e->inotify_fd < 0)
+        return;
+    watch_entry *fresh = NULL;
+    int count = 0, cap = 0;
+    for (int i = 0; i < e->config.stage_count; i++) {
+        const stage_config *s = &e->config.stages[i];
+        for (int w = 0; w < s->watch_count; w++) {
+            char folder[PATH_MAX];
+            folder_normal(s->watch[w], folder, sizeof folder);
+            int known = 0;
+            for (int k = 0; k < count; k++)
+                known |= !strcmp(fresh[k].folder, folder);
+            if (known)
+                continue;
+            cr_mkdir_p(folder, NULL);
+            int wd = inotify_add_watch(e->inotify_fd, folder,
+                                       IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR);
+            if (wd < 0) {
+                cr_error("%s: watching %s: %s", s->name, folder, strerror(errno));
+                continue;
+            }
+            if (count == cap) {
+                cap = cap ? cap * 2 : 8;
+                watch_entry *grown = realloc(fresh, (size_t)cap * sizeof *grown);
+                if (!grown)
+                    break;
+                fresh = grown;
+            }
+            fresh[count].wd = wd;
+            fresh[count].folder = strdup(folder);
+            count++;
+        }
+    }
+    for (int k = 0; k < e->watch_count; k++) {
+        int kept = 0;
+        for (int j = 0; j < count; j++)
+            kept |= fresh[j].wd == e->watches[k].wd;
+        if (!kept)
+            inotify_rm_watch(e->inotify_fd, e->watches[k].wd);
+        free(e->watches[k].folder);
+    }
+    free(e->watches);
+    e->watches = fresh;
+    e->watch_count = count;
+}
+
+/* ---- taking files ---- */
+
+/* Records path for stage i when its content is new. Returns the item id (also of a known
+ * item), 0 when the file is not a regular file or cannot be read. */
+static int64_t take_file(engine *e, int i, const char *path, int force, int *result)
+{
+    const stage_config *s = &e->config.stages[i];
+    struct stat st;
+    *result = RECORD_KNOWN;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    int64_t mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    if (!force && record_seen(e->rec, s->name, path, st.st_size, mtime_ns))
+        return 0;
+    char hex[CR_SHA256_HEX_SIZE];
+    cr_err err;
+    if (cr_sha256_file_hex(path, hex, &err)) {
+        cr_debug("%s: skipping %s: %s", s->name, path, err.msg);
+        return 0;
+    }
+    int64_t id = 0;
+    if (record_add(e->rec, s->name, path, hex, st.st_size, mtime_ns, wall_ms(), force, &id,
+                   result, &err)) {
+        cr_error("%s: %s", s->name, err.msg);
+        return 0;
+    }
+    if (*result != RECORD_KNOWN)
+        cr_debug("%s: queued %s (item %lld)", s->name, path, (long long)id);
+    return id;
+}
+
+static void pending_add(stage_state *st, const char *path)
+{
+    if (st->pending_count == st->pending_cap) {
+        int cap = st->pending_cap ? st->pending_cap * 2 : 64;
+        char **grown = realloc(st->pending, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return;
+        st->pending = grown;
+        st->pending_cap = cap;
+    }
+    char *copy = strdup(path);
+    if (copy)
+        st->pending[st->pending_count++] = copy;
+}
+
+static void pending_release(engine *e, int i)
+{
+    stage_state *st = &e->stages[i];
+    int result;
+    for (int k = 0; k < st->pending_count; k++) {
+        take_file(e, i, st->pending[k], 0, &result);
+        free(st->pending[k]);
+    }
+    st->pending_count = 0;
+}
+
+static void pending_free(stage_state *st)
+{
+    for (int k = 0; k < st->pending_count; k++)
+        free(st->pending[k]);
+    free(st->pending);
+    memset(st, 0, sizeof *st);
+}
+
+/* A file closed or moved into folder (normalised, relative to the workspace). */
+static void handle_file(engine *e, const char *folder, const char *name)
+{
+    char path[PATH_MAX + 256];
+    if (strcmp(folder, "."))
+        snprintf(path, sizeof path, "%s/%s", folder, name);
+    else
+        snprintf(path, sizeof path, "%s", name);
+    for (int i = 0; i < e->config.stage_count; i++) {
+        const stage_config *s = &e->config.stages[i];
+        if (!stage_watches(s, folder) || !name_matches(name, s->match, s->match_count))
+            continue;
+        stage_state *st = &e->stages[i];
+        if (s->settle_ms > 0) {
+            pending_add(st, path);
+            st->last_event_mono = mono_ms();
+            if (s->input_mode == INPUT_MANY && st->pending_count >= s->batch_max_files)
+                pending_release(e, i);
+        } else {
+            int result;
+            take_file(e, i, path, 0, &result);
+        }
+    }
+}
+
+/* Many files arrive together: their records are written in one transaction. */
+static void tx_begin(engine *e)
+{
+    cr_err err;
+    if (record_begin(e->rec, &err))
+        cr_error("%s", err.msg);
+}
+
+static void tx_commit(engine *e)
+{
+    cr_err err;
+    if (record_commit(e->rec, &err))
+        cr_error("%s", err.msg);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Every file already in the watched folders: those that arrived while the daemon was down,
+ * or whose events were lost to a queue overflow. Known content is skipped by the record. */
+static void rescan(engine *e)
+{
+    e->rescan_needed = 0;
+    tx_begin(e);
+    for (int w = 0; w < e->watch_count; w++) {
+        struct dirent **names;
+        int n = scandir(e->watches[w].folder, &names, NULL, by_name);
+        if (n < 0) {
+            cr_error("rescanning %s: %s", e->watches[w].folder, strerror(errno));
+            continue;
+        }
+        for (int k = 0; k < n; k++) {
+            if (names[k]->d_type == DT_REG || names[k]->d_type == DT_UNKNOWN ||
+                names[k]->d_type == DT_LNK)
+                handle_file(e, e->watches[w].folder, names[k]->d_name);
+            free(names[k]);
+        }
+        free(names);
+    }
+    tx_commit(e);
+}
+
+static void read_inotify(engine *e)
+{
+    char buffer[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
+    for (;;) {
+        ssize_t len = read(e->inotify_fd, buffer, sizeof buffer);
+        if (len <= 0)
+            return;
+        tx_begin(e);
+        for (char *p = buffer; p < buffer + len;) {
+            struct inotify_event *ev = (struct inotify_event *)p;
+            p += sizeof *ev + ev->len;
+            if (ev->mask & IN_Q_OVERFLOW) {
+                cr_warn("inotify queue overflowed: rescanning the watched folders");
+                e->rescan_needed = 1;
+                continue;
+            }
+            int w = 0;
+            while (w < e->watch_count && e->watches[w].wd != ev->wd)
+                w++;
+            if (w == e->watch_count)
+                continue;
+            if (ev->mask & IN_IGNORED) {
+                cr_warn("watched folder %s went away: making it again", e->watches[w].folder);
+                e->watches[w].wd = -1;
+                update_watches(e);
+                e->rescan_needed = 1;
+                continue;
+            }
+            if ((ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) && !(ev->mask & IN_ISDIR) && ev->len)
+                handle_file(e, e->watches[w].folder, ev->name);
+        }
+        tx_commit(e);
+    }
+}
+
+/* ---- runs ---- */
+
+static const retry_policy default_retry = {4, 1000, 2.0, 60000, 0.2};
+
+static void run_free(active_run *run)
+{
+    for (int k = 0; k < run->item_count; k++)
+        record_item_free(&run->items[k]);
+    free(run->items);
+    run->items = NULL;
+    run->item_count = 0;
+}
+
+static void once_note_failure(engine *e, int exit_code)
+{
+    if (e->mode != ENGINE_ONCE)
+        return;
+    if (exit_code == CR_EDATA || e->once_result != CR_EDATA)
+        e->once_result = exit_code > 0 && exit_code < 256 ? exit_code : CR_EOTHER;
+}
+
+static void finish_run(engine *e, active_run *run, int exit_code, const char *why)
+{
+    int64_t now = wall_ms();
+    cr_err err;
+    const char *outcome = run->interrupted    ? "interrupted"
+                          : exit_code == 0    ? "ok"
+                          : run->timed_out    ? "timeout"
+                          : exit_code == 65   ? "bad-data"
+                                              : "failed";
+    char error_text[512];
+    char timeout_text[32];
+    cr_format_duration(run->timeout_ms, timeout_text, sizeof timeout_text);
+    if (run->timed_out)
+        snprintf(error_text, sizeof error_text, "timed out after %s (stopped with SIGTERM%s)",
+                 timeout_text, run->kill_sent ? ", then SIGKILL" : "");
+    else if (why)
+        snprintf(error_text, sizeof error_text, "%s", why);
+    else
+        snprintf(error_text, sizeof error_text, "exit %d", exit_code);
+    int si = stage_index(e, run->stage);
+    const stage_config *s = si >= 0 ? &e->config.stages[si] : NULL;
+    const retry_policy *policy = s ? &s->retry : &default_retry;
+    char tail[4096] = "";
+    if (exit_code != 0 && !run->interrupted)
+        runner_log_tail(run->log_path, 10, tail, sizeof tail);
+    double seconds = (double)(mono_ms() - run->start_mono) / 1000.0;
+
+    if (exit_code == 0 && !run->interrupted)
+        cr_info("%s: run %lld ok in %.2fs (%d input%s)", run->stage, (long long)run->run_id,
+                seconds, run->item_count, run->item_count == 1 ? "" : "s");
+    else
+        cr_warn("%s: run %lld %s: %s after %.2fs", run->stage, (long long)run->run_id, outcome,
+                error_text, seconds);
+
+    char **failed_inputs = calloc((size_t)run->item_count + 1, sizeof(char *));
+    int failed_count = 0, attempts_max = 0;
+    char moved_last[PATH_MAX] = "";
+    if (record_begin(e->rec, &err))
+        cr_error("%s", err.msg);
+    if (record_run_end(e->rec, run->run_id, exit_code, now, outcome, &err))
+        cr_error("%s", err.msg);
+    for (int k = 0; k < run->item_count; k++) {
+        record_item *item = &run->items[k];
+        int attempts = item->attempts + 1;
+        if (run->interrupted) {
+            record_item_update(e->rec, item->id, ITEM_QUEUED, item->attempts, 0, -1,
+                               "interrupted: the orchestrator stopped during the run", NULL,
+                               item->solo, now, &err);
+        } else if (exit_code == 0) {
+            record_item_update(e->rec, item->id, ITEM_DONE, attempts, 0, 0, NULL, NULL,
+                               item->solo, now, &err);
+        } else if (exit_code == CR_EDATA && run->item_count > 1) {
+            /* One bad file must not fail a whole batch: each is tried alone, uncounted. */
+            record_item_update(e->rec, item->id, ITEM_QUEUED, item->attempts, 0, exit_code,
+                               "bad data in a batch: each of its files now runs alone", NULL, 1,
+                               now, &err);
+        } else if (exit_code == CR_EDATA || attempts >= policy->max_attempts) {
+            char codes[1024];
+            snprintf(codes, sizeof codes, "%s%s%d", item->exit_codes,
+                     item->exit_codes[0] ? "," : "", exit_code);
+            quarantine_report report = {.stage = run->stage,
+                                        .input = item->path,
+                                        .hash = item->hash,
+                                        .attempts = attempts,
+                                        .exit_codes = codes,
+                                        .last_error = error_text,
+                                        .log_tail = tail,
+                                        .log_path = run->log_path};
+            char moved[PATH_MAX] = "";
+            if (quarantine_move(FAILED_DIR, &report, moved, sizeof moved, &err))
+                cr_error("%s: quarantining %s: %s", run->stage, item->path, err.msg);
+            record_item_update(e->rec, item->id, ITEM_FAILED, attempts, 0, exit_code, error_text,
+                               moved[0] ? moved : NULL, item->solo, now, &err);
+            cr_warn("%s: %s failed after %d attempt%s (%s): moved to %s", run->stage, item->path,
+                    attempts, attempts == 1 ? "" : "s", error_text, moved);
+            if (failed_inputs)
+                failed_inputs[failed_count++] = item->path;
+            if (attempts > attempts_max)
+                attempts_max = attempts;
+            snprintf(moved_last, sizeof moved_last, "%s", moved);
+            once_note_failure(e, exit_code);
+        } else {
+            double unit = erand48(e->rand_state);
+            int64_t delay = retry_delay_ms(policy, attempts, unit);
+            record_item_update(e->rec, item->id, ITEM_RETRYING, attempts, now + delay, exit_code,
+                               error_text, NULL, item->solo, now, &err);
+            char delay_text[32];
+            cr_format_duration(delay, delay_text, sizeof delay_text);
+            cr_info("%s: %s: attempt %d of %d failed (%s); next in %s", run->stage, item->path,
+                    attempts, policy->max_attempts, error_text, delay_text);
+        }
+    }
+    if (record_commit(e->rec, &err))
+        cr_error("%s", err.msg);
+
+    if (s && !run->interrupted && (exit_code == 0 || failed_count > 0)) {
+        char *inputs[run->item_count + 1];
+        for (int k = 0; k < run->item_count; k++)
+            inputs[k] = run->items[k].path;
+        notify_event ev = {.event = exit_code == 0 ? "success" : "failure",
+                           .stage = run->stage,
+                           .workspace = e->config.workspace,
+                           .inputs = exit_code == 0 ? inputs : failed_inputs,
+                           .input_count = exit_code == 0 ? run->item_count : failed_count,
+                           .run_id = run->run_id,
+                           .exit_code = exit_code,
+                           .attempts = exit_code == 0 ? 0 : attempts_max,
+                           .error = exit_code == 0 ? NULL : error_text,
+                           .moved_to = failed_count == 1 ? moved_last : NULL};
+        notifier_send(e->notifier, &s->notify, &ev);
+    }
+    free(failed_inputs);
+}
+
+static void start_run(engine *e, int i, record_item *items, int n)
+{
+    const stage_config *s = &e->config.stages[i];
+    active_run run = {.items = items, .item_count = n, .timeout_ms = s->timeout_ms};
+    snprintf(run.stage, sizeof run.stage, "%s", s->name);
+    run.start_wall = wall_ms();
+    run.start_mono = mono_ms();
+    cr_err err;
+    if (record_run_begin(e->rec, s->name, 0, 0, run.start_wall, "", items, n, &run.run_id,
+                         &err)) {
+        cr_error("%s: %s", s->name, err.msg);
+        run_free(&run);
+        return;
+    }
+    char folder[128]; /* stage names are at most 64 characters */
+    snprintf(folder, sizeof folder, "%s/%s", STATE_RUN_LOGS, s->name);
+    cr_mkdir_p(folder, NULL);
+    snprintf(run.log_path, sizeof run.log_path, "%s/%lld.log", folder, (long long)run.run_id);
+
+    char program[PATH_MAX];
+    char **argv = NULL;
+    char *inputs[n + 1];
+    for (int k = 0; k < n; k++)
+        inputs[k] = items[k].path;
+    inputs[n] = NULL;
+    argv_vars vars = {.workspace = e->config.workspace,
+                      .stage = s->name,
+                      .inputs = inputs,
+                      .input_count = n};
+    int code = program_resolve(s->argv[0], program, sizeof program, &err);
+    if (!code)
+        code = argv_expand(s->argv, s->argc, &vars, &argv, &err);
+    if (!code)
+        code = runner_spawn(program, argv, run.log_path, &run.pid, &err);
+    argv_free(argv);
+    if (code) {
+        /* Nothing started: the run ends here, with the reason in its log. */
+        cr_err commit_err;
+        if (record_commit(e->rec, &commit_err))
+            cr_error("%s: %s", s->name, commit_err.msg);
+        int fd = open(run.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            dprintf(fd, "orchestrator: %s\n", err.msg);
+            close(fd);
+        }
+        finish_run(e, &run, code == CR_ENOINPUT ? 127 : code, err.msg);
+        run_free(&run);
+        return;
+    }
+    if (record_run_pid(e->rec, run.run_id, run.pid, runner_pid_start(run.pid), run.log_path,
+                       &err) ||
+        record_commit(e->rec, &err))
+        cr_error("%s: %s", s->name, err.msg);
+    if (s->timeout_ms > 0)
+        run.deadline_mono = run.start_mono + s->timeout_ms;
+    if (e->run_count == e->run_cap) {
+        int cap = e->run_cap ? e->run_cap * 2 : 16;
+        active_run *grown = realloc(e->runs, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            runner_signal(run.pid, SIGKILL); /* reaped as an unknown child; items rerun */
+            run_free(&run);
+            return;
+        }
+        e->runs = grown;
+        e->run_cap = cap;
+    }
+    e->runs[e->run_count++] = run;
+    e->stages[i].running++;
+    if (n == 1)
+        cr_info("%s: run %lld started (pid %ld): %s", s->name, (long long)run.run_id,
+                (long)run.pid, items[0].path);
+    else
+        cr_info("%s: run %lld started (pid %ld): %d inputs", s->name, (long long)run.run_id,
+                (long)run.pid, n);
+}
+
+static int once_contains(const engine *e, int64_t id)
+{
+    for (int k = 0; k < e->once_count; k++)
+        if (e->once_ids[k] == id)
+            return 1;
+    return 0;
+}
+
+static void once_add(engine *e, int64_t id)
+{
+    if (once_contains(e, id))
+        return;
+    if (e->once_count == e->once_cap) {
+        int cap = e->once_cap ? e->once_cap * 2 : 64;
+        int64_t *grown = realloc(e->once_ids, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return;
+        e->once_ids = grown;
+        e->once_cap = cap;
+    }
+    e->once_ids[e->once_count++] = id;
+}
+
+/* Items of stage that may start now: from the record (daemon) or the seeded ones (once). */
+static int due_items(engine *e, const char *stage, int64_t now, int limit, record_item *items)
+{
+    cr_err err;
+    if (e->mode == ENGINE_DAEMON)
+        return record_due(e->rec, stage, now, limit, items, &err);
+    int n = 0;
+    for (int k = 0; k < e->once_count && n < limit; k++) {
+        char state[16];
+        if (!record_item_get(e->rec, e->once_ids[k], &items[n], state, sizeof state))
+            continue;
+        if ((!strcmp(state, ITEM_QUEUED) || !strcmp(state, ITEM_RETRYING)) &&
+            items[n].next_attempt_ms <= now)
+            n++;
+        else
+            record_item_free(&items[n]);
+    }
+    return n;
+}
+
+static void dispatch(engine *e)
+{
+    if (e->draining)
+        return;
+    int64_t now = wall_ms();
+    for (int i = 0; i < e->config.stage_count; i++) {
+        const stage_config *s = &e->config.stages[i];
+        stage_state *st = &e->stages[i];
+        if (e->mode == ENGINE_ONCE && i != e->once_stage)
+            continue;
+        while (st->running < s->concurrency && e->run_count < e->config.concurrency) {
+            int limit = s->input_mode == INPUT_ONE    ? 1
+                        : s->input_mode == INPUT_MANY ? s->batch_max_files
+                                                      : NONE_MODE_LIMIT;
+            record_item *items = calloc((size_t)limit, sizeof *items);
+            if (!items)
+                return;
+            int n = due_items(e, s->name, now, limit, items);
+            if (n > 1 && items[0].solo) {
+                for (int k = 1; k < n; k++)
+                    record_item_free(&items[k]);
+                n = 1;
+            }
+            int kept = 0;
+            for (int k = 0; k < n; k++) {
+                if (cr_is_file(items[k].path)) {
+                    items[kept++] = items[k];
+                    continue;
+                }
+                cr_err err;
+                cr_warn("%s: %s is gone; dropping it", s->name, items[k].path);
+                record_item_update(e->rec, items[k].id, ITEM_GONE, items[k].attempts, 0, -1,
+                                   "the input was gone when its run was due", NULL, 0, now,
+                                   &err);
+                record_item_free(&items[k]);
+            }
+            if (n == 0) {
+                free(items);
+                break;
+            }
+            if (kept == 0) {
+                free(items);
+                continue;
+            }
+            start_run(e, i, items, kept);
+        }
+    }
+}
+
+static void reap(engine *e)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        int k = 0;
+        while (k < e->run_count && e->runs[k].pid != pid)
+            k++;
+        if (k == e->run_count)
+            continue; /* a notification command */
+        active_run run = e->runs[k];
+        e->runs[k] = e->runs[--e->run_count];
+        int si = stage_index(e, run.stage);
+        if (si >= 0 && e->stages[si].running > 0)
+            e->stages[si].running--;
+        char why[128];
+        int code;
+        const char *reason = NULL;
+        if (WIFEXITED(status)) {
+            code = WEXITSTATUS(status);
+            if (code == 127) {
+                snprintf(why, sizeof why, "exit 127 (program could not be started: see log)");
+                reason = why;
+            }
+        } else {
+            int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+            code = 128 + sig;
+            snprintf(why, sizeof why, "killed by signal %d (%s)", sig, strsignal(sig));
+            reason = why;
+        }
+        finish_run(e, &run, code, reason);
+        run_free(&run);
+    }
+}
+
+static void check_timeouts(engine *e, int64_t now)
+{
+    for (int k = 0; k < e->run_count; k++) {
+        active_run *run = &e->runs[k];
+        if (run->deadline_mono && !run->term_sent && now >= run->deadline_mono) {
+            int si = stage_index(e, run->stage);
+            int64_t grace = si >= 0 ? e->config.stages[si].grace_ms : 5000;
+            cr_warn("%s: run %lld (pid %ld) passed its timeout: SIGTERM", run->stage,
+                    (long long)run->run_id, (long)run->pid);
+            runner_signal(run->pid, SIGTERM);
+            run->term_sent = 1;
+            run->timed_out = 1;
+            run->kill_mono = now + grace;
+        }
+        if (run->term_sent && !run->kill_sent && now >= run->kill_mono) {
+            cr_warn("%s: run %lld (pid %ld) still there after SIGTERM: SIGKILL", run->stage,
+                    (long long)run->run_id, (long)run->pid);
+            runner_signal(run->pid, SIGKILL);
+            run->kill_sent = 1;
+        }
+    }
+}
+
+void engine_request_stop(engine *e, int now)
+{
+    if (!e->draining)
+        cr_info("stopping: %s %d run%s", now ? "ending" : "waiting for", e->run_count,
+                e->run_count == 1 ? "" : "s");
+    e->draining = 1;
+    if (!now)
+        return;
+    int64_t t = mono_ms();
+    for (int k = 0; k < e->run_count; k++) {
+        active_run *run = &e->runs[k];
+        run->interrupted = 1;
+        if (!run->term_sent) {
+            int si = stage_index(e, run->stage);
+            runner_signal(run->pid, SIGTERM);
+            run->term_sent = 1;
+            run->kill_mono = t + (si >= 0 ? e->config.stages[si].grace_ms : 5000);
+        }
+    }
+}
+
+/* ---- reload ---- */
+
+int engine_reload(engine *e, cr_err *err)
+{
+    pipeline_config fresh;
+    int code = config_load(&fresh, e->config.path, err);
+    if (code) {
+        cr_error("reload refused, keeping the running config: %s", err->msg);
+        return code;
+    }
+    if (strcmp(fresh.workspace, e->config.workspace)) {
+        code = cr_fail(err, CR_EUSAGE,
+                       "%s: the workspace changed (%s -> %s): restart the orchestrator for that",
+                       fresh.path, e->config.workspace, fresh.workspace);
+        cr_error("reload refused, keeping the running config: %s", err->msg);
+        config_free(&fresh);
+        return code;
+    }
+    cr_err missing;
+    if (config_check(&fresh, &missing))
+        cr_warn("reload: %s", missing.msg);
+    stage_state *states = calloc((size_t)fresh.stage_count, sizeof *states);
+    if (!states) {
+        config_free(&fresh);
+        return cr_fail(err, CR_EOTHER, "out of memory");
+    }
+    for (int i = 0; i < e->config.stage_count; i++) {
+        int j = -1;
+        for (int k = 0; k < fresh.stage_count; k++)
+            if (!strcmp(fresh.stages[k].name, e->config.stages[i].name))
+                j = k;
+        if (j >= 0)
+            states[j] = e->stages[i];
+        else
+            pending_free(&e->stages[i]);
+    }
+    free(e->stages);
+    e->stages = states;
+    config_free(&e->config);
+    e->config = fresh;
+    for (int i = 0; i < e->config.stage_count; i++)
+        e->stages[i].running = 0;
+    for (int k = 0; k < e->run_count; k++) {
+        int si = stage_index(e, e->runs[k].stage);
+        if (si >= 0)
+            e->stages[si].running++;
+    }
+    update_watches(e);
+    e->rescan_needed = 1;
+    cr_info("reloaded %s: %d stage%s", e->config.path, e->config.stage_count,
+            e->config.stage_count == 1 ? "" : "s");
+    return CR_OK;
+}
+
+/* ---- life cycle ---- */
+
+int engine_open(engine **out, pipeline_config *config, int mode, cr_err *err)
+{
+    engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return cr_fail(err, CR_EOTHER, "out of memory");
+    e->config = *config;
+    memset(config, 0, sizeof *config);
+    e->mode = mode;
+    e->inotify_fd = e->signal_fd = e->control_fd = -1;
+    long long seed = (long long)wall_ms() ^ ((long long)getpid() << 16);
+    e->rand_state[0] = (unsigned short)seed;
+    e->rand_state[1] = (unsigned short)(seed >> 16);
+    e->rand_state[2] = (unsigned short)(seed >> 32);
+    e->stages = calloc((size_t)e->config.stage_count, sizeof *e->stages);
+    int code = e->stages ? record_open(&e->rec, STATE_RECORD, err)
+                         : cr_fail(err, CR_EOTHER, "out of memory");
+    if (!code && mode == ENGINE_DAEMON) {
+        pid_t *pids;
+        long long *starts;
+        int count;
+        code = record_recover(e->rec, wall_ms(), &pids, &starts, &count, err);
+        for (int k = 0; !code && k < count; k++) {
+            /* A run of the previous daemon may outlive it (a grandchild): end it, since its
+             * items are run again. The start time guards against a reused pid. */
+            if (pids[k] > 1 && starts[k] && runner_pid_start(pids[k]) == starts[k]) {
+                cr_warn("ending pid %ld, a run left over from before a crash", (long)pids[k]);
+                runner_signal(pids[k], SIGKILL);
+            }
+        }
+        if (!code && count)
+            cr_info("%d run%s interrupted by a crash will run again", count,
+                    count == 1 ? "" : "s");
+        free(pids);
+        free(starts);
+    }
+    if (!code) {
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, &e->old_mask);
+        signal(SIGPIPE, SIG_IGN);
+        e->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (e->signal_fd < 0)
+            code = cr_fail_errno(err, CR_EOTHER, "signalfd");
+    }
+    if (!code && mode == ENGINE_DAEMON) {
+        e->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (e->inotify_fd < 0)
+            code = cr_fail_errno(err, CR_EOTHER, "inotify_init1");
+        else
+            update_watches(e);
+    }
+    if (!code)
+        code = notifier_start(&e->notifier, STATE_RUN_LOGS "/notify.log", err);
+    if (code) {
+        engine_close(e);
+        return code;
+    }
+    *out = e;
+    return CR_OK;
+}
+
+void engine_close(engine *e)
+{
+    if (!e)
+        return;
+    notifier_stop(e->notifier, 5000);
+    for (int k = 0; k < e->run_count; k++)
+        run_free(&e->runs[k]);
+    free(e->runs);
+    for (int w = 0; w < e->watch_count; w++)
+        free(e->watches[w].folder);
+    free(e->watches);
+    if (e->stages)
+        for (int i = 0; i < e->config.stage_count; i++)
+            pending_free(&e->stages[i]);
+    free(e->stages);
+    free(e->once_ids);
+    if (e->inotify_fd >= 0)
+        close(e->inotify_fd);
+    if (e->signal_fd >= 0) {
+        close(e->signal_fd);
+        sigprocmask(SIG_SETMASK, &e->old_mask, NULL);
+    }
+    record_close(e->rec);
+    config_free(&e->config);
+    free(e);
+}
+
+void engine_set_control_fd(engine *e, int listen_fd)
+{
+    e->control_fd = listen_fd;
+}
+
+int engine_running_count(const engine *e)
+{
+    return e->run_count;
+}
+
+record *engine_record(engine *e)
+{
+    return e->rec;
+}
+
+const pipeline_config *engine_config(const engine *e)
+{
+    return &e->config;
+}
+
+/* A path as the record keeps it: relative to the workspace when inside it. */
+static void record_path(const engine *e, const char *path, char *out, size_t out_size)
+{
+    size_t wlen = strlen(e->config.workspace);
+    if (!strncmp(path, e->config.workspace, wlen) && path[wlen] == '/')
+        snprintf(out, out_size, "%s", path + wlen + 1);
+    else
+        snprintf(out, out_size, "%s", path);
+}
+
+int engine_seed(engine *e, const char *stage, char *const *files, int file_count, cr_err *err)
+{
+    int i = stage_index(e, stage);
+    if (i < 0)
+        return cr_fail(err, CR_EUSAGE, "no stage named '%s' in %s", stage, e->config.path);
+    const stage_config *s = &e->config.stages[i];
+    e->once_stage = i;
+    int result;
+    for (int k = 0; k < file_count; k++) {
+        char path[PATH_MAX];
+        record_path(e, files[k], path, sizeof path);
+        if (!cr_is_file(path))
+            return cr_fail(err, CR_ENOINPUT, "%s: not a file", files[k]);
+        int64_t id = take_file(e, i, path, 1, &result);
+        if (!id)
+            return cr_fail(err, CR_EIO, "%s: cannot be read", files[k]);
+        once_add(e, id);
+    }
+    for (int pass = 0; file_count == 0 && pass < 2 && e->once_count == 0; pass++) {
+        /* Nothing named: what waits in the stage's folders; for a stage whose run takes no
+         * input (it works on the folder), everything there when nothing waits. */
+        if (pass == 1 && s->input_mode != INPUT_NONE)
+            break;
+        for (int w = 0; w < s->watch_count; w++) {
+            char folder[PATH_MAX];
+            folder_normal(s->watch[w], folder, sizeof folder);
+            struct dirent **names;
+            int n = scandir(folder, &names, NULL, by_name);
+            for (int k = 0; k < n; k++) {
+                char path[PATH_MAX + 256];
+                snprintf(path, sizeof path, "%s/%s", folder, names[k]->d_name);
+                if (name_matches(names[k]->d_name, s->match, s->match_count) &&
+                    cr_is_file(path)) {
+                    int64_t id = take_file(e, i, path, pass, &result);
+                    char state[16];
+                    record_item item;
+                    if (id && record_item_get(e->rec, id, &item, state, sizeof state)) {
+                        if (!strcmp(state, ITEM_QUEUED) || !strcmp(state, ITEM_RETRYING))
+                            once_add(e, id);
+                        record_item_free(&item);
+                    }
+                }
+                free(names[k]);
+            }
+            if (n > 0)
+                free(names);
+        }
+    }
+    return e->once_count;
+}
+
+static int once_finished(engine *e)
+{
+    if (e->run_count > 0)
+        return 0;
+    for (int k = 0; k < e->once_count; k++) {
+        record_item item;
+        char state[16];
+        if (!record_item_get(e->rec, e->once_ids[k], &item, state, sizeof state))
+            continue;
+        record_item_free(&item);
+        if (!strcmp(state, ITEM_QUEUED) || !strcmp(state, ITEM_RETRYING) ||
+            !strcmp(state, ITEM_RUNNING))
+            return 0;
+    }
+    return 1;
+}
+
+void engine_once_summary(engine *e, int *done, int *failed, int *other)
+{
+    *done = *failed = *other = 0;
+    for (int k = 0; k < e->once_count; k++) {
+        record_item item;
+        char state[16];
+        if (!record_item_get(e->rec, e->once_ids[k], &item, state, sizeof state))
+            continue;
+        record_item_free(&item);
+        if (!strcmp(state, ITEM_DONE))
+            (*done)++;
+        else if (!strcmp(state, ITEM_FAILED))
+            (*failed)++;
+        else
+            (*other)++;
+    }
+}
+
+static int64_t next_wait_ms(engine *e, int64_t now_mono)
+{
+    int64_t wait = e->mode == ENGINE_ONCE ? 50 : 60000;
+#define SOONER(t)                                                                                  \
+    do {                                                                                           \
+        int64_t left_ = (t);                                                                       \
+        if (left_ < wait)                                                                          \
+            wait = left_ < 0 ? 0 : left_;                                                          \
+    } while (0)
+    for (int i = 0; i < e->config.stage_count; i++)
+        if (e->stages[i].pending_count)
+            SOONER(e->stages[i].last_event_mono + e->config.stages[i].settle_ms - now_mono);
+    for (int k = 0; k < e->run_count; k++) {
+        if (e->runs[k].deadline_mono && !e->runs[k].term_sent)
+            SOONER(e->runs[k].deadline_mono - now_mono);
+        if (e->runs[k].term_sent && !e->runs[k].kill_sent)
+            SOONER(e->runs[k].kill_mono - now_mono);
+    }
+    if (e->mode == ENGINE_DAEMON && !e->draining && e->run_count < e->config.concurrency) {
+        int64_t now = wall_ms();
+        for (int i = 0; i < e->config.stage_count; i++) {
+            if (e->stages[i].running >= e->config.stages[i].concurrency)
+                continue;
+            int64_t due = record_next_due(e->rec, e->config.stages[i].name);
+            if (due >= 0)
+                SOONER(due <= now ? 10 : due - now); /* due now yet not taken: no busy loop */
+        }
+    }
+#undef SOONER
+    return wait;
+}
+
+int engine_run(engine *e, cr_err *err)
+{
+    if (e->mode == ENGINE_DAEMON)
+        rescan(e);
+    for (;;) {
+        int64_t now = mono_ms();
+        for (int i = 0; i < e->config.stage_count; i++)
+            if (e->stages[i].pending_count &&
+                now - e->stages[i].last_event_mono >= e->config.stages[i].settle_ms) {
+                tx_begin(e);
+                pending_release(e, i);
+                tx_commit(e);
+            }
+        check_timeouts(e, now);
+        dispatch(e);
+        if (e->mode == ENGINE_ONCE && once_finished(e))
+            break;
+        if (e->draining && e->run_count == 0)
+            break;
+        struct pollfd fds[3];
+        int nfds = 0;
+        fds[nfds++] = (struct pollfd){.fd = e->signal_fd, .events = POLLIN};
+        int inotify_at = -1, control_at = -1;
+        if (e->inotify_fd >= 0) {
+            inotify_at = nfds;
+            fds[nfds++] = (struct pollfd){.fd = e->inotify_fd, .events = POLLIN};
+        }
+        if (e->control_fd >= 0) {
+            control_at = nfds;
+            fds[nfds++] = (struct pollfd){.fd = e->control_fd, .events = POLLIN};
+        }
+        int ready = poll(fds, (nfds_t)nfds, (int)next_wait_ms(e, mono_ms()));
+        if (ready < 0 && errno != EINTR)
+            return cr_fail_errno(err, CR_EOTHER, "poll");
+        if (ready > 0 && (fds[0].revents & POLLIN)) {
+            struct signalfd_siginfo info;
+            while (read(e->signal_fd, &info, sizeof info) == (ssize_t)sizeof info) {
+                if (info.ssi_signo == SIGHUP) {
+                    cr_err why;
+                    cr_info("SIGHUP: reloading %s", e->config.path);
+                    engine_reload(e, &why);
+                } else if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) {
+                    engine_request_stop(e, 1);
+                }
+            }
+        }
+        reap(e);
+        if (inotify_at >= 0 && (fds[inotify_at].revents & POLLIN))
+            read_inotify(e);
+        if (control_at >= 0 && (fds[control_at].revents & POLLIN))
+            control_serve(e, e->control_fd);
+        if (e->rescan_needed)
+            rescan(e);
+    }
+    return e->mode == ENGINE_ONCE ? e->once_result : CR_OK;
+}

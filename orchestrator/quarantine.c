@@ -1,0 +1,84 @@
+/* quarantine.c — see quarantine.h. The .error file is written atomically (lib/fs.h) after the
+ * rename, so a crash between the two leaves the input in failed/ and the record saying so;
+ * an input on another file system (EXDEV) is left where it is and the .error says where. */
+#include "quarantine.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "fs.h"
+
+int quarantine_move(const char *failed_root, const quarantine_report *r, char *moved_to,
+                    size_t moved_to_size, cr_err *err)
+{
+    char folder[PATH_MAX];
+    if (snprintf(folder, sizeof folder, "%s/%s", failed_root, r->stage) >= (int)sizeof folder)
+        return cr_fail(err, CR_EUSAGE, "path too long: %s", failed_root);
+    int code = cr_mkdir_p(folder, err);
+    if (code)
+        return code;
+    const char *slash = strrchr(r->input, '/');
+    const char *base = slash ? slash + 1 : r->input;
+    char dest[2 * PATH_MAX], error_path[2 * PATH_MAX + 8];
+    struct stat st;
+    for (int n = 0;; n++) {
+        if (n == 0)
+            snprintf(dest, sizeof dest, "%s/%s", folder, base);
+        else
+            snprintf(dest, sizeof dest, "%s/%s.%d", folder, base, n);
+        snprintf(error_path, sizeof error_path, "%s.error", dest);
+        if (lstat(dest, &st) != 0 && lstat(error_path, &st) != 0)
+            break;
+    }
+    const char *where = dest;
+    char note[PATH_MAX + 64] = "";
+    if (rename(r->input, dest) != 0) {
+        if (errno == ENOENT)
+            snprintf(note, sizeof note, "the input was gone when it was to be moved here");
+        else
+            snprintf(note, sizeof note, "the input could not be moved here (%s): it is still at %s",
+                     strerror(errno), r->input);
+        where = r->input;
+    } else {
+        cr_fsync_dir(folder, NULL);
+    }
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cr_buf b;
+    cr_buf_init(&b);
+    cr_buf_printf(&b, "stage: %s\ninput: %s\nsha256: %s\nattempts: %d\nexit codes: %s\n"
+                      "last error: %s\nfailed at: %s\n",
+                  r->stage, r->input, r->hash ? r->hash : "", r->attempts,
+                  r->exit_codes ? r->exit_codes : "", r->last_error ? r->last_error : "", when);
+    if (r->log_path)
+        cr_buf_printf(&b, "run log: %s\n", r->log_path);
+    if (note[0])
+        cr_buf_printf(&b, "note: %s\n", note);
+    cr_buf_puts(&b, "last output lines:\n");
+    const char *p = r->log_tail ? r->log_tail : "";
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        cr_buf_puts(&b, "  ");
+        cr_buf_append(&b, p, len);
+        cr_buf_putc(&b, '\n');
+        p += len + (nl ? 1 : 0);
+    }
+    if (b.failed) {
+        cr_buf_free(&b);
+        return cr_fail(err, CR_EOTHER, "out of memory");
+    }
+    code = cr_write_file_atomic(error_path, b.data, b.len, err);
+    cr_buf_free(&b);
+    snprintf(moved_to, moved_to_size, "%s", where);
+    return code;
+}

@@ -1,0 +1,452 @@
+/* record.c — the SQLite record (WAL mode, synchronous=NORMAL: a SIGKILL of the daemon loses
+ * nothing that was committed; a power cut may lose the last transactions, which are then run
+ * again). One connection per process; statements are prepared once. Scheduling decisions are
+ * engine.c's; this file only stores and fetches. */
+#include "record.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct record {
+    sqlite3 *db;
+    sqlite3_stmt *seen, *find, *insert, *requeue, *due, *next_due, *next_due_all, *get;
+    sqlite3_stmt *run_insert, *run_item, *item_running, *run_end, *item_update, *run_pid;
+};
+
+static const char *schema =
+    "CREATE TABLE IF NOT EXISTS items("
+    " id INTEGER PRIMARY KEY, stage TEXT NOT NULL, path TEXT NOT NULL, hash TEXT NOT NULL,"
+    " size INTEGER, mtime_ns INTEGER, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_ms INTEGER NOT NULL DEFAULT 0, exit_codes TEXT NOT NULL DEFAULT '',"
+    " last_error TEXT, failed_path TEXT, solo INTEGER NOT NULL DEFAULT 0,"
+    " created_ms INTEGER, updated_ms INTEGER, UNIQUE(stage, path, hash));"
+    "CREATE INDEX IF NOT EXISTS items_due ON items(stage, state, next_attempt_ms);"
+    "CREATE INDEX IF NOT EXISTS items_path ON items(stage, path);"
+    "CREATE TABLE IF NOT EXISTS runs("
+    " id INTEGER PRIMARY KEY, stage TEXT NOT NULL, pid INTEGER, pid_start INTEGER,"
+    " start_ms INTEGER, end_ms INTEGER, exit INTEGER, duration_ms INTEGER,"
+    " item_count INTEGER, first_input TEXT, log TEXT, outcome TEXT);"
+    "CREATE INDEX IF NOT EXISTS runs_stage ON runs(stage, id);"
+    "CREATE TABLE IF NOT EXISTS run_items(run_id INTEGER NOT NULL, item_id INTEGER NOT NULL,"
+    " PRIMARY KEY(run_id, item_id));";
+
+static int db_fail(record *rec, cr_err *err, const char *what)
+{
+    return cr_fail(err, CR_EIO, "record: %s: %s", what, sqlite3_errmsg(rec->db));
+}
+
+static int prepare(record *rec, sqlite3_stmt **stmt, const char *sql, cr_err *err)
+{
+    if (sqlite3_prepare_v3(rec->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK)
+        return db_fail(rec, err, sql);
+    return CR_OK;
+}
+
+int record_open(record **out, const char *path, cr_err *err)
+{
+    record *rec = calloc(1, sizeof *rec);
+    if (!rec)
+        return cr_fail(err, CR_EOTHER, "out of memory");
+    *out = NULL;
+    if (sqlite3_open_v2(path, &rec->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        int code = cr_fail(err, CR_EIO, "record: opening %s: %s", path,
+                           rec->db ? sqlite3_errmsg(rec->db) : "out of memory");
+        sqlite3_close(rec->db);
+        free(rec);
+        return code;
+    }
+    sqlite3_busy_timeout(rec->db, 10000);
+    char *why = NULL;
+    if (sqlite3_exec(rec->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     " PRAGMA wal_autocheckpoint=4000;", NULL, NULL,
+                     &why) != SQLITE_OK ||
+        sqlite3_exec(rec->db, schema, NULL, NULL, &why) != SQLITE_OK) {
+        int code = cr_fail(err, CR_EIO, "record: %s: %s", path, why ? why : "schema");
+        sqlite3_free(why);
+        record_close(rec);
+        return code;
+    }
+    int code = prepare(rec, &rec->seen,
+                       "SELECT size, mtime_ns, state FROM items WHERE stage=? AND path=?"
+                       " ORDER BY id DESC LIMIT 1",
+                       err);
+    if (!code)
+        code = prepare(rec, &rec->find,
+                       "SELECT id, state FROM items WHERE stage=? AND path=? AND hash=?", err);
+    if (!code)
+        code = prepare(rec, &rec->insert,
+                       "INSERT INTO items(stage, path, hash, size, mtime_ns, state, created_ms,"
+                       " updated_ms) VALUES(?, ?, ?, ?, ?, 'queued', ?, ?)",
+                       err);
+    if (!code)
+        code = prepare(rec, &rec->requeue,
+                       "UPDATE items SET state='queued', attempts=0, next_attempt_ms=0,"
+                       " exit_codes='', last_error=NULL, failed_path=NULL, solo=0, size=?,"
+                       " mtime_ns=?, updated_ms=? WHERE id=?",
+                       err);
+    if (!code)
+        code = prepare(rec, &rec->due,
+                       "SELECT id, path, hash, attempts, solo, exit_codes FROM items"
+                       " WHERE stage=?1 AND state IN ('queued','retrying') AND"
+                       " next_attempt_ms<=?2 ORDER BY solo DESC, id LIMIT ?3",
+                       err);
+    if (!code)
+        code = prepare(rec, &rec->next_due,
+                       "SELECT MIN(next_attempt_ms) FROM items WHERE stage=? AND state IN"
+                       " ('queued','retrying')",
+                       err);
+    if (!code)
+        code = prepare(rec, &rec->next_due_all,
+                       "SELECT MIN(next_attempt_ms) FROM items WHERE state IN"
+                       " ('queued','retrying')",
+                       err);
+    if (!code)
+        code = prepare(rec, &rec->get,
+                       "SELECT path, hash, attempts, solo, exit_codes, state, next_attempt_ms FROM items"
+                       " WHERE id=?",
+                       err);
+    if (!code)
+        code = prepare(rec, &rec->run_insert,
+                       "INSERT INTO runs(stage, pid, pid_start, start_ms, item_count,"
+                       " first_input, log) VALUES(?, ?, ?, ?, ?, ?, ?)",
+                       err);
+    if (!code)
+        code = prepare(rec, &rec->run_item,
+                       "INSERT OR IGNORE INTO run_items(run_id, item_id) VALUES(?, ?)", err);
+    if (!code)
+        code = prepare(rec, &rec->item_running,
+                       "UPDATE items SET state='running', updated_ms=? WHERE id=?", err);
+    if (!code)
+        code = prepare(rec, &rec->run_end,
+                       "UPDATE runs SET end_ms=?2, exit=?3, duration_ms=?2-start_ms, outcome=?4"
+                       " WHERE id=?1",
+                       err);
+    if (!code)
+        code = prepare(rec, &rec->item_update,
+                       "UPDATE items SET state=?2, attempts=?3, next_attempt_ms=?4,"
+                       " exit_codes=CASE WHEN ?5 < 0 THEN exit_codes WHEN exit_codes='' THEN"
+                       " CAST(?5 AS TEXT) ELSE exit_codes || ',' || ?5 END,"
+                       " last_error=COALESCE(?6, last_error),"
+                       " failed_path=COALESCE(?7, failed_path), solo=?8, updated_ms=?9"
+                       " WHERE id=?1",
+                       err);
+    if (!code)
+        code = prepare(rec, &rec->run_pid, "UPDATE runs SET pid=?2, pid_start=?3, log=?4 WHERE id=?1",
+                       err);
+    if (code) {
+        record_close(rec);
+        return code;
+    }
+    *out = rec;
+    return CR_OK;
+}
+
+void record_close(record *rec)
+{
+    if (!rec)
+        return;
+    sqlite3_stmt *all[] = {rec->seen,         rec->find,       rec->insert,   rec->requeue,
+                           rec->due,          rec->next_due,   rec->next_due_all, rec->get,
+                           rec->run_insert,   rec->run_item,   rec->item_running, rec->run_end,
+                           rec->item_update, rec->run_pid};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        sqlite3_finalize(all[i]);
+    sqlite3_close(rec->db);
+    free(rec);
+}
+
+sqlite3 *record_db(record *rec)
+{
+    return rec->db;
+}
+
+int record_begin(record *rec, cr_err *err)
+{
+    if (sqlite3_exec(rec->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(rec, err, "begin");
+    return CR_OK;
+}
+
+int record_commit(record *rec, cr_err *err)
+{
+    if (sqlite3_exec(rec->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        int code = db_fail(rec, err, "commit");
+        sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
+        return code;
+    }
+    return CR_OK;
+}
+
+void record_item_free(record_item *item)
+{
+    free(item->path);
+    free(item->hash);
+    free(item->exit_codes);
+    memset(item, 0, sizeof *item);
+}
+
+static char *column_dup(sqlite3_stmt *stmt, int column)
+{
+    const unsigned char *text = sqlite3_column_text(stmt, column);
+    return strdup(text ? (const char *)text : "");
+}
+
+int record_recover(record *rec, int64_t now_ms, pid_t **pids, long long **pid_starts,
+                   int *count, cr_err *err)
+{
+    *pids = NULL;
+    *pid_starts = NULL;
+    *count = 0;
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(rec->db, "SELECT pid, pid_start FROM runs WHERE end_ms IS NULL", -1,
+                           &stmt, NULL) != SQLITE_OK)
+        return db_fail(rec, err, "recover");
+    int cap = 0;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 16;
+            pid_t *p = realloc(*pids, (size_t)cap * sizeof *p);
+            long long *s = p ? realloc(*pid_starts, (size_t)cap * sizeof *s) : NULL;
+            if (p)
+                *pids = p;
+            if (s)
+                *pid_starts = s;
+            if (!p || !s)
+                break;
+        }
+        (*pids)[*count] = (pid_t)sqlite3_column_int64(stmt, 0);
+        (*pid_starts)[*count] = sqlite3_column_int64(stmt, 1);
+        (*count)++;
+    }
+    sqlite3_finalize(stmt);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "BEGIN IMMEDIATE;"
+             "UPDATE runs SET end_ms=%lld, outcome='interrupted' WHERE end_ms IS NULL;"
+             "UPDATE items SET state='queued', next_attempt_ms=0 WHERE state='running';"
+             "COMMIT;",
+             (long long)now_ms);
+    if (sqlite3_exec(rec->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
+        return db_fail(rec, err, "recover");
+    }
+    return CR_OK;
+}
+
+int record_seen(record *rec, const char *stage, const char *path, int64_t size,
+                int64_t mtime_ns)
+{
+    sqlite3_stmt *s = rec->seen;
+    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
+    int seen = 0;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        const char *state = (const char *)sqlite3_column_text(s, 2);
+        seen = sqlite3_column_int64(s, 0) == size && sqlite3_column_int64(s, 1) == mtime_ns &&
+               state && strcmp(state, ITEM_FAILED) && strcmp(state, ITEM_GONE);
+    }
+    sqlite3_reset(s);
+    return seen;
+}
+
+int record_add(record *rec, const char *stage, const char *path, const char *hash,
+               int64_t size, int64_t mtime_ns, int64_t now_ms, int force, int64_t *item_id,
+               int *result, cr_err *err)
+{
+    sqlite3_stmt *s = rec->find;
+    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(s, 0);
+        const char *state = (const char *)sqlite3_column_text(s, 1);
+        int back = state && (!strcmp(state, ITEM_FAILED) || !strcmp(state, ITEM_GONE) ||
+                             (force && !strcmp(state, ITEM_DONE)));
+        sqlite3_reset(s);
+        *item_id = id;
+        if (!back) {
+            *result = RECORD_KNOWN;
+            return CR_OK;
+        }
+        sqlite3_stmt *u = rec->requeue;
+        sqlite3_bind_int64(u, 1, size);
+        sqlite3_bind_int64(u, 2, mtime_ns);
+        sqlite3_bind_int64(u, 3, now_ms);
+        sqlite3_bind_int64(u, 4, id);
+        step = sqlite3_step(u);
+        sqlite3_reset(u);
+        if (step != SQLITE_DONE)
+            return db_fail(rec, err, "queueing an item again");
+        *result = RECORD_REQUEUED;
+        return CR_OK;
+    }
+    sqlite3_reset(s);
+    if (step != SQLITE_DONE)
+        return db_fail(rec, err, "finding an item");
+    s = rec->insert;
+    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, size);
+    sqlite3_bind_int64(s, 5, mtime_ns);
+    sqlite3_bind_int64(s, 6, now_ms);
+    sqlite3_bind_int64(s, 7, now_ms);
+    step = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (step != SQLITE_DONE)
+        return db_fail(rec, err, "adding an item");
+    *item_id = sqlite3_last_insert_rowid(rec->db);
+    *result = RECORD_ADDED;
+    return CR_OK;
+}
+
+static void fill_item(sqlite3_stmt *s, int first, record_item *item)
+{
+    item->path = column_dup(s, first);
+    item->hash = column_dup(s, first + 1);
+    item->attempts = sqlite3_column_int(s, first + 2);
+    item->solo = sqlite3_column_int(s, first + 3);
+    item->exit_codes = column_dup(s, first + 4);
+}
+
+int record_due(record *rec, const char *stage, int64_t now_ms, int limit, record_item *items,
+               cr_err *err)
+{
+    sqlite3_stmt *s = rec->due;
+    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now_ms);
+    sqlite3_bind_int(s, 3, limit);
+    int n = 0, step;
+    while (n < limit && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        memset(&items[n], 0, sizeof items[n]);
+        items[n].id = sqlite3_column_int64(s, 0);
+        fill_item(s, 1, &items[n]);
+        n++;
+    }
+    sqlite3_reset(s);
+    (void)err;
+    return n;
+}
+
+int64_t record_next_due(record *rec, const char *stage)
+{
+    sqlite3_stmt *s = stage ? rec->next_due : rec->next_due_all;
+    if (stage)
+        sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
+    int64_t next = -1;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+        next = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return next;
+}
+
+int record_item_get(record *rec, int64_t id, record_item *item, char *state, size_t state_size)
+{
+    sqlite3_stmt *s = rec->get;
+    sqlite3_bind_int64(s, 1, id);
+    int found = 0;
+    memset(item, 0, sizeof *item);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        item->id = id;
+        fill_item(s, 0, item);
+        const unsigned char *st = sqlite3_column_text(s, 5);
+        snprintf(state, state_size, "%s", st ? (const char *)st : "");
+        item->next_attempt_ms = sqlite3_column_int64(s, 6);
+        found = 1;
+    }
+    sqlite3_reset(s);
+    return found;
+}
+
+int record_run_begin(record *rec, const char *stage, pid_t pid, long long pid_start,
+                     int64_t start_ms, const char *log_path, const record_item *items,
+                     int item_count, int64_t *run_id, cr_err *err)
+{
+    int code = record_begin(rec, err);
+    if (code)
+        return code;
+    sqlite3_stmt *s = rec->run_insert;
+    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, pid);
+    sqlite3_bind_int64(s, 3, pid_start);
+    sqlite3_bind_int64(s, 4, start_ms);
+    sqlite3_bind_int(s, 5, item_count);
+    if (item_count > 0)
+        sqlite3_bind_text(s, 6, items[0].path, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 6);
+    sqlite3_bind_text(s, 7, log_path, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (step != SQLITE_DONE) {
+        sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
+        return db_fail(rec, err, "recording a run");
+    }
+    *run_id = sqlite3_last_insert_rowid(rec->db);
+    for (int i = 0; i < item_count; i++) {
+        sqlite3_bind_int64(rec->run_item, 1, *run_id);
+        sqlite3_bind_int64(rec->run_item, 2, items[i].id);
+        sqlite3_step(rec->run_item);
+        sqlite3_reset(rec->run_item);
+        sqlite3_bind_int64(rec->item_running, 1, start_ms);
+        sqlite3_bind_int64(rec->item_running, 2, items[i].id);
+        sqlite3_step(rec->item_running);
+        sqlite3_reset(rec->item_running);
+    }
+    return CR_OK; /* the caller commits once the pid is known (record_run_pid) */
+}
+
+int record_run_end(record *rec, int64_t run_id, int exit_code, int64_t end_ms,
+                   const char *outcome, cr_err *err)
+{
+    sqlite3_stmt *s = rec->run_end;
+    sqlite3_bind_int64(s, 1, run_id);
+    sqlite3_bind_int64(s, 2, end_ms);
+    sqlite3_bind_int(s, 3, exit_code);
+    sqlite3_bind_text(s, 4, outcome, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    sqlite3_reset(s);
+    return step == SQLITE_DONE ? CR_OK : db_fail(rec, err, "ending a run");
+}
+
+int record_item_update(record *rec, int64_t id, const char *state, int attempts,
+                       int64_t next_attempt_ms, int exit_code, const char *last_error,
+                       const char *failed_path, int solo, int64_t now_ms, cr_err *err)
+{
+    sqlite3_stmt *s = rec->item_update;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, attempts);
+    sqlite3_bind_int64(s, 4, next_attempt_ms);
+    sqlite3_bind_int(s, 5, exit_code);
+    if (last_error)
+        sqlite3_bind_text(s, 6, last_error, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 6);
+    if (failed_path)
+        sqlite3_bind_text(s, 7, failed_path, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 7);
+    sqlite3_bind_int(s, 8, solo);
+    sqlite3_bind_int64(s, 9, now_ms);
+    int step = sqlite3_step(s);
+    sqlite3_reset(s);
+    return step == SQLITE_DONE ? CR_OK : db_fail(rec, err, "updating an item");
+}
+
+int record_run_pid(record *rec, int64_t run_id, pid_t pid, long long pid_start,
+                   const char *log_path, cr_err *err)
+{
+    sqlite3_stmt *s = rec->run_pid;
+    sqlite3_bind_int64(s, 1, run_id);
+    sqlite3_bind_int64(s, 2, pid);
+    sqlite3_bind_int64(s, 3, pid_start);
+    sqlite3_bind_text(s, 4, log_path, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    sqlite3_reset(s);
+    return step == SQLITE_DONE ? CR_OK : db_fail(rec, err, "recording a run's pid");
+}

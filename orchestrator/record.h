@@ -1,0 +1,86 @@
+/* record.h — the orchestrator's persistent record: every item and every run, in SQLite (WAL).
+ * An item is one input for one stage, keyed by (stage, path, content hash): the same content
+ * is never processed twice and changed content is processed again. The record holds no
+ * policy: when to retry and what to move is engine.c's; status.c reads it for `status`. */
+#ifndef ORCH_RECORD_H
+#define ORCH_RECORD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "status.h"
+
+typedef struct sqlite3 sqlite3;
+typedef struct record record;
+
+/* Item states, as stored. */
+#define ITEM_QUEUED "queued"
+#define ITEM_RUNNING "running"
+#define ITEM_RETRYING "retrying"
+#define ITEM_DONE "done"
+#define ITEM_FAILED "failed"
+#define ITEM_GONE "gone" /* the input vanished before its run; nothing to move */
+
+typedef struct record_item {
+    int64_t id;
+    char *path;
+    char *hash;
+    int attempts;
+    int solo; /* run alone (a batch it was in failed with bad data) */
+    char *exit_codes;
+    int64_t next_attempt_ms;
+} record_item;
+
+void record_item_free(record_item *item);
+
+int record_open(record **rec, const char *path, cr_err *err);
+void record_close(record *rec);
+sqlite3 *record_db(record *rec);
+int record_begin(record *rec, cr_err *err);
+int record_commit(record *rec, cr_err *err);
+
+/* After a crash: runs without an end become "interrupted" and their items are queued again
+ * (the attempt is not counted). The pids of those runs are returned (malloc'd, with the
+ * process start times recorded) so the caller can end any orphan still running. */
+int record_recover(record *rec, int64_t now_ms, pid_t **pids, long long **pid_starts,
+                   int *count, cr_err *err);
+
+/* 1 when the newest item of (stage, path) has this size and mtime and is not failed: the file
+ * is known and need not be hashed again. */
+int record_seen(record *rec, const char *stage, const char *path, int64_t size,
+                int64_t mtime_ns);
+
+enum record_add_result {
+    RECORD_ADDED = 0,  /* new item, queued */
+    RECORD_KNOWN,      /* already queued, running, retrying or done */
+    RECORD_REQUEUED,   /* was failed (or gone) and is back: queued again from attempt 0 */
+};
+/* force queues again even a done item (a run asked for by hand). */
+int record_add(record *rec, const char *stage, const char *path, const char *hash,
+               int64_t size, int64_t mtime_ns, int64_t now_ms, int force, int64_t *item_id,
+               int *result, cr_err *err);
+
+/* Up to limit items of stage that are due at now_ms (queued or retrying, oldest first).
+ * Returns the count; items are filled (free each with record_item_free). */
+int record_due(record *rec, const char *stage, int64_t now_ms, int limit, record_item *items,
+               cr_err *err);
+/* The earliest next attempt among waiting items of stage (any stage when NULL); -1 if none. */
+int64_t record_next_due(record *rec, const char *stage);
+int record_item_get(record *rec, int64_t id, record_item *item, char *state, size_t state_size);
+
+/* Opens a transaction with the run (pid 0) and its items marked running; record_run_pid
+ * then record_commit close it, so one run start is one commit. */
+int record_run_begin(record *rec, const char *stage, pid_t pid, long long pid_start,
+                     int64_t start_ms, const char *log_path, const record_item *items,
+                     int item_count, int64_t *run_id, cr_err *err);
+/* The pid is known only after fork; the run row is written before it (see engine.c). */
+int record_run_pid(record *rec, int64_t run_id, pid_t pid, long long pid_start,
+                   const char *log_path, cr_err *err);
+int record_run_end(record *rec, int64_t run_id, int exit_code, int64_t end_ms,
+                   const char *outcome, cr_err *err);
+/* Sets an item's state after a run; exit_code >= 0 is appended to its exit codes. */
+int record_item_update(record *rec, int64_t id, const char *state, int attempts,
+                       int64_t next_attempt_ms, int exit_code, const char *last_error,
+                       const char *failed_path, int solo, int64_t now_ms, cr_err *err);
+
+#endif

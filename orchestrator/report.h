@@ -1,0 +1,18 @@
+/* report.h — `status` as text or JSON, from the record alone: per stage the queued, running,
+ * retrying, done and failed items, the runs in flight (pid, elapsed), the next retries, the
+ * last failures and the last runs. The daemon answers `status` over its socket with it;
+ * without a daemon main.c calls it directly. It changes nothing. */
+#ifndef ORCH_REPORT_H
+#define ORCH_REPORT_H
+
+#include <sys/types.h>
+
+#include "buf.h"
+#include "config.h"
+#include "record.h"
+
+/* daemon_pid: the running daemon, 0 when none. */
+int report_status(record *rec, const pipeline_config *config, pid_t daemon_pid, int json,
+                  cr_buf *out);
+
+#endif

@@ -1,0 +1,47 @@
+/* document.h — one input file through the whole of preprocess: read, charset, extraction,
+ * clean-up, quality filters, deduplication, and clean/<id>.txt + clean/<id>.meta.json written
+ * atomically. Walking inputs, threads and the summary are run.c's. */
+#ifndef PP_DOCUMENT_H
+#define PP_DOCUMENT_H
+
+#include <stddef.h>
+
+#include "dedup.h"
+#include "filters.h"
+#include "hash.h"
+#include "status.h"
+
+typedef struct pp_context {
+    const char *out_dir;
+    pp_filters filters;
+    int min_words_set; /* --min-words given: overrides the filters' min_words */
+    double near_threshold; /* 0: near-duplicate check off */
+    pp_dedup *dedup;       /* NULL: --no-dedup */
+    size_t max_input_bytes;
+} pp_context;
+
+enum pp_kind { PP_KIND_HTML, PP_KIND_TEXT, PP_KIND_MARKDOWN, PP_KIND_CODE, PP_KIND_UNSUPPORTED };
+
+enum pp_status { PP_KEPT, PP_REJECTED, PP_FAILED, PP_SKIPPED };
+
+typedef struct pp_outcome {
+    int status;
+    char id[CR_ID_SIZE];
+    const char *kind;   /* "html", "text", "markdown", "code" */
+    char reason[40];    /* for PP_REJECTED: "empty", "duplicate", "near_duplicate", a filter name */
+    char detail[256];   /* e.g. "12 words, fewer than 50" */
+    char duplicate_of[CR_ID_SIZE];
+    cr_err err;         /* for PP_FAILED */
+    size_t bytes_in, bytes_out, words, invalid;
+} pp_outcome;
+
+/* The kind an input's name says (by extension); *language names source languages ("c"). */
+enum pp_kind pp_kind_of(const char *path, const char **language);
+/* 1 for a file that accompanies another (the crawler's *.meta.json), not an input itself. */
+int pp_is_companion(const char *path);
+
+/* Processes one input; never exits. The outcome says kept, rejected (and why) or failed (and
+ * the exit code its failure calls for). */
+void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *outcome);
+
+#endif

@@ -1,0 +1,129 @@
+# test_crawl.sh — a whole crawl of the fixture site (tests/crawler/server.py): spellings of one
+# URL, robots.txt rules, sitemaps, redirects, errors, retries, content types, meta files, WARC,
+# then a second run that re-fetches conditionally.
+. "$(dirname "$0")/../tap.sh"
+. "$(dirname "$0")/lib.sh"
+
+cat >"$T/robots.txt" <<'ROBOTS'
+# robots.txt of the fixture site
+User-agent: *
+Disallow: /private/
+Allow: /private/public.html
+Disallow: /*.php$
+Disallow: /wild*
+Sitemap: http://127.0.0.1:{port}/sitemap-index.xml
+ROBOTS
+serve --robots "$T/robots.txt"
+cd "$T" || exit 1
+
+"$CRAWLER" --seeds "$BASE/" --out raw --delay 0 --retry-delay 0.1s --timeout 2s --warc crawl.warc.gz \
+    --json --quiet >run1.json 2>run1.err
+expect_eq "crawl exits 0 although some pages failed" "$?" 0
+expect_eq "nothing on stderr with --quiet" "$(cat run1.err)" ""
+
+page() { echo "raw/$(id_of "$BASE$1")"; }
+
+expect_eq "one page under five spellings is fetched once" "$(hits /a.html)" 1
+check "a.html saved with its meta" test -f "$(page /a.html).html" -a -f "$(page /a.html).meta.json"
+expect_eq "robots Disallow: /private/ is obeyed" "$(hits /private/secret.html)" 0
+expect_eq "robots Allow overrides the shorter Disallow" "$(hits /private/public.html)" 1
+expect_eq "robots '\$' anchors: /page.php not fetched" "$(hits /page.php)" 0
+expect_eq "robots '\$' anchors: /page.php?x=1 fetched" "$(hits '/page.php?x=1')" 1
+expect_eq "robots '*' wildcard obeyed" "$(hits /wildcard/x.html)" 0
+expect_eq "robots.txt fetched once" "$(hits /robots.txt)" 1
+expect_eq "skipped by robots counted" "$(json_field run1.json skipped.robots)" 3
+
+expect_eq "sitemap index followed" "$(hits /sitemap-1.xml)" 1
+check "page only in the sitemap saved" test -f "$(page /from-sitemap.html).html"
+check "page only in the gzip sitemap saved" test -f "$(page /from-sitemap-gz.html).html"
+
+m="$(page /redirect/1).meta.json"
+expect_eq "redirect chain: final url in meta" "$(meta_field "$m" final_url)" "$BASE/target.html"
+expect_eq "redirect chain: url in meta" "$(meta_field "$m" url)" "$BASE/redirect/1"
+saved_targets=$(grep -l "\"final_url\":\"$BASE/target.html\"" raw/*.meta.json | wc -l)
+expect_eq "the redirect target is saved once, not twice" "$saved_targets" 1
+expect_eq "redirect loop recorded as an error" "$(json_field run1.json errors.redirect-loop)" 1
+expect_eq "redirect to ftp:// recorded as an error" "$(json_field run1.json errors.redirect-scheme)" 1
+expect_eq "off-scope redirect skipped" "$(json_field run1.json skipped.off-scope-redirect)" 1
+check "off-scope redirect not saved" test ! -f "$(page /offsite).html"
+expect_eq "404 recorded as final, not retried" "$(hits /missing)" 1
+expect_eq "404 counted" "$(json_field run1.json errors.http-4xx)" 1
+expect_match "failures listed in --json" "$(cat run1.json)" "\"url\":\"$BASE/missing\",\"error\":\"http-4xx: HTTP 404\""
+expect_eq "500 then 200: retried once" "$(hits /flaky)" 2
+check "500 then 200: saved" test -f "$(page /flaky).html"
+expect_eq "429: retried once" "$(hits /busy)" 2
+gap=$(awk '$3 == "/busy" {t[n++] = $1} END {printf "%d", (t[1] - t[0]) * 1000}' server.log)
+check "429 Retry-After: 1 honoured (${gap} ms between the attempts)" test "$gap" -ge 950
+check "image/png not saved" test ! -f "$(page /image.png).html"
+expect_eq "image/png skipped by content type" "$(json_field run1.json skipped.content-type)" 1
+check "text/plain saved as .txt" test -f "$(page /text.txt).txt"
+expect_eq "text/plain content type in meta" "$(meta_field "$(page /text.txt).meta.json" content_type)" "text/plain"
+expect_eq "links of broken HTML followed" "$(hits /e.html)" 1
+expect_eq "<base href> used to resolve links" "$(hits /based/page.html)" 1
+check "noindex page not saved" test ! -f "$(page /noindex.html).html"
+expect_eq "noindex page's links still followed" "$(hits /from-noindex.html)" 1
+check "X-Robots-Tag: noindex page not saved" test ! -f "$(page /xrobots.html).html"
+expect_eq "X-Robots-Tag: noindex page's links followed" "$(hits /from-xrobots.html)" 1
+expect_eq "noindex pages counted" "$(json_field run1.json skipped.noindex)" 2
+check "nofollow page saved" test -f "$(page /nofollow.html).html"
+expect_eq "meta nofollow: links not followed" "$(hits /never-1.html)" 0
+expect_eq "rel=nofollow link not followed" "$(hits /never-2.html)" 0
+check "gzip transfer stored decoded" grep -q "<h1>gzip</h1>" "$(page /gzip.html).html"
+expect_eq "charset from the header in meta" "$(meta_field "$(page /latin1.html).meta.json" charset)" "iso-8859-1"
+expect_eq "charset from <meta charset> in meta" "$(meta_field "$(page /a.html).meta.json" charset)" "utf-8"
+expect_eq "default depth limit 5: /deep/4.html (depth 5) fetched" "$(hits /deep/4.html)" 1
+expect_eq "default depth limit 5: /deep/5.html not" "$(hits /deep/5.html)" 0
+
+m="$(page /b.html).meta.json"
+expect_eq "meta: status" "$(meta_field "$m" status)" 200
+expect_eq "meta: content_type" "$(meta_field "$m" content_type)" "text/html"
+expect_eq "meta: depth" "$(meta_field "$m" depth)" 1
+expect_eq "meta: referrer" "$(meta_field "$m" referrer)" "$BASE/"
+expect_eq "meta: referrer of a seed is null" "$(meta_field "$(page /).meta.json" referrer)" "null"
+expect_eq "meta: sha256 of the saved body" "$(meta_field "$m" sha256)" "$(sha256sum <"$(page /b.html).html" | cut -c1-64)"
+expect_match "meta: fetch_time is UTC ISO 8601" "$(meta_field "$m" fetch_time)" '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
+files=$(ls raw | grep -cE '\.(html|txt)$')
+metas=$(ls raw | grep -c '\.meta\.json$')
+expect_eq "every page has its meta" "$metas" "$files"
+expect_eq "summary counts the saved pages" "$(json_field run1.json pages_saved)" "$files"
+expect_eq "no temporary file left" "$(find raw -name '*.tmp.*' | wc -l)" 0
+expect_eq "state kept in a dot folder inside --out" "$(ls -d raw/.crawler-state 2>/dev/null)" "raw/.crawler-state"
+
+# WARC: every member a record; one response per page transfer; request records too.
+warc_report=$($PY - crawl.warc.gz <<'PYEOF'
+import gzip, sys, zlib
+data = open(sys.argv[1], "rb").read()
+records, pos = [], 0
+while pos < len(data):
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    text = d.decompress(data[pos:])
+    pos = len(data) - len(d.unused_data)
+    head, _, rest = text.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"WARC/1.1", lines[0]
+    fields = dict(l.split(b": ", 1) for l in lines[1:])
+    n = int(fields[b"Content-Length"])
+    assert rest[n:] == b"\r\n\r\n", "block length"
+    records.append((fields[b"WARC-Type"].decode(), fields.get(b"WARC-Target-URI", b"").decode(), rest[:n]))
+types = [r[0] for r in records]
+ok = records[0][0] == "warcinfo"
+a = [r for r in records if r[0] == "response" and r[1].endswith("/a.html")]
+ok = ok and len(a) == 1 and a[0][2].startswith(b"HTTP/1.") and b"<h1>a</h1>" in a[0][2]
+print("ok" if ok else "bad", types.count("response"), types.count("request"))
+PYEOF
+)
+set -- $warc_report
+expect_eq "WARC readable: warcinfo first, a.html response with its body" "$1" ok
+expect_eq "WARC: a request record for each response" "$3" "$2"
+
+# Second run of the same crawl: conditional requests, 304s counted, files kept.
+before=$(sha256sum "$(page /etag.html).html")
+"$CRAWLER" --seeds "$BASE/" --out raw --delay 0 --retry-delay 0.1s --timeout 2s --json --quiet >run2.json 2>run2.err
+expect_eq "second run exits 0" "$?" 0
+expect_eq "second run: ETag and Last-Modified pages answered 304" "$(json_field run2.json pages_unchanged)" 2
+expect_eq "second run: the server sent two 304s" "$(awk '$4 == 304' server.log | wc -l | tr -d ' ')" 2
+expect_eq "second run: a 304 keeps the saved file" "$(sha256sum "$(page /etag.html).html")" "$before"
+expect_eq "second run: a new generation" "$(json_field run2.json generation)" 2
+expect_eq "second run: links of 304 pages still known (same pages in total)" \
+    "$(( $(json_field run2.json pages_saved) + $(json_field run2.json pages_unchanged) ))" "$files"
+finish

@@ -1,0 +1,113 @@
+# test_errors.sh — the command line, exit codes (2, 65, 66, 74, 75), a site that is down and
+# then up, timeouts, size caps, robots.txt unreachable or missing, politeness delays.
+. "$(dirname "$0")/../tap.sh"
+. "$(dirname "$0")/lib.sh"
+cd "$T" || exit 1
+
+check_exit "no arguments: usage error" 2 "$CRAWLER"
+check_exit "unknown option: usage error" 2 "$CRAWLER" --seeds x --out y --frobnicate
+check_exit "bad duration: usage error" 2 "$CRAWLER" --seeds x --out y --delay soon
+check_exit "bad scope regex: usage error" 2 "$CRAWLER" --seeds http://127.0.0.1:1/ --out y --scope '(['
+help=$("$CRAWLER" --help)
+missing=""
+for option in --seeds --out --max-depth --max-pages --scope --concurrency --per-host-concurrency \
+    --delay --user-agent --max-size --timeout --retries --retry-delay --max-retry-delay --accept \
+    --no-sitemaps --state --warc --json --progress --quiet --verbose --help --version; do
+    printf '%s' "$help" | grep -q -- "$option" || missing="$missing $option"
+done
+expect_eq "--help documents every option" "$missing" ""
+expect_eq "--version" "$("$CRAWLER" --version)" "crawler 0.1.0"
+
+printf '# nothing valid\nnot-a-url\nftp://x/\n\n' >bad.urls
+"$CRAWLER" --seeds bad.urls --out raw 2>err.txt
+expect_eq "seeds file without a valid URL: exit 65" "$?" 65
+expect_eq "one error line on stderr" "$(grep -c '^crawler: ' err.txt)" 1
+expect_match "the error names the file" "$(cat err.txt)" "crawler: no valid seed URL in bad.urls"
+check_exit "missing seeds file: exit 66" 66 "$CRAWLER" --seeds missing.urls --out raw
+
+# A site that is down: every seed unreachable -> 75, and the next run (site up) succeeds.
+PORT=$(free_port)
+printf 'http://127.0.0.1:%s/a.html\n' "$PORT" >down.urls
+"$CRAWLER" --seeds down.urls --out down --delay 0 --retries 1 --retry-delay 0.05s --json --quiet >down1.json 2>down1.err
+expect_eq "every seed unreachable: exit 75 (retry later)" "$?" 75
+expect_match "the error says why" "$(cat down1.err)" "^crawler: every seed was unreachable \(connect"
+expect_eq "the connect errors are counted" "$(json_field down1.json errors.connect)" 1
+start_bg $PY "$CRAWLER_TESTS/server.py" --port "$PORT" --log "$T/server.log"
+wait_for 10 $PY -c "import socket; socket.create_connection(('127.0.0.1', $PORT))"
+"$CRAWLER" --seeds down.urls --out down --delay 0 --retries 1 --retry-delay 0.05s --json --quiet >down2.json
+expect_eq "site up again: exit 0" "$?" 0
+check "site up again: the seed is saved" test -f "down/$(id_of "http://127.0.0.1:$PORT/a.html").html"
+kill "$BG_PID"; wait "$BG_PID" 2>/dev/null
+
+# A site that drops its first connections: retried with backoff within one run.
+serve --drop-first 2 --log "$T/drop.log"
+"$CRAWLER" --seeds "$BASE/c.html" --out drop --delay 0 --retries 3 --retry-delay 0.05s --json --quiet >drop.json
+expect_eq "dropped connections: retried, exit 0" "$?" 0
+expect_eq "dropped connections: the page is saved" "$(json_field drop.json pages_saved)" 1
+check "dropped connections: retries counted" test "$(json_field drop.json retries)" -ge 1
+stop_server
+
+serve --log "$T/limits.log"
+"$CRAWLER" --seeds "$BASE/" --seeds "$BASE/slow" --seeds "$BASE/huge" --seeds "$BASE/huge-chunked" \
+    --out limits --delay 0 --timeout 0.5s --retries 1 --retry-delay 0.05s --max-size 100KB --max-depth 0 \
+    --json --quiet >limits.json
+expect_eq "slow page and size caps: exit 0 (some pages saved)" "$?" 0
+expect_eq "slow response hits the timeout (twice: one retry)" "$(json_field limits.json errors.timeout)" 1
+expect_eq "slow response retried once" "$(hits /slow "$T/limits.log")" 2
+expect_eq "pages over --max-size skipped" "$(json_field limits.json skipped.too-large)" 2
+check "transfers over the cap are aborted, not read whole ($(json_field limits.json bytes) bytes)" \
+    test "$(json_field limits.json bytes)" -lt 1000000
+check "no file for the huge page" test ! -f "limits/$(id_of "$BASE/huge-chunked").html"
+expect_eq "--max-depth 0: only the seeds, no link followed" "$(hits /a.html "$T/limits.log")" 0
+
+# --accept: text/plain refused when only HTML is wanted.
+"$CRAWLER" --seeds "$BASE/text.txt" --out accept --delay 0 --accept text/html --json --quiet >accept.json
+expect_eq "--accept text/html skips text/plain" "$(json_field accept.json skipped.content-type)" 1
+stop_server
+
+# robots.txt answering 503: complete disallow, the page fails temporarily -> exit 75.
+serve --robots-status 503 --log "$T/r503.log"
+"$CRAWLER" --seeds "$BASE/a.html" --out r503 --delay 0 --retries 1 --retry-delay 0.05s --json --quiet >r503.json 2>/dev/null
+expect_eq "robots.txt 503: exit 75" "$?" 75
+expect_eq "robots.txt 503: the page is not fetched" "$(hits /a.html "$T/r503.log")" 0
+expect_eq "robots.txt 503: retried before giving up" "$(hits /robots.txt "$T/r503.log")" 2
+stop_server
+serve --robots-status 404 --log "$T/r404.log"
+"$CRAWLER" --seeds "$BASE/a.html" --out r404 --delay 0 --json --quiet >/dev/null
+expect_eq "robots.txt 404: everything allowed" "$(hits /a.html "$T/r404.log")" 1
+stop_server
+
+# Politeness: Crawl-delay 0.2 with --delay 0, then --delay 100ms; gaps from the server's log.
+printf 'User-agent: *\nCrawl-delay: 0.2\n' >robots-delay.txt
+serve --robots robots-delay.txt --log "$T/delay.log"
+"$CRAWLER" --seeds "$BASE/" --out delay --delay 0 --max-depth 1 --max-pages 8 --json --quiet >delay.json
+min_gap() { awk '{ if (n++) { g = ($1 - last) * 1000; if (min == "" || g < min) min = g } last = $1 } END { printf "%d", min }' "$1"; }
+gap=$(min_gap "$T/delay.log")
+check "robots Crawl-delay 0.2 honoured (smallest gap ${gap} ms)" test "$gap" -ge 195
+expect_eq "--max-pages 8 holds" "$(ls delay | grep -c '\.html$')" 8
+stop_server
+serve --log "$T/delay2.log"
+"$CRAWLER" --seeds "$BASE/" --out delay2 --delay 100ms --max-depth 1 --max-pages 10 --concurrency 4 --json --quiet >/dev/null
+gap=$(min_gap "$T/delay2.log")
+check "--delay 100ms: no two requests to the host closer (smallest gap ${gap} ms)" test "$gap" -ge 98
+stop_server
+
+# A state in use by another crawler: busy, temporary.
+mkdir -p busy/.crawler-state
+flock busy/.crawler-state/lock sleep 3 &
+locker=$!
+sleep 0.3
+"$CRAWLER" --seeds http://127.0.0.1:1/ --out busy --quiet 2>busy.err
+expect_eq "state busy: exit 75" "$?" 75
+expect_match "state busy: says so" "$(cat busy.err)" "busy"
+kill "$locker" 2>/dev/null; wait "$locker" 2>/dev/null
+
+# Output that cannot be written (file size limit): 74, one line, no half file.
+serve --log "$T/fsize.log"
+(trap '' XFSZ; ulimit -f 16; exec "$CRAWLER" --seeds "$BASE/" --out fsize --state fsize-state --delay 0 --quiet) 2>fsize.err
+status=$?
+expect_eq "file size limit: exit 74 (I/O error)" "$status" 74
+expect_eq "file size limit: one error line" "$(grep -c '^crawler: ' fsize.err)" 1
+expect_eq "file size limit: no temporary file left behind" "$(find fsize -name '*.tmp.*' 2>/dev/null | wc -l)" 0
+stop_server
+finish

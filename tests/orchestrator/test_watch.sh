@@ -1,0 +1,90 @@
+#!/bin/sh
+# test_watch.sh — what the watcher takes and when: 1,000 files dropped at once (each
+# processed once, one run per file and in batches), files renamed into place, files written
+# slowly (taken only once closed), temporary and dot files ignored, settle waiting for quiet.
+. "$(dirname "$0")/../tap.sh"
+. "$(dirname "$0")/common.sh"
+
+mkdir -p "$T/ws"
+cat > "$T/p.yaml" <<YAML
+workspace: ws
+defaults:
+  retry: {max_attempts: 2, delay: 100ms}
+stages:
+  - name: each
+    watch: one
+    match: ["*.txt"]
+    run: [$HERE/stage_copy.sh, out-one, "{input}"]
+  - name: batched
+    watch: many
+    match: ["*.txt"]
+    batch: {max_files: 100, settle: 200ms}
+    run: [$HERE/stage_copy.sh, out-many, "{inputs}"]
+  - name: whole
+    watch: settle
+    settle: 700ms
+    concurrency: 1
+    run: [$HERE/stage_slow.sh, "0", out-settle]
+YAML
+pid=$(start_daemon "$T/p.yaml")
+check "daemon started" test -n "$pid"
+
+# 1,000 files at once, written by one process as fast as it can.
+drop() { # folder count
+    $PY - "$1" "$2" <<'PYEOF'
+import os, sys
+folder, count = sys.argv[1], int(sys.argv[2])
+for i in range(count):
+    with open(os.path.join(folder, "f%04d.txt" % i), "w") as f:
+        f.write("file %d\n" % i)
+PYEOF
+}
+drop "$T/ws/one" 1000
+drop "$T/ws/many" 1000
+check "1,000 files, one run each: all processed" wait_for 90 has_lines "$T/ws/out-one/done.log" 1000
+check "1,000 files in batches: all processed" wait_for 30 has_lines "$T/ws/out-many/done.log" 1000
+sleep 0.5
+expect_eq "one run each: 1,000 lines, no name twice" "$(sort -u "$T/ws/out-one/done.log" | wc -l | tr -d ' ')/$(lines "$T/ws/out-one/done.log")" "1000/1000"
+expect_eq "batches: 1,000 lines, no name twice" "$(sort -u "$T/ws/out-many/done.log" | wc -l | tr -d ' ')/$(lines "$T/ws/out-many/done.log")" "1000/1000"
+expect_eq "one run each: 1,000 runs" "$(sql "$T/ws" "SELECT COUNT(*) FROM runs WHERE stage='each'")" 1000
+runs=$(sql "$T/ws" "SELECT COUNT(*), MAX(item_count) FROM runs WHERE stage='batched'")
+check "batches: at most 100 files per run, at least 10 runs ($runs)" test "${runs#*|}" -le 100 -a "${runs%|*}" -ge 10
+
+# Renamed into place: written under a temporary name (even inside the watched folder), then
+# renamed; the temporary name is never taken.
+printf 'renamed\n' > "$T/ws/one/r1.txt.tmp.123"
+mv "$T/ws/one/r1.txt.tmp.123" "$T/ws/one/r1.txt"
+printf 'from elsewhere\n' > "$T/r2.txt"
+mv "$T/r2.txt" "$T/ws/one/r2.txt"
+printf 'hidden\n' > "$T/ws/one/.r3.txt"
+printf 'other\n' > "$T/ws/one/r4.md"
+check "renamed into place: processed" wait_for 10 has_lines "$T/ws/out-one/done.log" 1002
+expect_eq "renamed into place: the content is whole" "$(cat "$T/ws/out-one/r1.txt.out")" "renamed"
+sleep 0.5
+check "temporary, dot and unmatched names are ignored" sh -c "! grep -Eq 'tmp|\\.r3|r4' '$T/ws/out-one/done.log'"
+
+# Written slowly: nothing runs before the writer closes the file.
+$PY - "$T/ws/one/slow.txt" "$T/writer.state" <<'PYEOF' &
+import sys, time
+with open(sys.argv[1], "w") as f:
+    for i in range(5):
+        f.write("part %d\n" % i)
+        f.flush()
+        time.sleep(0.2)
+    open(sys.argv[2], "w").write("closing\n")
+PYEOF
+writer=$!
+check "written slowly: the writer is writing" wait_for 5 test -f "$T/ws/one/slow.txt"
+check "written slowly: not taken while still open" sh -c "! grep -q slow.txt '$T/ws/out-one/done.log'"
+wait $writer
+check "written slowly: taken once closed" wait_for 10 grep -q "done slow.txt" "$T/ws/out-one/done.log"
+expect_eq "written slowly: the stage saw the whole file" "$(wc -l < "$T/ws/out-one/slow.txt.out" | tr -d ' ')" 5
+
+# settle: files arriving close together wait for quiet, then one run takes them all (the run
+# names no {input}: it works on the folder).
+for i in 1 2 3 4; do echo "s$i" > "$T/ws/settle/s$i.dat"; sleep 0.1; done
+check "settle: the files are processed" wait_for 10 is_state "$T/ws" settle/s4.dat done
+expect_eq "settle: one run for the four files" "$(sql "$T/ws" "SELECT COUNT(*), MAX(item_count) FROM runs WHERE stage='whole'")" "1|4"
+"$ORCH" -c "$T/p.yaml" stop >/dev/null
+check_daemon_logs
+finish

@@ -1,0 +1,134 @@
+# test_train.sh — `trainer train` end to end on a tiny model: new and resumed runs, --steps +N,
+# bit-identical parameters for 1, 2, 3 and 12 threads, 2N steps == N + resume + N, fallback
+# from a corrupted or truncated checkpoint, SIGINT/SIGTERM, bad data, constant memory.
+. "$(dirname "$0")/../tap.sh"
+TR="$CR_BIN/trainer"
+MK="tests/trainer/mkshard.py"
+LOUD="--layers 2 --channels 32 --heads 4 --seq-len 16 --batch 12 --val-every 0"
+TINY="$LOUD --quiet"
+
+mkdir -p "$T/data"
+$PY "$MK" "$T/data/shard_000.bin" 6000 128 1
+$PY "$MK" "$T/data/shard_001.bin" 3000 128 2
+
+check "--version" "$TR" --version
+expect_match "--help lists every train option" "$("$TR" --help)" "--checkpoint-every.*"
+check_exit "no command is a usage error" 2 "$TR"
+check_exit "unknown option is a usage error" 2 "$TR" train --data "$T/data" --out "$T/m" --bogus
+
+# --resume with nothing to resume starts a new model
+out=$("$TR" train --data "$T/data" --out "$T/run" $TINY --resume --steps 8 2>&1)
+expect_eq "--resume without a checkpoint starts new, exit 0" "$?" 0
+check "checkpoint of step 8 written" test -s "$T/run/model_00000008.bin"
+check "state of step 8 written" test -s "$T/run/model_00000008.state"
+expect_eq "one metrics line per step" "$(wc -l <"$T/run/metrics.jsonl")" 8
+expect_match "metrics carry loss, lr, grad_norm and spheres" "$(tail -1 "$T/run/metrics.jsonl")" \
+    '"step":8,"loss":[0-9.]+,.*"lr":.*"grad_norm":.*"tokens_per_s":.*"spheres":\[\{"sphere":0,"tokens":16'
+out=$("$TR" train --data "$T/data" --out "$T/run" $TINY --resume --steps +4 --json 2>&1)
+expect_match "--steps +4 continues from step 8 to 12" "$out" '"step":12,"steps_run":4'
+check "checkpoint of step 12" test -s "$T/run/model_00000012.bin"
+
+# the same run on 1, 2, 3 and 12 threads: the same bits
+for threads in 1 2 3 12; do
+    "$TR" train --data "$T/data" --out "$T/threads$threads" $TINY --steps 6 --threads $threads
+done
+for threads in 2 3 12; do
+    check "parameters after 6 steps: --threads $threads == --threads 1" \
+        cmp "$T/threads1/model_00000006.bin" "$T/threads$threads/model_00000006.bin"
+    check "optimizer state: --threads $threads == --threads 1" \
+        cmp "$T/threads1/model_00000006.state" "$T/threads$threads/model_00000006.state"
+done
+
+# 2N steps == N steps, checkpoint, --resume, N more steps (bit for bit); batch 14 so that two
+# spheres hold two sequences
+SCHED="--warmup 2 --decay-steps 10 --batch 14"
+"$TR" train --data "$T/data" --out "$T/straight" $TINY $SCHED --steps 10 --threads 2
+"$TR" train --data "$T/data" --out "$T/split" $TINY $SCHED --steps 5 --threads 1
+"$TR" train --data "$T/data" --out "$T/split" $TINY $SCHED --steps 10 --threads 3 --resume
+check "10 steps == 5 + resume + 5: model bit for bit" \
+    cmp "$T/straight/model_00000010.bin" "$T/split/model_00000010.bin"
+check "10 steps == 5 + resume + 5: AdamW state bit for bit" \
+    cmp "$T/straight/model_00000010.state" "$T/split/model_00000010.state"
+
+# a corrupted newest checkpoint is refused; --resume falls back to the previous good one
+cp -r "$T/split" "$T/corrupt"
+printf 'AB' | dd of="$T/corrupt/model_00000010.bin" bs=1 seek=5000 conv=notrunc 2>/dev/null
+out=$("$TR" train --data "$T/data" --out "$T/corrupt" $LOUD $SCHED --resume --steps +1 2>&1 | tr '\n' ' ')
+expect_match "corrupted checkpoint refused by name" "$out" "not resuming from .*model_00000010.bin: .*belongs to another model"
+check "resumed from step 5 instead: step 6 written" test -s "$T/corrupt/model_00000006.bin"
+cp -r "$T/split" "$T/truncated"
+truncate -s 4000 "$T/truncated/model_00000010.bin"
+check_exit "info on a truncated checkpoint: exit 65" 65 "$TR" info "$T/truncated/model_00000010.bin"
+expect_match "the message says truncated" "$("$TR" info "$T/truncated/model_00000010.bin" 2>&1)" \
+    "^trainer: checkpoint .*model_00000010.bin: truncated"
+out=$("$TR" train --data "$T/data" --out "$T/truncated" $LOUD $SCHED --resume --steps +1 2>&1 | tr '\n' ' ')
+expect_match "truncated checkpoint skipped on resume" "$out" "not resuming from .*model_00000010.bin: .*truncated"
+check "and step 6 trained from step 5" test -s "$T/truncated/model_00000006.bin"
+cp -r "$T/split" "$T/badstate"
+printf 'X' | dd of="$T/badstate/model_00000010.state" bs=1 seek=3000 conv=notrunc 2>/dev/null
+out=$("$TR" train --data "$T/data" --out "$T/badstate" $LOUD $SCHED --resume --steps +1 2>&1 | tr '\n' ' ')
+expect_match "altered state file refused (checksum)" "$out" "model_00000010.state: checksum mismatch"
+
+# SIGINT and SIGTERM: finish the step, checkpoint, exit 0
+for sig in INT TERM; do
+    rm -rf "$T/sig"
+    "$TR" train --data "$T/data" --out "$T/sig" $TINY --steps 1000000 --checkpoint-every 0 &
+    pid=$!
+    wait_for 60 sh -c "test \$(wc -l <'$T/sig/metrics.jsonl' 2>/dev/null || echo 0) -ge 3"
+    kill -$sig $pid
+    wait $pid
+    expect_eq "SIG$sig: exit 0" "$?" 0
+    steps=$(wc -l <"$T/sig/metrics.jsonl" | tr -d ' ')
+    check "SIG$sig: checkpoint of the last finished step ($steps)" \
+        test -s "$T/sig/model_$(printf %08d "$steps").bin"
+done
+
+# bad data: exit 65 with a clear message, never a crash
+mkdir -p "$T/badmagic" "$T/toofew" "$T/empty" "$T/badtoken" "$T/trunc"
+printf 'not a shard, just some bytes that are long enough? no.' >"$T/badmagic/a.bin"
+dd if=/dev/zero bs=1024 count=2 2>/dev/null >>"$T/badmagic/a.bin"
+check_exit "bad shard header: exit 65" 65 "$TR" train --data "$T/badmagic" --out "$T/o1" $TINY --steps 1
+expect_match "bad header message names the shard" \
+    "$("$TR" train --data "$T/badmagic" --out "$T/o1" $TINY --steps 1 2>&1)" "^trainer: shard .*a.bin: bad magic"
+$PY "$MK" "$T/toofew/a.bin" 100 128 1
+check_exit "too few tokens for one batch: exit 65" 65 "$TR" train --data "$T/toofew" --out "$T/o2" $TINY --steps 1
+expect_match "too-few message" "$("$TR" train --data "$T/toofew" --out "$T/o2" $TINY --steps 1 2>&1)" "too few tokens for one batch"
+$PY "$MK" "$T/badtoken/a.bin" 6000 128 1
+check_exit "token outside --vocab 64: exit 65" 65 "$TR" train --data "$T/badtoken" --out "$T/o3" $TINY --vocab 64 --steps 1
+expect_match "out-of-vocabulary message" "$("$TR" train --data "$T/badtoken" --out "$T/o3" $TINY --vocab 64 --steps 1 2>&1)" "outside the vocabulary of 64"
+$PY "$MK" "$T/trunc/a.bin" 6000 128 1
+truncate -s 5000 "$T/trunc/a.bin"
+check_exit "truncated shard: exit 65" 65 "$TR" train --data "$T/trunc" --out "$T/o4" $TINY --steps 1
+check_exit "no shards at all: exit 66" 66 "$TR" train --data "$T/empty" --out "$T/o5" $TINY --steps 1
+check_exit "missing data folder: exit 66" 66 "$TR" train --data "$T/nowhere" --out "$T/o6" $TINY --steps 1
+
+# the tokenizer beside the shards: a sub-folder is ignored, a tokenizer file sets the vocabulary
+mkdir -p "$T/withtok/tokenizer"
+cp "$T/data/shard_000.bin" "$T/withtok/"
+printf 'garbage' >"$T/withtok/tokenizer/junk.bin"
+check "a sub-folder of the data folder is not read" "$TR" train --data "$T/withtok" --out "$T/o7" $TINY --steps 1
+rm -rf "$T/withtok/tokenizer"
+printf 'crystalline-tokenizer 1\npattern-name gpt2\npattern x\nvocab-size 300\nranks 0\n\n' >"$T/withtok/tokenizer"
+"$TR" train --data "$T/withtok" --out "$T/o8" $TINY --steps 1
+expect_match "vocabulary from the tokenizer file" "$("$TR" info "$T/o8")" "vocabulary  300 \\(padded to 384\\)"
+
+# a full disk (RLIMIT_FSIZE) while checkpointing: exit 74, no partial file, the old pair intact
+"$TR" train --data "$T/data" --out "$T/full" $TINY --steps 4
+cp "$T/full/model_00000004.bin" "$T/before.bin"
+(trap '' XFSZ; ulimit -f 64; exec "$TR" train --data "$T/data" --out "$T/full" $TINY --resume --steps +2) \
+    >"$T/full.log" 2>&1
+expect_eq "checkpoint write fails on a full disk: exit 74" "$?" 74
+expect_match "the error names the file" "$(cat "$T/full.log")" "^trainer: writing .*model_00000006.bin"
+check "no checkpoint of step 6 under its final name" test ! -e "$T/full/model_00000006.bin"
+expect_eq "no temporary file left behind" "$(ls "$T/full" | grep -c tmp)" 0
+check "the step-4 checkpoint is untouched" cmp "$T/before.bin" "$T/full/model_00000004.bin"
+check "and still resumable" "$TR" train --data "$T/data" --out "$T/full" $TINY --resume --steps +2
+
+# resident memory does not grow over steps
+"$TR" train --data "$T/data" --out "$T/rss" $TINY --steps 60 --val-every 20 --checkpoint-every 20
+first=$(sed -n 3p "$T/rss/metrics.jsonl" | sed 's/.*"rss_kib":\([0-9]*\).*/\1/')
+last=$(tail -1 "$T/rss/metrics.jsonl" | sed 's/.*"rss_kib":\([0-9]*\).*/\1/')
+expect_match "anonymous resident memory at step 3 ($first KiB) and step 60 ($last KiB) within 1%" \
+    "$(( (last - first) * 100 / first ))" '^(-[0-9]+|0)$'
+
+finish

@@ -1,0 +1,525 @@
+/* main.c — the tokenizer command line: train, encode, decode, import, export, info.
+ * Argument parsing, reports and exit codes only; the work is in train.c, encode.c, bpe.c,
+ * convert.c and vocab.c. Errors come back as cr_err and leave through cr_err_report here. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "convert.h"
+#include "encode.h"
+#include "fs.h"
+#include "json.h"
+#include "log.h"
+#include "parse.h"
+#include "progress.h"
+#include "status.h"
+#include "train.h"
+#include "vocab.h"
+
+#define PROGRAM "tokenizer"
+#define MAX_SPECIALS 256
+
+static const char usage_text[] =
+    "usage: tokenizer COMMAND [OPTIONS] ...\n"
+    "\n"
+    "Byte-level BPE: learns a vocabulary, encodes documents into llm.c token shards exactly as\n"
+    "tiktoken would with the same ranks and pattern, and decodes them back.\n"
+    "\n"
+    "commands:\n"
+    "  train   --vocab-size N -o PATH [--pattern gpt2|gpt4|REGEX] [--special NAME]...\n"
+    "          [--min-frequency K] [--threads N] INPUT...\n"
+    "          learn a vocabulary from files or folders of text (any bytes accepted)\n"
+    "  encode  --tokenizer PATH --out DIR [--threads N] [--shard-tokens M]\n"
+    "          [--train-if-missing --vocab-size N [--pattern P] [--train-from DIR]] INPUT...\n"
+    "          one document per file, each starting with the end-of-text token; writes\n"
+    "          DIR/shard-RUN-K.bin and DIR/shard-RUN.manifest.tsv\n"
+    "  decode  --tokenizer PATH [--no-special] [-o FILE] SHARD|-\n"
+    "          the bytes of a shard's tokens (special tokens as their names)\n"
+    "  import  (--tiktoken FILE --pattern gpt2|gpt4|REGEX [--special NAME=ID]... |\n"
+    "           --gpt2 ENCODER.JSON VOCAB.BPE) -o PATH\n"
+    "  export  --tokenizer PATH (--hf TOKENIZER.JSON | --tiktoken FILE)\n"
+    "  info    PATH        vocab size, pattern, special tokens, longest token\n"
+    "\n"
+    "options:\n"
+    "  -o, --output PATH     where train and import write the tokenizer (decode: the bytes)\n"
+    "  --tokenizer PATH      the tokenizer file (docs/tokenizer.md)\n"
+    "  --vocab-size N        tokens in all, the 256 bytes and the special tokens included\n"
+    "  --pattern P           pre-tokenisation regex: gpt2, gpt4 (default) or a regex in\n"
+    "                        tiktoken's syntax (compiled by PCRE2)\n"
+    "  --special NAME        (train) a special token, repeatable; default <|endoftext|>\n"
+    "  --special NAME=ID     (import) a special token with its id, repeatable\n"
+    "  --min-frequency K     (train) do not merge pairs seen fewer than K times (default 2)\n"
+    "  --threads N           worker threads (default: the number of CPUs)\n"
+    "  --out DIR             (encode) the shard folder\n"
+    "  --shard-tokens M      (encode) most tokens per shard (default 100000000)\n"
+    "  --train-if-missing    (encode) train on the inputs first when --tokenizer does not exist\n"
+    "  --train-from PATH     (encode) with --train-if-missing: train on PATH (a file, or the\n"
+    "                        *.txt files under a folder such as clean/) instead of the inputs\n"
+    "  --no-special          (decode) leave special tokens out\n"
+    "  --hf FILE             (export) Hugging Face tokenizer.json\n"
+    "  --tiktoken FILE       (import/export) tiktoken ranks: base64 token, space, rank\n"
+    "  --gpt2 ENC VOCAB      (import) GPT-2's encoder.json and vocab.bpe\n"
+    "  --json                machine-readable report on stdout\n"
+    "  --progress            progress lines on stderr even when it is not a terminal\n"
+    "  -q, --quiet           no progress, no report, errors only\n"
+    "  -v, --verbose         more log lines (repeatable)\n"
+    "  -h, --help            this text\n"
+    "  -V, --version         the version\n"
+    "\n"
+    "exit status: 0 ok, 2 usage, 65 bad data, 66 input missing, 74 I/O error, 1 other\n";
+
+enum {
+    OPT_TOKENIZER = 256,
+    OPT_VOCAB_SIZE,
+    OPT_PATTERN,
+    OPT_SPECIAL,
+    OPT_MIN_FREQUENCY,
+    OPT_THREADS,
+    OPT_OUT,
+    OPT_SHARD_TOKENS,
+    OPT_TRAIN_IF_MISSING,
+    OPT_TRAIN_FROM,
+    OPT_NO_SPECIAL,
+    OPT_HF,
+    OPT_TIKTOKEN,
+    OPT_GPT2,
+    OPT_JSON,
+    OPT_PROGRESS,
+};
+
+static const struct option long_options[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
+    {"vocab-size", required_argument, NULL, OPT_VOCAB_SIZE},
+    {"pattern", required_argument, NULL, OPT_PATTERN},
+    {"special", required_argument, NULL, OPT_SPECIAL},
+    {"min-frequency", required_argument, NULL, OPT_MIN_FREQUENCY},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"shard-tokens", required_argument, NULL, OPT_SHARD_TOKENS},
+    {"train-if-missing", no_argument, NULL, OPT_TRAIN_IF_MISSING},
+    {"train-from", required_argument, NULL, OPT_TRAIN_FROM},
+    {"no-special", no_argument, NULL, OPT_NO_SPECIAL},
+    {"hf", required_argument, NULL, OPT_HF},
+    {"tiktoken", required_argument, NULL, OPT_TIKTOKEN},
+    {"gpt2", required_argument, NULL, OPT_GPT2},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct options {
+    const char *command;
+    const char *output, *tokenizer, *pattern, *out_dir, *hf, *tiktoken, *gpt2_encoder, *gpt2_vocab,
+        *train_from;
+    const char *specials[MAX_SPECIALS];
+    int special_count;
+    long vocab_size;
+    long min_frequency;
+    long threads;
+    uint64_t shard_tokens;
+    int train_if_missing, no_special, json, quiet, verbose, progress_mode;
+    char **inputs;
+    int input_count;
+} options;
+
+static int usage_error(const char *fmt, const char *detail)
+{
+    fprintf(stderr, "%s: ", PROGRAM);
+    fprintf(stderr, fmt, detail);
+    fprintf(stderr, " (try: tokenizer --help)\n");
+    return CR_EUSAGE;
+}
+
+static int parse_options(int argc, char **argv, options *o, cr_err *err)
+{
+    memset(o, 0, sizeof *o);
+    o->min_frequency = 2;
+    o->threads = sysconf(_SC_NPROCESSORS_ONLN);
+    if (o->threads < 1)
+        o->threads = 1;
+    o->shard_tokens = TOK_DEFAULT_SHARD_TOKENS;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qvhV", long_options, NULL)) != -1) {
+        int code = CR_OK;
+        switch (c) {
+        case 'o':
+            o->output = optarg;
+            break;
+        case OPT_TOKENIZER:
+            o->tokenizer = optarg;
+            break;
+        case OPT_PATTERN:
+            o->pattern = optarg;
+            break;
+        case OPT_OUT:
+            o->out_dir = optarg;
+            break;
+        case OPT_HF:
+            o->hf = optarg;
+            break;
+        case OPT_TIKTOKEN:
+            o->tiktoken = optarg;
+            break;
+        case OPT_GPT2:
+            o->gpt2_encoder = optarg;
+            if (optind >= argc)
+                return cr_fail(err, CR_EUSAGE, "--gpt2 needs two files: encoder.json vocab.bpe");
+            o->gpt2_vocab = argv[optind++];
+            break;
+        case OPT_SPECIAL:
+            if (o->special_count == MAX_SPECIALS)
+                return cr_fail(err, CR_EUSAGE, "more than %d special tokens", MAX_SPECIALS);
+            o->specials[o->special_count++] = optarg;
+            break;
+        case OPT_VOCAB_SIZE:
+            code = cr_parse_long(optarg, 1, 0x7fffffffL, &o->vocab_size, err);
+            break;
+        case OPT_MIN_FREQUENCY:
+            code = cr_parse_long(optarg, 1, 0x7fffffffL, &o->min_frequency, err);
+            break;
+        case OPT_THREADS:
+            code = cr_parse_long(optarg, 1, 256, &o->threads, err);
+            break;
+        case OPT_SHARD_TOKENS:
+            code = cr_parse_size(optarg, &o->shard_tokens, err);
+            if (!code && (o->shard_tokens == 0 || o->shard_tokens > 0x7fffffffULL))
+                code = cr_fail(err, CR_EUSAGE, "--shard-tokens must be 1..2147483647");
+            break;
+        case OPT_TRAIN_IF_MISSING:
+            o->train_if_missing = 1;
+            break;
+        case OPT_TRAIN_FROM:
+            o->train_from = optarg;
+            break;
+        case OPT_NO_SPECIAL:
+            o->no_special = 1;
+            break;
+        case OPT_JSON:
+            o->json = 1;
+            break;
+        case OPT_PROGRESS:
+            o->progress_mode = CR_PROGRESS_ALWAYS;
+            break;
+        case 'q':
+            o->quiet = 1;
+            break;
+        case 'v':
+            o->verbose++;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            exit(0);
+        case 'V':
+            printf("%s %s\n", PROGRAM, CR_VERSION);
+            exit(0);
+        default:
+            return cr_fail(err, CR_EUSAGE, "bad option (try: tokenizer --help)");
+        }
+        if (code)
+            return code;
+    }
+    if (o->quiet)
+        o->progress_mode = CR_PROGRESS_NEVER;
+    o->inputs = argv + optind;
+    o->input_count = argc - optind;
+    return CR_OK;
+}
+
+static void print_json(cr_buf *out)
+{
+    fwrite(out->data, 1, out->len, stdout);
+    fputc('\n', stdout);
+}
+
+/* only_txt: keep the *.txt files of the listing (a clean/ folder also holds *.meta.json). */
+static int run_train_into(const options *o, char *const *inputs, int input_count, int only_txt,
+                          tok_vocab *v, cr_err *err)
+{
+    tok_vocab_init(v);
+    char **paths;
+    size_t path_count;
+    int code = cr_list_inputs(inputs, input_count, &paths, &path_count, err);
+    if (code)
+        return code;
+    if (only_txt) {
+        size_t kept = 0;
+        for (size_t i = 0; i < path_count; i++) {
+            size_t len = strlen(paths[i]);
+            if (len > 4 && strcmp(paths[i] + len - 4, ".txt") == 0)
+                paths[kept++] = paths[i];
+            else
+                free(paths[i]);
+        }
+        path_count = kept;
+    }
+    tok_train_options to = {
+        .vocab_size = (uint32_t)o->vocab_size,
+        .pattern = o->pattern ? o->pattern : "gpt4",
+        .specials = o->specials,
+        .special_count = o->special_count,
+        .min_frequency = (uint64_t)o->min_frequency,
+        .threads = (int)o->threads,
+        .progress_mode = o->progress_mode,
+    };
+    tok_train_report report;
+    double started = cr_now_s();
+    code = tok_train(&to, paths, path_count, v, &report, err);
+    cr_free_list(paths, path_count);
+    if (code)
+        return code;
+    if (report.stopped_early)
+        cr_warn("stopped at %u tokens of %ld: no pair seen %ld times or more is left",
+                v->vocab_size, o->vocab_size, o->min_frequency);
+    cr_info("trained %u tokens (%llu merges) on %llu bytes of %llu documents in %.2f s",
+            v->vocab_size, (unsigned long long)report.merges, (unsigned long long)report.bytes,
+            (unsigned long long)report.documents, cr_now_s() - started);
+    return CR_OK;
+}
+
+static int cmd_train(const options *o, cr_err *err)
+{
+    if (!o->output || !o->vocab_size || o->input_count == 0)
+        return cr_fail(err, CR_EUSAGE, "train needs --vocab-size N, -o PATH and inputs");
+    tok_vocab v;
+    int code = run_train_into(o, o->inputs, o->input_count, 0, &v, err);
+    if (!code)
+        code = tok_vocab_save(&v, o->output, err);
+    if (!code && o->json) {
+        cr_buf out;
+        cr_buf_init(&out);
+        cr_json j;
+        cr_json_init(&j, &out);
+        cr_json_object_begin(&j);
+        cr_json_kv_string(&j, "tokenizer", o->output);
+        cr_json_kv_int(&j, "vocab_size", v.vocab_size);
+        cr_json_kv_string(&j, "pattern", v.pattern_name);
+        cr_json_object_end(&j);
+        print_json(&out);
+        cr_buf_free(&out);
+    }
+    tok_vocab_free(&v);
+    return code;
+}
+
+/* --train-if-missing: one process trains, the others wait on the lock and then load it. */
+static int load_or_train(const options *o, tok_vocab *v, cr_err *err)
+{
+    if (!o->train_if_missing || cr_is_file(o->tokenizer))
+        return tok_vocab_load(v, o->tokenizer, err);
+    if (!o->vocab_size)
+        return cr_fail(err, CR_EUSAGE, "--train-if-missing needs --vocab-size N");
+    char dir[4096], lock_path[4200];
+    cr_path_dirname(o->tokenizer, dir, sizeof dir);
+    int code = cr_mkdir_p(dir, err);
+    if (code)
+        return code;
+    snprintf(lock_path, sizeof lock_path, "%s.lock", o->tokenizer);
+    int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock < 0)
+        return cr_fail_errno(err, CR_EIO, "creating %s", lock_path);
+    if (flock(lock, LOCK_EX) < 0) {
+        close(lock);
+        return cr_fail_errno(err, CR_ETEMP, "locking %s", lock_path);
+    }
+    if (cr_is_file(o->tokenizer)) {
+        code = tok_vocab_load(v, o->tokenizer, err);
+    } else {
+        cr_info("%s does not exist: training a vocabulary of %ld on the inputs", o->tokenizer,
+                o->vocab_size);
+        char *from[1] = {(char *)o->train_from};
+        if (o->train_from)
+            code = run_train_into(o, from, 1, cr_is_dir(o->train_from), v, err);
+        else
+            code = run_train_into(o, o->inputs, o->input_count, 0, v, err);
+        if (!code)
+            code = tok_vocab_save(v, o->tokenizer, err);
+    }
+    close(lock);
+    return code;
+}
+
+static int cmd_encode(const options *o, cr_err *err)
+{
+    if (!o->tokenizer || !o->out_dir || o->input_count == 0)
+        return cr_fail(err, CR_EUSAGE, "encode needs --tokenizer PATH, --out DIR and inputs");
+    char **paths;
+    size_t path_count;
+    int code = cr_list_inputs(o->inputs, o->input_count, &paths, &path_count, err);
+    if (code)
+        return code;
+    tok_vocab v;
+    code = load_or_train(o, &v, err);
+    if (code) {
+        cr_free_list(paths, path_count);
+        return code;
+    }
+    tok_encode_options eo = {o->out_dir, (int)o->threads, o->shard_tokens, o->progress_mode};
+    tok_encode_report r;
+    code = tok_encode_files(&v, &eo, paths, path_count, &r, err);
+    cr_free_list(paths, path_count);
+    tok_vocab_free(&v);
+    if (code)
+        return code;
+    double bytes_per_token = r.tokens ? (double)r.bytes / (double)r.tokens : 0;
+    double mb_per_s = r.seconds > 0 ? (double)r.bytes / 1e6 / r.seconds : 0;
+    if (o->json) {
+        cr_buf out;
+        cr_buf_init(&out);
+        cr_json j;
+        cr_json_init(&j, &out);
+        cr_json_object_begin(&j);
+        cr_json_kv_string(&j, "run", r.run_id);
+        cr_json_kv_int(&j, "documents", (int64_t)r.documents);
+        cr_json_kv_int(&j, "skipped", (int64_t)r.skipped);
+        cr_json_kv_int(&j, "bytes", (int64_t)r.bytes);
+        cr_json_kv_int(&j, "tokens", (int64_t)r.tokens);
+        cr_json_kv_int(&j, "shards", (int64_t)r.shards);
+        cr_json_kv_double(&j, "bytes_per_token", bytes_per_token);
+        cr_json_kv_double(&j, "mb_per_s", mb_per_s);
+        cr_json_kv_double(&j, "seconds", r.seconds);
+        cr_json_object_end(&j);
+        print_json(&out);
+        cr_buf_free(&out);
+    } else if (!o->quiet) {
+        printf("%llu documents (%llu skipped), %llu bytes, %llu tokens, %.3f bytes/token, "
+               "%.1f MB/s, %llu shard%s (run %s)\n",
+               (unsigned long long)r.documents, (unsigned long long)r.skipped,
+               (unsigned long long)r.bytes, (unsigned long long)r.tokens, bytes_per_token, mb_per_s,
+               (unsigned long long)r.shards, r.shards == 1 ? "" : "s", r.run_id);
+    }
+    return CR_OK;
+}
+
+static int cmd_decode(const options *o, cr_err *err)
+{
+    if (!o->tokenizer || o->input_count != 1)
+        return cr_fail(err, CR_EUSAGE, "decode needs --tokenizer PATH and one SHARD (or -)");
+    tok_vocab v;
+    int code = tok_vocab_load(&v, o->tokenizer, err);
+    if (code)
+        return code;
+    uint64_t tokens = 0;
+    if (o->output) { /* written atomically like every output */
+        char *bytes = NULL;
+        size_t len = 0;
+        FILE *memory = open_memstream(&bytes, &len);
+        if (!memory)
+            code = cr_fail_errno(err, CR_EOTHER, "allocating the output");
+        if (!code)
+            code = tok_decode_shard(&v, o->inputs[0], memory, o->no_special, &tokens, err);
+        if (memory)
+            fclose(memory);
+        if (!code)
+            code = cr_write_file_atomic(o->output, bytes, len, err);
+        free(bytes);
+    } else {
+        code = tok_decode_shard(&v, o->inputs[0], stdout, o->no_special, &tokens, err);
+    }
+    tok_vocab_free(&v);
+    return code;
+}
+
+static int cmd_import(const options *o, cr_err *err)
+{
+    if (!o->output || (!o->tiktoken == !o->gpt2_encoder))
+        return cr_fail(err, CR_EUSAGE,
+                       "import needs -o PATH and one of --tiktoken FILE or --gpt2 ENC VOCAB");
+    tok_vocab v;
+    int code;
+    if (o->tiktoken) {
+        if (!o->pattern)
+            return cr_fail(err, CR_EUSAGE, "import --tiktoken needs --pattern gpt2|gpt4|REGEX");
+        code = tok_import_tiktoken(&v, o->tiktoken, o->pattern, o->specials, o->special_count, err);
+    } else {
+        code = tok_import_gpt2(&v, o->gpt2_encoder, o->gpt2_vocab, o->pattern, err);
+    }
+    if (!code)
+        code = tok_vocab_save(&v, o->output, err);
+    if (!code)
+        cr_info("imported %u tokens (%u special) into %s", v.vocab_size, v.special_count,
+                o->output);
+    tok_vocab_free(&v);
+    return code;
+}
+
+static int cmd_export(const options *o, cr_err *err)
+{
+    if (!o->tokenizer || (!o->hf == !o->tiktoken))
+        return cr_fail(err, CR_EUSAGE,
+                       "export needs --tokenizer PATH and one of --hf FILE or --tiktoken FILE");
+    tok_vocab v;
+    int code = tok_vocab_load(&v, o->tokenizer, err);
+    if (code)
+        return code;
+    code = o->hf ? tok_export_hf(&v, o->hf, err) : tok_export_tiktoken(&v, o->tiktoken, err);
+    tok_vocab_free(&v);
+    return code;
+}
+
+static int cmd_info(const options *o, cr_err *err)
+{
+    const char *path = o->input_count == 1 ? o->inputs[0] : o->tokenizer;
+    if (!path || o->input_count > 1)
+        return cr_fail(err, CR_EUSAGE, "info needs one tokenizer PATH");
+    tok_vocab v;
+    int code = tok_vocab_load(&v, path, err);
+    if (code)
+        return code;
+    cr_buf out;
+    cr_buf_init(&out);
+    tok_info(&v, path, o->json, &out);
+    fwrite(out.data, 1, out.len, stdout);
+    cr_buf_free(&out);
+    tok_vocab_free(&v);
+    return CR_OK;
+}
+
+int main(int argc, char **argv)
+{
+    cr_log_init(PROGRAM, CR_LOG_INFO);
+    /* A file size limit then fails the write (EFBIG, exit 74) instead of killing us. */
+    signal(SIGXFSZ, SIG_IGN);
+    cr_err err = {0};
+    if (argc < 2)
+        return usage_error("%s", "missing COMMAND");
+    const char *command = argv[1];
+    if (command[0] == '-') { /* --help, --version before any command */
+        options o;
+        int code = parse_options(argc, argv, &o, &err);
+        if (code)
+            return cr_err_report(PROGRAM, &err);
+        return usage_error("%s", "missing COMMAND");
+    }
+    options o;
+    int code = parse_options(argc - 1, argv + 1, &o, &err);
+    if (code)
+        return cr_err_report(PROGRAM, &err);
+    cr_log_verbosity(o.quiet, o.verbose);
+    if (strcmp(command, "train") == 0)
+        code = cmd_train(&o, &err);
+    else if (strcmp(command, "encode") == 0)
+        code = cmd_encode(&o, &err);
+    else if (strcmp(command, "decode") == 0)
+        code = cmd_decode(&o, &err);
+    else if (strcmp(command, "import") == 0)
+        code = cmd_import(&o, &err);
+    else if (strcmp(command, "export") == 0)
+        code = cmd_export(&o, &err);
+    else if (strcmp(command, "info") == 0)
+        code = cmd_info(&o, &err);
+    else
+        return usage_error("unknown command \"%s\"", command);
+    return code ? cr_err_report(PROGRAM, &err) : 0;
+}

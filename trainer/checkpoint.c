@@ -1,0 +1,155 @@
+/* checkpoint.c — naming, listing, saving and pruning checkpoint pairs (checkpoint.h). The
+ * formats are model.c's and state.c's; choosing which pair to resume from is train.c's. */
+#include "checkpoint.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "hash.h"
+#include "log.h"
+
+static int parse_model_name(const char *name, int64_t *step)
+{
+    long long value;
+    int used = 0;
+    if (sscanf(name, "model_%lld.bin%n", &value, &used) != 1 || name[used] != 0 || value < 0)
+        return 0;
+    if (strncmp(name, "model_", 6) != 0)
+        return 0;
+    *step = value;
+    return 1;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    const checkpoint_entry *x = a, *y = b;
+    return x->step < y->step ? 1 : x->step > y->step ? -1 : 0;
+}
+
+int checkpoint_list(const char *dir, checkpoint_entry **entries, size_t *count, cr_err *err)
+{
+    *entries = NULL;
+    *count = 0;
+    DIR *folder = opendir(dir);
+    if (!folder) {
+        if (errno == ENOENT)
+            return CR_OK;
+        return cr_fail_errno(err, cr_exit_for_errno(errno), "opening %s", dir);
+    }
+    size_t cap = 0;
+    struct dirent *entry;
+    while ((entry = readdir(folder)) != NULL) {
+        int64_t step;
+        if (!parse_model_name(entry->d_name, &step))
+            continue;
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 16;
+            checkpoint_entry *grown = realloc(*entries, cap * sizeof *grown);
+            if (!grown) {
+                closedir(folder);
+                free(*entries);
+                *entries = NULL;
+                *count = 0;
+                return cr_fail(err, CR_EOTHER, "out of memory listing %s", dir);
+            }
+            *entries = grown;
+        }
+        checkpoint_entry *e = &(*entries)[(*count)++];
+        e->step = step;
+        snprintf(e->model_path, sizeof e->model_path, "%s/%s", dir, entry->d_name);
+        snprintf(e->state_path, sizeof e->state_path, "%s/model_%08" PRId64 ".state", dir, step);
+    }
+    closedir(folder);
+    if (*count)
+        qsort(*entries, *count, sizeof **entries, newest_first);
+    return CR_OK;
+}
+
+void checkpoint_sha256(const gpt2_config *cfg, const float *params, char hex[65])
+{
+    int32_t header[GPT2_HEADER_INTS] = {0};
+    header[0] = GPT2_MAGIC;
+    header[1] = GPT2_VERSION;
+    header[2] = cfg->max_seq_len;
+    header[3] = cfg->vocab_size;
+    header[4] = cfg->num_layers;
+    header[5] = cfg->num_heads;
+    header[6] = cfg->channels;
+    header[7] = cfg->padded_vocab_size;
+    size_t sizes[GPT2_NUM_TENSORS];
+    size_t total = gpt2_tensor_sizes(cfg, sizes);
+    cr_sha256 sha;
+    uint8_t digest[32];
+    if (cr_sha256_begin(&sha, NULL) != CR_OK) {
+        hex[0] = 0;
+        return;
+    }
+    cr_sha256_update(&sha, header, sizeof header);
+    cr_sha256_update(&sha, params, total * sizeof(float));
+    cr_sha256_end(&sha, digest);
+    cr_hex_encode(digest, 32, hex);
+    hex[64] = 0;
+}
+
+int checkpoint_save(const char *dir, const gpt2_config *cfg, const float *params,
+                    train_state *state, const float *m, const float *v, char *model_path,
+                    size_t model_path_size, cr_err *err)
+{
+    int code = cr_mkdir_p(dir, err);
+    if (code)
+        return code;
+    char state_path[4096];
+    snprintf(model_path, model_path_size, "%s/model_%08" PRId64 ".bin", dir, state->step);
+    snprintf(state_path, sizeof state_path, "%s/model_%08" PRId64 ".state", dir, state->step);
+    checkpoint_sha256(cfg, params, state->model_sha256);
+    code = gpt2_checkpoint_write(model_path, cfg, params, err);
+    if (!code)
+        code = state_write(state_path, state, m, v, err);
+    return code;
+}
+
+void checkpoint_prune(const char *dir, int keep)
+{
+    if (keep <= 0)
+        return;
+    checkpoint_entry *entries;
+    size_t count;
+    if (checkpoint_list(dir, &entries, &count, NULL) != CR_OK)
+        return;
+    for (size_t i = (size_t)keep; i < count; i++) {
+        unlink(entries[i].state_path);
+        unlink(entries[i].model_path);
+        cr_debug("removed %s (keeping the last %d)", entries[i].model_path, keep);
+    }
+    free(entries);
+}
+
+int checkpoint_resolve(const char *path, char *out, size_t out_size, cr_err *err)
+{
+    if (!cr_is_dir(path)) {
+        snprintf(out, out_size, "%s", path);
+        return CR_OK;
+    }
+    checkpoint_entry *entries;
+    size_t count;
+    int code = checkpoint_list(path, &entries, &count, err);
+    if (code)
+        return code;
+    for (size_t i = 0; i < count; i++) {
+        gpt2_config cfg;
+        cr_err ignored;
+        if (gpt2_checkpoint_read_config(entries[i].model_path, &cfg, &ignored) == CR_OK) {
+            snprintf(out, out_size, "%s", entries[i].model_path);
+            free(entries);
+            return CR_OK;
+        }
+    }
+    free(entries);
+    return cr_fail(err, CR_ENOINPUT, "no model_*.bin checkpoint in %s", path);
+}

@@ -1,0 +1,222 @@
+/* data.c — token shards as a training stream and a validation set (data.h). The shards
+ * themselves are read by lib/shard.c; this file only decides which token comes next.
+ * The cursor is a (shard, offset, epoch) triple so a resumed run finds its place by name. */
+#include "data.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs.h"
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_shard_name(const char *name)
+{
+    size_t len = strlen(name);
+    return name[0] != '.' && len > 4 && strcmp(name + len - 4, ".bin") == 0 &&
+           !strstr(name, ".tmp.");
+}
+
+int data_open(token_data *d, const char *dir, int hold_out, uint64_t min_val_tokens, cr_err *err)
+{
+    memset(d, 0, sizeof *d);
+    DIR *folder = opendir(dir);
+    if (!folder)
+        return cr_fail_errno(err, cr_exit_for_errno(errno), "opening data folder %s", dir);
+    size_t cap = 0;
+    struct dirent *entry;
+    int code = CR_OK;
+    while ((entry = readdir(folder)) != NULL) {
+        if (!is_shard_name(entry->d_name))
+            continue;
+        char path[4096];
+        if (cr_path_join(path, sizeof path, dir, entry->d_name, err) != CR_OK)
+            continue;
+        if (!cr_is_file(path))
+            continue;
+        if (d->shard_count == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **grown = realloc(d->names, cap * sizeof *grown);
+            if (!grown) {
+                code = cr_fail(err, CR_EOTHER, "out of memory listing %s", dir);
+                break;
+            }
+            d->names = grown;
+        }
+        d->names[d->shard_count] = strdup(entry->d_name);
+        if (!d->names[d->shard_count]) {
+            code = cr_fail(err, CR_EOTHER, "out of memory listing %s", dir);
+            break;
+        }
+        d->shard_count++;
+    }
+    closedir(folder);
+    if (code) {
+        data_close(d);
+        return code;
+    }
+    if (d->shard_count == 0) {
+        data_close(d);
+        return cr_fail(err, CR_ENOINPUT, "no token shards (*.bin) in %s", dir);
+    }
+    qsort(d->names, d->shard_count, sizeof *d->names, compare_names);
+    d->shards = calloc(d->shard_count, sizeof *d->shards);
+    d->train_len = calloc(d->shard_count, sizeof *d->train_len);
+    if (!d->shards || !d->train_len) {
+        data_close(d);
+        return cr_fail(err, CR_EOTHER, "out of memory opening %s", dir);
+    }
+    for (size_t i = 0; i < d->shard_count; i++) {
+        char path[4096];
+        cr_path_join(path, sizeof path, dir, d->names[i], NULL);
+        code = cr_shard_open(&d->shards[i], path, err);
+        if (code) {
+            data_close(d);
+            return code;
+        }
+        uint64_t n = d->shards[i].token_count;
+        uint64_t held = hold_out ? n / 20 : 0;
+        if (held < min_val_tokens)
+            held = 0;
+        d->train_len[i] = n - held;
+        d->total_train += n - held;
+        d->total_val += held;
+        for (uint64_t t = 0; t < n; t++) {
+            uint32_t token = cr_shard_token(&d->shards[i], t);
+            if (token > d->max_token)
+                d->max_token = token;
+        }
+    }
+    return CR_OK;
+}
+
+void data_close(token_data *d)
+{
+    for (size_t i = 0; i < d->shard_count; i++) {
+        if (d->shards && d->shards[i].map)
+            cr_shard_close(&d->shards[i]);
+        if (d->names)
+            free(d->names[i]);
+    }
+    free(d->shards);
+    free(d->names);
+    free(d->train_len);
+    memset(d, 0, sizeof *d);
+}
+
+int data_check_vocab(const token_data *d, uint32_t vocab_size, cr_err *err)
+{
+    for (size_t i = 0; i < d->shard_count; i++) {
+        int code = cr_shard_check_vocab(&d->shards[i], vocab_size, err);
+        if (code)
+            return code;
+    }
+    return CR_OK;
+}
+
+/* The token at the cursor; moves past empty training regions first. */
+static uint32_t token_at(const token_data *d, data_cursor *c)
+{
+    while (c->offset >= d->train_len[c->shard]) {
+        c->offset = 0;
+        c->shard++;
+        if (c->shard == d->shard_count) {
+            c->shard = 0;
+            c->epoch++;
+        }
+    }
+    return cr_shard_token(&d->shards[c->shard], c->offset);
+}
+
+static void advance(const token_data *d, data_cursor *c, uint64_t count)
+{
+    while (count > 0) {
+        token_at(d, c); /* normalise */
+        uint64_t left = d->train_len[c->shard] - c->offset;
+        uint64_t step = left < count ? left : count;
+        c->offset += step;
+        count -= step;
+    }
+    token_at(d, c);
+}
+
+void data_next_window(const token_data *d, data_cursor *cursor, int *inputs, int *targets,
+                      uint64_t count)
+{
+    data_cursor c = *cursor;
+    uint32_t previous = token_at(d, &c);
+    for (uint64_t i = 0; i < count; i++) {
+        c.offset++;
+        uint32_t next = token_at(d, &c);
+        inputs[i] = (int)previous;
+        targets[i] = (int)next;
+        previous = next;
+    }
+    advance(d, cursor, count);
+}
+
+int data_seek(const token_data *d, data_cursor *cursor, const char *name, uint64_t offset,
+              uint64_t epoch)
+{
+    cursor->epoch = epoch;
+    for (size_t i = 0; i < d->shard_count; i++) {
+        int order = strcmp(d->names[i], name);
+        if (order == 0 && offset <= d->train_len[i]) {
+            cursor->shard = i;
+            cursor->offset = offset;
+            token_at(d, cursor);
+            return 1;
+        }
+        if (order > 0) {
+            cursor->shard = i;
+            cursor->offset = 0;
+            token_at(d, cursor);
+            return 0;
+        }
+    }
+    cursor->shard = 0;
+    cursor->offset = 0;
+    cursor->epoch = epoch + 1;
+    token_at(d, cursor);
+    return 0;
+}
+
+static uint64_t region_sequences(const token_data *d, size_t i, int T, int whole, uint64_t *begin)
+{
+    uint64_t n = d->shards[i].token_count;
+    *begin = whole ? 0 : d->train_len[i];
+    uint64_t len = n - *begin;
+    return len >= (uint64_t)T + 1 ? (len - 1) / (uint64_t)T : 0;
+}
+
+uint64_t data_val_count(const token_data *d, int T, int whole)
+{
+    uint64_t total = 0, begin;
+    for (size_t i = 0; i < d->shard_count; i++)
+        total += region_sequences(d, i, T, whole, &begin);
+    return total;
+}
+
+void data_val_sequence(const token_data *d, int T, int whole, uint64_t index, int *inputs,
+                       int *targets)
+{
+    for (size_t i = 0; i < d->shard_count; i++) {
+        uint64_t begin, count = region_sequences(d, i, T, whole, &begin);
+        if (index >= count) {
+            index -= count;
+            continue;
+        }
+        uint64_t at = begin + index * (uint64_t)T;
+        for (int t = 0; t < T; t++) {
+            inputs[t] = (int)cr_shard_token(&d->shards[i], at + t);
+            targets[t] = (int)cr_shard_token(&d->shards[i], at + t + 1);
+        }
+        return;
+    }
+}

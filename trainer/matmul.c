@@ -1,0 +1,180 @@
+/* matmul.c — run-time choice of the matmul kernels and their scalar reference (matmul.h).
+ * The scalar versions are plain loops in the obvious order: the twin every SIMD kernel is
+ * tested against (tests/trainer/test_kernels.c) and the path on CPUs without AVX2. The SIMD
+ * GEMMs themselves are in gemm_impl.h, compiled by matmul_avx2.c and matmul_avx512.c. */
+#include "matmul.h"
+
+#include <string.h>
+
+static int current_level = -1;
+
+int kernels_cpu_level(void)
+{
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        return KERNEL_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return KERNEL_AVX2;
+    return KERNEL_SCALAR;
+}
+
+int kernels_select(int max_level)
+{
+    int level = kernels_cpu_level();
+    current_level = level < max_level ? level : max_level;
+    return current_level;
+}
+
+int kernels_level(void)
+{
+    if (current_level < 0)
+        kernels_select(KERNEL_AVX512);
+    return current_level;
+}
+
+const char *kernels_level_name(int level)
+{
+    return level == KERNEL_AVX512 ? "avx512" : level == KERNEL_AVX2 ? "avx2" : "scalar";
+}
+
+static void forward_scalar(float *out, const float *inp, const float *weight, const float *bias,
+                           int N, int C, int OC)
+{
+    for (int i = 0; i < N; i++) {
+        const float *x = inp + (size_t)i * C;
+        for (int o = 0; o < OC; o++) {
+            const float *w = weight + (size_t)o * C;
+            float sum = bias ? bias[o] : 0.0f;
+            for (int c = 0; c < C; c++)
+                sum += x[c] * w[c];
+            out[(size_t)i * OC + o] = sum;
+        }
+    }
+}
+
+static void backward_scalar(float *dinp, float *dweight, const float *dout, const float *inp,
+                            const float *weight, int N, int C, int OC)
+{
+    if (dinp)
+        for (int i = 0; i < N; i++) {
+            float *dx = dinp + (size_t)i * C;
+            for (int o = 0; o < OC; o++) {
+                float d = dout[(size_t)i * OC + o];
+                const float *w = weight + (size_t)o * C;
+                for (int c = 0; c < C; c++)
+                    dx[c] += d * w[c];
+            }
+        }
+    for (int o = 0; o < OC; o++) {
+        float *dw = dweight + (size_t)o * C;
+        for (int i = 0; i < N; i++) {
+            float d = dout[(size_t)i * OC + o];
+            const float *x = inp + (size_t)i * C;
+            for (int c = 0; c < C; c++)
+                dw[c] += d * x[c];
+        }
+    }
+}
+
+/* Row by row, so every level sums the bias gradient in the same order (bit-identical). */
+static void bias_backward(float *dbias, const float *dout, int N, int OC)
+{
+    for (int i = 0; i < N; i++) {
+        const float *d = dout + (size_t)i * OC;
+        for (int o = 0; o < OC; o++)
+            dbias[o] += d[o];
+    }
+}
+
+typedef void gemm_fn(int, int, int, const float *, long, long, const float *, long, long, float *,
+                     long, float *);
+
+static gemm_fn *gemm_for(int level)
+{
+    return level == KERNEL_AVX512 ? gemm_acc_avx512 : gemm_acc_avx2;
+}
+
+void matmul_forward_level(int level, float *out, const float *inp, const float *weight,
+                          const float *bias, int N, int C, int OC, float *pack)
+{
+    if (level == KERNEL_SCALAR) {
+        forward_scalar(out, inp, weight, bias, N, C, OC);
+        return;
+    }
+    for (int i = 0; i < N; i++) {
+        float *row = out + (size_t)i * OC;
+        if (bias)
+            memcpy(row, bias, (size_t)OC * sizeof *row);
+        else
+            memset(row, 0, (size_t)OC * sizeof *row);
+    }
+    /* out(i, o) += sum_c inp(i, c) * weight(o, c): B(k=c, n=o) = weight[o*C + c] */
+    gemm_for(level)(N, OC, C, inp, C, 1, weight, 1, C, out, OC, pack);
+}
+
+void matmul_backward_level(int level, float *dinp, float *dweight, float *dbias, const float *dout,
+                           const float *inp, const float *weight, int N, int C, int OC, float *pack)
+{
+    if (dbias)
+        bias_backward(dbias, dout, N, OC);
+    if (level == KERNEL_SCALAR) {
+        backward_scalar(dinp, dweight, dout, inp, weight, N, C, OC);
+        return;
+    }
+    gemm_fn *gemm = gemm_for(level);
+    /* dinp(i, c) += sum_o dout(i, o) * weight(o, c) */
+    if (dinp)
+        gemm(N, C, OC, dout, OC, 1, weight, C, 1, dinp, C, pack);
+    /* dweight(o, c) += sum_i dout(i, o) * inp(i, c) */
+    gemm(OC, C, N, dout, 1, OC, inp, C, 1, dweight, C, pack);
+}
+
+void matmul_forward(float *out, const float *inp, const float *weight, const float *bias, int N,
+                    int C, int OC, float *pack)
+{
+    matmul_forward_level(kernels_level(), out, inp, weight, bias, N, C, OC, pack);
+}
+
+void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                     const float *weight, int N, int C, int OC, float *pack)
+{
+    matmul_backward_level(kernels_level(), dinp, dweight, dbias, dout, inp, weight, N, C, OC, pack);
+}
+
+int matmul_panel_width(int level)
+{
+    return level == KERNEL_AVX512 ? 32 : level == KERNEL_AVX2 ? 16 : 0;
+}
+
+size_t matmul_packed_floats(int level, int C, int OC)
+{
+    int width = matmul_panel_width(level);
+    if (!width)
+        return 0;
+    return (size_t)((OC + width - 1) / width) * (size_t)width * (size_t)C;
+}
+
+void matmul_pack_weight(int level, float *dst, const float *weight, int C, int OC, int panel_begin,
+                        int panel_end)
+{
+    if (level == KERNEL_AVX512)
+        pack_weight_avx512(dst, weight, C, OC, panel_begin, panel_end);
+    else if (level == KERNEL_AVX2)
+        pack_weight_avx2(dst, weight, C, OC, panel_begin, panel_end);
+}
+
+void matmul_forward_packed(int level, float *out, const float *inp, const float *packed,
+                           const float *bias, int N, int C, int OC)
+{
+    for (int i = 0; i < N; i++) {
+        float *row = out + (size_t)i * OC;
+        if (bias)
+            memcpy(row, bias, (size_t)OC * sizeof *row);
+        else
+            memset(row, 0, (size_t)OC * sizeof *row);
+    }
+    if (level == KERNEL_AVX512)
+        gemm_packed_avx512(N, OC, C, inp, C, packed, out, OC);
+    else
+        gemm_packed_avx2(N, OC, C, inp, C, packed, out, OC);
+}

@@ -1,0 +1,543 @@
+/* spheres.c — Node Zero, the worker threads and the lock-free fixed-order reduction (spheres.h).
+ * A step is three phases, each a set of numbered work items that workers claim with a
+ * compare-and-swap on a (generation, next item) ticket: the 12 spheres' forward+backward, the
+ * reduction of fixed 64 Ki-float chunks (summing sphere buffers 0..11 in order, and each chunk's
+ * sum of squares), then AdamW on the same chunks. Node Zero waits at the end of each phase and
+ * combines the chunk norms in chunk order. No allocation after engine_new. */
+#include "spheres.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "matmul.h"
+
+#define CHUNK_FLOATS (64 * 1024)
+
+enum phase { PHASE_FORWARD_BACKWARD, PHASE_FORWARD, PHASE_REDUCE, PHASE_ADAMW, PHASE_PACK };
+
+/* One piece of the once-per-step weight packing: panels [p0, p1) of one matrix. */
+struct pack_item {
+    const float *src;
+    float *dst;
+    int C, OC, p0, p1;
+};
+
+struct worker_arg {
+    sphere_engine *engine;
+    int index;
+};
+
+struct sphere_engine {
+    gpt2_config cfg;
+    int batch, seq_len, thread_count, active_spheres;
+    size_t param_count;
+    size_t tensor_offset[GPT2_NUM_TENSORS + 1];
+    float *params, *adam_m, *adam_v;
+    gpt2_params p;
+    gpt2_forward_fn *forward;
+    int level;
+    float *packed_block;
+    gpt2_packed packed;
+    struct pack_item *pack_items;
+    int pack_item_count, packed_stale;
+    gpt2_backward_fn *backward;
+    float *grad_block;
+    float *sphere_grad[SPHERE_COUNT];
+    gpt2_params sphere_grad_p[SPHERE_COUNT];
+    gpt2_acts acts[SPHERE_COUNT];
+    int *sphere_tokens; /* per sphere: inputs then targets, (ceil(B/12), T) each */
+    sphere_stats stats[SPHERE_COUNT];
+    int chunk_count;
+    double *chunk_sumsq;
+
+    /* the current phase's inputs (written by Node Zero before the phase starts) */
+    const int *inputs, *targets;
+    int batch_now;
+    float dloss;
+    float lr, clip_scale, bias1, bias2;
+    engine_hparams hp;
+
+    pthread_t *threads;
+    struct worker_arg *args;
+    pthread_mutex_t mutex;
+    pthread_cond_t work_ready, work_done;
+    uint32_t generation;
+    int phase, item_count, shutting_down, phase_done;
+    _Atomic uint64_t ticket; /* generation << 32 | next item */
+    _Atomic int items_left;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int sphere_sequence_count(int batch, int sphere)
+{
+    return batch > sphere ? (batch - sphere + SPHERE_COUNT - 1) / SPHERE_COUNT : 0;
+}
+
+static void run_sphere(sphere_engine *e, int s, int worker, int backward)
+{
+    double start = now_s();
+    int T = e->seq_len, per_sphere = (e->batch + SPHERE_COUNT - 1) / SPHERE_COUNT;
+    int count = sphere_sequence_count(e->batch_now, s);
+    int *inputs = e->sphere_tokens + (size_t)s * 2 * per_sphere * T;
+    int *targets = inputs + (size_t)per_sphere * T;
+    for (int i = 0; i < count; i++) {
+        int b = s + i * SPHERE_COUNT;
+        memcpy(inputs + (size_t)i * T, e->inputs + (size_t)b * T, (size_t)T * sizeof(int));
+        memcpy(targets + (size_t)i * T, e->targets + (size_t)b * T, (size_t)T * sizeof(int));
+    }
+    double loss = 0;
+    if (count > 0) {
+        loss = e->forward(&e->p, e->packed_block ? &e->packed : NULL, &e->cfg, &e->acts[s], inputs,
+                          targets, count, T, backward ? e->dloss : 0.0f);
+        if (backward) {
+            memset(e->sphere_grad[s], 0, e->param_count * sizeof(float));
+            e->backward(&e->p, &e->sphere_grad_p[s], &e->cfg, &e->acts[s], inputs, count, T);
+        }
+    }
+    e->stats[s].sequences = count;
+    e->stats[s].loss_sum = loss;
+    e->stats[s].busy_s = now_s() - start;
+    e->stats[s].worker = worker;
+}
+
+static void chunk_range(const sphere_engine *e, int chunk, size_t *begin, size_t *end)
+{
+    *begin = (size_t)chunk * CHUNK_FLOATS;
+    *end = *begin + CHUNK_FLOATS < e->param_count ? *begin + CHUNK_FLOATS : e->param_count;
+}
+
+/* Sums the sphere buffers into sphere 0's, in sphere order, and the chunk's sum of squares. */
+static void reduce_chunk(sphere_engine *e, int chunk)
+{
+    size_t begin, end;
+    chunk_range(e, chunk, &begin, &end);
+    float *sum = e->sphere_grad[0];
+    for (int s = 1; s < e->active_spheres; s++) {
+        const float *g = e->sphere_grad[s];
+        for (size_t i = begin; i < end; i++)
+            sum[i] += g[i];
+    }
+    double sumsq = 0;
+    for (size_t i = begin; i < end; i++)
+        sumsq += (double)sum[i] * sum[i];
+    e->chunk_sumsq[chunk] = sumsq;
+}
+
+static void adamw_chunk(sphere_engine *e, int chunk)
+{
+    size_t begin, end;
+    chunk_range(e, chunk, &begin, &end);
+    const float *grad = e->sphere_grad[0];
+    float b1 = e->hp.beta1, b2 = e->hp.beta2, eps = e->hp.eps, lr = e->lr;
+    float clip = e->clip_scale, bias1 = e->bias1, bias2 = e->bias2;
+    for (int t = 0; t < GPT2_NUM_TENSORS; t++) {
+        size_t lo = e->tensor_offset[t] > begin ? e->tensor_offset[t] : begin;
+        size_t hi = e->tensor_offset[t + 1] < end ? e->tensor_offset[t + 1] : end;
+        float wd = gpt2_tensor_decays(t) ? e->hp.weight_decay : 0.0f;
+        for (size_t i = lo; i < hi; i++) {
+            float g = grad[i] * clip;
+            float m = b1 * e->adam_m[i] + (1.0f - b1) * g;
+            float v = b2 * e->adam_v[i] + (1.0f - b2) * g * g;
+            e->adam_m[i] = m;
+            e->adam_v[i] = v;
+            float m_hat = m / bias1, v_hat = v / bias2;
+            e->params[i] -= lr * (m_hat / (sqrtf(v_hat) + eps) + wd * e->params[i]);
+        }
+    }
+}
+
+static void run_item(sphere_engine *e, int phase, int item, int worker)
+{
+    switch (phase) {
+    case PHASE_FORWARD_BACKWARD:
+        run_sphere(e, item, worker, 1);
+        break;
+    case PHASE_FORWARD:
+        run_sphere(e, item, worker, 0);
+        break;
+    case PHASE_REDUCE:
+        reduce_chunk(e, item);
+        break;
+    case PHASE_ADAMW:
+        adamw_chunk(e, item);
+        break;
+    case PHASE_PACK: {
+        const struct pack_item *p = &e->pack_items[item];
+        matmul_pack_weight(e->level, p->dst, p->src, p->C, p->OC, p->p0, p->p1);
+        break;
+    }
+    }
+}
+
+static void *worker_main(void *arg_ptr)
+{
+    struct worker_arg *arg = arg_ptr;
+    sphere_engine *e = arg->engine;
+    uint32_t seen = 0;
+    for (;;) {
+        pthread_mutex_lock(&e->mutex);
+        while (e->generation == seen && !e->shutting_down)
+            pthread_cond_wait(&e->work_ready, &e->mutex);
+        if (e->shutting_down) {
+            pthread_mutex_unlock(&e->mutex);
+            return NULL;
+        }
+        seen = e->generation;
+        int phase = e->phase, count = e->item_count;
+        pthread_mutex_unlock(&e->mutex);
+        for (;;) {
+            uint64_t ticket = atomic_load(&e->ticket);
+            if ((uint32_t)(ticket >> 32) != seen || (int)(ticket & 0xffffffffu) >= count)
+                break;
+            if (!atomic_compare_exchange_weak(&e->ticket, &ticket, ticket + 1))
+                continue;
+            run_item(e, phase, (int)(ticket & 0xffffffffu), arg->index);
+            if (atomic_fetch_sub(&e->items_left, 1) == 1) {
+                pthread_mutex_lock(&e->mutex);
+                e->phase_done = 1;
+                pthread_cond_signal(&e->work_done);
+                pthread_mutex_unlock(&e->mutex);
+            }
+        }
+    }
+}
+
+/* Node Zero: publish a phase, wake the workers, wait until every item is done. */
+static void run_phase(sphere_engine *e, int phase, int count)
+{
+    if (count <= 0)
+        return;
+    pthread_mutex_lock(&e->mutex);
+    e->generation++;
+    e->phase = phase;
+    e->item_count = count;
+    e->phase_done = 0;
+    atomic_store(&e->items_left, count);
+    atomic_store(&e->ticket, (uint64_t)e->generation << 32);
+    pthread_cond_broadcast(&e->work_ready);
+    while (!e->phase_done)
+        pthread_cond_wait(&e->work_done, &e->mutex);
+    pthread_mutex_unlock(&e->mutex);
+}
+
+/* The forward weights, packed once per step into panels for the SIMD kernels (matmul.h), and
+ * the work items that pack them: each matrix cut into runs of 32 panels. */
+static int setup_packing(sphere_engine *e)
+{
+    int width = matmul_panel_width(e->level);
+    if (!width)
+        return 0;
+    int C = e->cfg.channels, L = e->cfg.num_layers, V = e->cfg.vocab_size;
+    size_t qkv = matmul_packed_floats(e->level, C, 3 * C);
+    size_t proj = matmul_packed_floats(e->level, C, C);
+    size_t fc = matmul_packed_floats(e->level, C, 4 * C);
+    size_t fcproj = matmul_packed_floats(e->level, 4 * C, C);
+    size_t wte = matmul_packed_floats(e->level, C, V);
+    size_t total = wte + (size_t)L * (qkv + proj + fc + fcproj);
+    e->packed_block = aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
+    int max_items = 0;
+    int panels_wte = (V + width - 1) / width, panels_big = (4 * C + width - 1) / width;
+    max_items = panels_wte / 32 + 1 + 4 * L * (panels_big / 32 + 1);
+    e->pack_items = calloc((size_t)max_items, sizeof *e->pack_items);
+    if (!e->packed_block || !e->pack_items)
+        return -1;
+    memset(e->packed_block, 0, total * sizeof(float));
+    float *at = e->packed_block;
+    e->packed.wte = at;
+    at += wte;
+    e->packed.qkvw = at;
+    e->packed.qkvw_stride = qkv;
+    at += (size_t)L * qkv;
+    e->packed.attprojw = at;
+    e->packed.attprojw_stride = proj;
+    at += (size_t)L * proj;
+    e->packed.fcw = at;
+    e->packed.fcw_stride = fc;
+    at += (size_t)L * fc;
+    e->packed.fcprojw = at;
+    e->packed.fcprojw_stride = fcproj;
+    struct {
+        const float *src;
+        float *dst;
+        int C, OC;
+    } matrices[4 * 256 + 1];
+    int count = 0;
+    matrices[count++] = (typeof(matrices[0])){e->p.wte, (float *)e->packed.wte, C, V};
+    for (int l = 0; l < L; l++) {
+        size_t cc = (size_t)C * C;
+        matrices[count++] = (typeof(matrices[0])){e->p.qkvw + l * 3 * cc,
+                                                  (float *)e->packed.qkvw + l * qkv, C, 3 * C};
+        matrices[count++] = (typeof(matrices[0])){e->p.attprojw + l * cc,
+                                                  (float *)e->packed.attprojw + l * proj, C, C};
+        matrices[count++] =
+            (typeof(matrices[0])){e->p.fcw + l * 4 * cc, (float *)e->packed.fcw + l * fc, C, 4 * C};
+        matrices[count++] = (typeof(matrices[0])){
+            e->p.fcprojw + l * 4 * cc, (float *)e->packed.fcprojw + l * fcproj, 4 * C, C};
+    }
+    for (int m = 0; m < count; m++) {
+        int panels = (matrices[m].OC + width - 1) / width;
+        for (int p0 = 0; p0 < panels; p0 += 32) {
+            struct pack_item *item = &e->pack_items[e->pack_item_count++];
+            item->src = matrices[m].src;
+            item->dst = matrices[m].dst;
+            item->C = matrices[m].C;
+            item->OC = matrices[m].OC;
+            item->p0 = p0;
+            item->p1 = p0 + 32 < panels ? p0 + 32 : panels;
+        }
+    }
+    e->packed_stale = 1;
+    return 0;
+}
+
+static void run_phase(sphere_engine *e, int phase, int count);
+
+/* Re-packs the forward weights when the parameters changed since the last pack. */
+static void refresh_packed(sphere_engine *e)
+{
+    if (e->packed_block && e->packed_stale)
+        run_phase(e, PHASE_PACK, e->pack_item_count);
+    e->packed_stale = 0;
+}
+
+int engine_new(sphere_engine **out, const gpt2_config *cfg, int batch, int seq_len, int threads,
+               cr_err *err)
+{
+    *out = NULL;
+    if (batch < 1 || seq_len < 1 || seq_len > cfg->max_seq_len)
+        return cr_fail(err, CR_EUSAGE, "batch %d x sequence %d does not fit the model (max %d)",
+                       batch, seq_len, cfg->max_seq_len);
+    if (threads < 1)
+        threads = 1;
+    sphere_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return cr_fail(err, CR_EOTHER, "out of memory");
+    e->cfg = *cfg;
+    e->batch = batch;
+    e->seq_len = seq_len;
+    e->thread_count = threads;
+    e->active_spheres = batch < SPHERE_COUNT ? batch : SPHERE_COUNT;
+    size_t sizes[GPT2_NUM_TENSORS];
+    e->param_count = gpt2_tensor_sizes(cfg, sizes);
+    for (int t = 0; t < GPT2_NUM_TENSORS; t++)
+        e->tensor_offset[t + 1] = e->tensor_offset[t] + sizes[t];
+    size_t P = e->param_count;
+    e->chunk_count = (int)((P + CHUNK_FLOATS - 1) / CHUNK_FLOATS);
+    int per_sphere = (batch + SPHERE_COUNT - 1) / SPHERE_COUNT;
+    e->params = aligned_alloc(64, (P * sizeof(float) + 63) / 64 * 64);
+    e->adam_m = calloc(P, sizeof(float));
+    e->adam_v = calloc(P, sizeof(float));
+    e->grad_block = calloc((size_t)e->active_spheres * P, sizeof(float));
+    e->chunk_sumsq = calloc((size_t)e->chunk_count, sizeof(double));
+    e->sphere_tokens = calloc((size_t)SPHERE_COUNT * 2 * per_sphere * seq_len, sizeof(int));
+    e->threads = calloc((size_t)threads, sizeof *e->threads);
+    e->args = calloc((size_t)threads, sizeof *e->args);
+    int failed = !e->params || !e->adam_m || !e->adam_v || !e->grad_block || !e->chunk_sumsq ||
+                 !e->sphere_tokens || !e->threads || !e->args;
+    for (int s = 0; s < e->active_spheres && !failed; s++) {
+        if (gpt2_acts_new(&e->acts[s], cfg, per_sphere, seq_len) != 0)
+            failed = 1;
+    }
+    if (failed) {
+        engine_free(e);
+        return cr_fail(err, CR_EOTHER, "out of memory for a %zu-parameter model, batch %d x %d", P,
+                       batch, seq_len);
+    }
+    memset(e->params, 0, P * sizeof(float));
+    /* calloc'd pages are only mapped on first write: touch them now, not during step 1 */
+    memset(e->adam_m, 0, P * sizeof(float));
+    memset(e->adam_v, 0, P * sizeof(float));
+    memset(e->grad_block, 0, (size_t)e->active_spheres * P * sizeof(float));
+    gpt2_point_params(&e->p, cfg, e->params);
+    for (int s = 0; s < e->active_spheres; s++) {
+        e->sphere_grad[s] = e->grad_block + (size_t)s * P;
+        gpt2_point_params(&e->sphere_grad_p[s], cfg, e->sphere_grad[s]);
+    }
+    /* one instance of the layers for every sphere, whichever thread runs it */
+    e->level = kernels_level();
+    e->forward = gpt2_forward_for_level(e->level);
+    e->backward = gpt2_backward_for_level(e->level);
+    if (setup_packing(e) != 0) {
+        engine_free(e);
+        return cr_fail(err, CR_EOTHER, "out of memory for the packed weights");
+    }
+    pthread_mutex_init(&e->mutex, NULL);
+    pthread_cond_init(&e->work_ready, NULL);
+    pthread_cond_init(&e->work_done, NULL);
+    /* signals go to Node Zero, which finishes the step; workers never see them */
+    sigset_t blocked, previous;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGINT);
+    sigaddset(&blocked, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &blocked, &previous);
+    for (int i = 0; i < threads; i++) {
+        e->args[i].engine = e;
+        e->args[i].index = i;
+        if (pthread_create(&e->threads[i], NULL, worker_main, &e->args[i]) != 0) {
+            e->thread_count = i;
+            pthread_sigmask(SIG_SETMASK, &previous, NULL);
+            engine_free(e);
+            return cr_fail(err, CR_EOTHER, "cannot start worker thread %d", i);
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    *out = e;
+    return CR_OK;
+}
+
+void engine_free(sphere_engine *e)
+{
+    if (!e)
+        return;
+    if (e->threads && e->thread_count > 0) {
+        pthread_mutex_lock(&e->mutex);
+        e->shutting_down = 1;
+        pthread_cond_broadcast(&e->work_ready);
+        pthread_mutex_unlock(&e->mutex);
+        for (int i = 0; i < e->thread_count; i++)
+            pthread_join(e->threads[i], NULL);
+        pthread_mutex_destroy(&e->mutex);
+        pthread_cond_destroy(&e->work_ready);
+        pthread_cond_destroy(&e->work_done);
+    }
+    for (int s = 0; s < SPHERE_COUNT; s++)
+        if (e->acts[s].block)
+            gpt2_acts_free(&e->acts[s]);
+    free(e->packed_block);
+    free(e->pack_items);
+    free(e->params);
+    free(e->adam_m);
+    free(e->adam_v);
+    free(e->grad_block);
+    free(e->chunk_sumsq);
+    free(e->sphere_tokens);
+    free(e->threads);
+    free(e->args);
+    free(e);
+}
+
+const gpt2_config *engine_config(const sphere_engine *e)
+{
+    return &e->cfg;
+}
+float *engine_params(sphere_engine *e)
+{
+    e->packed_stale = 1; /* the caller may write them */
+    return e->params;
+}
+float *engine_adam_m(sphere_engine *e)
+{
+    return e->adam_m;
+}
+float *engine_adam_v(sphere_engine *e)
+{
+    return e->adam_v;
+}
+size_t engine_param_count(const sphere_engine *e)
+{
+    return e->param_count;
+}
+int engine_threads(const sphere_engine *e)
+{
+    return e->thread_count;
+}
+int engine_active_spheres(const sphere_engine *e)
+{
+    return e->active_spheres;
+}
+const float *engine_grads(const sphere_engine *e)
+{
+    return e->sphere_grad[0];
+}
+const sphere_stats *engine_sphere_stats(const sphere_engine *e)
+{
+    return e->stats;
+}
+
+size_t engine_bytes_per_sphere(const sphere_engine *e)
+{
+    return e->acts[0].bytes + e->param_count * sizeof(float);
+}
+
+size_t engine_bytes_total(const sphere_engine *e)
+{
+    size_t packed = 0;
+    if (e->packed_block) {
+        int C = e->cfg.channels, L = e->cfg.num_layers;
+        packed = matmul_packed_floats(e->level, C, e->cfg.vocab_size) +
+                 (size_t)L * (matmul_packed_floats(e->level, C, 3 * C) +
+                              matmul_packed_floats(e->level, C, C) +
+                              matmul_packed_floats(e->level, C, 4 * C) +
+                              matmul_packed_floats(e->level, 4 * C, C));
+    }
+    return (3 * e->param_count + packed) * sizeof(float) +
+           (size_t)e->active_spheres * engine_bytes_per_sphere(e);
+}
+
+static double sphere_loss_sum(const sphere_engine *e)
+{
+    double total = 0;
+    for (int s = 0; s < SPHERE_COUNT; s++)
+        if (sphere_sequence_count(e->batch_now, s) > 0)
+            total += e->stats[s].loss_sum;
+    return total;
+}
+
+void engine_forward_backward(sphere_engine *e, const int *inputs, const int *targets, int batch_now,
+                             double *loss, double *grad_norm)
+{
+    e->inputs = inputs;
+    e->targets = targets;
+    e->batch_now = batch_now;
+    e->dloss = 1.0f / (float)((double)batch_now * e->seq_len);
+    int busy = batch_now < SPHERE_COUNT ? batch_now : SPHERE_COUNT;
+    /* a sphere without a sequence this step must not add last step's gradient */
+    for (int s = busy; s < e->active_spheres; s++)
+        memset(e->sphere_grad[s], 0, e->param_count * sizeof(float));
+    refresh_packed(e);
+    run_phase(e, PHASE_FORWARD_BACKWARD, busy);
+    run_phase(e, PHASE_REDUCE, e->chunk_count);
+    double sumsq = 0;
+    for (int c = 0; c < e->chunk_count; c++)
+        sumsq += e->chunk_sumsq[c];
+    *grad_norm = sqrt(sumsq);
+    *loss = sphere_loss_sum(e) / ((double)batch_now * e->seq_len);
+}
+
+void engine_adamw(sphere_engine *e, const engine_hparams *hp, float lr, long t)
+{
+    double sumsq = 0;
+    for (int c = 0; c < e->chunk_count; c++)
+        sumsq += e->chunk_sumsq[c];
+    double norm = sqrt(sumsq);
+    e->hp = *hp;
+    e->lr = lr;
+    e->clip_scale =
+        hp->grad_clip > 0 && norm > hp->grad_clip ? (float)(hp->grad_clip / (norm + 1e-6)) : 1.0f;
+    e->bias1 = (float)(1.0 - pow(hp->beta1, (double)t));
+    e->bias2 = (float)(1.0 - pow(hp->beta2, (double)t));
+    run_phase(e, PHASE_ADAMW, e->chunk_count);
+    e->packed_stale = 1;
+}
+
+double engine_loss(sphere_engine *e, const int *inputs, const int *targets, int batch_now)
+{
+    e->inputs = inputs;
+    e->targets = targets;
+    e->batch_now = batch_now;
+    refresh_packed(e);
+    run_phase(e, PHASE_FORWARD, batch_now < SPHERE_COUNT ? batch_now : SPHERE_COUNT);
+    return sphere_loss_sum(e) / ((double)batch_now * e->seq_len);
+}

@@ -1,0 +1,62 @@
+/* spheres.h — the 12-sphere training core. Node Zero (the calling thread) never computes a
+ * batch: it hands work to N worker threads and waits. Twelve logical spheres, whatever N is:
+ * sphere s owns the sequences b with b mod 12 = s and computes their forward and backward,
+ * single-threaded, into its own gradient buffer. Gradients are then reduced in fixed chunks of
+ * the parameter vector, summing the sphere buffers in sphere order 0..11, and AdamW updates each
+ * chunk. The work an idle worker takes is chosen dynamically, but no sum's order depends on it,
+ * so parameters are bit-identical for any thread count. Data loading and checkpoints: train.c. */
+#ifndef TRAINER_SPHERES_H
+#define TRAINER_SPHERES_H
+
+#include <stddef.h>
+
+#include "layers.h"
+#include "model.h"
+#include "status.h"
+
+#define SPHERE_COUNT 12
+
+typedef struct engine_hparams {
+    float beta1, beta2, eps, weight_decay, grad_clip; /* grad_clip 0: none */
+} engine_hparams;
+
+typedef struct sphere_stats {
+    int sequences;   /* in the last step */
+    double loss_sum; /* over its sequences' tokens */
+    double busy_s;   /* forward + backward wall time */
+    int worker;      /* the worker thread that ran it last */
+} sphere_stats;
+
+typedef struct sphere_engine sphere_engine;
+
+/* Allocates (and touches) everything a step needs: parameters, AdamW moments, one gradient
+ * buffer and one activation block per sphere that can receive a sequence (min(batch, 12)),
+ * and starts the worker threads. */
+int engine_new(sphere_engine **out, const gpt2_config *cfg, int batch, int seq_len, int threads,
+               cr_err *err);
+void engine_free(sphere_engine *e);
+
+const gpt2_config *engine_config(const sphere_engine *e);
+float *engine_params(sphere_engine *e); /* param_count floats, llm.c order */
+float *engine_adam_m(sphere_engine *e);
+float *engine_adam_v(sphere_engine *e);
+size_t engine_param_count(const sphere_engine *e);
+int engine_threads(const sphere_engine *e);
+int engine_active_spheres(const sphere_engine *e);
+size_t engine_bytes_per_sphere(const sphere_engine *e);
+size_t engine_bytes_total(const sphere_engine *e);
+
+/* Forward + backward of sequences inputs (batch_now, T) against targets (batch_now, T), then
+ * the reduction; *loss is the mean loss, *grad_norm the global L2 norm of the summed gradient.
+ * batch_now <= the batch given to engine_new. */
+void engine_forward_backward(sphere_engine *e, const int *inputs, const int *targets, int batch_now,
+                             double *loss, double *grad_norm);
+/* The summed gradient of the last engine_forward_backward (param_count floats). */
+const float *engine_grads(const sphere_engine *e);
+/* AdamW step number t (1-based) at learning rate lr, with global-norm clipping. */
+void engine_adamw(sphere_engine *e, const engine_hparams *hp, float lr, long t);
+/* Mean loss of sequences without a backward (validation, eval). */
+double engine_loss(sphere_engine *e, const int *inputs, const int *targets, int batch_now);
+const sphere_stats *engine_sphere_stats(const sphere_engine *e);
+
+#endif

@@ -1,0 +1,566 @@
+/* train.c — `trainer train` (train.h): Node Zero's loop around the sphere engine. It never
+ * computes a batch itself: it reads the next window, hands it to the engine, sets the learning
+ * rate, logs, validates and checkpoints. Resume picks the newest checkpoint pair that verifies
+ * and falls back to older ones. The model maths is layers_impl.h, the threads spheres.c. */
+#include "train.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "checkpoint.h"
+#include "data.h"
+#include "fs.h"
+#include "hash.h"
+#include "json.h"
+#include "log.h"
+#include "matmul.h"
+#include "parse.h"
+#include "progress.h"
+#include "rng.h"
+#include "spheres.h"
+#include "state.h"
+#include "vocab_file.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int signo)
+{
+    (void)signo;
+    stop_requested = 1;
+}
+
+void train_options_default(train_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->init = "new";
+    o->layers = 4;
+    o->channels = 192;
+    o->heads = 6;
+    o->seq_len = 64;
+    o->batch = 12;
+    o->steps = -1;
+    o->lr = 1e-3;
+    o->min_lr = 1e-4;
+    o->warmup = 20;
+    o->weight_decay = 0.1;
+    o->grad_clip = 1.0;
+    o->beta1 = 0.9;
+    o->beta2 = 0.95;
+    o->eps = 1e-8;
+    o->seed = 1337;
+    o->val_every = 100;
+    o->val_tokens = 8192;
+    o->checkpoint_every = 100;
+    o->keep = 3;
+    o->log_every = 10;
+    o->kernel_max = KERNEL_AVX512;
+}
+
+double train_schedule_lr(const train_options *o, long step, long decay_steps)
+{
+    if (step < o->warmup)
+        return o->lr * (double)(step + 1) / (double)o->warmup;
+    if (decay_steps <= o->warmup)
+        return o->lr;
+    double ratio = (double)(step - o->warmup) / (double)(decay_steps - o->warmup);
+    if (ratio > 1)
+        ratio = 1;
+    return o->min_lr + 0.5 * (1.0 + cos(M_PI * ratio)) * (o->lr - o->min_lr);
+}
+
+/* The newest checkpoint pair that verifies: model header and size, state checksum, and the
+ * state's record of the model file's checksum. Refused pairs are named in a warning. */
+static int load_resume_point(const char *dir, gpt2_config *cfg, float **params, float **m,
+                             float **v, train_state *state, char *used, size_t used_size,
+                             cr_err *err)
+{
+    checkpoint_entry *entries;
+    size_t count;
+    int code = checkpoint_list(dir, &entries, &count, err);
+    if (code)
+        return code;
+    for (size_t i = 0; i < count; i++) {
+        cr_err why;
+        float *p = NULL, *mm = NULL, *vv = NULL;
+        int bad = gpt2_checkpoint_read(entries[i].model_path, cfg, &p, &why);
+        if (!bad) {
+            size_t sizes[GPT2_NUM_TENSORS];
+            size_t P = gpt2_tensor_sizes(cfg, sizes);
+            mm = malloc(P * sizeof *mm);
+            vv = malloc(P * sizeof *vv);
+            if (!mm || !vv)
+                bad = cr_fail(&why, CR_EOTHER, "out of memory");
+            else
+                bad = state_read(entries[i].state_path, state, P, mm, vv, &why);
+            if (!bad) {
+                char hex[65];
+                checkpoint_sha256(cfg, p, hex);
+                if (strcmp(hex, state->model_sha256) != 0)
+                    bad = cr_fail(&why, CR_EDATA, "state %s belongs to another model file",
+                                  entries[i].state_path);
+            }
+        }
+        if (!bad) {
+            *params = p;
+            *m = mm;
+            *v = vv;
+            snprintf(used, used_size, "%s", entries[i].model_path);
+            free(entries);
+            return CR_OK;
+        }
+        cr_warn("not resuming from %s: %s", entries[i].model_path, why.msg);
+        free(p);
+        free(mm);
+        free(vv);
+    }
+    free(entries);
+    used[0] = 0;
+    return CR_OK;
+}
+
+static void append_metrics(const char *dir, const cr_buf *line)
+{
+    char path[4096];
+    if (cr_path_join(path, sizeof path, dir, "metrics.jsonl", NULL) != CR_OK)
+        return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        cr_warn("cannot append to %s: %s", path, strerror(errno));
+        return;
+    }
+    if (write(fd, line->data, line->len) != (ssize_t)line->len)
+        cr_warn("short write to %s", path);
+    close(fd);
+}
+
+/* Mean loss over up to max_tokens of validation sequences, batch by batch. */
+static double validate(sphere_engine *e, const token_data *d, int whole, int B, int T,
+                       long max_tokens, int *inputs, int *targets)
+{
+    uint64_t available = data_val_count(d, T, whole);
+    uint64_t wanted = (uint64_t)(max_tokens > 0 ? max_tokens : 0) / (uint64_t)T;
+    if (wanted < 1)
+        wanted = 1;
+    uint64_t count = available < wanted ? available : wanted;
+    if (count == 0)
+        return NAN;
+    double total = 0;
+    for (uint64_t first = 0; first < count; first += (uint64_t)B) {
+        int n = (int)(count - first < (uint64_t)B ? count - first : (uint64_t)B);
+        for (int i = 0; i < n; i++)
+            data_val_sequence(d, T, whole, first + (uint64_t)i, inputs + (size_t)i * T,
+                              targets + (size_t)i * T);
+        total += engine_loss(e, inputs, targets, n) * n;
+    }
+    return total / (double)count;
+}
+
+static uint32_t vocab_for_new_model(const train_options *o, const token_data *d, cr_err *err,
+                                    int *code)
+{
+    *code = CR_OK;
+    if (o->vocab > 0)
+        return (uint32_t)o->vocab;
+    char path[4096];
+    const char *tok = o->tokenizer;
+    if (!tok && cr_path_join(path, sizeof path, o->data_dir, "tokenizer", NULL) == CR_OK &&
+        cr_is_file(path))
+        tok = path;
+    if (tok) {
+        vocab_file v;
+        *code = vocab_file_read(&v, tok, 0, err);
+        if (*code)
+            return 0;
+        uint32_t size = v.vocab_size;
+        vocab_file_free(&v);
+        cr_info("vocabulary: %u tokens, from the tokenizer file %s", size, tok);
+        return size;
+    }
+    cr_info("vocabulary: %u tokens (largest token id in the shards + 1; no tokenizer file, "
+            "no --vocab)",
+            d->max_token + 1);
+    return d->max_token + 1;
+}
+
+struct run {
+    const train_options *o;
+    gpt2_config cfg;
+    sphere_engine *engine;
+    token_data data, val_data;
+    int have_val_data, whole_val;
+    data_cursor cursor;
+    train_state state;
+    int *inputs, *targets;
+    char last_checkpoint[4096];
+    cr_buf metrics;
+};
+
+static int save(struct run *r, cr_err *err)
+{
+    const data_cursor *c = &r->cursor;
+    snprintf(r->state.shard_name, sizeof r->state.shard_name, "%s", r->data.names[c->shard]);
+    r->state.shard_offset = c->offset;
+    r->state.epoch = c->epoch;
+    r->state.param_count = engine_param_count(r->engine);
+    int code = checkpoint_save(r->o->out_dir, &r->cfg, engine_params(r->engine), &r->state,
+                               engine_adam_m(r->engine), engine_adam_v(r->engine),
+                               r->last_checkpoint, sizeof r->last_checkpoint, err);
+    if (!code)
+        cr_info("checkpoint %s (step %" PRId64 ")", r->last_checkpoint, r->state.step);
+    return code;
+}
+
+/* Anonymous resident memory now, in KiB (RssAnon of /proc/self/status: the heap and the
+ * engine's buffers, not the code pages of libraries first used mid-run); 0 where unknown. */
+static long resident_kib(void)
+{
+    char text[4096];
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    text[n] = 0;
+    const char *at = strstr(text, "RssAnon:");
+    return at ? strtol(at + 8, NULL, 10) : 0;
+}
+
+static void metrics_line(struct run *r, double loss, double val_loss, double lr, double norm,
+                         double tokens_per_s)
+{
+    cr_buf *line = &r->metrics; /* reused: no allocation in a training step */
+    cr_buf_reset(line);
+    cr_json j;
+    cr_json_init(&j, line);
+    cr_json_object_begin(&j);
+    cr_json_kv_int(&j, "step", r->state.step);
+    cr_json_kv_double(&j, "loss", loss);
+    if (!isnan(val_loss))
+        cr_json_kv_double(&j, "val_loss", val_loss);
+    cr_json_kv_double(&j, "lr", lr);
+    cr_json_kv_double(&j, "grad_norm", norm);
+    cr_json_kv_double(&j, "tokens_per_s", tokens_per_s);
+    cr_json_kv_int(&j, "epoch", (int64_t)r->cursor.epoch);
+    cr_json_kv_int(&j, "rss_kib", resident_kib());
+    cr_json_key(&j, "spheres");
+    cr_json_array_begin(&j);
+    const sphere_stats *stats = engine_sphere_stats(r->engine);
+    for (int s = 0; s < engine_active_spheres(r->engine); s++) {
+        cr_json_object_begin(&j);
+        cr_json_kv_int(&j, "sphere", s);
+        cr_json_kv_int(&j, "tokens", (int64_t)stats[s].sequences * r->o->seq_len);
+        cr_json_kv_double(&j, "loss",
+                          stats[s].sequences
+                              ? stats[s].loss_sum / ((double)stats[s].sequences * r->o->seq_len)
+                              : NAN);
+        cr_json_kv_double(&j, "busy_ms", stats[s].busy_s * 1000.0);
+        cr_json_kv_int(&j, "worker", stats[s].worker);
+        cr_json_object_end(&j);
+    }
+    cr_json_array_end(&j);
+    cr_json_object_end(&j);
+    cr_buf_putc(line, '\n');
+    if (!line->failed)
+        append_metrics(r->o->out_dir, line);
+}
+
+static int open_model(struct run *r, float **params, float **m, float **v, int *resumed,
+                      cr_err *err)
+{
+    const train_options *o = r->o;
+    *params = *m = *v = NULL;
+    *resumed = 0;
+    char used[4096] = "";
+    if (o->resume) {
+        int code =
+            load_resume_point(o->out_dir, &r->cfg, params, m, v, &r->state, used, sizeof used, err);
+        if (code)
+            return code;
+        if (used[0]) {
+            *resumed = 1;
+            cr_info("resuming from %s at step %" PRId64, used, r->state.step);
+            return CR_OK;
+        }
+        cr_info("no checkpoint to resume in %s: starting a new model", o->out_dir);
+    }
+    memset(&r->state, 0, sizeof r->state);
+    rng_state rng;
+    rng_seed(&rng, o->seed);
+    memcpy(r->state.rng, rng.s, sizeof rng.s);
+    r->state.seed = o->seed;
+    if (o->init && strcmp(o->init, "new") != 0) {
+        int code = gpt2_checkpoint_read(o->init, &r->cfg, params, err);
+        if (code)
+            return code;
+        cr_info("starting from the weights of %s", o->init);
+        return CR_OK;
+    }
+    int code;
+    uint32_t vocab = vocab_for_new_model(o, &r->data, err, &code);
+    if (code)
+        return code;
+    r->cfg.max_seq_len = o->seq_len;
+    r->cfg.vocab_size = (int)vocab;
+    r->cfg.padded_vocab_size = gpt2_padded_vocab((int)vocab);
+    r->cfg.num_layers = o->layers;
+    r->cfg.num_heads = o->heads;
+    r->cfg.channels = o->channels;
+    code = gpt2_config_check(&r->cfg, err);
+    if (code)
+        return code;
+    size_t sizes[GPT2_NUM_TENSORS];
+    size_t P = gpt2_tensor_sizes(&r->cfg, sizes);
+    *params = malloc(P * sizeof **params);
+    if (!*params)
+        return cr_fail(err, CR_EOTHER, "out of memory for %zu parameters", P);
+    gpt2_init_params(&r->cfg, *params, o->seed);
+    return CR_OK;
+}
+
+static void print_mapping(const struct run *r)
+{
+    char per[32], total[32];
+    cr_format_size(engine_bytes_per_sphere(r->engine), per, sizeof per);
+    cr_format_size(engine_bytes_total(r->engine), total, sizeof total);
+    cr_info("model: %d layers, %d channels, %d heads, vocabulary %d (padded %d), %zu parameters",
+            r->cfg.num_layers, r->cfg.channels, r->cfg.num_heads, r->cfg.vocab_size,
+            r->cfg.padded_vocab_size, engine_param_count(r->engine));
+    cr_info("12 spheres on %d worker threads + Node Zero; kernels %s; batch %d x %d tokens",
+            engine_threads(r->engine), kernels_level_name(kernels_level()), r->o->batch,
+            r->o->seq_len);
+    for (int s = 0; s < SPHERE_COUNT; s++) {
+        char seqs[128] = "";
+        size_t used = 0;
+        for (int b = s; b < r->o->batch && used + 8 < sizeof seqs; b += SPHERE_COUNT)
+            used += (size_t)snprintf(seqs + used, sizeof seqs - used, "%s%d", used ? "," : "", b);
+        cr_info("sphere %2d: sequences {%s}%s", s, seqs,
+                s < engine_active_spheres(r->engine) ? "" : " (idle: batch < 12)");
+    }
+    cr_info("memory: %s per sphere (activations + gradient buffer), %s in all", per, total);
+}
+
+int train_run(const train_options *o, cr_err *err)
+{
+    struct run r;
+    memset(&r, 0, sizeof r);
+    r.o = o;
+    float *params = NULL, *m = NULL, *v = NULL;
+    int code = data_open(&r.data, o->data_dir, o->val_data == NULL, (uint64_t)o->seq_len + 1, err);
+    if (code)
+        return code;
+    if (o->val_data) {
+        code = data_open(&r.val_data, o->val_data, 0, 0, err);
+        if (code) {
+            data_close(&r.data);
+            return code;
+        }
+        r.have_val_data = 1;
+        r.whole_val = 1;
+    }
+    code = cr_mkdir_p(o->out_dir, err);
+    if (code)
+        goto done;
+    int resumed;
+    code = open_model(&r, &params, &m, &v, &resumed, err);
+    if (code)
+        goto done;
+    if (o->seq_len > r.cfg.max_seq_len) {
+        code = cr_fail(err, CR_EUSAGE, "--seq-len %d exceeds the model's maximum %d", o->seq_len,
+                       r.cfg.max_seq_len);
+        goto done;
+    }
+    code = data_check_vocab(&r.data, (uint32_t)r.cfg.vocab_size, err);
+    if (!code && r.have_val_data)
+        code = data_check_vocab(&r.val_data, (uint32_t)r.cfg.vocab_size, err);
+    if (code)
+        goto done;
+    uint64_t window = (uint64_t)o->batch * (uint64_t)o->seq_len;
+    if (r.data.total_train < window + 1) {
+        code = cr_fail(err, CR_EDATA,
+                       "too few tokens for one batch in %s: %llu training tokens, a batch of "
+                       "%d x %d needs %llu",
+                       o->data_dir, (unsigned long long)r.data.total_train, o->batch, o->seq_len,
+                       (unsigned long long)window + 1);
+        goto done;
+    }
+    const token_data *val = r.have_val_data ? &r.val_data : &r.data;
+    if (r.have_val_data)
+        cr_info("validation: %s (%llu tokens)", o->val_data,
+                (unsigned long long)r.val_data.shards[0].token_count);
+    else if (r.data.total_val > 0)
+        cr_info("validation: the held-back last 5%% of each shard (%llu tokens), never trained on",
+                (unsigned long long)r.data.total_val);
+    else
+        cr_info("validation: none (shards too small to hold back 5%%; use --val-data)");
+
+    long start = (long)r.state.step, target;
+    if (o->steps >= 0)
+        target = o->steps_relative ? start + o->steps : o->steps;
+    else {
+        double epochs = o->epochs > 0 ? o->epochs : 1.0;
+        target = (long)ceil(epochs * (double)r.data.total_train / (double)window);
+    }
+    long decay_steps = o->decay_steps > 0 ? o->decay_steps : target;
+
+    code = engine_new(&r.engine, &r.cfg, o->batch, o->seq_len, o->threads, err);
+    if (code)
+        goto done;
+    size_t P = engine_param_count(r.engine);
+    memcpy(engine_params(r.engine), params, P * sizeof(float));
+    if (m) {
+        memcpy(engine_adam_m(r.engine), m, P * sizeof(float));
+        memcpy(engine_adam_v(r.engine), v, P * sizeof(float));
+    }
+    free(params);
+    free(m);
+    free(v);
+    params = m = v = NULL;
+    if (resumed) {
+        if (!data_seek(&r.data, &r.cursor, r.state.shard_name, r.state.shard_offset, r.state.epoch))
+            cr_info("data position: shard %s is gone or changed; continuing at %s",
+                    r.state.shard_name, r.data.names[r.cursor.shard]);
+    }
+    r.state.lr = o->lr;
+    r.state.min_lr = o->min_lr;
+    r.state.weight_decay = o->weight_decay;
+    r.state.grad_clip = o->grad_clip;
+    r.state.beta1 = o->beta1;
+    r.state.beta2 = o->beta2;
+    r.state.eps = o->eps;
+    r.state.warmup = o->warmup;
+    r.state.decay_steps = decay_steps;
+    print_mapping(&r);
+    /* libcrypto allocates its tables on first use: do that now, not at the first checkpoint,
+     * so resident memory is flat from step 1 */
+    uint8_t warm[32];
+    cr_sha256_bytes("", 0, warm);
+    cr_buf_init(&r.metrics);
+    cr_buf_reserve(&r.metrics, 4096);
+    r.inputs = malloc(window * sizeof(int));
+    r.targets = malloc(window * sizeof(int));
+    if (!r.inputs || !r.targets) {
+        code = cr_fail(err, CR_EOTHER, "out of memory");
+        goto done;
+    }
+    if (start >= target) {
+        cr_info("already at step %ld of %ld: nothing to train", start, target);
+        if (!resumed)
+            code = save(&r, err);
+        goto done;
+    }
+    cr_info("training steps %ld..%ld (learning rate %g, warmup %ld, cosine to %g at step %ld)",
+            start + 1, target, o->lr, o->warmup, o->min_lr, decay_steps);
+
+    struct sigaction action, old_int, old_term;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int);
+    sigaction(SIGTERM, &action, &old_term);
+    stop_requested = 0;
+
+    engine_hparams hp = {(float)o->beta1, (float)o->beta2, (float)o->eps, (float)o->weight_decay,
+                         (float)o->grad_clip};
+    cr_progress progress;
+    cr_progress_begin(&progress, "train", "steps", (uint64_t)(target - start), o->progress_mode);
+    double run_start = cr_now_s(), loss = NAN, val_loss = NAN;
+    long steps_done = 0;
+    for (long step = start; step < target; step++) {
+        double step_start = cr_now_s(), norm;
+        data_next_window(&r.data, &r.cursor, r.inputs, r.targets, window);
+        engine_forward_backward(r.engine, r.inputs, r.targets, o->batch, &loss, &norm);
+        if (!isfinite(loss) || !isfinite(norm)) {
+            code = cr_fail(err, CR_EOTHER,
+                           "training diverged at step %ld (loss %g, gradient norm %g); the last "
+                           "checkpoint is kept",
+                           step + 1, loss, norm);
+            break;
+        }
+        double lr = train_schedule_lr(o, step, decay_steps);
+        engine_adamw(r.engine, &hp, (float)lr, step + 1);
+        r.state.step = step + 1;
+        r.state.tokens_seen += window;
+        steps_done++;
+        double seconds = cr_now_s() - step_start;
+        double tokens_per_s = seconds > 0 ? (double)window / seconds : 0;
+        int last = step + 1 == target || stop_requested;
+        val_loss = NAN;
+        if (o->val_every > 0 && (r.state.step % o->val_every == 0 || last))
+            val_loss = validate(r.engine, val, r.whole_val, o->batch, o->seq_len, o->val_tokens,
+                                r.inputs, r.targets);
+        metrics_line(&r, loss, val_loss, lr, norm, tokens_per_s);
+        cr_progress_add(&progress, 1);
+        if (o->log_every > 0 && (r.state.step % o->log_every == 0 || last)) {
+            if (isnan(val_loss))
+                cr_info("step %" PRId64 "/%ld loss %.4f lr %.2e grad-norm %.3f %.0f tok/s",
+                        r.state.step, target, loss, lr, norm, tokens_per_s);
+            else
+                cr_info("step %" PRId64 "/%ld loss %.4f val-loss %.4f lr %.2e grad-norm %.3f "
+                        "%.0f tok/s",
+                        r.state.step, target, loss, val_loss, lr, norm, tokens_per_s);
+        }
+        if (last)
+            break;
+        if (o->checkpoint_every > 0 && r.state.step % o->checkpoint_every == 0) {
+            code = save(&r, err);
+            if (code)
+                break;
+        }
+    }
+    cr_progress_end(&progress);
+    if (!code) {
+        if (stop_requested)
+            cr_info("stopping on a signal after step %" PRId64, r.state.step);
+        code = save(&r, err);
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (!code) {
+        checkpoint_prune(o->out_dir, o->keep);
+        double seconds = cr_now_s() - run_start;
+        cr_info("trained %ld steps in %.1f s (%.0f tokens/s), loss %.4f", steps_done, seconds,
+                seconds > 0 ? (double)steps_done * (double)window / seconds : 0, loss);
+        if (o->json) {
+            cr_buf out;
+            cr_buf_init(&out);
+            cr_json j;
+            cr_json_init(&j, &out);
+            cr_json_object_begin(&j);
+            cr_json_kv_int(&j, "step", r.state.step);
+            cr_json_kv_int(&j, "steps_run", steps_done);
+            cr_json_kv_double(&j, "loss", loss);
+            if (!isnan(val_loss))
+                cr_json_kv_double(&j, "val_loss", val_loss);
+            cr_json_kv_double(&j, "seconds", seconds);
+            cr_json_kv_double(&j, "tokens_per_s",
+                              seconds > 0 ? (double)steps_done * (double)window / seconds : 0);
+            cr_json_kv_string(&j, "checkpoint", r.last_checkpoint);
+            cr_json_kv_bool(&j, "stopped_by_signal", stop_requested != 0);
+            cr_json_object_end(&j);
+            printf("%s\n", out.data);
+            cr_buf_free(&out);
+        }
+    }
+done:
+    cr_buf_free(&r.metrics);
+    free(params);
+    free(m);
+    free(v);
+    free(r.inputs);
+    free(r.targets);
+    engine_free(r.engine);
+    data_close(&r.data);
+    if (r.have_val_data)
+        data_close(&r.val_data);
+    return code;
+}
