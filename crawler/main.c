@@ -12,14 +12,13 @@
 #include <curl/curl.h>
 #include <libxml/parser.h>
 
-#include "buf.h"
 #include "crawl.h"
 #include "fs.h"
-#include "json.h"
 #include "log.h"
 #include "parse.h"
 #include "progress.h"
 #include "seeds.h"
+#include "summary.h"
 
 #define DEFAULT_USER_AGENT "crystalline-crawler/" CR_VERSION
 #define DEFAULT_ACCEPT "text/html,application/xhtml+xml,text/plain"
@@ -86,88 +85,6 @@ static void on_signal(int signo)
 {
     (void)signo;
     crawl_request_stop();
-}
-
-static void print_summary_text(const crawl_summary *s)
-{
-    char size[32];
-    cr_format_size((uint64_t)s->bytes, size, sizeof size);
-    double rate = s->elapsed_s > 0 ? (double)(s->saved + s->unchanged) / s->elapsed_s : 0;
-    fprintf(stderr,
-            "crawler: %lld saved, %lld unchanged (304), %lld requests, %s in %.1fs (%.1f pages/s)%s\n",
-            (long long)s->saved, (long long)s->unchanged, (long long)s->requests, size,
-            s->elapsed_s, rate, s->resumed ? ", resumed" : "");
-    cr_buf line;
-    cr_buf_init(&line);
-    for (int i = 0; i < SKIP_REASON_COUNT; i++)
-        if (s->skipped[i])
-            cr_buf_printf(&line, "%s%s %lld", line.len ? ", " : "", skip_reason_names[i],
-                          (long long)s->skipped[i]);
-    if (line.len)
-        fprintf(stderr, "crawler: skipped: %s\n", line.data);
-    cr_buf_reset(&line);
-    for (int i = 0; i < ERR_KIND_COUNT; i++)
-        if (s->errors[i])
-            cr_buf_printf(&line, "%s%s %lld", line.len ? ", " : "", error_kind_names[i],
-                          (long long)s->errors[i]);
-    if (line.len)
-        fprintf(stderr, "crawler: errors: %s\n", line.data);
-    cr_buf_free(&line);
-    for (int i = 0; i < s->failure_count; i++)
-        fprintf(stderr, "crawler: failed: %s (%s)\n", s->failures[i].url, s->failures[i].error);
-    if (s->queued_left)
-        fprintf(stderr, "crawler: %lld URLs left in the queue\n", (long long)s->queued_left);
-}
-
-static void print_summary_json(const crawl_summary *s, const char *state_dir, int exit_code)
-{
-    cr_buf out;
-    cr_buf_init(&out);
-    cr_json j;
-    cr_json_init(&j, &out);
-    cr_json_object_begin(&j);
-    cr_json_kv_int(&j, "pages_saved", s->saved);
-    cr_json_kv_int(&j, "pages_unchanged", s->unchanged);
-    cr_json_kv_int(&j, "pages_recovered", s->recovered);
-    cr_json_kv_int(&j, "pages_in_generation", s->done_in_generation);
-    cr_json_key(&j, "skipped");
-    cr_json_object_begin(&j);
-    for (int i = 0; i < SKIP_REASON_COUNT; i++)
-        cr_json_kv_int(&j, skip_reason_names[i], s->skipped[i]);
-    cr_json_object_end(&j);
-    cr_json_key(&j, "errors");
-    cr_json_object_begin(&j);
-    for (int i = 0; i < ERR_KIND_COUNT; i++)
-        cr_json_kv_int(&j, error_kind_names[i], s->errors[i]);
-    cr_json_object_end(&j);
-    cr_json_key(&j, "failures");
-    cr_json_array_begin(&j);
-    for (int i = 0; i < s->failure_count; i++) {
-        cr_json_object_begin(&j);
-        cr_json_kv_string(&j, "url", s->failures[i].url ? s->failures[i].url : "");
-        cr_json_kv_string(&j, "error", s->failures[i].error ? s->failures[i].error : "");
-        cr_json_object_end(&j);
-    }
-    cr_json_array_end(&j);
-    cr_json_kv_int(&j, "requests", s->requests);
-    cr_json_kv_int(&j, "retries", s->retries);
-    cr_json_kv_int(&j, "robots_fetched", s->robots_fetched);
-    cr_json_kv_int(&j, "sitemaps_fetched", s->sitemaps_fetched);
-    cr_json_kv_int(&j, "bytes", s->bytes);
-    cr_json_kv_int(&j, "queued_left", s->queued_left);
-    cr_json_kv_double(&j, "elapsed_s", s->elapsed_s);
-    cr_json_kv_double(&j, "pages_per_s",
-                      s->elapsed_s > 0 ? (double)(s->saved + s->unchanged) / s->elapsed_s : 0);
-    cr_json_kv_int(&j, "generation", s->generation);
-    cr_json_kv_bool(&j, "resumed", s->resumed);
-    cr_json_kv_bool(&j, "interrupted", s->interrupted);
-    cr_json_kv_string(&j, "state", state_dir);
-    cr_json_kv_int(&j, "exit_code", exit_code);
-    cr_json_object_end(&j);
-    cr_buf_putc(&out, '\n');
-    fwrite(out.data, 1, out.len, stdout);
-    fflush(stdout);
-    cr_buf_free(&out);
 }
 
 int main(int argc, char **argv)
@@ -412,9 +329,9 @@ int main(int argc, char **argv)
         }
     }
     if (rc == CR_OK && !quiet)
-        print_summary_text(&summary);
+        summary_print_text(&summary, stderr);
     if (json && rc == CR_OK)
-        print_summary_json(&summary, opt.state_dir, exit_code);
+        summary_print_json(&summary, opt.state_dir, exit_code, stdout);
     if (exit_code != CR_OK)
         cr_err_report("crawler", &err);
     crawl_summary_free(&summary);

@@ -78,8 +78,10 @@ while :; do
     step=$(tail -n 1 "$WS/models/metrics.jsonl" 2>/dev/null | sed -n 's/.*"step":\([0-9]*\).*"loss":\([0-9.]*\).*/step \1 loss \2/p')
     line=$(printf '[%3ds] crawled %s  clean %s  shards %s  failed %s  %s' "$elapsed" "$raw" "$clean" "$shards" "$failed" "${step:-training not started}")
     if [ -t 1 ]; then printf '\r\033[K%s' "$line"; else echo "$line"; fi
-    checkpoint=$(ls "$WS"/models/*.bin 2>/dev/null | grep -v '\.tmp\.' | head -n 1)
-    if [ -n "$checkpoint" ] && [ -s "$WS/models/metrics.jsonl" ] && ! pgrep -f "$BIN/trainer train" >/dev/null; then
+    # Done when a checkpoint exists and nothing is queued, running or retrying anywhere.
+    if ls "$WS"/models/model_*.bin >/dev/null 2>&1 && "$BIN/orchestrator" -c pipeline.yaml status --json 2>/dev/null |
+        $PY -c 'import json,sys; s=json.load(sys.stdin)["stages"]; sys.exit(any(x["queued"] or x["running"] or x["retrying"] for x in s))'; then
+        checkpoint=$(ls "$WS"/models/model_*.bin | tail -n 1)
         break
     fi
     if ! kill -0 "$orch_pid" 2>/dev/null; then

@@ -653,11 +653,14 @@ static void dispatch(engine *e)
             if (!items)
                 return;
             int n = due_items(e, s->name, now, limit, items);
-            if (n > 1 && items[0].solo) {
-                for (int k = 1; k < n; k++)
-                    record_item_free(&items[k]);
-                n = 1;
-            }
+            /* An item split out of a failed batch runs alone: a batch stops before it. */
+            int cut = n > 1 && items[0].solo ? 1 : n;
+            for (int k = 1; k < cut; k++)
+                if (items[k].solo)
+                    cut = k;
+            for (int k = cut; k < n; k++)
+                record_item_free(&items[k]);
+            n = cut;
             int kept = 0;
             for (int k = 0; k < n; k++) {
                 if (cr_is_file(items[k].path)) {

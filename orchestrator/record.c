@@ -11,7 +11,8 @@
 
 struct record {
     sqlite3 *db;
-    sqlite3_stmt *seen, *find, *insert, *requeue, *due, *next_due, *next_due_all, *get;
+    sqlite3_stmt *seen, *find, *insert, *supersede, *requeue, *due_retry, *due_queued, *any_queued;
+    sqlite3_stmt *next_due, *next_due_all, *get;
     sqlite3_stmt *run_insert, *run_item, *item_running, *run_end, *item_update, *run_pid;
 };
 
@@ -24,6 +25,7 @@ static const char *schema =
     " created_ms INTEGER, updated_ms INTEGER, UNIQUE(stage, path, hash));"
     "CREATE INDEX IF NOT EXISTS items_due ON items(stage, state, next_attempt_ms);"
     "CREATE INDEX IF NOT EXISTS items_path ON items(stage, path);"
+    "CREATE INDEX IF NOT EXISTS items_queue ON items(stage, state, id);"
     "CREATE TABLE IF NOT EXISTS runs("
     " id INTEGER PRIMARY KEY, stage TEXT NOT NULL, pid INTEGER, pid_start INTEGER,"
     " start_ms INTEGER, end_ms INTEGER, exit INTEGER, duration_ms INTEGER,"
@@ -87,20 +89,37 @@ int record_open(record **out, const char *path, cr_err *err)
                        " exit_codes='', last_error=NULL, failed_path=NULL, solo=0, size=?,"
                        " mtime_ns=?, updated_ms=? WHERE id=?",
                        err);
+    /* The queue is read without sorting (index range scans), so a burst of 10,000 files
+     * costs the same per file as one: retries that are due first, then queued items in order.
+     * Queued items are always due (their next_attempt_ms is 0). */
     if (!code)
-        code = prepare(rec, &rec->due,
+        code = prepare(rec, &rec->due_retry,
                        "SELECT id, path, hash, attempts, solo, exit_codes FROM items"
-                       " WHERE stage=?1 AND state IN ('queued','retrying') AND"
-                       " next_attempt_ms<=?2 ORDER BY solo DESC, id LIMIT ?3",
+                       " WHERE stage=?1 AND state='retrying' AND next_attempt_ms<=?2"
+                       " ORDER BY next_attempt_ms LIMIT ?3",
                        err);
     if (!code)
+        code = prepare(rec, &rec->due_queued,
+                       "SELECT id, path, hash, attempts, solo, exit_codes FROM items"
+                       " WHERE stage=?1 AND state='queued' ORDER BY id LIMIT ?2",
+                       err);
+    if (!code)
+        code = prepare(rec, &rec->any_queued,
+                       "SELECT 1 FROM items WHERE stage=? AND state='queued' LIMIT 1", err);
+    if (!code)
         code = prepare(rec, &rec->next_due,
-                       "SELECT MIN(next_attempt_ms) FROM items WHERE stage=? AND state IN"
-                       " ('queued','retrying')",
+                       "SELECT MIN(next_attempt_ms) FROM items WHERE stage=? AND"
+                       " state='retrying'",
                        err);
     if (!code)
         code = prepare(rec, &rec->next_due_all,
                        "SELECT MIN(next_attempt_ms) FROM items WHERE state IN"
+                       " ('queued','retrying')",
+                       err);
+    if (!code)
+        code = prepare(rec, &rec->supersede,
+                       "UPDATE items SET state='gone', last_error='superseded by newer content',"
+                       " updated_ms=?4 WHERE stage=?1 AND path=?2 AND id<>?3 AND state IN"
                        " ('queued','retrying')",
                        err);
     if (!code)
@@ -149,7 +168,8 @@ void record_close(record *rec)
     if (!rec)
         return;
     sqlite3_stmt *all[] = {rec->seen,         rec->find,       rec->insert,   rec->requeue,
-                           rec->due,          rec->next_due,   rec->next_due_all, rec->get,
+                           rec->due_retry,    rec->due_queued, rec->any_queued, rec->supersede,
+                           rec->next_due,     rec->next_due_all, rec->get,
                            rec->run_insert,   rec->run_item,   rec->item_running, rec->run_end,
                            rec->item_update, rec->run_pid};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
@@ -301,6 +321,16 @@ int record_add(record *rec, const char *stage, const char *path, const char *has
         return db_fail(rec, err, "adding an item");
     *item_id = sqlite3_last_insert_rowid(rec->db);
     *result = RECORD_ADDED;
+    /* Older content of the same path still waiting would run on the new content: close it. */
+    sqlite3_stmt *u = rec->supersede;
+    sqlite3_bind_text(u, 1, stage, -1, SQLITE_STATIC);
+    sqlite3_bind_text(u, 2, path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(u, 3, *item_id);
+    sqlite3_bind_int64(u, 4, now_ms);
+    step = sqlite3_step(u);
+    sqlite3_reset(u);
+    if (step != SQLITE_DONE)
+        return db_fail(rec, err, "closing an item's older content");
     return CR_OK;
 }
 
@@ -316,27 +346,46 @@ static void fill_item(sqlite3_stmt *s, int first, record_item *item)
 int record_due(record *rec, const char *stage, int64_t now_ms, int limit, record_item *items,
                cr_err *err)
 {
-    sqlite3_stmt *s = rec->due;
-    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, now_ms);
-    sqlite3_bind_int(s, 3, limit);
-    int n = 0, step;
-    while (n < limit && (step = sqlite3_step(s)) == SQLITE_ROW) {
-        memset(&items[n], 0, sizeof items[n]);
-        items[n].id = sqlite3_column_int64(s, 0);
-        fill_item(s, 1, &items[n]);
-        n++;
+    int n = 0;
+    for (int pass = 0; pass < 2 && n < limit; pass++) {
+        sqlite3_stmt *s = pass == 0 ? rec->due_retry : rec->due_queued;
+        sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
+        if (pass == 0) {
+            sqlite3_bind_int64(s, 2, now_ms);
+            sqlite3_bind_int(s, 3, limit - n);
+        } else {
+            sqlite3_bind_int(s, 2, limit - n);
+        }
+        while (n < limit && sqlite3_step(s) == SQLITE_ROW) {
+            memset(&items[n], 0, sizeof items[n]);
+            items[n].id = sqlite3_column_int64(s, 0);
+            fill_item(s, 1, &items[n]);
+            n++;
+        }
+        sqlite3_reset(s);
     }
-    sqlite3_reset(s);
     (void)err;
     return n;
 }
 
 int64_t record_next_due(record *rec, const char *stage)
 {
-    sqlite3_stmt *s = stage ? rec->next_due : rec->next_due_all;
-    if (stage)
-        sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
+    if (!stage) {
+        sqlite3_stmt *s = rec->next_due_all;
+        int64_t next = -1;
+        if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+            next = sqlite3_column_int64(s, 0);
+        sqlite3_reset(s);
+        return next;
+    }
+    sqlite3_stmt *q = rec->any_queued;
+    sqlite3_bind_text(q, 1, stage, -1, SQLITE_STATIC);
+    int queued = sqlite3_step(q) == SQLITE_ROW;
+    sqlite3_reset(q);
+    if (queued)
+        return 0;
+    sqlite3_stmt *s = rec->next_due;
+    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
     int64_t next = -1;
     if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
         next = sqlite3_column_int64(s, 0);

@@ -60,11 +60,13 @@ int record_add(record *rec, const char *stage, const char *path, const char *has
                int64_t size, int64_t mtime_ns, int64_t now_ms, int force, int64_t *item_id,
                int *result, cr_err *err);
 
-/* Up to limit items of stage that are due at now_ms (queued or retrying, oldest first).
+/* Up to limit items of stage that are due at now_ms: retries whose time has come, then
+ * queued items, oldest first.
  * Returns the count; items are filled (free each with record_item_free). */
 int record_due(record *rec, const char *stage, int64_t now_ms, int limit, record_item *items,
                cr_err *err);
-/* The earliest next attempt among waiting items of stage (any stage when NULL); -1 if none. */
+/* The earliest next attempt among waiting items of stage (0 when one is queued; any stage
+ * when NULL); -1 if none. */
 int64_t record_next_due(record *rec, const char *stage);
 int record_item_get(record *rec, int64_t id, record_item *item, char *state, size_t state_size);
 

@@ -1,5 +1,5 @@
 /* runner.h — starting one child process the orchestrator's way: argv with placeholders
- * expanded (never a shell), fork + exec in its own process group, stdin from /dev/null,
+ * expanded (never a shell), vfork + exec in its own process group, stdin from /dev/null,
  * stdout and stderr to a log file, killed if the orchestrator dies. Waiting, timeouts and
  * retries are engine.c's; this file only starts, signals and inspects. */
 #ifndef ORCH_RUNNER_H

@@ -217,11 +217,12 @@ int pp_sniff_meta_charset(const char *bytes, size_t len, char *label, size_t lab
         const char *enc = close ? memmem(p, (size_t)(close - p), "encoding", 8) : NULL;
         if (enc) {
             enc += 8;
-            while (enc < close && (isspace((unsigned char)*enc) || *enc == '=' || *enc == '"' || *enc == '\''))
+            while (enc < close &&
+                   (isspace((unsigned char)*enc) || *enc == '=' || *enc == '"' || *enc == '\''))
                 enc++;
             size_t n = 0;
-            while (enc + n < close && n + 1 < label_size && (isalnum((unsigned char)enc[n]) ||
-                                                           strchr("-_.:", enc[n])))
+            while (enc + n < close && n + 1 < label_size &&
+                   (isalnum((unsigned char)enc[n]) || strchr("-_.:", enc[n])))
                 n++;
             if (n) {
                 memcpy(label, enc, n);
@@ -290,12 +291,13 @@ static void count_scripts(const char *utf8, size_t len, script_counts *c)
         size_t n = p[i] >= 0xF0 ? 4 : p[i] >= 0xE0 ? 3 : 2;
         if (i + n > len)
             break;
-        cp = n == 2 ? (p[i] & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu)
+        cp = n == 2   ? (p[i] & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu)
              : n == 3 ? (p[i] & 0x0Fu) << 12 | (p[i + 1] & 0x3Fu) << 6 | (p[i + 2] & 0x3Fu)
                       : 0x10000;
         i += n;
         c->non_ascii++;
-        if (cp >= 0x3040 && cp <= 0x30FF) /* not half-width kana: EUC bytes read as Shift_JIS give those */
+        if (cp >= 0x3040 &&
+            cp <= 0x30FF) /* not half-width kana: EUC bytes read as Shift_JIS give those */
             c->kana++;
         else if ((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
                  (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFF00 && cp <= 0xFF60))
@@ -323,8 +325,8 @@ static const char *detect_legacy(const char *bytes, size_t len, char *canonical,
         cr_buf_init(&out);
         size_t invalid = 0;
         cr_err ignored;
-        int ok = pp_convert(bytes, sample, candidates[k].iconv_name, &out, &invalid, &ignored) ==
-                 CR_OK;
+        int ok =
+            pp_convert(bytes, sample, candidates[k].iconv_name, &out, &invalid, &ignored) == CR_OK;
         script_counts c;
         count_scripts(out.data ? out.data : "", out.len, &c);
         cr_buf_free(&out);

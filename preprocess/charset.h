@@ -11,9 +11,9 @@
 #include "status.h"
 
 typedef struct pp_decoded {
-    char charset[40];    /* what the bytes were read as, e.g. "utf-8", "windows-1252", "shift_jis" */
-    const char *source;  /* where it came from: "bom", "http", "meta", "detected", "default" */
-    size_t invalid;      /* sequences the conversion could not map (each now U+FFFD) */
+    char charset[40];   /* what the bytes were read as, e.g. "utf-8", "windows-1252", "shift_jis" */
+    const char *source; /* where it came from: "bom", "http", "meta", "detected", "default" */
+    size_t invalid;     /* sequences the conversion could not map (each now U+FFFD) */
 } pp_decoded;
 
 /* CR_EDATA with a reason when the bytes look binary (NUL bytes, many control bytes).

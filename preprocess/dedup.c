@@ -62,10 +62,11 @@ void pp_minhash_scalar(const uint32_t *shingles, size_t count, uint32_t mins[PP_
 
 /* The same as pp_minhash_scalar, eight hash functions per 256-bit register. */
 __attribute__((target("avx2"))) void pp_minhash_avx2(const uint32_t *shingles, size_t count,
-                                                      uint32_t mins[PP_MINHASH_SIZE])
+                                                     uint32_t mins[PP_MINHASH_SIZE])
 {
     pthread_once(&seeds_once, seeds_init);
-    const __m256i c1 = _mm256_set1_epi32((int)0x85EBCA6BU), c2 = _mm256_set1_epi32((int)0xC2B2AE35U);
+    const __m256i c1 = _mm256_set1_epi32((int)0x85EBCA6BU),
+                  c2 = _mm256_set1_epi32((int)0xC2B2AE35U);
     for (int k = 0; k < PP_MINHASH_SIZE; k += 16) {
         __m256i s0 = _mm256_loadu_si256((const __m256i *)&seeds[k]);
         __m256i s1 = _mm256_loadu_si256((const __m256i *)&seeds[k + 8]);
@@ -223,7 +224,7 @@ void pp_fingerprint_text(const char *text, size_t len, pp_fingerprint *fp)
     /* Shingles: 5 consecutive words hashed together, folded to 32 bits (in place: shingle s
      * only reads words s..s+4). A text under 5 words is one shingle. */
     size_t shingles = words.count >= PP_SHINGLE_WORDS ? words.count - PP_SHINGLE_WORDS + 1
-                                                       : (words.count ? 1 : 0);
+                                                      : (words.count ? 1 : 0);
     uint32_t *folded = malloc((shingles ? shingles : 1) * sizeof *folded);
     if (!folded)
         shingles = 0; /* out of memory: an empty signature, which matches nothing */
@@ -296,8 +297,8 @@ static int check_layout(pp_dedup *d, cr_err *err)
     if (rc == SQLITE_ROW) {
         const char *layout = (const char *)sqlite3_column_text(stmt, 0);
         if (!layout || strcmp(layout, LAYOUT) != 0)
-            code = cr_fail(err, CR_EIO, "dedup index %s: made with another layout (\"%s\")", d->path,
-                           layout ? layout : "");
+            code = cr_fail(err, CR_EIO, "dedup index %s: made with another layout (\"%s\")",
+                           d->path, layout ? layout : "");
     } else if (rc == SQLITE_DONE) {
         code = exec(d, "INSERT INTO info(name, value) VALUES ('layout', '" LAYOUT "')", err);
     } else {
@@ -316,7 +317,8 @@ int pp_dedup_open(pp_dedup **dedup, const char *path, cr_err *err)
     snprintf(d->path, sizeof d->path, "%s", path);
     pthread_mutex_init(&d->lock, NULL);
     int code = CR_OK;
-    if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
         code = cr_fail(err, CR_EIO, "opening dedup index %s: %s", path,
                        d->db ? sqlite3_errmsg(d->db) : "out of memory");
         pp_dedup_close(d);
@@ -345,7 +347,8 @@ int pp_dedup_open(pp_dedup **dedup, const char *path, cr_err *err)
             code = exec(d, "COMMIT", err);
     }
     if (!code)
-        code = prepare(d, "SELECT id FROM docs WHERE sha256 = ?1 AND id <> ?2 LIMIT 1", &d->find_exact, err);
+        code = prepare(d, "SELECT id FROM docs WHERE sha256 = ?1 AND id <> ?2 LIMIT 1",
+                       &d->find_exact, err);
     if (!code)
         code = prepare(d, "SELECT id FROM bands WHERE band = ?1 AND key = ?2 AND id <> ?3 LIMIT 64",
                        &d->find_band, err);
@@ -361,7 +364,8 @@ int pp_dedup_open(pp_dedup **dedup, const char *path, cr_err *err)
                        " VALUES (?1, ?2, ?3, ?4, ?5)",
                        &d->insert_doc, err);
     if (!code)
-        code = prepare(d, "INSERT INTO bands(band, key, id) VALUES (?1, ?2, ?3)", &d->insert_band, err);
+        code = prepare(d, "INSERT INTO bands(band, key, id) VALUES (?1, ?2, ?3)", &d->insert_band,
+                       err);
     if (code) {
         if (code == CR_EOTHER || code == CR_EDATA)
             code = err->code = CR_EIO;
@@ -376,7 +380,7 @@ void pp_dedup_close(pp_dedup *d)
 {
     if (!d)
         return;
-    sqlite3_stmt *stmts[] = {d->find_exact, d->find_band,    d->get_minhash, d->delete_doc,
+    sqlite3_stmt *stmts[] = {d->find_exact,   d->find_band,  d->get_minhash, d->delete_doc,
                              d->delete_bands, d->insert_doc, d->insert_band};
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
         sqlite3_finalize(stmts[i]);
@@ -445,7 +449,8 @@ static int check_and_add_locked(pp_dedup *d, const char *id, const char *source,
     sqlite3_bind_text(d->find_exact, 2, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(d->find_exact);
     if (rc == SQLITE_ROW) {
-        snprintf(duplicate_of, CR_ID_SIZE, "%s", (const char *)sqlite3_column_text(d->find_exact, 0));
+        snprintf(duplicate_of, CR_ID_SIZE, "%s",
+                 (const char *)sqlite3_column_text(d->find_exact, 0));
         *verdict = PP_EXACT_DUPLICATE;
         *similarity = 1.0;
     }

@@ -20,26 +20,40 @@
 #include "log.h"
 #include "text.h"
 
+/* The extension after the last dot of the file name, or the empty string at the end of path
+ * when there is none (always a pointer into path). */
 static const char *extension(const char *path)
 {
     const char *slash = strrchr(path, '/');
     const char *name = slash ? slash + 1 : path;
     const char *dot = strrchr(name, '.');
-    return dot && dot != name ? dot + 1 : "";
+    return dot && dot != name ? dot + 1 : path + strlen(path);
 }
 
 static const struct {
     const char *ext, *language;
 } code_extensions[] = {
-    {"c", "c"},         {"h", "c"},          {"cc", "c++"},      {"cpp", "c++"},   {"cxx", "c++"},
-    {"hpp", "c++"},     {"hh", "c++"},       {"py", "python"},   {"js", "javascript"},
-    {"mjs", "javascript"}, {"ts", "typescript"}, {"go", "go"},   {"rs", "rust"},   {"java", "java"},
-    {"kt", "kotlin"},   {"sh", "shell"},     {"bash", "shell"},  {"rb", "ruby"},   {"pl", "perl"},
-    {"lua", "lua"},     {"sql", "sql"},      {"s", "assembly"},  {"asm", "assembly"},
-    {"mk", "make"},     {"cmake", "cmake"},  {"css", "css"},     {"yaml", "yaml"}, {"yml", "yaml"},
-    {"toml", "toml"},   {"cs", "c#"},        {"swift", "swift"}, {"scala", "scala"},
-    {"hs", "haskell"},  {"ml", "ocaml"},     {"el", "lisp"},     {"lisp", "lisp"}, {"scm", "scheme"},
-    {"r", "r"},         {"jl", "julia"},     {"php", "php"},     {"zig", "zig"},   {"nim", "nim"},
+    {"c", "c"},           {"h", "c"},
+    {"cc", "c++"},        {"cpp", "c++"},
+    {"cxx", "c++"},       {"hpp", "c++"},
+    {"hh", "c++"},        {"py", "python"},
+    {"js", "javascript"}, {"mjs", "javascript"},
+    {"ts", "typescript"}, {"go", "go"},
+    {"rs", "rust"},       {"java", "java"},
+    {"kt", "kotlin"},     {"sh", "shell"},
+    {"bash", "shell"},    {"rb", "ruby"},
+    {"pl", "perl"},       {"lua", "lua"},
+    {"sql", "sql"},       {"s", "assembly"},
+    {"asm", "assembly"},  {"mk", "make"},
+    {"cmake", "cmake"},   {"css", "css"},
+    {"yaml", "yaml"},     {"yml", "yaml"},
+    {"toml", "toml"},     {"cs", "c#"},
+    {"swift", "swift"},   {"scala", "scala"},
+    {"hs", "haskell"},    {"ml", "ocaml"},
+    {"el", "lisp"},       {"lisp", "lisp"},
+    {"scm", "scheme"},    {"r", "r"},
+    {"jl", "julia"},      {"php", "php"},
+    {"zig", "zig"},       {"nim", "nim"},
 };
 
 enum pp_kind pp_kind_of(const char *path, const char **language)
@@ -76,10 +90,14 @@ int pp_is_companion(const char *path)
 static const char *kind_name(enum pp_kind kind)
 {
     switch (kind) {
-    case PP_KIND_HTML: return "html";
-    case PP_KIND_MARKDOWN: return "markdown";
-    case PP_KIND_CODE: return "code";
-    default: return "text";
+    case PP_KIND_HTML:
+        return "html";
+    case PP_KIND_MARKDOWN:
+        return "markdown";
+    case PP_KIND_CODE:
+        return "code";
+    default:
+        return "text";
     }
 }
 
@@ -96,7 +114,8 @@ static void copy_string_field(json_object *obj, const char *const *keys, char *o
 {
     for (; *keys; keys++) {
         json_object *value;
-        if (json_object_object_get_ex(obj, *keys, &value) && json_object_is_type(value, json_type_string)) {
+        if (json_object_object_get_ex(obj, *keys, &value) &&
+            json_object_is_type(value, json_type_string)) {
             snprintf(out, size, "%s", json_object_get_string(value));
             return;
         }
@@ -108,7 +127,7 @@ static void read_crawl_meta(const char *html_path, crawl_meta *meta)
     memset(meta, 0, sizeof *meta);
     char path[PATH_MAX];
     const char *ext = extension(html_path);
-    size_t stem = (size_t)(ext - html_path) - 1;
+    size_t stem = (size_t)(ext - html_path) - (*ext ? 1 : 0); /* without ".html" */
     if (snprintf(path, sizeof path, "%.*s.meta.json", (int)stem, html_path) >= (int)sizeof path)
         return;
     if (!cr_is_file(path))
@@ -312,14 +331,18 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
     pp_html_info html_info;
     memset(&html_info, 0, sizeof html_info);
     if (kind == PP_KIND_HTML)
-        code = pp_decode_html(bytes, len, crawl.charset[0] ? crawl.charset : NULL, &decoded, &info, &err);
+        code = pp_decode_html(bytes, len, crawl.charset[0] ? crawl.charset : NULL, &decoded, &info,
+                              &err);
     else
-        code = pp_decode_text(bytes, len, crawl.charset[0] ? crawl.charset : NULL, &decoded, &info, &err);
+        code = pp_decode_text(bytes, len, crawl.charset[0] ? crawl.charset : NULL, &decoded, &info,
+                              &err);
     if (code == CR_OK && kind == PP_KIND_HTML) {
         cr_buf laid_out;
         cr_buf_init(&laid_out);
         code = pp_html_extract(decoded.data ? decoded.data : "", decoded.len,
-                               crawl.final_url[0] ? crawl.final_url : crawl.url[0] ? crawl.url : NULL,
+                               crawl.final_url[0] ? crawl.final_url
+                               : crawl.url[0]     ? crawl.url
+                                                  : NULL,
                                &laid_out, &html_info, &err);
         cr_buf_free(&decoded);
         decoded = laid_out;
@@ -330,7 +353,8 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
                                  : kind == PP_KIND_MARKDOWN ? PP_TEXT_MARKDOWN
                                  : kind == PP_KIND_CODE     ? PP_TEXT_CODE
                                                             : PP_TEXT_PROSE;
-        code = pp_text_clean(decoded.data ? decoded.data : "", decoded.len, mode, &clean, &repaired, &err);
+        code = pp_text_clean(decoded.data ? decoded.data : "", decoded.len, mode, &clean, &repaired,
+                             &err);
     }
     if (code) {
         cr_err_context(&err, "%s", path);

@@ -14,7 +14,7 @@
 typedef struct pp_context {
     const char *out_dir;
     pp_filters filters;
-    int min_words_set; /* --min-words given: overrides the filters' min_words */
+    int min_words_set;     /* --min-words given: overrides the filters' min_words */
     double near_threshold; /* 0: near-duplicate check off */
     pp_dedup *dedup;       /* NULL: --no-dedup */
     size_t max_input_bytes;
@@ -27,11 +27,11 @@ enum pp_status { PP_KEPT, PP_REJECTED, PP_FAILED, PP_SKIPPED };
 typedef struct pp_outcome {
     int status;
     char id[CR_ID_SIZE];
-    const char *kind;   /* "html", "text", "markdown", "code" */
-    char reason[40];    /* for PP_REJECTED: "empty", "duplicate", "near_duplicate", a filter name */
-    char detail[256];   /* e.g. "12 words, fewer than 50" */
+    const char *kind; /* "html", "text", "markdown", "code" */
+    char reason[40];  /* for PP_REJECTED: "empty", "duplicate", "near_duplicate", a filter name */
+    char detail[256]; /* e.g. "12 words, fewer than 50" */
     char duplicate_of[CR_ID_SIZE];
-    cr_err err;         /* for PP_FAILED */
+    cr_err err; /* for PP_FAILED */
     size_t bytes_in, bytes_out, words, invalid;
 } pp_outcome;
 

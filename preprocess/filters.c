@@ -16,7 +16,8 @@ const pp_filter_def pp_filter_defs[PP_F_COUNT] = {
     [PP_F_MIN_WORDS] = {"min_words", 50, 0, 1, "at least this many words"},
     [PP_F_MIN_MEAN_WORD_LENGTH] = {"min_mean_word_length", 3, 0, 1,
                                    "mean word length (characters) at least this"},
-    [PP_F_MAX_MEAN_WORD_LENGTH] = {"max_mean_word_length", 10, 0, 0, "mean word length at most this"},
+    [PP_F_MAX_MEAN_WORD_LENGTH] = {"max_mean_word_length", 10, 0, 0,
+                                   "mean word length at most this"},
     [PP_F_MAX_SYMBOL_RATIO] = {"max_symbol_ratio", 0.1, 0, 0,
                                "'#' or ellipses per word at most this"},
     [PP_F_MAX_ELLIPSIS_LINES] = {"max_ellipsis_lines", 0.3, 0, 0,
@@ -25,10 +26,12 @@ const pp_filter_def pp_filter_defs[PP_F_COUNT] = {
                                "share of lines starting with a bullet at most this"},
     [PP_F_MAX_DUPLICATE_LINES] = {"max_duplicate_lines", 0.3, 0, 0,
                                   "share of lines repeating an earlier line at most this"},
-    [PP_F_CODE_MAX_LINE_LENGTH] = {"code_max_line_length", 1000, 1, 0,
-                                   "source: longest line (characters) at most this (minified, generated)"},
-    [PP_F_CODE_MIN_ALPHA] = {"code_min_alpha", 0.25, 1, 1,
-                             "source: share of letters among non-blank characters at least this (data blobs)"},
+    [PP_F_CODE_MAX_LINE_LENGTH] =
+        {"code_max_line_length", 1000, 1, 0,
+         "source: longest line (characters) at most this (minified, generated)"},
+    [PP_F_CODE_MIN_ALPHA] =
+        {"code_min_alpha", 0.25, 1, 1,
+         "source: share of letters among non-blank characters at least this (data blobs)"},
 };
 
 void pp_filters_default(pp_filters *f)
@@ -51,7 +54,8 @@ int pp_filters_load(pp_filters *f, const char *path, cr_err *err)
     pp_filters_default(f);
     FILE *file = fopen(path, "r");
     if (!file)
-        return cr_fail_errno(err, errno == ENOENT ? CR_ENOINPUT : CR_EIO, "reading filters %s", path);
+        return cr_fail_errno(err, errno == ENOENT ? CR_ENOINPUT : CR_EIO, "reading filters %s",
+                             path);
     char line[512];
     int line_number = 0, code = CR_OK;
     while (code == CR_OK && fgets(line, sizeof line, file)) {
@@ -76,8 +80,8 @@ int pp_filters_load(pp_filters *f, const char *path, cr_err *err)
             if (strcmp(name, pp_filter_defs[i].name) == 0)
                 id = i;
         if (id < 0) {
-            code = cr_fail(err, CR_EUSAGE, "filters %s:%d: unknown filter \"%s\"", path, line_number,
-                           name);
+            code = cr_fail(err, CR_EUSAGE, "filters %s:%d: unknown filter \"%s\"", path,
+                           line_number, name);
             break;
         }
         if (strcasecmp(value, "off") == 0) {
@@ -147,7 +151,7 @@ static int starts_with_bullet(const char *line, size_t len)
         i++;
     if (i + 1 < len && (line[i] == '-' || line[i] == '*' || line[i] == '+') && line[i + 1] == ' ')
         return 1;
-    static const char *const bullets[] = {"\u2022", "\u2023", "\u25E6", "\u00B7", "\u25CF",
+    static const char *const bullets[] = {"\u2022", "\u2023", "\u25E6",  "\u00B7", "\u25CF",
                                           "\u25AA", "\u2043", "\u2013 ", NULL};
     for (const char *const *b = bullets; *b; b++) {
         size_t n = strlen(*b);

@@ -24,7 +24,7 @@ enum pp_filter_id {
 typedef struct pp_filter_def {
     const char *name;
     double default_limit;
-    int for_code; /* 0: prose rule, 1: source code rule */
+    int for_code;   /* 0: prose rule, 1: source code rule */
     int is_minimum; /* 1: the value must be >= the limit; 0: <= */
     const char *help;
 } pp_filter_def;
@@ -43,8 +43,8 @@ void pp_filters_none(pp_filters *f);
 int pp_filters_load(pp_filters *f, const char *path, cr_err *err);
 
 typedef struct pp_measures {
-    size_t words;       /* whitespace words; CJK characters count one each */
-    size_t lines;       /* non-blank lines */
+    size_t words; /* whitespace words; CJK characters count one each */
+    size_t lines; /* non-blank lines */
     double value[PP_F_COUNT];
     int measured[PP_F_COUNT]; /* 0 where the rule does not apply (no non-CJK word, ...) */
 } pp_measures;

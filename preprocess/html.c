@@ -1,8 +1,8 @@
-/* html.c — from a parsed page to its main text. Four passes over libxml2's tree: drop what is
- * never text (script, style, hidden elements), find the main region (<main>, role=main, a lone
- * <article>, else a text-density score in the spirit of Readability and jusText), drop the
- * chrome inside it (nav, aside, footer, cookie banners, ...), then lay the text out.
- * It does not decode charsets (charset.c) nor normalise Unicode (text.c). */
+/* html.c — from a parsed page to its main text, in passes over libxml2's tree: flatten
+ * pathological nesting, drop what is never text (script, style, hidden elements), find the main
+ * region (<main>, role=main, a lone <article>, else a text-density score in the spirit of
+ * jusText and Readability), drop the chrome inside it (nav, aside, footer, cookie banners, ...),
+ * then lay the text out. It does not decode charsets (charset.c) nor normalise Unicode (text.c). */
 #include "html.h"
 
 #include <libxml/HTMLparser.h>
@@ -18,35 +18,34 @@
 
 /* Never text: removed everywhere before anything else. */
 static const char *const never_text[] = {
-    "script", "style",  "noscript", "template", "svg",   "math",   "button", "input",
+    "script", "style",  "noscript", "template", "svg",    "math",  "button", "input",
     "select", "option", "textarea", "iframe",   "object", "embed", "canvas", "video",
-    "audio",  "map",    "dialog",   "link",     "meta",  "head",   NULL};
+    "audio",  "map",    "dialog",   "link",     "meta",   "head",  NULL};
 
 /* Navigation chrome by element name. */
 static const char *const chrome_tags[] = {"nav", "aside", "footer", "form", "menu", NULL};
 
-static const char *const chrome_roles[] = {"navigation", "banner",      "contentinfo", "complementary",
-                                           "search",     "menu",        "menubar",     "toolbar",
-                                           "dialog",     "alertdialog", "alert",       NULL};
+static const char *const chrome_roles[] = {
+    "navigation", "banner",  "contentinfo", "complementary", "search", "menu",
+    "menubar",    "toolbar", "dialog",      "alertdialog",   "alert",  NULL};
 
 /* Class or id words that name chrome: found anywhere in the value ("sphinxsidebar")... */
 static const char *const chrome_substrings[] = {"sidebar",    "cookie",  "breadcrumb", "navbar",
                                                 "navigation", "consent", "newsletter", "masthead",
                                                 "pagination", "footer",  "menu",       NULL};
 /* ...or only as a whole word ("nav", not "canvas"). */
-static const char *const chrome_words[] = {"nav",     "banner",  "share",    "sharing", "social",
-                                           "advert",  "ads",     "ad",       "sponsor", "promo",
-                                           "popup",   "modal",   "subscribe", "related", "skip",
-                                           "toolbar", "pager",   "comments", "comment", "widget",
-                                           "signup",  "login",   "gdpr",     "header",  "headerlink",
-                                           "permalink", NULL};
+static const char *const chrome_words[] = {
+    "nav",   "banner",  "share",  "sharing",    "social",    "advert",    "ads",
+    "ad",    "sponsor", "promo",  "popup",      "modal",     "subscribe", "related",
+    "skip",  "toolbar", "pager",  "comments",   "comment",   "widget",    "signup",
+    "login", "gdpr",    "header", "headerlink", "permalink", NULL};
 
 static const char *const paragraph_blocks[] = {
-    "p",    "h1",         "h2",      "h3",    "h4",      "h5",     "h6",      "ul",
-    "ol",   "dl",         "table",   "blockquote", "div", "section", "article", "main",
-    "header", "footer",   "figure",  "figcaption", "hr",  "address", "details", "summary",
-    "center", "fieldset", "body",    "caption",    "pre", "nav",     "aside",   "form",
-    "legend", "hgroup",   NULL};
+    "p",       "h1",      "h2",      "h3",     "h4",         "h5",         "h6",
+    "ul",      "ol",      "dl",      "table",  "blockquote", "div",        "section",
+    "article", "main",    "header",  "footer", "figure",     "figcaption", "hr",
+    "address", "details", "summary", "center", "fieldset",   "body",       "caption",
+    "pre",     "nav",     "aside",   "form",   "legend",     "hgroup",     NULL};
 static const char *const line_blocks[] = {"li", "tr", "td", "th", "dt", "dd", "option", NULL};
 
 static const char *const sibling_blocks[] = {"p",  "ul", "ol", "blockquote", "pre", "table", "h1",
@@ -54,8 +53,15 @@ static const char *const sibling_blocks[] = {"p",  "ul", "ol", "blockquote", "pr
 
 /* The lists above merged into one sorted table of flags, so that each element costs one binary
  * search instead of a strcmp per list entry (this was a tenth of the run time). */
-enum { T_NEVER = 1, T_CHROME = 2, T_PARAGRAPH = 4, T_LINE = 8, T_SIBLING = 32,
-       T_CODE = 64, T_LINK_LIST = 128 };
+enum {
+    T_NEVER = 1,
+    T_CHROME = 2,
+    T_PARAGRAPH = 4,
+    T_LINE = 8,
+    T_SIBLING = 32,
+    T_CODE = 64,
+    T_LINK_LIST = 128
+};
 static const char *const code_tags[] = {"code", "kbd", "samp", "tt", NULL};
 static const char *const link_list_tags[] = {"ul", "ol", "table", "dl", NULL};
 typedef struct tag_entry {
@@ -84,6 +90,14 @@ static void tag_add(const char *const *list, unsigned flag)
     }
 }
 
+static const char *sorted_chrome_words[64];
+static size_t chrome_word_count;
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static void tag_table_init(void)
 {
     tag_add(never_text, T_NEVER);
@@ -94,6 +108,9 @@ static void tag_table_init(void)
     tag_add(code_tags, T_CODE);
     tag_add(link_list_tags, T_LINK_LIST);
     qsort(tag_table, tag_count, sizeof tag_table[0], compare_tags);
+    for (const char *const *w = chrome_words; *w && chrome_word_count < 64; w++)
+        sorted_chrome_words[chrome_word_count++] = *w;
+    qsort(sorted_chrome_words, chrome_word_count, sizeof sorted_chrome_words[0], compare_strings);
 }
 
 static unsigned tag_flags(const xmlChar *name)
@@ -105,7 +122,8 @@ static unsigned tag_flags(const xmlChar *name)
 
 static int is_element(xmlNodePtr node, const char *name)
 {
-    return node->type == XML_ELEMENT_NODE && strcmp((const char *)node->name, name) == 0;
+    return node->type == XML_ELEMENT_NODE && node->name[0] == (xmlChar)name[0] &&
+           strcmp((const char *)node->name, name) == 0;
 }
 
 /* The value of an attribute, without copying (NULL when absent). */
@@ -126,6 +144,12 @@ static int has_substring_ci(const char *haystack, const char *needle)
     return strcasestr(haystack, needle) != NULL;
 }
 
+static int is_chrome_word(const char *word)
+{
+    return bsearch(&word, sorted_chrome_words, chrome_word_count, sizeof sorted_chrome_words[0],
+                   compare_strings) != NULL;
+}
+
 /* A class or id names chrome when one of its words (runs of letters and digits, lower-cased)
  * contains a chrome substring or is a chrome word. */
 static int value_names_chrome(const char *value, int allow_header)
@@ -136,7 +160,8 @@ static int value_names_chrome(const char *value, int allow_header)
     while (*p) {
         char word[64];
         size_t n = 0;
-        while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+        while (*p &&
+               !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
             p++;
         while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) {
             if (n + 1 < sizeof word)
@@ -146,9 +171,8 @@ static int value_names_chrome(const char *value, int allow_header)
         word[n] = '\0';
         if (n < 2)
             continue;
-        for (const char *const *w = chrome_words; *w; w++)
-            if (strcmp(word, *w) == 0 && (allow_header || strcmp(*w, "header") != 0))
-                return 1;
+        if (is_chrome_word(word) && (allow_header || strcmp(word, "header") != 0))
+            return 1;
         if (n < 4)
             continue;
         for (const char *const *s = chrome_substrings; *s; s++)
@@ -173,7 +197,8 @@ static int is_hidden(xmlNodePtr node)
             if (*p != ' ' && *p != '\t' && *p != '\n')
                 compact[n++] = *p;
         compact[n] = '\0';
-        if (has_substring_ci(compact, "display:none") || has_substring_ci(compact, "visibility:hidden"))
+        if (has_substring_ci(compact, "display:none") ||
+            has_substring_ci(compact, "visibility:hidden"))
             return 1;
     }
     return 0;
@@ -225,7 +250,8 @@ static void drop_never_text(xmlNodePtr node)
     while (child) {
         xmlNodePtr next = child->next;
         if (child->type == XML_COMMENT_NODE || child->type == XML_PI_NODE ||
-            (child->type == XML_ELEMENT_NODE && ((tag_flags(child->name) & T_NEVER) || is_hidden(child)))) {
+            (child->type == XML_ELEMENT_NODE &&
+             ((tag_flags(child->name) & T_NEVER) || is_hidden(child)))) {
             xmlUnlinkNode(child);
             xmlFreeNode(child);
         } else if (child->type == XML_ELEMENT_NODE) {
@@ -346,15 +372,27 @@ static xmlNodePtr find_first(xmlNodePtr node, int (*match)(xmlNodePtr))
     return NULL;
 }
 
-static int match_main(xmlNodePtr n) { return is_element(n, "main"); }
+static int match_main(xmlNodePtr n)
+{
+    return is_element(n, "main");
+}
 static int match_role_main(xmlNodePtr n)
 {
     const char *role = attr(n, "role");
     return role && strcasecmp(role, "main") == 0;
 }
-static int match_title(xmlNodePtr n) { return is_element(n, "title"); }
-static int match_h1(xmlNodePtr n) { return is_element(n, "h1"); }
-static int match_body(xmlNodePtr n) { return is_element(n, "body"); }
+static int match_title(xmlNodePtr n)
+{
+    return is_element(n, "title");
+}
+static int match_h1(xmlNodePtr n)
+{
+    return is_element(n, "h1");
+}
+static int match_body(xmlNodePtr n)
+{
+    return is_element(n, "body");
+}
 
 static void collect_articles(xmlNodePtr node, xmlNodePtr *found, size_t *count, size_t cap)
 {
@@ -403,7 +441,8 @@ static int is_chrome(xmlNodePtr node, xmlNodePtr root, int use_ids)
 
 /* Removes chrome below root. A "chrome" element holding more than half of root's text is a
  * page wrapper with an unlucky class (ASP.NET's page-wide <form>, "has-sidebar"), so it stays. */
-static void drop_chrome(info_table *t, xmlNodePtr node, xmlNodePtr root, size_t root_text, int use_ids)
+static void drop_chrome(info_table *t, xmlNodePtr node, xmlNodePtr root, size_t root_text,
+                        int use_ids)
 {
     xmlNodePtr child = node->children;
     while (child) {
@@ -446,7 +485,8 @@ static void mark_good(info_table *t, xmlNodePtr node, int block_good, int in_lin
             int good = block_good;
             unsigned flags = tag_flags(c->name);
             if (flags & (T_PARAGRAPH | T_LINE)) {
-                int heading = c->name[0] == 'h' && c->name[1] >= '1' && c->name[1] <= '6' && !c->name[2];
+                int heading =
+                    c->name[0] == 'h' && c->name[1] >= '1' && c->name[1] <= '6' && !c->name[2];
                 good = (crow->text >= 25 || heading) && link_density(crow) <= 0.5;
             }
             mark_good(t, c, good, in_link || is_element(c, "a"));
@@ -495,8 +535,9 @@ static int sibling_belongs(info_table *t, xmlNodePtr sibling, double threshold)
     if (row->scored && row->score >= threshold)
         return 1;
     if ((tag_flags(sibling->name) & T_SIBLING) && row->text > 0 && link_density(row) < 0.25) {
-        int short_ok = (sibling->name[0] == 'h' && sibling->name[1] >= '1' && sibling->name[1] <= '6') ||
-                       is_element(sibling, "ul") || is_element(sibling, "ol");
+        int short_ok =
+            (sibling->name[0] == 'h' && sibling->name[1] >= '1' && sibling->name[1] <= '6') ||
+            is_element(sibling, "ul") || is_element(sibling, "ol");
         return short_ok || row->text >= 25;
     }
     return 0;
@@ -702,8 +743,9 @@ int pp_html_extract(const char *utf8, size_t len, const char *url, cr_buf *out, 
     info->method = "body";
     if (len > (size_t)INT32_MAX)
         return cr_fail(err, CR_EDATA, "page too large for the HTML parser (%zu bytes)", len);
-    int options = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                  HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC | XML_PARSE_HUGE;
+    int options = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+                  HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC |
+                  XML_PARSE_HUGE;
     htmlDocPtr doc = htmlReadMemory(utf8, (int)len, url, "UTF-8", options);
     if (!doc)
         return cr_fail(err, CR_EDATA, "no HTML document could be parsed");

@@ -16,31 +16,32 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: preprocess INPUT... --out DIR [options]\n"
-            "\n"
-            "Turns web pages, text, Markdown and source files into clean training documents:\n"
-            "DIR/<id>.txt (UTF-8, NFC, LF, paragraphs separated by a blank line) and\n"
-            "DIR/<id>.meta.json (source, url, title, charset, filters passed), both written\n"
-            "atomically. INPUT is a file or a folder (walked recursively; dot files skipped).\n"
-            "Kinds by extension: .html .htm .xhtml (a crawled raw/<id>.html is read with its\n"
-            "raw/<id>.meta.json for url and charset), .txt, .md, and source files (.c .h .py .js\n"
-            ".go .rs .java .sh ...). A file named on the command line with another extension is\n"
-            "read as text; in a folder such files are skipped and counted.\n"
-            "<id> is the hash of the crawled URL, else of the input's absolute path, so running\n"
-            "again on the same input rewrites the same files.\n"
-            "\n"
-            "options:\n"
-            "  -o, --out DIR          output folder (created if missing); required\n"
-            "      --dedup-db PATH    the persistent dedup index (SQLite, WAL), shared by runs and\n"
-            "                         by concurrent processes (default: DIR/.dedup.sqlite, a dot\n"
-            "                         file the pipeline's watchers ignore)\n"
-            "      --no-dedup         no duplicate check at all\n"
-            "      --near-dup T       near-duplicate Jaccard threshold in (0, 1] over word 5-gram\n"
-            "                         shingles, MinHash 128 + LSH 16x8 (default 0.8; below ~0.6\n"
-            "                         some pairs are missed by the banding); \"off\": exact only\n"
-            "      --filters F        default | none | FILE: quality filters; FILE holds lines\n"
-            "                         \"name value\" or \"name off\" over the defaults:\n");
+    fprintf(
+        out,
+        "usage: preprocess INPUT... --out DIR [options]\n"
+        "\n"
+        "Turns web pages, text, Markdown and source files into clean training documents:\n"
+        "DIR/<id>.txt (UTF-8, NFC, LF, paragraphs separated by a blank line) and\n"
+        "DIR/<id>.meta.json (source, url, title, charset, filters passed), both written\n"
+        "atomically. INPUT is a file or a folder (walked recursively; dot files skipped).\n"
+        "Kinds by extension: .html .htm .xhtml (a crawled raw/<id>.html is read with its\n"
+        "raw/<id>.meta.json for url and charset), .txt, .md, and source files (.c .h .py .js\n"
+        ".go .rs .java .sh ...). A file named on the command line with another extension is\n"
+        "read as text; in a folder such files are skipped and counted.\n"
+        "<id> is the hash of the crawled URL, else of the input's absolute path, so running\n"
+        "again on the same input rewrites the same files.\n"
+        "\n"
+        "options:\n"
+        "  -o, --out DIR          output folder (created if missing); required\n"
+        "      --dedup-db PATH    the persistent dedup index (SQLite, WAL), shared by runs and\n"
+        "                         by concurrent processes (default: DIR/.dedup.sqlite, a dot\n"
+        "                         file the pipeline's watchers ignore)\n"
+        "      --no-dedup         no duplicate check at all\n"
+        "      --near-dup T       near-duplicate Jaccard threshold in (0, 1] over word 5-gram\n"
+        "                         shingles, MinHash 128 + LSH 16x8 (default 0.8; below ~0.6\n"
+        "                         some pairs are missed by the banding); \"off\": exact only\n"
+        "      --filters F        default | none | FILE: quality filters; FILE holds lines\n"
+        "                         \"name value\" or \"name off\" over the defaults:\n");
     for (int i = 0; i < PP_F_COUNT; i++)
         fprintf(out, "                           %-22s %-6g %s\n", pp_filter_defs[i].name,
                 pp_filter_defs[i].default_limit, pp_filter_defs[i].help);
@@ -68,8 +69,18 @@ static void usage(FILE *out)
             "With several failures the most serious wins: 74, then 75, 66, 65.\n");
 }
 
-enum { OPT_DEDUP_DB = 1000, OPT_NO_DEDUP, OPT_NEAR_DUP, OPT_FILTERS, OPT_MIN_WORDS, OPT_THREADS,
-       OPT_MAX_SIZE, OPT_JSON, OPT_PROGRESS, OPT_VERSION };
+enum {
+    OPT_DEDUP_DB = 1000,
+    OPT_NO_DEDUP,
+    OPT_NEAR_DUP,
+    OPT_FILTERS,
+    OPT_MIN_WORDS,
+    OPT_THREADS,
+    OPT_MAX_SIZE,
+    OPT_JSON,
+    OPT_PROGRESS,
+    OPT_VERSION
+};
 
 int main(int argc, char **argv)
 {
@@ -101,18 +112,30 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:qvh", options, NULL)) != -1) {
         int code = CR_OK;
         switch (c) {
-        case 'o': opt.out_dir = optarg; break;
-        case OPT_DEDUP_DB: opt.dedup_path = optarg; break;
-        case OPT_NO_DEDUP: opt.no_dedup = 1; break;
+        case 'o':
+            opt.out_dir = optarg;
+            break;
+        case OPT_DEDUP_DB:
+            opt.dedup_path = optarg;
+            break;
+        case OPT_NO_DEDUP:
+            opt.no_dedup = 1;
+            break;
         case OPT_NEAR_DUP:
             if (strcasecmp(optarg, "off") == 0)
                 opt.near_threshold = 0;
-            else if ((code = cr_parse_double(optarg, 0.0, 1.0, &opt.near_threshold, &err)) == CR_OK &&
+            else if ((code = cr_parse_double(optarg, 0.0, 1.0, &opt.near_threshold, &err)) ==
+                         CR_OK &&
                      opt.near_threshold <= 0)
-                code = cr_fail(&err, CR_EUSAGE, "--near-dup: %s is not in (0, 1] (use \"off\")", optarg);
+                code = cr_fail(&err, CR_EUSAGE, "--near-dup: %s is not in (0, 1] (use \"off\")",
+                               optarg);
             break;
-        case OPT_FILTERS: filters_arg = optarg; break;
-        case OPT_MIN_WORDS: code = cr_parse_long(optarg, 0, 1000000000L, &min_words, &err); break;
+        case OPT_FILTERS:
+            filters_arg = optarg;
+            break;
+        case OPT_MIN_WORDS:
+            code = cr_parse_long(optarg, 0, 1000000000L, &min_words, &err);
+            break;
         case OPT_THREADS: {
             long threads;
             code = cr_parse_long(optarg, 1, 64, &threads, &err);
@@ -125,13 +148,27 @@ int main(int argc, char **argv)
             opt.max_input_bytes = (size_t)bytes;
             break;
         }
-        case OPT_JSON: opt.json = 1; break;
-        case OPT_PROGRESS: opt.progress_mode = CR_PROGRESS_ALWAYS; break;
-        case 'q': opt.quiet = 1; break;
-        case 'v': verbose++; break;
-        case 'h': usage(stdout); return 0;
-        case OPT_VERSION: printf("preprocess %s\n", CR_VERSION); return 0;
-        default: usage(stderr); return CR_EUSAGE;
+        case OPT_JSON:
+            opt.json = 1;
+            break;
+        case OPT_PROGRESS:
+            opt.progress_mode = CR_PROGRESS_ALWAYS;
+            break;
+        case 'q':
+            opt.quiet = 1;
+            break;
+        case 'v':
+            verbose++;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case OPT_VERSION:
+            printf("preprocess %s\n", CR_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return CR_EUSAGE;
         }
         if (code) {
             cr_err_context(&err, "bad option");

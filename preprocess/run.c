@@ -138,11 +138,16 @@ static int collect(const pp_run_options *opt, item_list *list, size_t *skipped, 
 static int severity(int code)
 {
     switch (code) {
-    case CR_EIO: return 5;
-    case CR_ETEMP: return 4;
-    case CR_ENOINPUT: return 3;
-    case CR_EDATA: return 2;
-    default: return 1;
+    case CR_EIO:
+        return 5;
+    case CR_ETEMP:
+        return 4;
+    case CR_ENOINPUT:
+        return 3;
+    case CR_EDATA:
+        return 2;
+    default:
+        return 1;
     }
 }
 
@@ -205,9 +210,10 @@ static void print_summary(const pp_run_options *opt, const item_list *list, size
             const pp_outcome *o = &item->outcome;
             cr_json_object_begin(&j);
             cr_json_kv_string(&j, "input", item->path);
-            cr_json_kv_string(&j, "status", o->status == PP_KEPT       ? "kept"
-                                            : o->status == PP_REJECTED ? "rejected"
-                                                                       : "failed");
+            cr_json_kv_string(&j, "status",
+                              o->status == PP_KEPT       ? "kept"
+                              : o->status == PP_REJECTED ? "rejected"
+                                                         : "failed");
             if (o->kind)
                 cr_json_kv_string(&j, "kind", o->kind);
             if (o->id[0])
@@ -264,7 +270,8 @@ int pp_run(const pp_run_options *opt, cr_err *err)
         char default_path[4096];
         const char *path = opt->dedup_path;
         if (!path) {
-            code = cr_path_join(default_path, sizeof default_path, opt->out_dir, ".dedup.sqlite", err);
+            code =
+                cr_path_join(default_path, sizeof default_path, opt->out_dir, ".dedup.sqlite", err);
             if (code)
                 return code;
             path = default_path;
@@ -283,7 +290,8 @@ int pp_run(const pp_run_options *opt, cr_err *err)
         cr_progress progress;
         cr_progress_begin(&progress, "preprocess", "files", list.count,
                           opt->quiet ? CR_PROGRESS_NEVER : opt->progress_mode);
-        work_queue queue = {.items = list.items, .count = list.count, .ctx = &ctx, .progress = &progress};
+        work_queue queue = {
+            .items = list.items, .count = list.count, .ctx = &ctx, .progress = &progress};
         pthread_mutex_init(&queue.lock, NULL);
         int threads = opt->threads < 1 ? 1 : opt->threads;
         if ((size_t)threads > list.count)

@@ -41,7 +41,10 @@ static size_t utf8_sequence(const unsigned char *p, size_t left)
 static size_t invalid_span(const unsigned char *p, size_t left)
 {
     unsigned char c = p[0];
-    size_t want = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 1;
+    size_t want = c >= 0xF0 && c <= 0xF4   ? 4
+                  : c >= 0xE0 && c <= 0xEF ? 3
+                  : c >= 0xC2 && c <= 0xDF ? 2
+                                           : 1;
     size_t span = 1;
     while (span < want && span < left && (p[span] & 0xC0) == 0x80) {
         if (span == 1) {
@@ -265,7 +268,8 @@ static void layout_prose(const char *in, size_t len, int markdown, cr_buf *out)
                 fence_len = n;
                 fence_char = c;
             } else if (line_len >= 4 && (memcmp(line, "    ", 4) == 0 || line[0] == '\t')) {
-                verbatim = 1; /* indented code block (or a nested list: kept as written either way) */
+                verbatim =
+                    1; /* indented code block (or a nested list: kept as written either way) */
             }
         }
         if (verbatim) {

@@ -12,8 +12,10 @@
 
 /* How whitespace is treated. */
 enum pp_text_mode {
-    PP_TEXT_PROSE,    /* .txt: runs of blanks become one space, lines trimmed, one blank line between paragraphs */
-    PP_TEXT_MARKDOWN, /* .md: as prose but leading indentation kept; fenced and indented code verbatim */
+    PP_TEXT_PROSE, /* .txt: runs of blanks become one space, lines trimmed, one blank line between
+                      paragraphs */
+    PP_TEXT_MARKDOWN, /* .md: as prose but leading indentation kept; fenced and indented code
+                         verbatim */
     PP_TEXT_CODE,     /* source: byte-exact apart from line ends */
     PP_TEXT_VERBATIM, /* already laid out (html.c's output): only the checks, NFC and line ends */
 };

@@ -7,7 +7,7 @@
 #
 # Each check prints "ok - name" or "not ok - name" (TAP) and tests/run.sh counts them.
 # T is a fresh temporary folder, removed at exit; background servers started with
-# start_bg are stopped by their PID at exit.
+# start_bg are stopped by their PID at exit. KEEP_T=1 keeps T for a look after a failure.
 
 set -u
 : "${CR_BIN:?CR_BIN must name the folder of the built programs (make test sets it)}"
@@ -20,7 +20,7 @@ TAP_PIDS=""
 tap_cleanup() {
     for pid in $TAP_PIDS; do kill "$pid" 2>/dev/null; done
     for pid in $TAP_PIDS; do wait "$pid" 2>/dev/null; done
-    rm -rf "$T"
+    if [ -n "${KEEP_T:-}" ]; then echo "# kept $T (KEEP_T is set)"; else rm -rf "$T"; fi
 }
 trap tap_cleanup EXIT
 

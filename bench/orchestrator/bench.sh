@@ -14,13 +14,16 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 FILES=${FILES:-10000}
 LATENCY_FILES=${LATENCY_FILES:-200}
 command -v inotifywait >/dev/null || { echo "bench: inotifywait missing (apt-get install inotify-tools)"; exit 1; }
-B=$(mktemp -d "${TMPDIR:-/tmp}/crbench.XXXXXX")
+B=""
+ALL_B=""
 LOOP_PID=""
 cleanup() {
     [ -n "$LOOP_PID" ] && kill "$LOOP_PID" 2>/dev/null
-    for c in "$B"/*.yaml; do [ -f "$c" ] && "$ORCH" -c "$c" stop --timeout 5s >/dev/null 2>&1; done
+    for b in $ALL_B; do
+        for c in "$b"/*.yaml; do [ -f "$c" ] && "$ORCH" -c "$c" stop --timeout 5s >/dev/null 2>&1; done
+    done
     pkill -P $$ inotifywait 2>/dev/null
-    rm -rf "$B"
+    for b in $ALL_B; do rm -rf "$b"; done
 }
 trap cleanup EXIT
 
@@ -33,9 +36,12 @@ folder, count, gap, closes = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]) /
 out = []
 for i in range(count):
     name = "f%05d.txt" % i
-    with open(os.path.join(folder, name), "w") as f:
-        f.write("file %d\n" % i)
-    out.append("%s %d\n" % (name, time.time_ns()))
+    f = open(os.path.join(folder, name), "w")
+    f.write("file %d\n" % i)
+    f.flush()
+    closing = time.time_ns()  # just before close(2), whose event wakes the watcher
+    f.close()
+    out.append("%s %d\n" % (name, closing))
     if gap:
         time.sleep(gap)
 open(closes, "w").writelines(out)
@@ -123,7 +129,10 @@ lines_of() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
 
 ratio() { $PY -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print('%.2fx' % (a / b) if b else 'n/a')" "$1" "$2"; }
 
-echo "orchestrator bench: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); shared machine: figures are noisy"
+bench_in() { # FOLDER LABEL: the whole comparison with workspaces under FOLDER
+B=$(mktemp -d "$1/crbench.XXXXXX")
+ALL_B="$ALL_B $B"
+echo "== workspaces on $2 ($1); $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 1. Latency close -> start, one file every 20 ms.
 echo "-- latency from close to stage start ($LATENCY_FILES files, 20 ms apart, no settle)"
@@ -171,10 +180,16 @@ throughput() { # label loop-mode orch-run orch-extra
     write_files "$B/$2-orch/in" "$FILES" 0 "$B/$2-orch.closes"
     WANT=$FILES wait_count orch_done "$B/$2-orch.yaml" >/dev/null
     orch_s=$($PY -c "import sys; print('%.2f' % ((int(sys.argv[2]) - int(sys.argv[1])) / 1e9))" "$t0" "$(date +%s%N)")
-    runs=$($PY -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM runs').fetchone()[0])" "$B/$2-orch/.orchestrator/record.sqlite")
+    runs=$($PY -c "import sqlite3,sys; print('%d runs (%d not ok)' % sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*), COUNT(*) - SUM(outcome = \'ok\') FROM runs').fetchone())" "$B/$2-orch/.orchestrator/record.sqlite")
     "$ORCH" -c "$B/$2-orch.yaml" stop >/dev/null
-    printf '  orchestrator     : %7.2f s   %8.0f files/s   %d runs   (time %s of the loop'"'"'s)\n' \
+    printf '  orchestrator     : %7.2f s   %8.0f files/s   %s   (time %s of the loop'"'"'s)\n' \
         "$orch_s" "$($PY -c "print($FILES / $orch_s)")" "$runs" "$(ratio "$orch_s" "$loop_s")"
 }
 throughput "one run per file (concurrency 1 for both)" true '[/bin/true, "{input}"]' ""
 throughput "batched (up to 500 files per run)" batch '[/bin/true, "{inputs}"]' "    batch: {max_files: 500}"
+}
+
+echo "orchestrator bench: shared machine, figures are noisy; ratios are orchestrator/loop"
+bench_in "${TMPDIR:-/tmp}" "disk"
+# tmpfs too: on a disk, creating each run's log file (an inode) is a large part of the cost.
+[ -d /dev/shm ] && [ -w /dev/shm ] && bench_in /dev/shm "tmpfs"

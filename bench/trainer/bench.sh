@@ -43,6 +43,8 @@ run_config() {
     echo "config $config: trainer $(calc "$t2") tokens/s on 2 threads ($(calc "$g2") GFLOP/s), PyTorch $(calc "$pt") tokens/s"
     echo "  ratio vs PyTorch (2 threads): $(calc "$t2 / $pt")x   (issue target: >= 1.5x)"
     echo "  2 threads vs 1 ($(calc "$t1") tokens/s): $(calc "$t2 / $t1")x   (issue target: >= 1.85x)"
+    c2=$(field "$ours2" cpu_s_per_step); c1=$(field "$ours1" cpu_s_per_step)
+    echo "  CPU seconds per step: $(calc "$c2") on 2 threads, $(calc "$c1") on 1 (the work two threads add: $(calc "100 * ($c2 - $c1) / $c1")%; on a busy machine this says more than wall time)"
     if [ -n "$peak2" ]; then
         echo "  share of sgemm peak: $(calc "100 * $g2 / $peak2")% on 2 threads, $(calc "100 * $g1 / $peak1")% on 1 thread"
     fi

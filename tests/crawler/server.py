@@ -22,6 +22,7 @@ Options:
                           down for the first attempts; the crawler sees a network error)
   --fail-first N          answer the first N requests with 503 and Retry-After: 1
   --start-after S         sleep S seconds before listening (connections are refused meanwhile)
+  --tls CERT KEY          serve HTTPS with this certificate and key (PEM files)
 
 The fixture site (default mode), by path:
   /                    index linking to most of what follows, with several spellings of /a.html
@@ -367,10 +368,16 @@ def main():
     p.add_argument("--drop-first", type=int, default=0)
     p.add_argument("--fail-first", type=int, default=0)
     p.add_argument("--start-after", type=float, default=0)
+    p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ARGS = p.parse_args()
     if ARGS.start_after:
         time.sleep(ARGS.start_after)
     server = Server(("127.0.0.1", ARGS.port), Handler)
+    if ARGS.tls:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(ARGS.tls[0], ARGS.tls[1])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -116,6 +116,13 @@ set -- $warc_report
 expect_eq "WARC readable: warcinfo first, a.html response with its body" "$1" ok
 expect_eq "WARC: a request record for each response" "$3" "$2"
 
+# Scope prefix, no sitemaps, explicit depth: only the seed's folder, two hops.
+"$CRAWLER" --seeds "$BASE/deep/1.html" --out prefix --scope prefix --no-sitemaps --max-depth 2 \
+    --delay 0 --json --quiet >prefix.json --state prefix-state
+expect_eq "--scope prefix, --max-depth 2: three pages" "$(json_field prefix.json pages_saved)" 3
+check "--state elsewhere: nothing in the output folder but pages" test ! -e prefix/.crawler-state -a -f prefix-state/state.sqlite
+expect_eq "--no-sitemaps: no sitemap fetched" "$(json_field prefix.json sitemaps_fetched)" 0
+
 # Second run of the same crawl: conditional requests, 304s counted, files kept.
 before=$(sha256sum "$(page /etag.html).html")
 "$CRAWLER" --seeds "$BASE/" --out raw --delay 0 --retry-delay 0.1s --timeout 2s --json --quiet >run2.json 2>run2.err

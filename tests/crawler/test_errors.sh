@@ -92,6 +92,19 @@ gap=$(min_gap "$T/delay2.log")
 check "--delay 100ms: no two requests to the host closer (smallest gap ${gap} ms)" test "$gap" -ge 98
 stop_server
 
+# HTTPS with a certificate nobody vouches for: refused (certificate checks are on), final.
+if openssl req -x509 -newkey rsa:2048 -nodes -keyout tls.key -out tls.crt -days 2 \
+        -subj /CN=127.0.0.1 >/dev/null 2>&1; then
+    serve --tls tls.crt tls.key --log "$T/tls.log"
+    "$CRAWLER" --seeds "https://127.0.0.1:$PORT/a.html" --out tls --delay 0 --retries 2 --retry-delay 0.05s --json --quiet >tls.json 2>/dev/null
+    expect_eq "self-signed HTTPS: the crawl completes (exit 0), nothing to retry" "$?" 0
+    expect_eq "self-signed HTTPS: the page fails with a tls error" "$(json_field tls.json errors.tls)" 1
+    expect_eq "self-signed HTTPS: not saved" "$(json_field tls.json pages_saved)" 0
+    stop_server
+else
+    not_ok "openssl could not make a test certificate"
+fi
+
 # A state in use by another crawler: busy, temporary.
 mkdir -p busy/.crawler-state
 flock busy/.crawler-state/lock sleep 3 &

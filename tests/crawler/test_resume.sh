@@ -35,28 +35,36 @@ expect_eq "no page lost: every page saved" "$(html_count raw)" $PAGES
 expect_eq "no page fetched twice by the second run" "$(uniq -d run2-paths.txt | wc -l | tr -d ' ')" 0
 expect_eq "the crawl counts every page once" "$(json_field run2.json pages_in_generation)" $PAGES
 
-# The page limit holds across a kill.
-"$CRAWLER" $ARGS --out limited --max-pages 60 >/dev/null 2>&1 &
+# The page limit holds across a kill (a slower site, so that the kill lands mid-way).
+main_base=$BASE
+serve --pages $PAGES --latency 40 --log "$T/slow.log"
+LIMITED="--seeds $BASE/p/0.html --delay 0 --concurrency 2 --per-host-concurrency 2 --max-depth -1 --quiet --json --max-pages 60"
+"$CRAWLER" $LIMITED --out limited >/dev/null 2>&1 &
 kill_when_saved limited 15 $!
-crawl --out limited --max-pages 60 >limited.json 2>/dev/null
+killed_at=$(html_count limited)
+check "page limit: killed before the limit ($killed_at pages)" test "$killed_at" -lt 60
+"$CRAWLER" $LIMITED --out limited >limited.json 2>/dev/null
 expect_eq "page limit: rerun exits 0" "$?" 0
 expect_eq "page limit: exactly 60 pages over both runs" "$(html_count limited)" 60
 expect_eq "page limit: the summary agrees" "$(json_field limited.json pages_in_generation)" 60
 
 # SIGTERM: stops soon, keeps what it saved, exits 75; the next run completes the crawl.
-"$CRAWLER" $ARGS --out term >term1.json 2>/dev/null &
+serve --pages 100 --latency 40 --log "$T/term.log"
+TERM_ARGS="--seeds $BASE/p/0.html --delay 0 --concurrency 2 --per-host-concurrency 2 --max-depth -1 --quiet --json"
+"$CRAWLER" $TERM_ARGS --out term >term1.json 2>/dev/null &
 pid=$!
-wait_for 30 sh -c "[ \$(ls term 2>/dev/null | grep -c '\.html\$') -ge 20 ]"
+wait_for 30 sh -c "[ \$(ls term 2>/dev/null | grep -c '\.html\$') -ge 10 ]"
 kill -TERM "$pid"
 wait "$pid"
 expect_eq "SIGTERM: exit 75 (run again to continue)" "$?" 75
 expect_eq "SIGTERM: the summary says interrupted" "$(json_field term1.json interrupted)" True
 expect_eq "SIGTERM: every page it counted is on disk" "$(json_field term1.json pages_saved)" "$(html_count term)"
-crawl --out term >term2.json 2>/dev/null
-expect_eq "after SIGTERM: the next run completes the crawl" "$(html_count term)" $PAGES
+"$CRAWLER" $TERM_ARGS --out term >term2.json 2>/dev/null
+expect_eq "after SIGTERM: the next run completes the crawl" "$(html_count term)" 100
 
 # Killed between writing a page and recording it: the next run finds the file and counts the
 # page as saved instead of fetching it again (simulated on the finished crawl's state).
+BASE=$main_base
 db=raw/.crawler-state/state.sqlite
 sqlite3 "$db" "UPDATE pages SET state=1 WHERE url='$BASE/p/7.html'; UPDATE meta SET value=0 WHERE key='complete';"
 mark=$(wc -l <server.log)

@@ -32,6 +32,10 @@ stages:
     match: ["*.later"]
     retry: {max_attempts: 2, delay: 30s}
     run: [$HERE/stage_exit.sh, "1", out, "{input}"]
+  - name: batch
+    watch: batchin
+    batch: {max_files: 10, settle: 400ms}
+    run: [$HERE/stage_exit.sh, "65", batchout, "{inputs}"]
   - name: missing
     watch: inbox
     match: ["*.missing"]
@@ -93,6 +97,15 @@ check "missing program: the input lands in failed/" wait_for 10 test -f "$T/ws/f
 expect_match "missing program: .error says why" "$(cat "$T/ws/failed/missing/d.missing.error")" "no-such-program-for-crystalline' not found"
 expect_match "missing program: two attempts (its policy)" "$(cat "$T/ws/failed/missing/d.missing.error")" "^attempts: 2$"
 
+# A batch with one bad file: the batch fails with 65, each file then runs alone, and only the
+# bad one is quarantined.
+mkdir -p "$T/ws/batchin"
+echo "ok 1" > "$T/ws/batchin/g1.txt"; echo "rotten" > "$T/ws/batchin/g2.txt"; echo "ok 3" > "$T/ws/batchin/g3.txt"
+check "bad file in a batch: quarantined alone" wait_for 15 test -f "$T/ws/failed/batch/g2.txt.error"
+check "bad file in a batch: the good ones are done" wait_for 10 has_lines "$T/ws/batchout/done.log" 2
+expect_eq "bad file in a batch: the good ones went through alone" "$(sort "$T/ws/batchout/done.log" | tr '\n' ' ')" "done g1.txt done g3.txt "
+expect_eq "bad file in a batch: one batch run, then one run per file" "$(sql "$T/ws" "SELECT item_count, outcome FROM runs WHERE stage='batch' ORDER BY id" | tr '\n' ' ')" "3|bad-data 1|ok 1|bad-data 1|ok "
+
 # status shows the story.
 check "a failing stage with a long delay waits to retry" wait_for 10 is_state "$T/ws" inbox/f.later retrying
 status=$("$ORCH" -c "$T/p.yaml" status)
@@ -102,7 +115,7 @@ expect_match "status: bad failed 1" "$status" "^bad +0 +0 +0 +0 +1$"
 expect_match "status: the failure is listed with its item" "$status" "item [0-9]+ +bad +inbox/b.bad -> failed/bad/b.bad after 1 attempt: exit 65"
 json=$("$ORCH" -c "$T/p.yaml" status --json)
 expect_eq "status --json: valid JSON with the counts" "$(printf '%s' "$json" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["running"], [ (s["name"], s["done"], s["failed"]) for s in d["stages"]])')" \
-    "True [('flaky', 1, 0), ('bad', 0, 1), ('hang', 1, 0), ('later', 0, 0), ('missing', 0, 1)]"
+    "True [('flaky', 1, 0), ('bad', 0, 1), ('hang', 1, 0), ('later', 0, 0), ('batch', 2, 1), ('missing', 0, 1)]"
 
 # logs: the output of a stage's runs.
 logs=$("$ORCH" -c "$T/p.yaml" logs flaky)

@@ -49,7 +49,8 @@ TEST(evidence_order)
     CHECK_STR_EQ(info.source, "bom");
     /* HTTP header over <meta> */
     const char *page = "<meta charset=utf-8>caf\xE9";
-    CHECK_STR_EQ(decode_html(page, strlen(page), "windows-1252", &info), "<meta charset=utf-8>caf\xC3\xA9");
+    CHECK_STR_EQ(decode_html(page, strlen(page), "windows-1252", &info),
+                 "<meta charset=utf-8>caf\xC3\xA9");
     CHECK_STR_EQ(info.source, "http");
     /* windows-1252's 0x80-0x9F: euro sign, curly quotes */
     const char *quotes = "\x80 \x93q\x94";
@@ -58,7 +59,8 @@ TEST(evidence_order)
     CHECK_STR_EQ(info.charset, "windows-1252");
     CHECK_STR_EQ(info.source, "detected");
     /* UTF-8 with one stray Latin-1 byte stays UTF-8 */
-    const char *stray = "caf\xC3\xA9 cr\xC3\xA8me br\xC3\xBBl\xC3\xA9" "e \xE9t\xC3\xA9";
+    const char *stray = "caf\xC3\xA9 cr\xC3\xA8me br\xC3\xBBl\xC3\xA9"
+                        "e \xE9t\xC3\xA9";
     CHECK_STR_EQ(decode_html(stray, strlen(stray), NULL, &info), stray);
     CHECK_STR_EQ(info.charset, "utf-8");
     /* a page labelled Latin-1 that is really UTF-8 */
@@ -71,7 +73,8 @@ TEST(detects_korean_and_chinese)
 {
     pp_decoded info;
     /* "한국어 텍스트입니다" in EUC-KR */
-    const char *korean = "<p>\xC7\xD1\xB1\xB9\xBE\xEE \xC5\xD8\xBD\xBA\xC6\xAE\xC0\xD4\xB4\xCF\xB4\xD9</p>";
+    const char *korean =
+        "<p>\xC7\xD1\xB1\xB9\xBE\xEE \xC5\xD8\xBD\xBA\xC6\xAE\xC0\xD4\xB4\xCF\xB4\xD9</p>";
     decode_html(korean, strlen(korean), NULL, &info);
     CHECK_STR_EQ(info.charset, "euc-kr");
     /* "中文文本测试内容" in GBK */

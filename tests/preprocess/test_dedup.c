@@ -9,8 +9,9 @@ static const char *base_text(void)
     if (!text[0]) {
         size_t used = 0;
         for (int i = 0; i < 40; i++)
-            used += (size_t)snprintf(text + used, sizeof text - used,
-                                     "Sentence %d tells of bakers, ovens, flour and salt in town %d. ", i, i * 7);
+            used += (size_t)snprintf(
+                text + used, sizeof text - used,
+                "Sentence %d tells of bakers, ovens, flour and salt in town %d. ", i, i * 7);
     }
     return text;
 }
@@ -25,7 +26,8 @@ TEST(minhash_tracks_similarity)
     char *p = strstr(changed, "Sentence 20 tells of bakers");
     memcpy(p, "Paragraph 20 speaks of cooks", 28);
     pp_fingerprint_text(changed, strlen(changed), &b);
-    const char *other = "A different text entirely, about rivers and mountains and snow in the hills far away.";
+    const char *other =
+        "A different text entirely, about rivers and mountains and snow in the hills far away.";
     pp_fingerprint_text(other, strlen(other), &c);
     CHECK(pp_minhash_similarity(a.minhash, b.minhash) >= 0.85);
     CHECK(pp_minhash_similarity(a.minhash, c.minhash) <= 0.1);
@@ -72,31 +74,41 @@ TEST(index_finds_duplicates_across_reopen)
     int verdict;
     char dup[CR_ID_SIZE];
     double similarity;
-    CHECK_INT_EQ(pp_dedup_check_and_add(d, "aaaa", "a.txt", &a, 0.8, &verdict, dup, &similarity, &err), CR_OK);
+    CHECK_INT_EQ(
+        pp_dedup_check_and_add(d, "aaaa", "a.txt", &a, 0.8, &verdict, dup, &similarity, &err),
+        CR_OK);
     CHECK_INT_EQ(verdict, PP_UNIQUE);
     /* the same id again: a re-run, not a duplicate */
-    CHECK_INT_EQ(pp_dedup_check_and_add(d, "aaaa", "a.txt", &a, 0.8, &verdict, dup, &similarity, &err), CR_OK);
+    CHECK_INT_EQ(
+        pp_dedup_check_and_add(d, "aaaa", "a.txt", &a, 0.8, &verdict, dup, &similarity, &err),
+        CR_OK);
     CHECK_INT_EQ(verdict, PP_UNIQUE);
     pp_dedup_close(d);
 
     CHECK_INT_EQ(pp_dedup_open(&d, path, &err), CR_OK);
-    CHECK_INT_EQ(pp_dedup_check_and_add(d, "bbbb", "b.txt", &a, 0.8, &verdict, dup, &similarity, &err), CR_OK);
+    CHECK_INT_EQ(
+        pp_dedup_check_and_add(d, "bbbb", "b.txt", &a, 0.8, &verdict, dup, &similarity, &err),
+        CR_OK);
     CHECK_INT_EQ(verdict, PP_EXACT_DUPLICATE);
     CHECK_STR_EQ(dup, "aaaa");
     char changed[8192];
     snprintf(changed, sizeof changed, "%s", text);
     memcpy(strstr(changed, "Sentence 3 tells"), "Sentence 3 speaks", 17);
     pp_fingerprint_text(changed, strlen(changed), &b);
-    CHECK_INT_EQ(pp_dedup_check_and_add(d, "cccc", "c.txt", &b, 0.8, &verdict, dup, &similarity, &err), CR_OK);
+    CHECK_INT_EQ(
+        pp_dedup_check_and_add(d, "cccc", "c.txt", &b, 0.8, &verdict, dup, &similarity, &err),
+        CR_OK);
     CHECK_INT_EQ(verdict, PP_NEAR_DUPLICATE);
     CHECK_STR_EQ(dup, "aaaa");
     CHECK(similarity >= 0.8 && similarity < 1.0);
     /* near check off: recorded */
-    CHECK_INT_EQ(pp_dedup_check_and_add(d, "cccc", "c.txt", &b, 0, &verdict, dup, &similarity, &err), CR_OK);
+    CHECK_INT_EQ(
+        pp_dedup_check_and_add(d, "cccc", "c.txt", &b, 0, &verdict, dup, &similarity, &err), CR_OK);
     CHECK_INT_EQ(verdict, PP_UNIQUE);
     /* forgotten: no longer matches */
     CHECK_INT_EQ(pp_dedup_forget(d, "aaaa", &err), CR_OK);
-    CHECK_INT_EQ(pp_dedup_check_and_add(d, "dddd", "d.txt", &a, 0, &verdict, dup, &similarity, &err), CR_OK);
+    CHECK_INT_EQ(
+        pp_dedup_check_and_add(d, "dddd", "d.txt", &a, 0, &verdict, dup, &similarity, &err), CR_OK);
     CHECK_INT_EQ(verdict, PP_UNIQUE);
     pp_dedup_close(d);
     check_rm_rf(dir);
@@ -108,7 +120,8 @@ TEST(refuses_a_file_that_is_not_an_index)
     char path[512];
     snprintf(path, sizeof path, "%s/not.sqlite", dir);
     FILE *f = fopen(path, "w");
-    fputs("this is not a database, just text that is long enough to have a header of sorts....\n", f);
+    fputs("this is not a database, just text that is long enough to have a header of sorts....\n",
+          f);
     fclose(f);
     pp_dedup *d = NULL;
     cr_err err;

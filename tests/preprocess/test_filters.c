@@ -65,7 +65,8 @@ TEST(ellipsis_lines)
 TEST(cjk_counts_characters_as_words)
 {
     /* 60 kanji/kana, no spaces: 60 words, and no mean-word-length verdict */
-    const char *ja = "吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。何でも薄暗いじめじめした所でニャーニャー泣いていた事だけは記憶している。\n";
+    const char *ja = "吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。何でも薄暗"
+                     "いじめじめした所でニャーニャー泣いていた事だけは記憶している。\n";
     pp_measures m;
     pp_measure(ja, strlen(ja), 0, &m);
     CHECK(m.words >= 50);
@@ -81,7 +82,8 @@ TEST(code_rules)
     minified[sizeof minified - 2] = '\n';
     minified[sizeof minified - 1] = '\0';
     CHECK_INT_EQ(verdict(minified, 1), PP_F_CODE_MAX_LINE_LENGTH);
-    CHECK_INT_EQ(verdict("0x00, 0x01, 0x02, 0x03, 0x04, 0x05,\n12, 34, 56, 78, 90,\n", 1), PP_F_CODE_MIN_ALPHA);
+    CHECK_INT_EQ(verdict("0x00, 0x01, 0x02, 0x03, 0x04, 0x05,\n12, 34, 56, 78, 90,\n", 1),
+                 PP_F_CODE_MIN_ALPHA);
 }
 
 TEST(filter_files)

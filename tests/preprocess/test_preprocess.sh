@@ -109,6 +109,10 @@ check "invalid UTF-8: each bad sequence is U+FFFD" cmp "$(one_txt "$T/inv")" "$F
 expect_eq "invalid UTF-8: replacements counted" \
     "$(json_field "$(one_txt "$T/inv" | sed 's/txt$/meta.json/')" 'd["invalid_sequences"]')" 4
 
+printf 'A   file with no extension,\r\nnamed on the command line.\n' >"$T/NOTES"
+"$PP" "$T/NOTES" --out "$T/noext" --no-dedup --filters none -q
+expect_eq "no extension, named: read as text" "$(cat "$T/noext"/*.txt)" "$(printf 'A file with no extension,\nnamed on the command line.')"
+
 # --- bad input -----------------------------------------------------------------------------
 $PY -c 'import random,sys; random.seed(7); sys.stdout.buffer.write(bytes(random.randrange(256) for _ in range(4096)))' >"$T/junk.html"
 "$PP" "$T/junk.html" --out "$T/junk" 2>"$T/junk.err" >/dev/null
@@ -205,6 +209,36 @@ cp "$F/koi8r.expected.txt" "$T/many/skip.bin"
 expect_eq "threads 2: exit 0" "$?" 0
 expect_eq "threads 2: same documents as one thread" "$(cd "$T/t2" && md5sum *.txt)" "$(cd "$T/t1" && md5sum *.txt)"
 expect_match "folder: unknown kinds are skipped and counted" "$(cat "$T/t2.out")" "7 inputs: 7 kept.*1 skipped"
+
+# SIGKILL in the middle of a run: whatever was written is whole (each .txt has its meta file
+# and the bytes a full run gives), and a re-run completes every document: the index does not
+# take the killed run's entries for duplicates.
+mkdir -p "$T/kill"
+$PY - "$T/kill" <<'EOF'
+import sys
+for n in range(60):
+    with open(f"{sys.argv[1]}/doc{n:02d}.txt", "w") as f:
+        for line in range(4000):
+            f.write(f"Document {n} line {line} says something new about topic {n * 7 + line}.\n")
+EOF
+"$PP" "$T/kill" --out "$T/kill-ref" --no-dedup -q
+"$PP" "$T/kill" --out "$T/kill-out" -q &
+kpid=$!
+sleep 0.4
+kill -9 "$kpid" 2>/dev/null
+wait "$kpid" 2>/dev/null
+whole=yes
+for txt in "$T/kill-out"/*.txt; do
+    [ -e "$txt" ] || continue
+    [ -f "${txt%.txt}.meta.json" ] || whole="no meta for $txt"
+    cmp -s "$txt" "$T/kill-ref/$(basename "$txt")" || whole="partial $txt"
+done
+expect_eq "SIGKILL: every .txt left is whole and has its meta file" "$whole" yes
+"$PP" "$T/kill" --out "$T/kill-out" -q
+expect_eq "SIGKILL: the re-run exits 0" "$?" 0
+expect_eq "SIGKILL: the re-run writes every document" "$(txt_count "$T/kill-out")" 60
+expect_eq "SIGKILL: same documents as an uninterrupted run" \
+    "$(cd "$T/kill-out" && md5sum *.txt)" "$(cd "$T/kill-ref" && md5sum *.txt)"
 
 head -c 200000 /dev/zero | tr '\0' 'a' | fold -w 60 | sed 's/a\{6\}/word /g' >"$T/large.txt"
 (ulimit -f 8; "$PP" "$T/large.txt" --out "$T/full" --no-dedup --filters none -q 2>"$T/full.err")

@@ -11,7 +11,10 @@ static char *clean(const char *in, enum pp_text_mode mode, size_t *invalid)
     cr_buf_init(&out);
     size_t bad = 0;
     int code = pp_text_clean(in, strlen(in), mode, &out, &bad, &err);
-    snprintf(result, sizeof result, "%s", code == CR_OK && out.data ? out.data : code == CR_OK ? "" : "(error)");
+    snprintf(result, sizeof result, "%s",
+             code == CR_OK && out.data ? out.data
+             : code == CR_OK           ? ""
+                                       : "(error)");
     if (invalid)
         *invalid = bad;
     cr_buf_free(&out);
@@ -21,11 +24,18 @@ static char *clean(const char *in, enum pp_text_mode mode, size_t *invalid)
 TEST(repairs_invalid_utf8_and_counts)
 {
     size_t invalid;
-    CHECK_STR_EQ(clean("a\xff" "b\xe2\x82" "c\xed\xa0\x80" "d", PP_TEXT_CODE, &invalid),
-                 "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "d\n");
+    CHECK_STR_EQ(clean("a\xff"
+                       "b\xe2\x82"
+                       "c\xed\xa0\x80"
+                       "d",
+                       PP_TEXT_CODE, &invalid),
+                 "a\xEF\xBF\xBD"
+                 "b\xEF\xBF\xBD"
+                 "c\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+                 "d\n");
     CHECK_INT_EQ(invalid, 5); /* ff, e2 82, and the surrogate ed a0 80 as three bytes */
     CHECK(pp_utf8_valid("h\xC3\xA9", 3));
-    CHECK(!pp_utf8_valid("\xC0\xAF", 2)); /* overlong */
+    CHECK(!pp_utf8_valid("\xC0\xAF", 2));         /* overlong */
     CHECK(!pp_utf8_valid("\xF4\x90\x80\x80", 4)); /* above U+10FFFF */
 }
 
@@ -37,21 +47,28 @@ TEST(normalises_to_nfc)
 
 TEST(drops_controls_keeps_tab_and_newline)
 {
-    CHECK_STR_EQ(clean("a\x01" "b\x7f" "c\xC2\x85" "d\xEF\xBB\xBF" "e\tf\r\ng\rh", PP_TEXT_CODE, NULL),
+    CHECK_STR_EQ(clean("a\x01"
+                       "b\x7f"
+                       "c\xC2\x85"
+                       "d\xEF\xBB\xBF"
+                       "e\tf\r\ng\rh",
+                       PP_TEXT_CODE, NULL),
                  "abcde\tf\ng\nh\n");
 }
 
 TEST(prose_collapses_blanks_and_blank_lines)
 {
-    CHECK_STR_EQ(clean("\n\n  Two   words\xC2\xA0here  \n\n\n\nNext\t paragraph \n\n", PP_TEXT_PROSE, NULL),
-                 "Two words here\n\nNext paragraph\n");
+    CHECK_STR_EQ(
+        clean("\n\n  Two   words\xC2\xA0here  \n\n\n\nNext\t paragraph \n\n", PP_TEXT_PROSE, NULL),
+        "Two words here\n\nNext paragraph\n");
     CHECK_STR_EQ(clean(" \n\t\n", PP_TEXT_PROSE, NULL), "");
 }
 
 TEST(markdown_keeps_code_verbatim)
 {
-    CHECK_STR_EQ(clean("#  Title  \n\n~~~\na   b\n\n\n~~~\n  - item  one\n", PP_TEXT_MARKDOWN, NULL),
-                 "# Title\n\n~~~\na   b\n\n\n~~~\n  - item one\n");
+    CHECK_STR_EQ(
+        clean("#  Title  \n\n~~~\na   b\n\n\n~~~\n  - item  one\n", PP_TEXT_MARKDOWN, NULL),
+        "# Title\n\n~~~\na   b\n\n\n~~~\n  - item one\n");
 }
 
 TEST(code_is_byte_exact_but_line_ends)
