@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "fs.h"
 #include "hash.h"
+#include "json.h"
 #include "log.h"
 #include "parse.h"
 #include "record.h"
@@ -231,10 +232,18 @@ int cmd_status(const char *config_path, int json, cr_err *err)
         code = report_status(rec, &c, pid > 0 ? pid : 0, json, &out);
         record_close(rec);
     } else if (!code) {
-        if (json)
-            cr_buf_printf(&out, "{\"running\":false,\"workspace\":\"%s\",\"stages\":[]}\n",
-                          c.workspace);
-        else
+        if (json) {
+            cr_json j;
+            cr_json_init(&j, &out);
+            cr_json_object_begin(&j);
+            cr_json_kv_bool(&j, "running", 0);
+            cr_json_kv_string(&j, "workspace", c.workspace);
+            cr_json_key(&j, "stages");
+            cr_json_array_begin(&j);
+            cr_json_array_end(&j);
+            cr_json_object_end(&j);
+            cr_buf_putc(&out, '\n');
+        } else
             cr_buf_printf(&out, "orchestrator: not running, nothing recorded yet (workspace %s)\n",
                           c.workspace);
     }
@@ -278,11 +287,8 @@ int cmd_run(const char *config_path, const char *stage, char *const *files, int 
     if (!code)
         code = engine_open(&e, &c, ENGINE_ONCE, err);
     int seeded = 0;
-    if (!code) {
-        seeded = engine_seed(e, stage, absolute, file_count, err);
-        if (seeded < 0)
-            code = err->code ? err->code : CR_EOTHER;
-    }
+    if (!code)
+        code = engine_seed(e, stage, absolute, file_count, &seeded, err);
     for (int k = 0; k < file_count; k++)
         free(absolute[k]);
     free(absolute);
@@ -296,6 +302,9 @@ int cmd_run(const char *config_path, const char *stage, char *const *files, int 
                failed ? " (moved to " FAILED_DIR "/)" : "", other ? ", some interrupted" : "");
         if (code)
             cr_fail(err, code, "run %s: %d input%s failed", stage, failed, failed == 1 ? "" : "s");
+        else if (other)
+            code = cr_fail(err, CR_ETEMP, "run %s: interrupted; %d input%s left queued", stage,
+                           other, other == 1 ? "" : "s");
     }
     engine_close(e);
     return code;
@@ -379,9 +388,14 @@ int cmd_logs(const char *config_path, const char *stage, int follow, int run_cou
     /* Runs printed at the edge of "since", so that none is printed twice while following. */
     int64_t printed[4096];
     int printed_count = 0;
-    while (sqlite3_step(last) == SQLITE_ROW)
+    int shown = 0;
+    while (sqlite3_step(last) == SQLITE_ROW) {
         print_run(last);
+        shown++;
+    }
     sqlite3_finalize(last);
+    if (!shown && !follow)
+        printf("orchestrator: no runs%s%s recorded yet\n", stage ? " of " : "", stage ? stage : "");
     while (follow) {
         usleep(200000);
         sqlite3_reset(after);

@@ -944,8 +944,10 @@ static void record_path(const engine *e, const char *path, char *out, size_t out
         snprintf(out, out_size, "%s", path);
 }
 
-int engine_seed(engine *e, const char *stage, char *const *files, int file_count, cr_err *err)
+int engine_seed(engine *e, const char *stage, char *const *files, int file_count, int *seeded,
+                cr_err *err)
 {
+    *seeded = 0;
     int i = stage_index(e, stage);
     if (i < 0)
         return cr_fail(err, CR_EUSAGE, "no stage named '%s' in %s", stage, e->config.path);
@@ -992,7 +994,8 @@ int engine_seed(engine *e, const char *stage, char *const *files, int file_count
                 free(names);
         }
     }
-    return e->once_count;
+    *seeded = e->once_count;
+    return CR_OK;
 }
 
 static int once_finished(engine *e)

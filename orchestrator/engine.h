@@ -37,8 +37,9 @@ int engine_open(engine **e, pipeline_config *config, int mode, cr_err *err);
 void engine_close(engine *e);
 
 /* ENGINE_ONCE: the files to run (paths as given; none: the files waiting in the stage's
- * folders). Returns the number of items seeded. */
-int engine_seed(engine *e, const char *stage, char *const *files, int file_count, cr_err *err);
+ * folders). *seeded is the number of items to run. */
+int engine_seed(engine *e, const char *stage, char *const *files, int file_count, int *seeded,
+                cr_err *err);
 
 /* Control socket to poll (ENGINE_DAEMON); the engine calls control_serve for each client. */
 void engine_set_control_fd(engine *e, int listen_fd);

@@ -43,6 +43,22 @@ stages:
     run: [no-such-program-for-crystalline, "{input}"]
 YAML
 
+expect_eq "--version" "$("$ORCH" --version)" "orchestrator $(sed -n 's/#define CR_VERSION "\(.*\)"/\1/p' "$HERE/../../lib/status.h")"
+for option in --config --foreground --timeout --json --follow --runs --all-failed --verbose --quiet; do
+    expect_match "--help documents $option" "$("$ORCH" --help)" "  $option|, $option"
+done
+check_exit "no command: usage error" 2 "$ORCH"
+check_exit "unknown command: usage error" 2 "$ORCH" frobnicate
+
+# A malformed config: refused by validate and start with file:line:column, exit 65.
+printf 'workspace: ws\nstages:\n  - name: x\n    watch: in\n    run: [a, "{input}"]\n    retry: {delay: soon}\n' > "$T/broken.yaml"
+out=$("$ORCH" -c "$T/broken.yaml" validate 2>&1); code=$?
+expect_eq "malformed config: validate exits 65" "$code" 65
+expect_match "malformed config: one line naming file:line:column" "$out" "^orchestrator: $T/broken.yaml:6:21: retry.delay: 'soon' is not a duration"
+check_exit "malformed config: start refuses it (65)" 65 "$ORCH" -c "$T/broken.yaml" start
+check "malformed config: no daemon was left behind" test ! -e "$T/ws/.orchestrator/control.sock"
+check_exit "missing config: exit 66" 66 "$ORCH" -c "$T/none.yaml" validate
+
 check_exit "validate names the missing program (exit 66)" 66 "$ORCH" -c "$T/p.yaml" validate
 out=$("$ORCH" -c "$T/p.yaml" validate 2>&1)
 expect_match "validate: the message names file, line and program" "$out" "p\.yaml:[0-9]+: stage 'missing'.*no-such-program-for-crystalline' not found"
