@@ -49,7 +49,7 @@ LIB_A    := $(BUILD)/libcrystalline.a
 # Write-then-rename, so that two makes racing on one object never link half a file.
 define compile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(1) -c $< -o $@.tmp.$$$$ && mv -f $@.tmp.$$$$ $@
+	$(CC) $(ALL_CFLAGS) $(1) -MF $(@:.o=.d) -MT $@ -c $< -o $@.tmp.$$$$ && mv -f $@.tmp.$$$$ $@
 endef
 
 .PHONY: all deps demo test bench fmt clean

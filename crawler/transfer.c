@@ -99,8 +99,12 @@ double effective_delay_s(crawler *c, host *h)
 /* The earlier copy of a page on disk, for a conditional request and for links after a 304. */
 int existing_page_path(crawler *c, const char *url, char *path, size_t size)
 {
-    char id[CR_ID_SIZE], name[64];
+    /* Both files: the meta is written first, so a page without it was never complete. */
+    char id[CR_ID_SIZE], name[64], meta[4096];
     output_page_id(url, id);
+    snprintf(name, sizeof name, "%s.meta.json", id);
+    if (cr_path_join(meta, sizeof meta, c->opt->out_dir, name, NULL) != 0 || !cr_is_file(meta))
+        return 0;
     const char *exts[] = {".html", ".txt"};
     for (int i = 0; i < 2; i++) {
         snprintf(name, sizeof name, "%s%s", id, exts[i]);

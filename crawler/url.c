@@ -260,7 +260,18 @@ static int normalize_authority(const char *auth, int auth_len, const char *schem
             return -1;
         if (pos + 4 >= out_size)
             return -1;
-        if (c >= 0x80) { /* bytes of an IDN: kept as percent-encoded bytes */
+        if (c == '%' && i + 2 < host_len && hex_value(host[i + 1]) >= 0 &&
+            hex_value(host[i + 2]) >= 0) {
+            int v = hex_value(host[i + 1]) * 16 + hex_value(host[i + 2]);
+            i += 2;
+            if (is_unreserved(v)) {
+                out[pos++] = (char)tolower(v);
+            } else {
+                out[pos++] = '%';
+                out[pos++] = hex[v >> 4];
+                out[pos++] = hex[v & 15];
+            }
+        } else if (c >= 0x80 || c == '%') { /* IDN bytes, a stray '%': percent-encoded */
             out[pos++] = '%';
             out[pos++] = hex[c >> 4];
             out[pos++] = hex[c & 15];
@@ -268,6 +279,11 @@ static int normalize_authority(const char *auth, int auth_len, const char *schem
             out[pos++] = (char)tolower(c);
         }
     }
+    /* Again after decoding: "%2e" is a dot too. */
+    while (pos > 0 && out[pos - 1] == '.')
+        pos--;
+    if (pos == 0)
+        return -1;
     if (port_value != default_port(scheme)) {
         int n = snprintf(out + pos, out_size - pos, ":%ld", port_value);
         if (n < 0 || (size_t)n >= out_size - pos)

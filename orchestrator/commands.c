@@ -44,8 +44,8 @@ int cmd_validate(const char *config_path, cr_err *err)
         return code;
     code = config_check(&c, err);
     if (!code) {
-        printf("%s: ok: %d stage%s, workspace %s, at most %d runs at once\n", c.path,
-               c.stage_count, c.stage_count == 1 ? "" : "s", c.workspace, c.concurrency);
+        printf("%s: ok: %d stage%s, workspace %s, at most %d runs at once\n", c.path, c.stage_count,
+               c.stage_count == 1 ? "" : "s", c.workspace, c.concurrency);
         for (int i = 0; i < c.stage_count; i++) {
             const stage_config *s = &c.stages[i];
             char program[PATH_MAX], timeout[32], settle[32];
@@ -55,8 +55,8 @@ int cmd_validate(const char *config_path, cr_err *err)
             printf("  %-12s watch", s->name);
             for (int w = 0; w < s->watch_count; w++)
                 printf(" %s", s->watch[w]);
-            printf(", %s (max %d), settle %s, timeout %s, %d attempt%s, program %s\n",
-                   mode_text(s), s->concurrency, settle, timeout, s->retry.max_attempts,
+            printf(", %s (max %d), settle %s, timeout %s, %d attempt%s, program %s\n", mode_text(s),
+                   s->concurrency, settle, timeout, s->retry.max_attempts,
                    s->retry.max_attempts == 1 ? "" : "s", program);
         }
     }
@@ -109,8 +109,8 @@ int cmd_start(const char *config_path, int foreground, cr_err *err)
         }
     }
     char ready[PATH_MAX + 128];
-    snprintf(ready, sizeof ready, "orchestrator: started, pid %ld (workspace %s)",
-             (long)getpid(), c.workspace);
+    snprintf(ready, sizeof ready, "orchestrator: started, pid %ld (workspace %s)", (long)getpid(),
+             c.workspace);
     engine *e = NULL;
     int control_fd = -1;
     code = pidfile_write(lock_fd, getpid(), err);

@@ -129,8 +129,8 @@ static void free_list(char **items, int count)
 }
 
 /* A list of strings (NULL-terminated); a single value is a list of one when allow_single. */
-static int string_list(loader *l, yaml_node_t *node, const char *key, int allow_single,
-                       char ***out, int *count)
+static int string_list(loader *l, yaml_node_t *node, const char *key, int allow_single, char ***out,
+                       int *count)
 {
     free_list(*out, *count);
     *out = NULL;
@@ -218,11 +218,9 @@ static int notify_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_n
 {
     notify_config *n = target;
     if (!strcmp(key, "on_failure"))
-        return string_list(l, value, "notify.on_failure", 0, &n->on_failure,
-                           &n->on_failure_count);
+        return string_list(l, value, "notify.on_failure", 0, &n->on_failure, &n->on_failure_count);
     if (!strcmp(key, "on_success"))
-        return string_list(l, value, "notify.on_success", 0, &n->on_success,
-                           &n->on_success_count);
+        return string_list(l, value, "notify.on_success", 0, &n->on_success, &n->on_success_count);
     if (!strcmp(key, "webhook")) {
         int code = dup_scalar(l, value, "notify.webhook", &n->webhook);
         if (code)
@@ -458,8 +456,7 @@ static int load_stage(loader *l, yaml_node_t *node, const defaults *d, stage_con
                            s->name);
         if (t.batch_settle_given && t.settle_given)
             return fail_at(l, t.batch_node,
-                           "batch.settle: stage '%s' also has 'settle'; give one of them",
-                           s->name);
+                           "batch.settle: stage '%s' also has 'settle'; give one of them", s->name);
         if (t.batch_settle_given)
             s->settle_ms = t.batch_settle_ms;
     }
@@ -718,8 +715,7 @@ static int folder_makeable(const char *folder, cr_err *err)
         struct stat st;
         if (stat(path, &st) == 0) {
             if (!S_ISDIR(st.st_mode))
-                return cr_fail(err, CR_EIO, "%s is in the way of %s (not a folder)", path,
-                               folder);
+                return cr_fail(err, CR_EIO, "%s is in the way of %s (not a folder)", path, folder);
             if (access(path, W_OK | X_OK) != 0)
                 return cr_fail_errno(err, CR_EIO, "%s cannot be made in %s", folder, path);
             return CR_OK;

@@ -53,10 +53,10 @@ typedef struct stage_config {
 } stage_config;
 
 typedef struct pipeline_config {
-    char *path;       /* the config file, absolute */
-    char *dir;        /* its folder */
-    char *workspace;  /* absolute */
-    int concurrency;  /* global limit on runs at once */
+    char *path;      /* the config file, absolute */
+    char *dir;       /* its folder */
+    char *workspace; /* absolute */
+    int concurrency; /* global limit on runs at once */
     stage_config *stages;
     int stage_count;
 } pipeline_config;

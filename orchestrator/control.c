@@ -44,8 +44,7 @@ int pidfile_lock(int *fd_out, pid_t *holder, cr_err *err)
             /* The holder writes its pid just after locking: give it a moment. */
             for (int tries = 0; tries < 50 && (*holder = read_pid(fd)) <= 0; tries++)
                 usleep(10000);
-            code = cr_fail(err, CR_ETEMP, "already running (pid %ld)",
-                           (long)*holder);
+            code = cr_fail(err, CR_ETEMP, "already running (pid %ld)", (long)*holder);
         } else {
             code = cr_fail_errno(err, CR_EIO, "locking %s", STATE_PIDFILE);
         }

@@ -70,6 +70,8 @@ struct engine {
     active_run *runs;
     int run_count, run_cap;
     int draining, rescan_needed;
+    int record_failed; /* a write to the record failed: stop, and let a restart recover */
+    char record_error[1024];
     int64_t *once_ids;
     int once_count, once_cap;
     int once_stage; /* the stage a run by hand is for */
@@ -181,8 +183,8 @@ static void update_watches(engine *e)
             if (known)
                 continue;
             cr_mkdir_p(folder, NULL);
-            int wd = inotify_add_watch(e->inotify_fd, folder,
-                                       IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR);
+            int wd =
+                inotify_add_watch(e->inotify_fd, folder, IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR);
             if (wd < 0) {
                 cr_error("%s: watching %s: %s", s->name, folder, strerror(errno));
                 continue;
@@ -233,8 +235,8 @@ static int64_t take_file(engine *e, int i, const char *path, int force, int *res
         return 0;
     }
     int64_t id = 0;
-    if (record_add(e->rec, s->name, path, hex, st.st_size, mtime_ns, wall_ms(), force, &id,
-                   result, &err)) {
+    if (record_add(e->rec, s->name, path, hex, st.st_size, mtime_ns, wall_ms(), force, &id, result,
+                   &err)) {
         cr_error("%s: %s", s->name, err.msg);
         return 0;
     }
@@ -310,11 +312,19 @@ static void tx_begin(engine *e)
         cr_error("%s", err.msg);
 }
 
+static void record_broken(engine *e, const char *why)
+{
+    cr_error("%s", why);
+    if (!e->record_failed)
+        snprintf(e->record_error, sizeof e->record_error, "%.1000s", why);
+    e->record_failed = 1;
+}
+
 static void tx_commit(engine *e)
 {
     cr_err err;
     if (record_commit(e->rec, &err))
-        cr_error("%s", err.msg);
+        record_broken(e, err.msg);
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b)
@@ -406,11 +416,11 @@ static void finish_run(engine *e, active_run *run, int exit_code, const char *wh
 {
     int64_t now = wall_ms();
     cr_err err;
-    const char *outcome = run->interrupted    ? "interrupted"
-                          : exit_code == 0    ? "ok"
-                          : run->timed_out    ? "timeout"
-                          : exit_code == 65   ? "bad-data"
-                                              : "failed";
+    const char *outcome = run->interrupted  ? "interrupted"
+                          : exit_code == 0  ? "ok"
+                          : run->timed_out  ? "timeout"
+                          : exit_code == 65 ? "bad-data"
+                                            : "failed";
     char error_text[512];
     char timeout_text[32];
     cr_format_duration(run->timeout_ms, timeout_text, sizeof timeout_text);
@@ -451,8 +461,8 @@ static void finish_run(engine *e, active_run *run, int exit_code, const char *wh
                                "interrupted: the orchestrator stopped during the run", NULL,
                                item->solo, now, &err);
         } else if (exit_code == 0) {
-            record_item_update(e->rec, item->id, ITEM_DONE, attempts, 0, 0, NULL, NULL,
-                               item->solo, now, &err);
+            record_item_update(e->rec, item->id, ITEM_DONE, attempts, 0, 0, NULL, NULL, item->solo,
+                               now, &err);
         } else if (exit_code == CR_EDATA && run->item_count > 1) {
             /* One bad file must not fail a whole batch: each is tried alone, uncounted. */
             record_item_update(e->rec, item->id, ITEM_QUEUED, item->attempts, 0, exit_code,
@@ -495,7 +505,7 @@ static void finish_run(engine *e, active_run *run, int exit_code, const char *wh
         }
     }
     if (record_commit(e->rec, &err))
-        cr_error("%s", err.msg);
+        record_broken(e, err.msg);
 
     if (s && !run->interrupted && (exit_code == 0 || failed_count > 0)) {
         char *inputs[run->item_count + 1];
@@ -524,9 +534,8 @@ static void start_run(engine *e, int i, record_item *items, int n)
     run.start_wall = wall_ms();
     run.start_mono = mono_ms();
     cr_err err;
-    if (record_run_begin(e->rec, s->name, 0, 0, run.start_wall, "", items, n, &run.run_id,
-                         &err)) {
-        cr_error("%s: %s", s->name, err.msg);
+    if (record_run_begin(e->rec, s->name, 0, 0, run.start_wall, "", items, n, &run.run_id, &err)) {
+        record_broken(e, err.msg);
         run_free(&run);
         return;
     }
@@ -541,10 +550,8 @@ static void start_run(engine *e, int i, record_item *items, int n)
     for (int k = 0; k < n; k++)
         inputs[k] = items[k].path;
     inputs[n] = NULL;
-    argv_vars vars = {.workspace = e->config.workspace,
-                      .stage = s->name,
-                      .inputs = inputs,
-                      .input_count = n};
+    argv_vars vars = {
+        .workspace = e->config.workspace, .stage = s->name, .inputs = inputs, .input_count = n};
     int code = program_resolve(s->argv[0], program, sizeof program, &err);
     if (!code)
         code = argv_expand(s->argv, s->argc, &vars, &argv, &err);
@@ -567,8 +574,12 @@ static void start_run(engine *e, int i, record_item *items, int n)
     }
     if (record_run_pid(e->rec, run.run_id, run.pid, runner_pid_start(run.pid), run.log_path,
                        &err) ||
-        record_commit(e->rec, &err))
-        cr_error("%s: %s", s->name, err.msg);
+        record_commit(e->rec, &err)) {
+        /* A run the record does not know of would run again after a restart: end it now. */
+        record_broken(e, err.msg);
+        runner_signal(run.pid, SIGKILL);
+        run.interrupted = 1;
+    }
     if (s->timeout_ms > 0)
         run.deadline_mono = run.start_mono + s->timeout_ms;
     if (e->run_count == e->run_cap) {
@@ -585,8 +596,8 @@ static void start_run(engine *e, int i, record_item *items, int n)
     e->runs[e->run_count++] = run;
     e->stages[i].running++;
     if (n == 1)
-        cr_info("%s: run %lld started (pid %ld): %s", s->name, (long long)run.run_id,
-                (long)run.pid, items[0].path);
+        cr_info("%s: run %lld started (pid %ld): %s", s->name, (long long)run.run_id, (long)run.pid,
+                items[0].path);
     else
         cr_info("%s: run %lld started (pid %ld): %d inputs", s->name, (long long)run.run_id,
                 (long)run.pid, n);
@@ -637,7 +648,7 @@ static int due_items(engine *e, const char *stage, int64_t now, int limit, recor
 
 static void dispatch(engine *e)
 {
-    if (e->draining)
+    if (e->draining || e->record_failed)
         return;
     int64_t now = wall_ms();
     for (int i = 0; i < e->config.stage_count; i++) {
@@ -670,8 +681,7 @@ static void dispatch(engine *e)
                 cr_err err;
                 cr_warn("%s: %s is gone; dropping it", s->name, items[k].path);
                 record_item_update(e->rec, items[k].id, ITEM_GONE, items[k].attempts, 0, -1,
-                                   "the input was gone when its run was due", NULL, 0, now,
-                                   &err);
+                                   "the input was gone when its run was due", NULL, 0, now, &err);
                 record_item_free(&items[k]);
             }
             if (n == 0) {
@@ -835,6 +845,7 @@ int engine_open(engine **out, pipeline_config *config, int mode, cr_err *err)
     e->rand_state[0] = (unsigned short)seed;
     e->rand_state[1] = (unsigned short)(seed >> 16);
     e->rand_state[2] = (unsigned short)(seed >> 32);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error, not a death */
     e->stages = calloc((size_t)e->config.stage_count, sizeof *e->stages);
     int code = e->stages ? record_open(&e->rec, STATE_RECORD, err)
                          : cr_fail(err, CR_EOTHER, "out of memory");
@@ -852,8 +863,7 @@ int engine_open(engine **out, pipeline_config *config, int mode, cr_err *err)
             }
         }
         if (!code && count)
-            cr_info("%d run%s interrupted by a crash will run again", count,
-                    count == 1 ? "" : "s");
+            cr_info("%d run%s interrupted by a crash will run again", count, count == 1 ? "" : "s");
         free(pids);
         free(starts);
     }
@@ -977,8 +987,7 @@ int engine_seed(engine *e, const char *stage, char *const *files, int file_count
             for (int k = 0; k < n; k++) {
                 char path[PATH_MAX + 256];
                 snprintf(path, sizeof path, "%s/%s", folder, names[k]->d_name);
-                if (name_matches(names[k]->d_name, s->match, s->match_count) &&
-                    cr_is_file(path)) {
+                if (name_matches(names[k]->d_name, s->match, s->match_count) && cr_is_file(path)) {
                     int64_t id = take_file(e, i, path, pass, &result);
                     char state[16];
                     record_item item;
@@ -1079,6 +1088,12 @@ int engine_run(engine *e, cr_err *err)
                 tx_commit(e);
             }
         check_timeouts(e, now);
+        if (e->record_failed && !e->draining) {
+            cr_error("the record cannot be written, stopping (unfinished work runs again at the "
+                     "next start): %s",
+                     e->record_error);
+            engine_request_stop(e, 1);
+        }
         dispatch(e);
         if (e->mode == ENGINE_ONCE && once_finished(e))
             break;
@@ -1119,5 +1134,7 @@ int engine_run(engine *e, cr_err *err)
         if (e->rescan_needed)
             rescan(e);
     }
+    if (e->record_failed)
+        return cr_fail(err, CR_EIO, "the record cannot be written: %s", e->record_error);
     return e->mode == ENGINE_ONCE ? e->once_result : CR_OK;
 }

@@ -136,8 +136,8 @@ static void *webhook_thread(void *arg)
                 delivered = 1;
                 break;
             }
-            cr_warn("webhook %s: attempt %d of %d failed: %s", job->url, attempt,
-                    WEBHOOK_ATTEMPTS, why);
+            cr_warn("webhook %s: attempt %d of %d failed: %s", job->url, attempt, WEBHOOK_ATTEMPTS,
+                    why);
             if (attempt < WEBHOOK_ATTEMPTS) {
                 struct timespec pause = {.tv_sec = (250L << attempt) / 1000,
                                          .tv_nsec = ((250L << attempt) % 1000) * 1000000L};
@@ -258,8 +258,7 @@ void notifier_stop(notifier *n, int wait_ms)
             deadline.tv_sec++;
             deadline.tv_nsec -= 1000000000L;
         }
-        while ((n->head || n->busy) &&
-               pthread_cond_timedwait(&n->wake, &n->lock, &deadline) == 0) {
+        while ((n->head || n->busy) && pthread_cond_timedwait(&n->wake, &n->lock, &deadline) == 0) {
         }
     }
     __atomic_store_n(&n->stopping, 1, __ATOMIC_RELEASE);

@@ -19,7 +19,7 @@ typedef struct notify_event {
     long long run_id;
     int exit_code;
     int attempts;
-    const char *error; /* NULL on success */
+    const char *error;    /* NULL on success */
     const char *moved_to; /* failure: where the input went */
 } notify_event;
 

@@ -55,8 +55,9 @@ int quarantine_move(const char *failed_root, const quarantine_report *r, char *m
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     cr_buf b;
     cr_buf_init(&b);
-    cr_buf_printf(&b, "stage: %s\ninput: %s\nsha256: %s\nattempts: %d\nexit codes: %s\n"
-                      "last error: %s\nfailed at: %s\n",
+    cr_buf_printf(&b,
+                  "stage: %s\ninput: %s\nsha256: %s\nattempts: %d\nexit codes: %s\n"
+                  "last error: %s\nfailed at: %s\n",
                   r->stage, r->input, r->hash ? r->hash : "", r->attempts,
                   r->exit_codes ? r->exit_codes : "", r->last_error ? r->last_error : "", when);
     if (r->log_path)

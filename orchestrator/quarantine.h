@@ -11,8 +11,8 @@
 
 typedef struct quarantine_report {
     const char *stage;
-    const char *input;      /* the path the stage was given */
-    const char *hash;       /* sha256 of its content */
+    const char *input; /* the path the stage was given */
+    const char *hash;  /* sha256 of its content */
     int attempts;
     const char *exit_codes; /* "1,1,75" */
     const char *last_error; /* "exit 75", "timed out after 2s", ... */

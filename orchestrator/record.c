@@ -62,9 +62,10 @@ int record_open(record **out, const char *path, cr_err *err)
     }
     sqlite3_busy_timeout(rec->db, 10000);
     char *why = NULL;
-    if (sqlite3_exec(rec->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                     " PRAGMA wal_autocheckpoint=4000;", NULL, NULL,
-                     &why) != SQLITE_OK ||
+    if (sqlite3_exec(rec->db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     " PRAGMA wal_autocheckpoint=4000;",
+                     NULL, NULL, &why) != SQLITE_OK ||
         sqlite3_exec(rec->db, schema, NULL, NULL, &why) != SQLITE_OK) {
         int code = cr_fail(err, CR_EIO, "record: %s: %s", path, why ? why : "schema");
         sqlite3_free(why);
@@ -123,10 +124,11 @@ int record_open(record **out, const char *path, cr_err *err)
                        " ('queued','retrying')",
                        err);
     if (!code)
-        code = prepare(rec, &rec->get,
-                       "SELECT path, hash, attempts, solo, exit_codes, state, next_attempt_ms FROM items"
-                       " WHERE id=?",
-                       err);
+        code = prepare(
+            rec, &rec->get,
+            "SELECT path, hash, attempts, solo, exit_codes, state, next_attempt_ms FROM items"
+            " WHERE id=?",
+            err);
     if (!code)
         code = prepare(rec, &rec->run_insert,
                        "INSERT INTO runs(stage, pid, pid_start, start_ms, item_count,"
@@ -153,8 +155,8 @@ int record_open(record **out, const char *path, cr_err *err)
                        " WHERE id=?1",
                        err);
     if (!code)
-        code = prepare(rec, &rec->run_pid, "UPDATE runs SET pid=?2, pid_start=?3, log=?4 WHERE id=?1",
-                       err);
+        code = prepare(rec, &rec->run_pid,
+                       "UPDATE runs SET pid=?2, pid_start=?3, log=?4 WHERE id=?1", err);
     if (code) {
         record_close(rec);
         return code;
@@ -167,11 +169,11 @@ void record_close(record *rec)
 {
     if (!rec)
         return;
-    sqlite3_stmt *all[] = {rec->seen,         rec->find,       rec->insert,   rec->requeue,
-                           rec->due_retry,    rec->due_queued, rec->any_queued, rec->supersede,
-                           rec->next_due,     rec->next_due_all, rec->get,
-                           rec->run_insert,   rec->run_item,   rec->item_running, rec->run_end,
-                           rec->item_update, rec->run_pid};
+    sqlite3_stmt *all[] = {rec->seen,      rec->find,         rec->insert,     rec->requeue,
+                           rec->due_retry, rec->due_queued,   rec->any_queued, rec->supersede,
+                           rec->next_due,  rec->next_due_all, rec->get,        rec->run_insert,
+                           rec->run_item,  rec->item_running, rec->run_end,    rec->item_update,
+                           rec->run_pid};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
     sqlite3_close(rec->db);
@@ -214,8 +216,8 @@ static char *column_dup(sqlite3_stmt *stmt, int column)
     return strdup(text ? (const char *)text : "");
 }
 
-int record_recover(record *rec, int64_t now_ms, pid_t **pids, long long **pid_starts,
-                   int *count, cr_err *err)
+int record_recover(record *rec, int64_t now_ms, pid_t **pids, long long **pid_starts, int *count,
+                   cr_err *err)
 {
     *pids = NULL;
     *pid_starts = NULL;
@@ -256,8 +258,7 @@ int record_recover(record *rec, int64_t now_ms, pid_t **pids, long long **pid_st
     return CR_OK;
 }
 
-int record_seen(record *rec, const char *stage, const char *path, int64_t size,
-                int64_t mtime_ns)
+int record_seen(record *rec, const char *stage, const char *path, int64_t size, int64_t mtime_ns)
 {
     sqlite3_stmt *s = rec->seen;
     sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
@@ -272,9 +273,9 @@ int record_seen(record *rec, const char *stage, const char *path, int64_t size,
     return seen;
 }
 
-int record_add(record *rec, const char *stage, const char *path, const char *hash,
-               int64_t size, int64_t mtime_ns, int64_t now_ms, int force, int64_t *item_id,
-               int *result, cr_err *err)
+int record_add(record *rec, const char *stage, const char *path, const char *hash, int64_t size,
+               int64_t mtime_ns, int64_t now_ms, int force, int64_t *item_id, int *result,
+               cr_err *err)
 {
     sqlite3_stmt *s = rec->find;
     sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
@@ -449,8 +450,8 @@ int record_run_begin(record *rec, const char *stage, pid_t pid, long long pid_st
     return CR_OK; /* the caller commits once the pid is known (record_run_pid) */
 }
 
-int record_run_end(record *rec, int64_t run_id, int exit_code, int64_t end_ms,
-                   const char *outcome, cr_err *err)
+int record_run_end(record *rec, int64_t run_id, int exit_code, int64_t end_ms, const char *outcome,
+                   cr_err *err)
 {
     sqlite3_stmt *s = rec->run_end;
     sqlite3_bind_int64(s, 1, run_id);

@@ -42,23 +42,22 @@ int record_commit(record *rec, cr_err *err);
 /* After a crash: runs without an end become "interrupted" and their items are queued again
  * (the attempt is not counted). The pids of those runs are returned (malloc'd, with the
  * process start times recorded) so the caller can end any orphan still running. */
-int record_recover(record *rec, int64_t now_ms, pid_t **pids, long long **pid_starts,
-                   int *count, cr_err *err);
+int record_recover(record *rec, int64_t now_ms, pid_t **pids, long long **pid_starts, int *count,
+                   cr_err *err);
 
 /* 1 when the newest item of (stage, path) has this size and mtime and is not failed: the file
  * is known and need not be hashed again. */
-int record_seen(record *rec, const char *stage, const char *path, int64_t size,
-                int64_t mtime_ns);
+int record_seen(record *rec, const char *stage, const char *path, int64_t size, int64_t mtime_ns);
 
 enum record_add_result {
-    RECORD_ADDED = 0,  /* new item, queued */
-    RECORD_KNOWN,      /* already queued, running, retrying or done */
-    RECORD_REQUEUED,   /* was failed (or gone) and is back: queued again from attempt 0 */
+    RECORD_ADDED = 0, /* new item, queued */
+    RECORD_KNOWN,     /* already queued, running, retrying or done */
+    RECORD_REQUEUED,  /* was failed (or gone) and is back: queued again from attempt 0 */
 };
 /* force queues again even a done item (a run asked for by hand). */
-int record_add(record *rec, const char *stage, const char *path, const char *hash,
-               int64_t size, int64_t mtime_ns, int64_t now_ms, int force, int64_t *item_id,
-               int *result, cr_err *err);
+int record_add(record *rec, const char *stage, const char *path, const char *hash, int64_t size,
+               int64_t mtime_ns, int64_t now_ms, int force, int64_t *item_id, int *result,
+               cr_err *err);
 
 /* Up to limit items of stage that are due at now_ms: retries whose time has come, then
  * queued items, oldest first.
@@ -78,8 +77,8 @@ int record_run_begin(record *rec, const char *stage, pid_t pid, long long pid_st
 /* The pid is known only after fork; the run row is written before it (see engine.c). */
 int record_run_pid(record *rec, int64_t run_id, pid_t pid, long long pid_start,
                    const char *log_path, cr_err *err);
-int record_run_end(record *rec, int64_t run_id, int exit_code, int64_t end_ms,
-                   const char *outcome, cr_err *err);
+int record_run_end(record *rec, int64_t run_id, int exit_code, int64_t end_ms, const char *outcome,
+                   cr_err *err);
 /* Sets an item's state after a run; exit_code >= 0 is appended to its exit codes. */
 int record_item_update(record *rec, int64_t id, const char *state, int attempts,
                        int64_t next_attempt_ms, int exit_code, const char *last_error,

@@ -24,8 +24,8 @@ static void counts_for(sqlite3 *db, const char *stage, long long counts[COL_COUN
 {
     memset(counts, 0, sizeof(long long) * COL_COUNT);
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, "SELECT state, COUNT(*) FROM items WHERE stage=? GROUP BY state",
-                           -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT state, COUNT(*) FROM items WHERE stage=? GROUP BY state", -1,
+                           &s, NULL) != SQLITE_OK)
         return;
     sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
     while (sqlite3_step(s) == SQLITE_ROW) {
@@ -54,8 +54,7 @@ static void inputs_text(sqlite3_stmt *s, int count_col, int first_col, char *out
         snprintf(out, size, "%s (+%lld more)", first, count - 1);
 }
 
-int report_status(record *rec, const pipeline_config *c, pid_t daemon_pid, int json,
-                  cr_buf *out)
+int report_status(record *rec, const pipeline_config *c, pid_t daemon_pid, int json, cr_buf *out)
 {
     sqlite3 *db = record_db(rec);
     long long now = wall_ms();
@@ -72,12 +71,12 @@ int report_status(record *rec, const pipeline_config *c, pid_t daemon_pid, int j
         cr_json_array_begin(&j);
     } else {
         if (daemon_pid > 0)
-            cr_buf_printf(out, "orchestrator: running, pid %ld (workspace %s)\n",
-                          (long)daemon_pid, c->workspace);
+            cr_buf_printf(out, "orchestrator: running, pid %ld (workspace %s)\n", (long)daemon_pid,
+                          c->workspace);
         else
             cr_buf_printf(out, "orchestrator: not running (workspace %s)\n", c->workspace);
-        cr_buf_printf(out, "%-16s %8s %8s %9s %8s %8s\n", "STAGE", "QUEUED", "RUNNING",
-                      "RETRYING", "DONE", "FAILED");
+        cr_buf_printf(out, "%-16s %8s %8s %9s %8s %8s\n", "STAGE", "QUEUED", "RUNNING", "RETRYING",
+                      "DONE", "FAILED");
     }
     for (int i = 0; i < c->stage_count; i++) {
         long long counts[COL_COUNT];
@@ -127,9 +126,8 @@ int report_status(record *rec, const pipeline_config *c, pid_t daemon_pid, int j
                 cr_buf_puts(out, daemon_pid > 0 ? "running:\n"
                                                 : "interrupted (they run again at start):\n");
             duration_text(elapsed, when, sizeof when);
-            cr_buf_printf(out, "  %-12s run %-6lld pid %-7lld elapsed %-8s %s\n",
-                          text_or(s, 1, ""), sqlite3_column_int64(s, 0),
-                          sqlite3_column_int64(s, 2), when, inputs);
+            cr_buf_printf(out, "  %-12s run %-6lld pid %-7lld elapsed %-8s %s\n", text_or(s, 1, ""),
+                          sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 2), when, inputs);
         }
         sqlite3_finalize(s);
     }
@@ -189,7 +187,8 @@ int report_status(record *rec, const pipeline_config *c, pid_t daemon_pid, int j
                 continue;
             }
             if (!header++)
-                cr_buf_puts(out, "failed (latest first; `orchestrator retry ITEM` runs one again):\n");
+                cr_buf_puts(out,
+                            "failed (latest first; `orchestrator retry ITEM` runs one again):\n");
             long long attempts = sqlite3_column_int64(s, 4);
             cr_buf_printf(out, "  item %-6lld %-12s %s -> %s after %lld attempt%s: %s\n",
                           sqlite3_column_int64(s, 0), text_or(s, 1, ""), text_or(s, 2, ""),

@@ -6,12 +6,14 @@
 
 #include <math.h>
 
+#include "fastexp.h"
+
 #define R float
 #define SFX(name) name
 #define FN(name) name##_avx2
 #define LAYERS_COMPUTE_ONLY
 #define DOT_LANES 8
-#define R_EXP expf
+#define R_EXP fast_expf
 #define R_LOG logf
 #define R_SQRT sqrtf
 #define MATMUL_FORWARD(out, inp, w, b, N, C, OC, pack)                                             \
@@ -21,4 +23,5 @@
 #define MATMUL_FORWARD_PACKED(out, inp, packed, w, b, N, C, OC, pack)                              \
     ((packed) ? matmul_forward_packed(KERNEL_AVX2, out, inp, packed, b, N, C, OC)                  \
               : matmul_forward_level(KERNEL_AVX2, out, inp, w, b, N, C, OC, pack))
+#define ATTENTION_GEMM gemm_acc_avx2
 #include "layers_impl.h"

@@ -58,7 +58,7 @@ static size_t SFX(acts_layout)(const gpt2_config *cfg, int B, int T, size_t size
     sizes[i++] = BT * 3 * C;                 /* dqkv */
     sizes[i++] = BT * 4 * C;                 /* dfch */
     sizes[i++] = BT * 4 * C;                 /* dfch_gelu */
-    sizes[i++] = 2 * (size_t)T;              /* drow */
+    sizes[i++] = (size_t)T * T + 2 * (size_t)T; /* drow */
     return i;
 }
 
@@ -229,10 +229,13 @@ void FN(layernorm_backward)(R *dinp, R *dweight, R *dbias, const R *dout, const 
     }
 }
 
+#ifndef ATTENTION_GEMM
 /* qkv (B, T, 3C) holds query, key, value; att (B, NH, T, T) gets the causal softmax weights
  * (zero above the diagonal); out (B, T, C) the heads' weighted values side by side. */
-void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, int NH)
+void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, int NH,
+                           float *pack)
 {
+    (void)pack;
     int hs = C / NH;
     R scale = 1 / R_SQRT((R)hs);
     for (int b = 0; b < B; b++)
@@ -269,8 +272,9 @@ void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, in
 /* dqkv (B, T, 3C) += from dout (B, T, C); drow: 2T floats of scratch. The softmax backward
  * uses dpre = att * (datt - sum(att * datt)), O(T) per row. */
 void FN(attention_backward)(R *dqkv, R *drow, const R *dout, const R *qkv, const R *att, int B,
-                            int T, int C, int NH)
+                            int T, int C, int NH, float *pack)
 {
+    (void)pack;
     int hs = C / NH;
     R scale = 1 / R_SQRT((R)hs);
     R *datt = drow, *dpre = drow + T;
@@ -300,6 +304,87 @@ void FN(attention_backward)(R *dqkv, R *drow, const R *dout, const R *qkv, const
                 }
             }
 }
+
+#else
+/* The same attention as matrix products per (sequence, head), on the packed GEMM of the SIMD
+ * instances (ATTENTION_GEMM): scores = Q K^T over the full T x T (the masked half is computed
+ * and discarded: twice the flops at GEMM speed beats the row loops), out = att V. */
+void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, int NH,
+                           float *pack)
+{
+    int hs = C / NH;
+    R scale = 1 / R_SQRT((R)hs);
+    long ld = 3L * C;
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            const R *q = qkv + (size_t)b * T * ld + h * hs;
+            const R *k = q + C, *v = q + 2 * C;
+            R *w = att + ((size_t)b * NH + h) * T * T;
+            memset(w, 0, (size_t)T * T * sizeof(R));
+            /* w (T, T) += q (T, hs) . k (T, hs)^T */
+            ATTENTION_GEMM(T, T, hs, q, ld, 1, k, 1, ld, w, T, pack);
+            for (int t = 0; t < T; t++) {
+                R *row = w + (size_t)t * T;
+                R maxv = -1e30;
+                for (int t2 = 0; t2 <= t; t2++) {
+                    row[t2] *= scale;
+                    if (row[t2] > maxv)
+                        maxv = row[t2];
+                }
+                R sum = 0;
+                for (int t2 = 0; t2 <= t; t2++) {
+                    row[t2] = R_EXP(row[t2] - maxv);
+                    sum += row[t2];
+                }
+                R inv = 1 / sum;
+                for (int t2 = 0; t2 < T; t2++)
+                    row[t2] = t2 <= t ? row[t2] * inv : 0;
+            }
+            R *o = out + (size_t)b * T * C + h * hs;
+            for (int t = 0; t < T; t++)
+                memset(o + (size_t)t * C, 0, (size_t)hs * sizeof(R));
+            /* o (T, hs; stride C) += w (T, T) . v (T, hs) */
+            ATTENTION_GEMM(T, hs, T, w, T, 1, v, ld, 1, o, C, pack);
+        }
+}
+
+/* dqkv (B, T, 3C) += from dout (B, T, C); drow: T*T + 2T floats of scratch. */
+void FN(attention_backward)(R *dqkv, R *drow, const R *dout, const R *qkv, const R *att, int B,
+                            int T, int C, int NH, float *pack)
+{
+    int hs = C / NH;
+    R scale = 1 / R_SQRT((R)hs);
+    long ld = 3L * C;
+    R *datt = drow;
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            const R *w = att + ((size_t)b * NH + h) * T * T;
+            const R *d = dout + (size_t)b * T * C + h * hs;
+            const R *q = qkv + (size_t)b * T * ld + h * hs;
+            const R *k = q + C, *v = q + 2 * C;
+            R *dq = dqkv + (size_t)b * T * ld + h * hs;
+            R *dk = dq + C, *dv = dq + 2 * C;
+            memset(datt, 0, (size_t)T * T * sizeof(R));
+            /* datt (T, T) += d (T, hs; stride C) . v^T */
+            ATTENTION_GEMM(T, T, hs, d, C, 1, v, 1, ld, datt, T, pack);
+            /* dv (T, hs) += w^T (T, T) . d */
+            ATTENTION_GEMM(T, hs, T, w, 1, T, d, C, 1, dv, ld, pack);
+            /* softmax backward in place: dpre = w * (datt - sum(w * datt)) * scale */
+            for (int t = 0; t < T; t++) {
+                const R *wr = w + (size_t)t * T;
+                R *dr = datt + (size_t)t * T;
+                R weighted = 0;
+                for (int t2 = 0; t2 <= t; t2++)
+                    weighted += wr[t2] * dr[t2];
+                for (int t2 = 0; t2 < T; t2++)
+                    dr[t2] = t2 <= t ? wr[t2] * (dr[t2] - weighted) * scale : 0;
+            }
+            /* dq (T, hs) += dpre (T, T) . k;  dk += dpre^T . q */
+            ATTENTION_GEMM(T, hs, T, datt, T, 1, k, ld, 1, dq, ld, pack);
+            ATTENTION_GEMM(T, hs, T, datt, 1, T, q, ld, 1, dk, ld, pack);
+        }
+}
+#endif
 
 #define GELU_SCALE 0.7978845608028654 /* sqrt(2 / pi) */
 
@@ -426,7 +511,7 @@ double FN(gpt2_forward)(const SFX(gpt2_params) * p, const gpt2_packed *packed,
         FN(layernorm_forward)(ln1, ln1_mean, ln1_rstd, residual, ln1w, ln1b, (int)BT, (int)C);
         MATMUL_FORWARD_PACKED(qkv, ln1, PACKED(qkvw, l), qkvw, qkvb, (int)BT, (int)C, 3 * (int)C,
                               a->pack);
-        FN(attention_forward)(atty, att, qkv, B, T, (int)C, (int)NH);
+        FN(attention_forward)(atty, att, qkv, B, T, (int)C, (int)NH, a->pack);
         MATMUL_FORWARD_PACKED(attproj, atty, PACKED(attprojw, l), attprojw, attprojb, (int)BT,
                               (int)C, (int)C, a->pack);
         FN(residual_forward)(residual2, residual, attproj, BT * C);
@@ -493,7 +578,8 @@ void FN(gpt2_backward)(const SFX(gpt2_params) * p, const SFX(gpt2_params) * g,
         MATMUL_BACKWARD(a->datty, g->attprojw + lc * C, g->attprojb + lc, a->dres, atty, attprojw,
                         (int)BT, (int)C, (int)C, a->pack);
         memset(a->dqkv, 0, BT * 3 * C * sizeof(R));
-        FN(attention_backward)(a->dqkv, a->drow, a->datty, qkv, att, B, T, (int)C, (int)NH);
+        FN(attention_backward)(a->dqkv, a->drow, a->datty, qkv, att, B, T, (int)C, (int)NH,
+                               a->pack);
         memset(a->dln, 0, BT * C * sizeof(R));
         MATMUL_BACKWARD(a->dln, g->qkvw + lc * 3 * C, g->qkvb + lc * 3, a->dqkv, ln1, qkvw, (int)BT,
                         (int)C, 3 * (int)C, a->pack);

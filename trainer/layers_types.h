@@ -45,7 +45,7 @@ typedef struct SFX(gpt2_acts) {
     R *dres, *dln, *datty;        /* (B, T, C) */
     R *dqkv;                      /* (B, T, 3C) */
     R *dfch, *dfch_gelu;          /* (B, T, 4C) */
-    R *drow;                      /* (2T): one attention row's datt and dpreatt */
+    R *drow;                      /* (T*T + 2T): attention backward scratch */
     float *pack;                  /* MATMUL_PACK_FLOATS, 64-byte aligned */
     void *block;
     size_t bytes;
@@ -65,9 +65,10 @@ void FN(layernorm_forward)(R *out, R *mean, R *rstd, const R *inp, const R *weig
                            int N, int C);
 void FN(layernorm_backward)(R *dinp, R *dweight, R *dbias, const R *dout, const R *inp,
                             const R *weight, const R *mean, const R *rstd, int N, int C);
-void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, int NH);
+void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, int NH,
+                           float *pack);
 void FN(attention_backward)(R *dqkv, R *drow, const R *dout, const R *qkv, const R *att, int B,
-                            int T, int C, int NH);
+                            int T, int C, int NH, float *pack);
 void FN(gelu_forward)(R *out, const R *inp, size_t N);
 void FN(gelu_backward)(R *dinp, const R *inp, const R *dout, size_t N);
 void FN(residual_forward)(R *out, const R *a, const R *b, size_t N);

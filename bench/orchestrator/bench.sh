@@ -186,7 +186,7 @@ throughput() { # label loop-mode orch-run orch-extra
         "$orch_s" "$($PY -c "print($FILES / $orch_s)")" "$runs" "$(ratio "$orch_s" "$loop_s")"
 }
 throughput "one run per file (concurrency 1 for both)" true '[/bin/true, "{input}"]' ""
-throughput "batched (up to 500 files per run)" batch '[/bin/true, "{inputs}"]' "    batch: {max_files: 500}"
+throughput "batched (up to 500 files per run; both gather for 50 ms)" batch '[/bin/true, "{inputs}"]' "    batch: {max_files: 500, settle: 50ms}"
 }
 
 echo "orchestrator bench: shared machine, figures are noisy; ratios are orchestrator/loop"

@@ -116,6 +116,35 @@ set -- $warc_report
 expect_eq "WARC readable: warcinfo first, a.html response with its body" "$1" ok
 expect_eq "WARC: a request record for each response" "$3" "$2"
 
+# Order on disk: each page's meta is renamed into place before the page itself, so a watcher
+# that sees <id>.html finds <id>.meta.json (traced with strace).
+if command -v strace >/dev/null 2>&1; then
+    strace -f -e trace=rename,renameat,renameat2 -o renames.txt "$CRAWLER" --seeds "$BASE/b.html" \
+        --out ordered --delay 0 --quiet
+    order=$($PY - renames.txt <<'PYEOF'
+import re, sys
+seen, bad, pages = set(), 0, 0
+for line in open(sys.argv[1]):
+    # A call's first line names both paths (threads may split it as "<unfinished ...>"); one
+    # thread writes a page's two files one after the other, so first lines keep their order.
+    m = re.search(r'rename[a-z0-9]*\(.*, "[^"]*/([0-9a-f]{32})\.(meta\.json|html)"', line)
+    if not m:
+        continue
+    if m.group(2) == "meta.json":
+        seen.add(m.group(1))
+    else:
+        pages += 1
+        bad += m.group(1) not in seen
+print(pages, bad)
+PYEOF
+)
+    set -- $order
+    check "strace saw the pages renamed into place ($1)" test "$1" -ge 5
+    expect_eq "every meta.json is in place before its .html" "$2" 0
+else
+    not_ok "strace is missing (make deps installs it)"
+fi
+
 # Scope prefix, no sitemaps, explicit depth: only the seed's folder, two hops.
 "$CRAWLER" --seeds "$BASE/deep/1.html" --out prefix --scope prefix --no-sitemaps --max-depth 2 \
     --delay 0 --json --quiet >prefix.json --state prefix-state

@@ -12,7 +12,7 @@ help=$("$CRAWLER" --help)
 missing=""
 for option in --seeds --out --max-depth --max-pages --scope --concurrency --per-host-concurrency \
     --delay --user-agent --max-size --timeout --retries --retry-delay --max-retry-delay --accept \
-    --no-sitemaps --state --warc --json --progress --quiet --verbose --help --version; do
+    --no-sitemaps --state --warc --json --progress --quiet --verbose --help --version --writers; do
     printf '%s' "$help" | grep -q -- "$option" || missing="$missing $option"
 done
 expect_eq "--help documents every option" "$missing" ""

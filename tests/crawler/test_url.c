@@ -80,6 +80,11 @@ TEST(one_page_many_spellings)
     CHECK_STR_EQ(norm(NULL, "http://h/100%"), "http://h/100%25");
     CHECK_STR_EQ(norm(NULL, "http://h/caf\xc3\xa9"), "http://h/caf%C3%A9");
     CHECK_STR_EQ(norm(NULL, "http://h/%2e%2E/x"), "http://h/x");
+    /* Hosts: percent-encoding normalised the same way (found by test_fuzz). */
+    CHECK_STR_EQ(norm(NULL, "http://A%41%5a.example/"), "http://aaz.example/");
+    CHECK_STR_EQ(norm(NULL, "http://a%zz.example/"), "http://a%25zz.example/");
+    CHECK_STR_EQ(norm(NULL, "http://a%%44c/"), "http://a%25dc/");
+    CHECK_STR_EQ(norm(NULL, "http://%2e./"), "(invalid)");
 }
 
 TEST(refuses_what_is_not_http)

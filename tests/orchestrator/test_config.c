@@ -81,7 +81,7 @@ TEST(loads_the_spec_shape)
     CHECK_INT_EQ(train->concurrency, 1);
     CHECK_INT_EQ(train->timeout_ms, 2 * 3600 * 1000);
     CHECK_STR_EQ(train->argv[0], "/tmp/tools/trainer"); /* relative to the config's folder */
-    CHECK(train->notify.webhook == NULL);                /* a stage's notify replaces */
+    CHECK(train->notify.webhook == NULL);               /* a stage's notify replaces */
     CHECK_INT_EQ(train->notify.on_failure_count, 3);
     CHECK_STR_EQ(c.stages[0].match[0], "*.urls");
     config_free(&c);
@@ -100,36 +100,55 @@ TEST(refuses_each_level)
     REFUSED("workspace: a\nstagez: []\n", "/tmp/p.yaml:2:1:", "unknown key 'stagez'");
     REFUSED("workspace: a\n", "/tmp/p.yaml:1:1:", "missing key 'stages'");
     REFUSED("stages: {a: 1}\n", "/tmp/p.yaml:1:9:", "expected a list of stages");
-    REFUSED("workspace: [a]\nstages: []\n", "/tmp/p.yaml:1:12:", "workspace: expected a single value");
+    REFUSED("workspace: [a]\nstages: []\n",
+            "/tmp/p.yaml:1:12:", "workspace: expected a single value");
     REFUSED("- a\n- b\n", "/tmp/p.yaml:1:1:", "expected a mapping");
     /* defaults */
     REFUSED("defaults:\n  timeout: soon\nstages: []\n", "/tmp/p.yaml:2:12:", "not a duration");
-    REFUSED("defaults:\n  retries: {}\nstages: []\n", "/tmp/p.yaml:2:3:", "unknown key 'retries' in defaults");
-    REFUSED("defaults:\n  retry: {max_attempts: 0}\nstages: []\n", "/tmp/p.yaml:2:25:", "out of range");
+    REFUSED("defaults:\n  retries: {}\nstages: []\n",
+            "/tmp/p.yaml:2:3:", "unknown key 'retries' in defaults");
+    REFUSED("defaults:\n  retry: {max_attempts: 0}\nstages: []\n",
+            "/tmp/p.yaml:2:25:", "out of range");
     REFUSED("defaults:\n  retry: {jitter: 1.5}\nstages: []\n", "/tmp/p.yaml:2:19:", "out of range");
-    REFUSED("defaults:\n  retry: {delay: 1s, dealy: 2s}\nstages: []\n", "/tmp/p.yaml:2:22:", "unknown key 'dealy' in retry");
-    REFUSED("defaults:\n  notify: {webhook: ftp://x}\nstages: []\n", "/tmp/p.yaml:2:21:", "not an http");
+    REFUSED("defaults:\n  retry: {delay: 1s, dealy: 2s}\nstages: []\n",
+            "/tmp/p.yaml:2:22:", "unknown key 'dealy' in retry");
+    REFUSED("defaults:\n  notify: {webhook: ftp://x}\nstages: []\n",
+            "/tmp/p.yaml:2:21:", "not an http");
     /* stages */
-    REFUSED("stages:\n  - name: a\n    watch: in\n    run: crawler\n", "/tmp/p.yaml:4:10:", "run: expected a list of strings");
-    REFUSED("stages:\n  - name: a\n    watch: in\n    run: [x]\n    colour: red\n", "/tmp/p.yaml:5:5:", "unknown key 'colour' in stage");
+    REFUSED("stages:\n  - name: a\n    watch: in\n    run: crawler\n",
+            "/tmp/p.yaml:4:10:", "run: expected a list of strings");
+    REFUSED("stages:\n  - name: a\n    watch: in\n    run: [x]\n    colour: red\n",
+            "/tmp/p.yaml:5:5:", "unknown key 'colour' in stage");
     REFUSED("stages:\n  - watch: in\n    run: [x]\n", "/tmp/p.yaml:2:5:", "missing key 'name'");
     REFUSED("stages:\n  - name: a\n    run: [x]\n", "/tmp/p.yaml:2:5:", "missing key 'watch'");
-    REFUSED("stages:\n  - name: a b\n    watch: in\n    run: [x]\n", "/tmp/p.yaml:2:11:", "not a stage name");
-    REFUSED("stages:\n  - {name: a, watch: in, run: [x]}\n  - {name: a, watch: in, run: [x]}\n", "/tmp/p.yaml:3:5:", "defined twice");
-    REFUSED("stages:\n  - name: a\n    watch: in\n    run: [x, \"--in={inputs}\"]\n", "/tmp/p.yaml:4:14:", "argument of its own");
-    REFUSED("stages:\n  - name: a\n    watch: in\n    run: [x, \"{file}\"]\n", "/tmp/p.yaml:4:14:", "unknown placeholder '{file}'");
-    REFUSED("stages:\n  - name: a\n    watch: in\n    batch: {max_files: 5}\n    run: [x, \"{input}\"]\n", "/tmp/p.yaml:4:12:", "a batch needs {inputs}");
-    REFUSED("stages:\n  - name: a\n    watch: in\n    batch: {max_files: many}\n    run: [x, \"{inputs}\"]\n", "/tmp/p.yaml:4:24:", "not a whole number");
-    REFUSED("stages:\n  - name: a\n    watch: in\n    settle: -1s\n    run: [x]\n", "/tmp/p.yaml:4:13:", "not a duration");
-    REFUSED("stages:\n  - name: a\n    watch: in\n    watch: out\n    run: [x]\n", "/tmp/p.yaml:4:5:", "given twice");
-    REFUSED("stages:\n  - name: a\n    watch:\n    run: [x]\n", "/tmp/p.yaml:3:11:", "missing value");
-    REFUSED("stages:\n  - name: a\n    watch: in\n    notify: {on_failure: mail}\n    run: [x]\n", "/tmp/p.yaml:4:26:", "expected a list");
+    REFUSED("stages:\n  - name: a b\n    watch: in\n    run: [x]\n",
+            "/tmp/p.yaml:2:11:", "not a stage name");
+    REFUSED("stages:\n  - {name: a, watch: in, run: [x]}\n  - {name: a, watch: in, run: [x]}\n",
+            "/tmp/p.yaml:3:5:", "defined twice");
+    REFUSED("stages:\n  - name: a\n    watch: in\n    run: [x, \"--in={inputs}\"]\n",
+            "/tmp/p.yaml:4:14:", "argument of its own");
+    REFUSED("stages:\n  - name: a\n    watch: in\n    run: [x, \"{file}\"]\n",
+            "/tmp/p.yaml:4:14:", "unknown placeholder '{file}'");
+    REFUSED("stages:\n  - name: a\n    watch: in\n    batch: {max_files: 5}\n    run: [x, "
+            "\"{input}\"]\n",
+            "/tmp/p.yaml:4:12:", "a batch needs {inputs}");
+    REFUSED("stages:\n  - name: a\n    watch: in\n    batch: {max_files: many}\n    run: [x, "
+            "\"{inputs}\"]\n",
+            "/tmp/p.yaml:4:24:", "not a whole number");
+    REFUSED("stages:\n  - name: a\n    watch: in\n    settle: -1s\n    run: [x]\n",
+            "/tmp/p.yaml:4:13:", "not a duration");
+    REFUSED("stages:\n  - name: a\n    watch: in\n    watch: out\n    run: [x]\n",
+            "/tmp/p.yaml:4:5:", "given twice");
+    REFUSED("stages:\n  - name: a\n    watch:\n    run: [x]\n",
+            "/tmp/p.yaml:3:11:", "missing value");
+    REFUSED("stages:\n  - name: a\n    watch: in\n    notify: {on_failure: mail}\n    run: [x]\n",
+            "/tmp/p.yaml:4:26:", "expected a list");
 }
 
 TEST(retry_delays_follow_the_policy)
 {
-    retry_policy p = {.max_attempts = 5, .delay_ms = 100, .backoff = 2.0, .max_delay_ms = 500,
-                      .jitter = 0.0};
+    retry_policy p = {
+        .max_attempts = 5, .delay_ms = 100, .backoff = 2.0, .max_delay_ms = 500, .jitter = 0.0};
     CHECK_INT_EQ(retry_delay_ms(&p, 1, 0.5), 100);
     CHECK_INT_EQ(retry_delay_ms(&p, 2, 0.5), 200);
     CHECK_INT_EQ(retry_delay_ms(&p, 3, 0.5), 400);
@@ -155,8 +174,7 @@ TEST(argv_expansion_without_a_shell)
 {
     char *tmpl[] = {"tok", "--stage={stage}", "{inputs}", "-w", "{workspace}/x", "{literal}"};
     char *inputs[] = {"a b.txt", "c;rm -rf.txt"};
-    argv_vars vars = {.workspace = "/ws", .stage = "tokenize", .inputs = inputs,
-                      .input_count = 2};
+    argv_vars vars = {.workspace = "/ws", .stage = "tokenize", .inputs = inputs, .input_count = 2};
     char **argv;
     CHECK_INT_EQ(argv_expand(tmpl, 6, &vars, &argv, NULL), CR_OK);
     CHECK_STR_EQ(argv[0], "tok");

@@ -94,6 +94,29 @@ echo "text" > "$T/ws/inbox/h3.txt"
 check "SIGHUP with a good config: the new pattern is used" wait_for 10 grep -q "done h2.md" "$T/ws/out/done.log"
 sleep 1
 check "SIGHUP with a good config: the old pattern is not" sh -c "! grep -q 'h3.txt' '$T/ws/out/done.log'"
+# A record that cannot be written (a file size limit, as on a full disk): the daemon stops by
+# itself and says why; started again with room, it loses nothing. A corrupt record is refused.
+mkdir -p "$T/full/ws/in"
+printf 'workspace: ws\nstages:\n  - {name: copy, watch: in, run: [%s/stage_copy.sh, out, "{input}"]}\n' "$HERE" > "$T/full/p.yaml"
+(ulimit -f 200; "$ORCH" -c "$T/full/p.yaml" start >/dev/null 2>&1)
+fullpid=$(cat "$T/full/ws/.orchestrator/pid")
+check "record unwritable: the daemon started" test -n "$fullpid"
+DAEMONS="$DAEMONS $fullpid"
+$PY -c "
+for i in range(200): open('$T/full/ws/in/f%03d' % i, 'w').write('file %d' % i)"
+check "record unwritable: the daemon stops by itself" wait_for 20 sh -c "! kill -0 $fullpid"
+check "record unwritable: its log says why" grep -q "the record cannot be written" "$T/full/ws/.orchestrator/daemon.log"
+fullpid=$(start_daemon "$T/full/p.yaml")
+check "record writable again: every file is processed" wait_for 30 sh -c "[ \$(sort -u '$T/full/ws/out/done.log' | wc -l) -ge 200 ]"
+expect_eq "record writable again: 200 items done" "$(sql "$T/full/ws" "SELECT COUNT(*) FROM items WHERE state='done'")" 200
+"$ORCH" -c "$T/full/p.yaml" stop >/dev/null
+mkdir -p "$T/corrupt/ws/.orchestrator"
+head -c 8192 /dev/urandom > "$T/corrupt/ws/.orchestrator/record.sqlite"
+cp "$T/full/p.yaml" "$T/corrupt/p.yaml"
+out=$("$ORCH" -c "$T/corrupt/p.yaml" start 2>&1); code=$?
+expect_eq "corrupt record: start fails with exit 74" "$code" 74
+expect_match "corrupt record: says which file" "$out" "record.sqlite: file is not a database"
+
 # logs -f: prints each run of the stage as it ends.
 "$ORCH" -c "$T/p.yaml" logs -f -n 1 slow > "$T/follow.out" 2>&1 &
 follower=$!

@@ -54,7 +54,7 @@ check_exit "unknown command: usage error" 2 "$ORCH" frobnicate
 printf 'workspace: ws\nstages:\n  - name: x\n    watch: in\n    run: [a, "{input}"]\n    retry: {delay: soon}\n' > "$T/broken.yaml"
 out=$("$ORCH" -c "$T/broken.yaml" validate 2>&1); code=$?
 expect_eq "malformed config: validate exits 65" "$code" 65
-expect_match "malformed config: one line naming file:line:column" "$out" "^orchestrator: $T/broken.yaml:6:21: retry.delay: 'soon' is not a duration"
+expect_match "malformed config: one line naming file:line:column" "$out" "^orchestrator: $T/broken.yaml:6:20: retry.delay: 'soon' is not a duration"
 check_exit "malformed config: start refuses it (65)" 65 "$ORCH" -c "$T/broken.yaml" start
 check "malformed config: no daemon was left behind" test ! -e "$T/ws/.orchestrator/control.sock"
 check_exit "missing config: exit 66" 66 "$ORCH" -c "$T/none.yaml" validate

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "fastexp.h"
 #include "layers.h"
 #include "matmul.h"
 #include "model.h"
@@ -166,6 +167,23 @@ TEST(layer_instances_agree)
     free(reference);
 }
 
+/* fast_expf (the SIMD layers' exponential) against libm's expf: relative error under 5e-7
+ * over the range softmax, tanh and cross-entropy use; clamped ends give 0-like and huge. */
+TEST(fast_exp_matches_libm)
+{
+    double worst = 0;
+    for (float x = -87.0f; x <= 88.0f; x += 0.0137f) {
+        double rel = fabs((double)fast_expf(x) - exp((double)x)) / exp((double)x);
+        if (rel > worst)
+            worst = rel;
+    }
+    printf("# fast_expf: worst relative error %.2g\n", worst);
+    CHECK(worst < 5e-7);
+    CHECK(fast_expf(0.0f) == 1.0f);
+    CHECK(fast_expf(-1000.0f) < 1e-37f);
+    CHECK(fast_expf(1000.0f) > 1e38f && isfinite(fast_expf(1000.0f)));
+}
+
 TEST(selection_caps_at_the_requested_level)
 {
     CHECK_INT_EQ(kernels_select(KERNEL_SCALAR), KERNEL_SCALAR);
@@ -179,6 +197,7 @@ int main(void)
     RUN(avx2_matches_scalar);
     RUN(avx512_matches_scalar);
     RUN(layer_instances_agree);
+    RUN(fast_exp_matches_libm);
     RUN(selection_caps_at_the_requested_level);
     return check_summary();
 }

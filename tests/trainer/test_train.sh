@@ -39,6 +39,14 @@ for threads in 2 3 12; do
         cmp "$T/threads1/model_00000006.state" "$T/threads$threads/model_00000006.state"
 done
 
+# the same at each kernel level (each level is its own instance of the layers)
+for level in scalar avx2; do
+    "$TR" train --data "$T/data" --out "$T/$level-1" $TINY --steps 4 --threads 1 --simd $level
+    "$TR" train --data "$T/data" --out "$T/$level-3" $TINY --steps 4 --threads 3 --simd $level
+    check "--simd $level: parameters after 4 steps, --threads 3 == --threads 1" \
+        cmp "$T/$level-1/model_00000004.bin" "$T/$level-3/model_00000004.bin"
+done
+
 # 2N steps == N steps, checkpoint, --resume, N more steps (bit for bit); batch 14 so that two
 # spheres hold two sequences
 SCHED="--warmup 2 --decay-steps 10 --batch 14"
