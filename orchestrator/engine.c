@@ -656,7 +656,8 @@ static void dispatch(engine *e)
         stage_state *st = &e->stages[i];
         if (e->mode == ENGINE_ONCE && i != e->once_stage)
             continue;
-        while (st->running < s->concurrency && e->run_count < e->config.concurrency) {
+        while (st->running < s->concurrency && e->run_count < e->config.concurrency &&
+               !e->record_failed) {
             int limit = s->input_mode == INPUT_ONE    ? 1
                         : s->input_mode == INPUT_MANY ? s->batch_max_files
                                                       : NONE_MODE_LIMIT;
@@ -680,8 +681,10 @@ static void dispatch(engine *e)
                 }
                 cr_err err;
                 cr_warn("%s: %s is gone; dropping it", s->name, items[k].path);
-                record_item_update(e->rec, items[k].id, ITEM_GONE, items[k].attempts, 0, -1,
-                                   "the input was gone when its run was due", NULL, 0, now, &err);
+                if (record_item_update(e->rec, items[k].id, ITEM_GONE, items[k].attempts, 0, -1,
+                                       "the input was gone when its run was due", NULL, 0, now,
+                                       &err))
+                    record_broken(e, err.msg);
                 record_item_free(&items[k]);
             }
             if (n == 0) {

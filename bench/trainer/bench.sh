@@ -17,7 +17,7 @@ trap 'rm -rf "$work"' EXIT
 export OMP_WAIT_POLICY=PASSIVE
 
 field() { $PY -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
-# best RUNS...: of several JSON results (one per line on stdin), the one with most tokens/s:
+# best: of several JSON results (one per line on stdin), the one with the most tokens/s;
 # on a shared machine the best run is the one least disturbed, for both sides alike.
 best() { $PY -c 'import json,sys; print(json.dumps(max((json.loads(l) for l in sys.stdin if l.strip()), key=lambda r: r["tokens_per_s"])))'; }
 calc() { $PY -c "print('%.2f' % ($1))"; }
@@ -29,18 +29,27 @@ echo "note: the machine may be shared with other jobs; figures are noisy, rerun 
 peak1=""; peak2=""
 if cc -O2 "$here/sgemm_peak.c" -o "$work/sgemm_peak" -I/usr/include/x86_64-linux-gnu/openblas-pthread \
     -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas 2>"$work/cc.log"; then
-    peak1=$(OPENBLAS_NUM_THREADS=1 "$work/sgemm_peak" 2048)
-    peak2=$(OPENBLAS_NUM_THREADS=2 "$work/sgemm_peak" 2048)
-    echo "OpenBLAS sgemm 2048^3 peak: $peak1 GFLOP/s on 1 thread, $peak2 GFLOP/s on 2 threads"
+    # best of three runs each: the least disturbed one is closest to the machine's peak
+    peak1=$(for i in 1 2 3; do OPENBLAS_NUM_THREADS=1 "$work/sgemm_peak" 2048; done | sort -n | tail -1)
+    peak2=$(for i in 1 2 3; do OPENBLAS_NUM_THREADS=2 "$work/sgemm_peak" 2048; done | sort -n | tail -1)
+    echo "OpenBLAS sgemm 2048^3 peak (best of 3): $peak1 GFLOP/s on 1 thread, $peak2 GFLOP/s on 2 threads"
 else
     echo "OpenBLAS sgemm peak: not measured (libopenblas-dev missing: $(head -1 "$work/cc.log"))"
 fi
 
 run_config() {
     config=$1 repeat=$2
-    ours2=$(i=0; while [ $i -lt "$repeat" ]; do "$TR" bench --config "$config" --threads 2 --steps "$STEPS" --json; i=$((i + 1)); done | best)
-    ours1=$(i=0; while [ $i -lt "$repeat" ]; do "$TR" bench --config "$config" --threads 1 --steps "$STEPS" --json; i=$((i + 1)); done | best)
-    torch=$(i=0; while [ $i -lt "$repeat" ]; do BENCH_THREADS=2 $PY "$here/torch_gpt2.py" train "$config" "$STEPS"; i=$((i + 1)); done | best)
+    # interleaved (ours on 2 threads, PyTorch, ours on 1 thread), so that both sides meet the
+    # same background load; the best run of each kept
+    i=0
+    : >"$work/ours2" ; : >"$work/ours1" ; : >"$work/torch"
+    while [ $i -lt "$repeat" ]; do
+        "$TR" bench --config "$config" --threads 2 --steps "$STEPS" --json >>"$work/ours2" || return
+        BENCH_THREADS=2 $PY "$here/torch_gpt2.py" train "$config" "$STEPS" >>"$work/torch" || return
+        "$TR" bench --config "$config" --threads 1 --steps "$STEPS" --json >>"$work/ours1" || return
+        i=$((i + 1))
+    done
+    ours2=$(best <"$work/ours2"); ours1=$(best <"$work/ours1"); torch=$(best <"$work/torch")
     echo "config $config (best of $repeat runs each, $STEPS timed steps after one warm-up step):"
     t2=$(field "$ours2" tokens_per_s); t1=$(field "$ours1" tokens_per_s)
     g2=$(field "$ours2" gflops); g1=$(field "$ours1" gflops)

@@ -16,7 +16,11 @@ stages:
   - name: slow
     watch: inbox
     match: ["$1"]
-    run: [$HERE/stage_slow.sh, "0.6", out, "{input}"]
+    run: [$HERE/stage_slow.sh, "1.5", out, "{input}"]
+  - name: hold
+    watch: inbox
+    match: ["*.hold"]
+    run: [$HERE/stage_hold.sh, release, out, "{input}"]
 YAML
 }
 write_config "*.txt"
@@ -38,7 +42,7 @@ for i in 1 2 3 4 5 6; do echo "file $i" > "$T/ws/inbox/k$i.txt"; done
 check "runs are in flight" wait_for 10 has_lines "$T/ws/out/start.log" 3
 kill -9 "$pid"
 check "the daemon is gone" wait_for 5 sh -c "! kill -0 $pid"
-sleep 1 # a run that outlived the daemon would finish in this time
+sleep 2 # a run that outlived the daemon would finish in this time
 done_before=$(lines "$T/ws/out/done.log")
 expect_eq "its runs died with it (no stage finished after the SIGKILL)" "$done_before" 1
 echo late > "$T/ws/inbox/late.txt" # arrives while the daemon is down
@@ -62,17 +66,18 @@ sleep 1
 expect_eq "same content is not processed again" "$(grep -c 'k[12].txt' "$T/ws/out/done.log")" 2
 
 # status while a run is in flight shows its pid and elapsed time.
-echo "status me" > "$T/ws/inbox/s.txt"
-check "a run starts" wait_for 10 grep -q "start s.txt" "$T/ws/out/start.log"
+echo "status me" > "$T/ws/inbox/s.hold"
+check "a run starts" wait_for 10 grep -q "start s.hold" "$T/ws/out/start.log"
 status=$("$ORCH" -c "$T/p.yaml" status)
-expect_match "status: the run in flight with pid and elapsed" "$status" "slow +run [0-9]+ +pid [0-9]+ +elapsed [0-9.]+m?s +inbox/s.txt"
+expect_match "status: the run in flight with pid and elapsed" "$status" "hold +run [0-9]+ +pid [0-9]+ +elapsed [0-9.]+m?s +inbox/s.hold"
 expect_match "status: says the daemon runs" "$status" "running, pid $pid"
 
 # stop waits for the running stage to finish (it is not interrupted).
+(sleep 1; touch "$T/ws/release") &
 out=$("$ORCH" -c "$T/p.yaml" stop)
 expect_match "stop: reports the stopped pid" "$out" "stopped \\(pid $pid\\)"
-check "stop: the run finished first" grep -q "done s.txt" "$T/ws/out/done.log"
-expect_eq "stop: its item is done" "$(item_state "$T/ws" inbox/s.txt)" done
+check "stop: the run finished first" grep -q "done s.hold" "$T/ws/out/done.log"
+expect_eq "stop: its item is done" "$(item_state "$T/ws" inbox/s.hold)" done
 check "stop: the daemon is gone" wait_for 5 sh -c "! kill -0 $pid"
 expect_match "status after stop: not running" "$("$ORCH" -c "$T/p.yaml" status)" "not running"
 expect_match "stop when stopped: says so" "$("$ORCH" -c "$T/p.yaml" stop)" "not running"

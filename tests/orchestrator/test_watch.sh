@@ -22,7 +22,7 @@ stages:
     run: [$HERE/stage_copy.sh, out-many, "{inputs}"]
   - name: whole
     watch: settle
-    settle: 700ms
+    settle: 1500ms
     concurrency: 1
     run: [$HERE/stage_slow.sh, "0", out-settle]
 YAML
