@@ -31,33 +31,33 @@ static size_t SFX(acts_layout)(const gpt2_config *cfg, int B, int T, size_t size
     size_t C = (size_t)cfg->channels, L = (size_t)cfg->num_layers, NH = (size_t)cfg->num_heads;
     size_t V = (size_t)cfg->vocab_size, BT = (size_t)B * (size_t)T;
     size_t i = 0;
-    sizes[i++] = BT * C;                     /* encoded */
-    sizes[i++] = L * BT * C;                 /* ln1 */
-    sizes[i++] = L * BT;                     /* ln1_mean */
-    sizes[i++] = L * BT;                     /* ln1_rstd */
-    sizes[i++] = L * BT * 3 * C;             /* qkv */
-    sizes[i++] = L * BT * C;                 /* atty */
-    sizes[i++] = L * (size_t)B * NH * T * T; /* att */
-    sizes[i++] = L * BT * C;                 /* attproj */
-    sizes[i++] = L * BT * C;                 /* residual2 */
-    sizes[i++] = L * BT * C;                 /* ln2 */
-    sizes[i++] = L * BT;                     /* ln2_mean */
-    sizes[i++] = L * BT;                     /* ln2_rstd */
-    sizes[i++] = L * BT * 4 * C;             /* fch */
-    sizes[i++] = L * BT * 4 * C;             /* fch_gelu */
-    sizes[i++] = L * BT * C;                 /* fcproj */
-    sizes[i++] = L * BT * C;                 /* residual3 */
-    sizes[i++] = BT * C;                     /* lnf */
-    sizes[i++] = BT;                         /* lnf_mean */
-    sizes[i++] = BT;                         /* lnf_rstd */
-    sizes[i++] = BT * V;                     /* logits */
-    sizes[i++] = BT;                         /* losses */
-    sizes[i++] = BT * C;                     /* dres */
-    sizes[i++] = BT * C;                     /* dln */
-    sizes[i++] = BT * C;                     /* datty */
-    sizes[i++] = BT * 3 * C;                 /* dqkv */
-    sizes[i++] = BT * 4 * C;                 /* dfch */
-    sizes[i++] = BT * 4 * C;                 /* dfch_gelu */
+    sizes[i++] = BT * C;                        /* encoded */
+    sizes[i++] = L * BT * C;                    /* ln1 */
+    sizes[i++] = L * BT;                        /* ln1_mean */
+    sizes[i++] = L * BT;                        /* ln1_rstd */
+    sizes[i++] = L * BT * 3 * C;                /* qkv */
+    sizes[i++] = L * BT * C;                    /* atty */
+    sizes[i++] = L * (size_t)B * NH * T * T;    /* att */
+    sizes[i++] = L * BT * C;                    /* attproj */
+    sizes[i++] = L * BT * C;                    /* residual2 */
+    sizes[i++] = L * BT * C;                    /* ln2 */
+    sizes[i++] = L * BT;                        /* ln2_mean */
+    sizes[i++] = L * BT;                        /* ln2_rstd */
+    sizes[i++] = L * BT * 4 * C;                /* fch */
+    sizes[i++] = L * BT * 4 * C;                /* fch_gelu */
+    sizes[i++] = L * BT * C;                    /* fcproj */
+    sizes[i++] = L * BT * C;                    /* residual3 */
+    sizes[i++] = BT * C;                        /* lnf */
+    sizes[i++] = BT;                            /* lnf_mean */
+    sizes[i++] = BT;                            /* lnf_rstd */
+    sizes[i++] = BT * V;                        /* logits */
+    sizes[i++] = BT;                            /* losses */
+    sizes[i++] = BT * C;                        /* dres */
+    sizes[i++] = BT * C;                        /* dln */
+    sizes[i++] = BT * C;                        /* datty */
+    sizes[i++] = BT * 3 * C;                    /* dqkv */
+    sizes[i++] = BT * 4 * C;                    /* dfch */
+    sizes[i++] = BT * 4 * C;                    /* dfch_gelu */
     sizes[i++] = (size_t)T * T + 2 * (size_t)T; /* drow */
     return i;
 }
@@ -232,8 +232,7 @@ void FN(layernorm_backward)(R *dinp, R *dweight, R *dbias, const R *dout, const 
 #ifndef ATTENTION_GEMM
 /* qkv (B, T, 3C) holds query, key, value; att (B, NH, T, T) gets the causal softmax weights
  * (zero above the diagonal); out (B, T, C) the heads' weighted values side by side. */
-void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, int NH,
-                           float *pack)
+void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, int NH, float *pack)
 {
     (void)pack;
     int hs = C / NH;
@@ -265,7 +264,7 @@ void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, in
                     o[i] = 0;
                 for (int t2 = 0; t2 <= t; t2++)
                     FN(lanes_axpy)
-                    (o, w[t2], qkv + ((size_t)b * T + t2) * 3 * C + 2 * C + h * hs, hs);
+                (o, w[t2], qkv + ((size_t)b * T + t2) * 3 * C + 2 * C + h * hs, hs);
             }
 }
 
@@ -309,8 +308,7 @@ void FN(attention_backward)(R *dqkv, R *drow, const R *dout, const R *qkv, const
 /* The same attention as matrix products per (sequence, head), on the packed GEMM of the SIMD
  * instances (ATTENTION_GEMM): scores = Q K^T over the full T x T (the masked half is computed
  * and discarded: twice the flops at GEMM speed beats the row loops), out = att V. */
-void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, int NH,
-                           float *pack)
+void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, int NH, float *pack)
 {
     int hs = C / NH;
     R scale = 1 / R_SQRT((R)hs);
@@ -578,8 +576,8 @@ void FN(gpt2_backward)(const SFX(gpt2_params) * p, const SFX(gpt2_params) * g,
         MATMUL_BACKWARD(a->datty, g->attprojw + lc * C, g->attprojb + lc, a->dres, atty, attprojw,
                         (int)BT, (int)C, (int)C, a->pack);
         memset(a->dqkv, 0, BT * 3 * C * sizeof(R));
-        FN(attention_backward)(a->dqkv, a->drow, a->datty, qkv, att, B, T, (int)C, (int)NH,
-                               a->pack);
+        FN(attention_backward)
+        (a->dqkv, a->drow, a->datty, qkv, att, B, T, (int)C, (int)NH, a->pack);
         memset(a->dln, 0, BT * C * sizeof(R));
         MATMUL_BACKWARD(a->dln, g->qkvw + lc * 3 * C, g->qkvb + lc * 3, a->dqkv, ln1, qkvw, (int)BT,
                         (int)C, 3 * (int)C, a->pack);

@@ -65,8 +65,7 @@ void FN(layernorm_forward)(R *out, R *mean, R *rstd, const R *inp, const R *weig
                            int N, int C);
 void FN(layernorm_backward)(R *dinp, R *dweight, R *dbias, const R *dout, const R *inp,
                             const R *weight, const R *mean, const R *rstd, int N, int C);
-void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, int NH,
-                           float *pack);
+void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, int NH, float *pack);
 void FN(attention_backward)(R *dqkv, R *drow, const R *dout, const R *qkv, const R *att, int B,
                             int T, int C, int NH, float *pack);
 void FN(gelu_forward)(R *out, const R *inp, size_t N);

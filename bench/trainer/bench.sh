@@ -58,7 +58,9 @@ run_config() {
     echo "  ratio vs PyTorch (2 threads): $(calc "$t2 / $pt")x   (issue target: >= 1.5x)"
     echo "  2 threads vs 1 ($(calc "$t1") tokens/s): $(calc "$t2 / $t1")x   (issue target: >= 1.85x)"
     c2=$(field "$ours2" cpu_s_per_step); c1=$(field "$ours1" cpu_s_per_step)
-    echo "  CPU seconds per step: $(calc "$c2") on 2 threads, $(calc "$c1") on 1 (the work two threads add: $(calc "100 * ($c2 - $c1) / $c1")%; on a busy machine this says more than wall time)"
+    cpt=$(field "$torch" cpu_s_per_step)
+    echo "  CPU seconds per step: trainer $(calc "$c2") on 2 threads, $(calc "$c1") on 1; PyTorch $(calc "$cpt") on 2"
+    echo "  work ratio (PyTorch CPU s / trainer CPU s per step; steadier than wall time on a busy machine): $(calc "$cpt / $c2")x"
     if [ -n "$peak2" ]; then
         echo "  share of sgemm peak: $(calc "100 * $g2 / $peak2")% on 2 threads, $(calc "100 * $g1 / $peak1")% on 1 thread"
     fi

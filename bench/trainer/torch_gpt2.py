@@ -1,7 +1,8 @@
 """torch_gpt2.py — the PyTorch side of bench/trainer/bench.sh: the same GPT-2 (fp32, tied head,
 tanh GELU, AdamW on the matrices) trained on random tokens, and a KV-cache generation loop.
 
-usage: torch_gpt2.py train CONFIG STEPS     -> JSON {tokens_per_s, step_s, peak_rss_mib}
+usage: torch_gpt2.py train CONFIG STEPS     -> JSON {tokens_per_s, step_s, cpu_s_per_step,
+                                                     peak_rss_mib}
        torch_gpt2.py generate CONFIG TOKENS -> JSON {tokens_per_s}
 CONFIG: A (4 x 256, vocab 8192, seq 128, batch 24), B (GPT-2 small, seq 256, batch 12), tiny.
 Threads: torch.set_num_threads(BENCH_THREADS, default 2); run it with OMP_WAIT_POLICY=PASSIVE.
@@ -83,18 +84,19 @@ def train(cfg, steps):
     B, T, V = cfg["batch"], cfg["seq"], cfg["vocab"]
     x = torch.randint(0, V, (B, T))
     y = torch.randint(0, V, (B, T))
-    start = 0.0
+    start = cpu_start = 0.0
     for step in range(steps + 1):
         if step == 1:
-            start = time.time()
+            start, cpu_start = time.time(), time.process_time()
         opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(x).view(-1, V), y.view(-1))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-    seconds = time.time() - start
+    seconds, cpu = time.time() - start, time.process_time() - cpu_start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    return dict(tokens_per_s=steps * B * T / seconds, step_s=seconds / steps, peak_rss_mib=rss)
+    return dict(tokens_per_s=steps * B * T / seconds, step_s=seconds / steps,
+                cpu_s_per_step=cpu / steps, peak_rss_mib=rss)
 
 
 def generate(cfg, tokens):

@@ -1,7 +1,7 @@
 /* vocab.h — a byte-level BPE vocabulary: token bytes by id (tiktoken's "rank"), the special
  * tokens, the pre-tokenisation pattern, and the one reader and writer of the tokenizer file
- * (format in docs/tokenizer.md). Depends on lib/ only, so the trainer's `generate` can reuse
- * this file as is to turn ids back into bytes. Encoding lives in bpe.c, training in train.c. */
+ * (format in docs/tokenizer.md). In lib/ because two programs read the file: the tokenizer
+ * and the trainer's `generate`. Encoding lives in bpe.c, training in tokenizer/train.c. */
 #ifndef TOK_VOCAB_H
 #define TOK_VOCAB_H
 

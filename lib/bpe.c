@@ -1,7 +1,7 @@
 /* bpe.c — tiktoken's byte-pair merge inside each piece, and the per-thread encoder that runs
  * the regex, the merge and a small cache of recent pieces (see bpe.h). The merge rule, not
  * a list of merges, defines the result: lowest rank of the joined bytes first, leftmost on a
- * tie. Nothing here writes files (encode.c) or learns ranks (train.c). */
+ * tie. Nothing here writes files (tokenizer/encode.c) or learns ranks (tokenizer/train.c). */
 #include "bpe.h"
 
 #include <stdlib.h>

@@ -1,7 +1,8 @@
 /* bpe.h — encoding text to token ids exactly as tiktoken does: the regex splits the text into
  * pieces (pretok.c), and inside each piece the adjacent pair whose joined bytes have the lowest
  * rank is merged first (leftmost on ties) until no joined pair is a token. Special tokens in
- * the text are ordinary text here (tiktoken's encode_ordinary). Training is in train.c. */
+ * the text are ordinary text here (tiktoken's encode_ordinary). Training is in
+ * tokenizer/train.c. In lib/ because the trainer encodes its prompts with it. */
 #ifndef TOK_BPE_H
 #define TOK_BPE_H
 
