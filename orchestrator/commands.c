@@ -229,7 +229,7 @@ int cmd_status(const char *config_path, int json, cr_err *err)
     if (exists && cr_is_file(STATE_RECORD))
         code = record_open(&rec, STATE_RECORD, err);
     if (!code && rec) {
-        code = report_status(rec, &c, pid > 0 ? pid : 0, json, &out);
+        code = report_status(rec, &c, pid > 0 ? pid : 0, NULL, json, &out);
         record_close(rec);
     } else if (!code) {
         if (json) {

@@ -155,7 +155,7 @@ void control_serve(engine *e, int listen_fd)
         cr_buf reply;
         cr_buf_init(&reply);
         if (!strcmp(request, "status") || !strcmp(request, "status-json")) {
-            report_status(engine_record(e), engine_config(e), getpid(),
+            report_status(engine_record(e), engine_config(e), getpid(), engine_settling(e),
                           !strcmp(request, "status-json"), &reply);
         } else if (!strcmp(request, "stop") || !strcmp(request, "stop-now")) {
             int now = !strcmp(request, "stop-now");

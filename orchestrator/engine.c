@@ -78,6 +78,8 @@ struct engine {
     int once_result;
     notifier *notifier;
     unsigned short rand_state[3];
+    int *settling; /* engine_settling's answer, one count per stage */
+    int settling_cap;
 };
 
 int64_t wall_ms(void)
@@ -924,6 +926,7 @@ void engine_close(engine *e)
     }
     record_close(e->rec);
     config_free(&e->config);
+    free(e->settling);
     free(e);
 }
 
@@ -935,6 +938,20 @@ void engine_set_control_fd(engine *e, int listen_fd)
 int engine_running_count(const engine *e)
 {
     return e->run_count;
+}
+
+const int *engine_settling(engine *e)
+{
+    if (e->config.stage_count > e->settling_cap) {
+        int *grown = realloc(e->settling, (size_t)e->config.stage_count * sizeof *grown);
+        if (!grown)
+            return NULL; /* status then shows the record's counts alone */
+        e->settling = grown;
+        e->settling_cap = e->config.stage_count;
+    }
+    for (int i = 0; i < e->config.stage_count; i++)
+        e->settling[i] = e->stages[i].pending_count;
+    return e->settling;
 }
 
 record *engine_record(engine *e)

@@ -53,6 +53,8 @@ int engine_run(engine *e, cr_err *err);
 void engine_request_stop(engine *e, int now); /* now: end the runs (they are run again later) */
 int engine_reload(engine *e, cr_err *err);    /* keeps the old config when the new one is bad */
 int engine_running_count(const engine *e);
+/* Per stage (config order), the files waiting for the settle time: not in the record yet. */
+const int *engine_settling(engine *e);
 /* ENGINE_ONCE, after engine_run: how the seeded items ended. */
 void engine_once_summary(engine *e, int *done, int *failed, int *other);
 record *engine_record(engine *e);

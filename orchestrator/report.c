@@ -54,7 +54,8 @@ static void inputs_text(sqlite3_stmt *s, int count_col, int first_col, char *out
         snprintf(out, size, "%s (+%lld more)", first, count - 1);
 }
 
-int report_status(record *rec, const pipeline_config *c, pid_t daemon_pid, int json, cr_buf *out)
+int report_status(record *rec, const pipeline_config *c, pid_t daemon_pid, const int *settling,
+                  int json, cr_buf *out)
 {
     sqlite3 *db = record_db(rec);
     long long now = wall_ms();
@@ -81,11 +82,14 @@ int report_status(record *rec, const pipeline_config *c, pid_t daemon_pid, int j
     for (int i = 0; i < c->stage_count; i++) {
         long long counts[COL_COUNT];
         counts_for(db, c->stages[i].name, counts);
+        int settling_here = settling ? settling[i] : 0;
+        counts[COL_QUEUED] += settling_here;
         if (json) {
             cr_json_object_begin(&j);
             cr_json_kv_string(&j, "name", c->stages[i].name);
             for (int k = 0; k < COL_COUNT; k++)
                 cr_json_kv_int(&j, col_names[k], counts[k]);
+            cr_json_kv_int(&j, "settling", settling_here);
             cr_json_object_end(&j);
         } else {
             cr_buf_printf(out, "%-16s %8lld %8lld %9lld %8lld %8lld\n", c->stages[i].name,

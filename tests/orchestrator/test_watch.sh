@@ -83,6 +83,10 @@ expect_eq "written slowly: the stage saw the whole file" "$(wc -l < "$T/ws/out-o
 # settle: files arriving close together wait for quiet, then one run takes them all (the run
 # names no {input}: it works on the folder).
 for i in 1 2 3 4; do echo "s$i" > "$T/ws/settle/s$i.dat"; sleep 0.1; done
+settling=$("$ORCH" -c "$T/p.yaml" status --json | $PY -c '
+import json, sys
+print([(x["queued"], x["settling"]) for x in json.load(sys.stdin)["stages"] if x["name"] == "whole"][0])')
+expect_eq "settle: status counts the files waiting for quiet as queued" "$settling" "(4, 4)"
 check "settle: the files are processed" wait_for 10 is_state "$T/ws" settle/s4.dat done
 expect_eq "settle: one run for the four files" "$(sql "$T/ws" "SELECT COUNT(*), MAX(item_count) FROM runs WHERE stage='whole'")" "1|4"
 "$ORCH" -c "$T/p.yaml" stop >/dev/null
