@@ -1,8 +1,8 @@
 /* generate.c — `trainer generate`: sampling from a checkpoint one token at a time with a KV
  * cache (each layer's keys and values of the positions so far), so a new token costs one row of
- * every matrix product instead of the whole sequence. Text comes out through the tokenizer
- * file's id -> bytes table (vocab_file.h); a text prompt is encoded by BPE merges in rank order
- * without the tokenizer's pre-tokenisation regex (exact ids: --prompt-ids). */
+ * every matrix product instead of the whole sequence. The tokenizer file is read with lib's one
+ * reader (vocab.h); a text prompt is encoded exactly as `tokenizer encode` does (bpe.h: the
+ * pattern's pre-tokenisation, then the merges), and ids come out as their bytes. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,8 @@
 #include "matmul.h"
 #include "progress.h"
 #include "rng.h"
-#include "vocab_file.h"
+#include "bpe.h"
+#include "vocab.h"
 
 typedef struct kv_model {
     gpt2_config cfg;
@@ -197,56 +198,40 @@ static int sample(float *logits, int V, const generate_options *o, rng_state *rn
     return best;
 }
 
-/* A text prompt as ids: bytes, then BPE merges of the adjacent pair with the lowest id whose
- * bytes are a token (ids are ranks in the tokenizer file). */
-static int encode_prompt(const vocab_file *v, const char *text, int *ids, int max_ids, cr_err *err)
+/* A text prompt as ids, exactly as the tokenizer program encodes it. Returns the count, or -1
+ * with err set. */
+static int encode_prompt(const tok_vocab *v, const char *text, int *ids, int max_ids, cr_err *err)
 {
-    int n = 0;
-    size_t len = strlen(text);
-    /* the byte -> id table */
-    for (size_t i = 0; i < len; i++) {
-        int found = -1;
-        for (uint32_t id = 0; id < v->vocab_size && found < 0; id++)
-            if (v->bytes[id] && v->length[id] == 1 && v->bytes[id][0] == (uint8_t)text[i] &&
-                id != v->eot_id)
-                found = (int)id;
-        if (found < 0)
-            return cr_fail(err, CR_EDATA, "prompt byte 0x%02x is not a token", (uint8_t)text[i]);
-        if (n == max_ids)
-            return cr_fail(err, CR_EUSAGE, "prompt longer than the model's %d positions", max_ids);
-        ids[n++] = found;
+    tok_pretok pretok;
+    if (tok_pretok_compile(&pretok, v->pattern, err))
+        return -1;
+    tok_encoder encoder;
+    if (tok_encoder_init(&encoder, v, &pretok, err)) {
+        tok_pretok_free(&pretok);
+        return -1;
     }
-    uint8_t joined[4096];
-    for (;;) {
-        int best_at = -1;
-        uint32_t best_id = UINT32_MAX;
-        for (int i = 0; i + 1 < n; i++) {
-            uint32_t a = v->length[ids[i]], b = v->length[ids[i + 1]];
-            if (a + b > sizeof joined)
-                continue;
-            memcpy(joined, v->bytes[ids[i]], a);
-            memcpy(joined + a, v->bytes[ids[i + 1]], b);
-            for (uint32_t id = 0; id < best_id && id < v->vocab_size; id++)
-                if (v->length[id] == a + b && id != v->eot_id && v->bytes[id] &&
-                    memcmp(v->bytes[id], joined, a + b) == 0) {
-                    best_id = id;
-                    best_at = i;
-                    break;
-                }
-        }
-        if (best_at < 0)
-            break;
-        ids[best_at] = (int)best_id;
-        memmove(ids + best_at + 1, ids + best_at + 2, (size_t)(n - best_at - 2) * sizeof(int));
-        n--;
+    tok_ids out = {0};
+    int n = -1;
+    if (tok_encode(&encoder, (const uint8_t *)text, strlen(text), &out, err) == CR_OK) {
+        if (out.count > (size_t)max_ids)
+            cr_fail(err, CR_EUSAGE, "the prompt is %zu tokens, more than the model's %d positions",
+                    out.count, max_ids);
+        else
+            for (n = 0; n < (int)out.count; n++)
+                ids[n] = (int)out.ids[n];
     }
+    tok_ids_free(&out);
+    tok_encoder_free(&encoder);
+    tok_pretok_free(&pretok);
     return n;
 }
 
-static void emit(const vocab_file *v, int id, int first)
+static void emit(const tok_vocab *v, int id, int first)
 {
-    if (v && v->bytes && (uint32_t)id < v->vocab_size && v->bytes[id])
-        fwrite(v->bytes[id], 1, v->length[id], stdout);
+    size_t len;
+    const uint8_t *bytes = v ? tok_vocab_bytes(v, (uint32_t)id, &len) : NULL;
+    if (bytes)
+        fwrite(bytes, 1, len, stdout);
     else
         printf("%s%d", first ? "" : " ", id);
     fflush(stdout);
@@ -262,11 +247,13 @@ int generate_run(const generate_options *o, cr_err *err)
     code = kv_new(&m, model_path, err);
     if (code)
         return code;
-    vocab_file vocab = {0};
+    tok_vocab vocab;
+    tok_vocab_init(&vocab);
     int have_vocab = 0;
     if (o->tokenizer) {
-        code = vocab_file_read(&vocab, o->tokenizer, 1, err);
+        code = tok_vocab_load(&vocab, o->tokenizer, err);
         if (code) {
+            tok_vocab_free(&vocab);
             kv_free(&m);
             return code;
         }
@@ -310,7 +297,7 @@ int generate_run(const generate_options *o, cr_err *err)
     if (code) {
         free(ids);
         free(sorted);
-        vocab_file_free(&vocab);
+        tok_vocab_free(&vocab);
         kv_free(&m);
         return code;
     }
@@ -339,7 +326,7 @@ int generate_run(const generate_options *o, cr_err *err)
             generated, seconds, seconds > 0 ? (n - 1 + generated) / seconds : 0.0, n);
     free(ids);
     free(sorted);
-    vocab_file_free(&vocab);
+    tok_vocab_free(&vocab);
     kv_free(&m);
     return CR_OK;
 }

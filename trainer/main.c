@@ -230,9 +230,10 @@ int main(int argc, char **argv)
         .config = "A", .threads = default_threads(), .steps = 5, .kernel_max = KERNEL_AVX512};
     int quiet = 0, verbose = 0, json = 0, progress = CR_PROGRESS_AUTO, kernel_max = KERNEL_AVX512;
     cr_err err = {0};
-    int code = CR_OK, opt;
+    int code = CR_OK, opt, option_index = 0;
     optind = 2;
-    while (code == CR_OK && (opt = getopt_long(argc, argv, "v", long_options, NULL)) != -1) {
+    while (code == CR_OK &&
+           (opt = getopt_long(argc, argv, "v", long_options, &option_index)) != -1) {
         const char *a = optarg;
         long lvalue;
         switch (opt) {
@@ -366,7 +367,7 @@ int main(int argc, char **argv)
             else if (strcmp(a, "avx512") == 0)
                 kernel_max = KERNEL_AVX512;
             else
-                code = cr_fail(&err, CR_EUSAGE, "--simd: expected scalar, avx2 or avx512");
+                code = cr_fail(&err, CR_EUSAGE, "expected scalar, avx2 or avx512");
             break;
         case OPT_JSON:
             json = 1;
@@ -390,8 +391,10 @@ int main(int argc, char **argv)
             return usage_error("%s", "bad option");
         }
     }
-    if (code)
+    if (code) {
+        cr_err_context(&err, "--%s", long_options[option_index].name);
         return cr_err_report("trainer", &err);
+    }
     cr_log_verbosity(quiet, verbose);
     if (quiet)
         progress = CR_PROGRESS_NEVER;

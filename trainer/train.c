@@ -27,7 +27,7 @@
 #include "rng.h"
 #include "spheres.h"
 #include "state.h"
-#include "vocab_file.h"
+#include "vocab.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -175,12 +175,13 @@ static uint32_t vocab_for_new_model(const train_options *o, const token_data *d,
         cr_is_file(path))
         tok = path;
     if (tok) {
-        vocab_file v;
-        *code = vocab_file_read(&v, tok, 0, err);
+        tok_vocab v;
+        tok_vocab_init(&v);
+        *code = tok_vocab_load(&v, tok, err);
+        uint32_t size = v.vocab_size;
+        tok_vocab_free(&v);
         if (*code)
             return 0;
-        uint32_t size = v.vocab_size;
-        vocab_file_free(&v);
         cr_info("vocabulary: %u tokens, from the tokenizer file %s", size, tok);
         return size;
     }

@@ -42,6 +42,13 @@ check "a checkpoint loads" "$CR_BIN/trainer" info "$T/ws/models"
 sample=$("$CR_BIN/trainer" generate --model "$T/ws/models" --tokenizer "$T/ws/tokens/tokenizer" \
     --prompt "The" --max-tokens 20 --seed 1 2>/dev/null)
 expect_match "a generated sample" "$sample" '^The.{5,}'
+# The trainer encodes a prompt exactly as the tokenizer does (one reader, one encoder in lib/).
+printf 'The river stone' >"$T/prompt.txt"
+"$CR_BIN/tokenizer" encode --tokenizer "$T/ws/tokens/tokenizer" --out "$T/prompt-tokens" -q "$T/prompt.txt"
+in_trainer=$("$CR_BIN/trainer" generate --model "$T/ws/models" --tokenizer "$T/ws/tokens/tokenizer" \
+    --prompt "The river stone" --max-tokens 1 --seed 1 2>&1 >/dev/null | sed -n 's/.*prompt \([0-9]*\) tokens.*/\1/p')
+expect_eq "the trainer's prompt has as many tokens as the tokenizer's encoding" "$in_trainer" \
+    "$($PY -c 'import glob, sys, numpy as np; s = glob.glob(sys.argv[1] + "/*.bin")[0]; print(np.fromfile(s, dtype="<i4", count=3)[2] - 1)' "$T/prompt-tokens")"
 expect_eq "every input accounted for" \
     "$(unaccounted "$T/ws" note0.txt note1.txt note2.txt readme.md program.c corrupt.html blob.txt site.urls)" ""
 expect_eq "inputs are never deleted" "$(ls "$T/ws/inbox" | sort | tr '\n' ' ')" "note0.txt note1.txt note2.txt program.c readme.md site.urls "

@@ -15,6 +15,8 @@ check "--version" "$TR" --version
 expect_match "--help lists every train option" "$("$TR" --help)" "--checkpoint-every.*"
 check_exit "no command is a usage error" 2 "$TR"
 check_exit "unknown option is a usage error" 2 "$TR" train --data "$T/data" --out "$T/m" --bogus
+expect_eq "a bad option value is named in one line" \
+    "$("$TR" train --data "$T/data" --out "$T/m" --batch 0 2>&1)" "trainer: --batch: 0 is out of range (1..65536)"
 
 # --resume with nothing to resume starts a new model
 out=$("$TR" train --data "$T/data" --out "$T/run" $TINY --resume --steps 8 2>&1)
@@ -116,7 +118,7 @@ cp "$T/data/shard_000.bin" "$T/withtok/"
 printf 'garbage' >"$T/withtok/tokenizer/junk.bin"
 check "a sub-folder of the data folder is not read" "$TR" train --data "$T/withtok" --out "$T/o7" $TINY --steps 1
 rm -rf "$T/withtok/tokenizer"
-printf 'crystalline-tokenizer 1\npattern-name gpt2\npattern x\nvocab-size 300\nranks 0\n\n' >"$T/withtok/tokenizer"
+$PY tests/trainer/mktokenizer.py "$T/withtok/tokenizer" 300
 "$TR" train --data "$T/withtok" --out "$T/o8" $TINY --steps 1
 expect_match "vocabulary from the tokenizer file" "$("$TR" info "$T/o8")" "vocabulary  300 \\(padded to 384\\)"
 
