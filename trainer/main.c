@@ -51,7 +51,7 @@ static const char usage_text[] =
     "  --seed S              initialisation seed (default 1337)\n"
     "  --val-every K         validate every K steps and at the end, 0 for never (default 100)\n"
     "  --val-tokens M        tokens per validation (default 8192)\n"
-    "  --val-data DIR        validation shards (default: the last 5%% of each training shard)\n"
+    "  --val-data DIR        validation shards (default: the last 5% of each training shard)\n"
     "  --checkpoint-every K  also checkpoint every K steps (default 100; always at the end)\n"
     "  --keep K              keep the last K checkpoints (default 3, 0 for all)\n"
     "  --log-every K         log a line every K steps (default 10)\n"
