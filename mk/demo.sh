@@ -104,10 +104,12 @@ for prompt in "int main" "The"; do
     echo
 done
 
-say "demo: validation loss against a unigram baseline on the same tokens"
-"$BIN/trainer" eval --model "$checkpoint" --data "$WS/tokens" --json 2>/dev/null |
-    $PY -c 'import json,sys; r=json.load(sys.stdin); print("  model   loss %.3f  (perplexity %.1f)" % (r["loss"], r.get("perplexity", 0)))' || true
-$PY "$top/mk/unigram.py" "$WS/tokens" | sed 's/^/  /'
+say "demo: validation loss (the held-back tail of each shard, never trained on) against a unigram baseline"
+val=$(grep '"val_loss"' "$WS/models/metrics.jsonl" | tail -n 1 | sed -n 's/.*"step":\([0-9]*\).*"val_loss":\([0-9.]*\).*/\2 \1/p')
+set -- $val
+[ $# -eq 2 ] && $PY -c 'import math,sys; v=float(sys.argv[1]); print("  model   loss %.3f  (perplexity %.1f) at step %s, on up to 8192 tokens of that tail" % (v, math.exp(v), sys.argv[2]))' "$1" "$2"
+vocab=$(sed -n 's/^vocab-size //p' "$WS/tokens/tokenizer")
+$PY "$top/mk/unigram.py" "$WS/tokens" "$vocab" | sed 's/^/  /'
 
 stop_all
 cat <<EOF
