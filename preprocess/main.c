@@ -54,7 +54,7 @@ static void usage(FILE *out)
             "  -q, --quiet            errors only: no progress, no log, no summary\n"
             "  -v, --verbose          more log lines (-v: one per kept document)\n"
             "  -h, --help             this help\n"
-            "      --version          print the version\n"
+            "  -V, --version          print the version\n"
             "\n"
             "Rejections (empty, a filter, duplicate, near_duplicate) are normal outcomes: logged\n"
             "with their reason, counted in the summary, and nothing is written for them.\n"
@@ -79,7 +79,6 @@ enum {
     OPT_MAX_SIZE,
     OPT_JSON,
     OPT_PROGRESS,
-    OPT_VERSION
 };
 
 int main(int argc, char **argv)
@@ -98,7 +97,7 @@ int main(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, OPT_VERSION},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     pp_run_options opt = {.near_threshold = 0.8, .threads = 1, .max_input_bytes = 256u << 20};
@@ -109,7 +108,7 @@ int main(int argc, char **argv)
     cr_err err = {0};
     cr_log_init("preprocess", CR_LOG_INFO);
     int c;
-    while ((c = getopt_long(argc, argv, "o:qvh", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qvhV", options, NULL)) != -1) {
         int code = CR_OK;
         switch (c) {
         case 'o':
@@ -163,7 +162,7 @@ int main(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
-        case OPT_VERSION:
+        case 'V':
             printf("preprocess %s\n", CR_VERSION);
             return 0;
         default:

@@ -210,7 +210,7 @@ int main(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
-    if (strcmp(command, "--version") == 0) {
+    if (strcmp(command, "--version") == 0 || strcmp(command, "-V") == 0) {
         printf("trainer %s\n", CR_VERSION);
         return 0;
     }
