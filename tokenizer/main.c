@@ -34,7 +34,8 @@ static const char usage_text[] =
     "commands:\n"
     "  train   --vocab-size N -o PATH [--pattern gpt2|gpt4|REGEX] [--special NAME]...\n"
     "          [--min-frequency K] [--threads N] INPUT...\n"
-    "          learn a vocabulary from files or folders of text (any bytes accepted)\n"
+    "          learn a vocabulary from files or folders of text (any bytes accepted;\n"
+    "          *.meta.json sidecars, dot files and *.tmp.* are skipped)\n"
     "  encode  --tokenizer PATH --out DIR [--threads N] [--shard-tokens M]\n"
     "          [--train-if-missing --vocab-size N [--pattern P] [--train-from DIR]] INPUT...\n"
     "          one document per file, each starting with the end-of-text token; writes\n"
@@ -243,6 +244,21 @@ static void print_json(cr_buf *out)
     fputc('\n', stdout);
 }
 
+/* Drops the *.meta.json sidecars that the crawler and preprocess write beside each document:
+ * `tokenizer encode clean/` tokenizes the documents, not their descriptions. */
+static void drop_sidecars(char **paths, size_t *path_count)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < *path_count; i++) {
+        size_t len = strlen(paths[i]);
+        if (len > 10 && strcmp(paths[i] + len - 10, ".meta.json") == 0)
+            free(paths[i]);
+        else
+            paths[kept++] = paths[i];
+    }
+    *path_count = kept;
+}
+
 /* only_txt: keep the *.txt files of the listing (a clean/ folder also holds *.meta.json). */
 static int run_train_into(const options *o, char *const *inputs, int input_count, int only_txt,
                           tok_vocab *v, cr_err *err)
@@ -253,6 +269,7 @@ static int run_train_into(const options *o, char *const *inputs, int input_count
     int code = cr_list_inputs(inputs, input_count, &paths, &path_count, err);
     if (code)
         return code;
+    drop_sidecars(paths, &path_count);
     if (only_txt) {
         size_t kept = 0;
         for (size_t i = 0; i < path_count; i++) {
@@ -359,6 +376,7 @@ static int cmd_encode(const options *o, cr_err *err)
     int code = cr_list_inputs(o->inputs, o->input_count, &paths, &path_count, err);
     if (code)
         return code;
+    drop_sidecars(paths, &path_count);
     tok_vocab v;
     code = load_or_train(o, &v, err);
     if (code) {

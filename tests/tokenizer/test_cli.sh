@@ -217,4 +217,15 @@ expect_eq "after SIGKILL every shard present is complete" "$bad" 0
 expect_eq "re-running after SIGKILL gives the shards of a clean run" \
     "$(cd "$T/killed" && ls *.bin | xargs md5sum)" "$(cd "$T/clean-run" && ls *.bin | xargs md5sum)"
 
+
+# A clean/ folder holds <id>.txt and its <id>.meta.json: only the documents are tokenized.
+mkdir -p "$T/cleanlike"
+printf 'the first document, with some words in it\n' >"$T/cleanlike/a.txt"
+printf '{"id":"a","source":"x"}' >"$T/cleanlike/a.meta.json"
+printf 'the second document\n' >"$T/cleanlike/b.txt"
+printf '{"id":"b","source":"y"}' >"$T/cleanlike/b.meta.json"
+"$TOK" train --vocab-size 300 --min-frequency 1 -o "$T/cleanlike.tok" -q "$T/cleanlike"
+out=$("$TOK" encode --tokenizer "$T/cleanlike.tok" --out "$T/cleanlike-tokens" "$T/cleanlike" 2>&1)
+expect_match "a folder's *.meta.json sidecars are not tokenized" "$out" "^2 documents"
+
 finish
