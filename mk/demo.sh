@@ -65,7 +65,7 @@ for f in README.md docs/*.md lib/*.[ch] crawler/*.[ch] preprocess/*.[ch] tokeniz
 done
 say "demo: dropped site.urls and $count project files into data/inbox/"
 
-# Follow the stages until the first checkpoint lands.
+# Follow the stages until a checkpoint exists and every stage is idle.
 start=$(date +%s)
 checkpoint=""
 while :; do
