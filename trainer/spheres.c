@@ -1,9 +1,10 @@
-/* spheres.c — Node Zero, the worker threads and the lock-free fixed-order reduction (spheres.h).
- * A step is three phases, each a set of numbered work items that workers claim with a
- * compare-and-swap on a (generation, next item) ticket: the 12 spheres' forward+backward, the
- * reduction of fixed 64 Ki-float chunks (summing sphere buffers 0..11 in order, and each chunk's
- * sum of squares), then AdamW on the same chunks. Node Zero waits at the end of each phase and
- * combines the chunk norms in chunk order. No allocation after engine_new. */
+/* spheres.c — Node Zero, the worker threads and the streamed fixed-order reduction (spheres.h).
+ * A step is phases of numbered work items that workers claim with a compare-and-swap on a
+ * (generation, next item) ticket: weight packing; the 12 spheres' forward+backward, whose
+ * gradients are added into one sum as they finish, strictly in sphere order 0..11, through a
+ * pool of threads + 1 buffers (a worker takes the next sphere only with a free buffer); each
+ * fixed 64 Ki-float chunk's sum of squares; AdamW on the same chunks. Node Zero waits at the
+ * end of each phase and combines the chunk norms in chunk order. No allocation after engine_new. */
 #include "spheres.h"
 
 #include <math.h>
@@ -19,7 +20,7 @@
 
 #define CHUNK_FLOATS (64 * 1024)
 
-enum phase { PHASE_FORWARD_BACKWARD, PHASE_FORWARD, PHASE_REDUCE, PHASE_ADAMW, PHASE_PACK };
+enum phase { PHASE_FORWARD_BACKWARD, PHASE_FORWARD, PHASE_NORM, PHASE_ADAMW, PHASE_PACK };
 
 /* One piece of the once-per-step weight packing: panels [p0, p1) of one matrix. */
 struct pack_item {
@@ -47,9 +48,13 @@ struct sphere_engine {
     struct pack_item *pack_items;
     int pack_item_count, packed_stale;
     gpt2_backward_fn *backward;
-    float *grad_block;
-    float *sphere_grad[SPHERE_COUNT];
-    gpt2_params sphere_grad_p[SPHERE_COUNT];
+    float *grad; /* the summed gradient; sphere 0 computes straight into it */
+    gpt2_params grad_p;
+    float *pool_block; /* pool_count gradient buffers for spheres 1.. in flight or waiting */
+    int pool_count;
+    float *pool[SPHERE_COUNT];
+    gpt2_params pool_p[SPHERE_COUNT];
+    int sphere_workers; /* min(threads, active spheres): worker w uses acts[w] */
     gpt2_acts acts[SPHERE_COUNT];
     int *sphere_tokens; /* per sphere: inputs then targets, (ceil(B/12), T) each */
     sphere_stats stats[SPHERE_COUNT];
@@ -71,6 +76,18 @@ struct sphere_engine {
     int phase, item_count, shutting_down, phase_done;
     _Atomic uint64_t ticket; /* generation << 32 | next item */
     _Atomic int items_left;
+
+    /* the forward+backward phase's streamed reduction; all of it under flow_mutex */
+    pthread_mutex_t flow_mutex;
+    pthread_cond_t buffer_free;
+    uint32_t flow_generation; /* the phase these fields belong to */
+    int busy;                 /* spheres with a sequence this step */
+    int next_sphere;          /* the next sphere to claim */
+    int next_to_add;          /* every sphere before it is in the sum */
+    int adding;               /* a worker is adding into the sum */
+    int free_buffers[SPHERE_COUNT], free_count;
+    int sphere_buffer[SPHERE_COUNT]; /* pool index of a claimed sphere's gradient (s > 0) */
+    unsigned char finished[SPHERE_COUNT];
 };
 
 static double now_s(void)
@@ -85,6 +102,8 @@ static int sphere_sequence_count(int batch, int sphere)
     return batch > sphere ? (batch - sphere + SPHERE_COUNT - 1) / SPHERE_COUNT : 0;
 }
 
+/* Forward (and backward, into the sphere's gradient buffer) of sphere s's sequences, on the
+ * worker's activation block. */
 static void run_sphere(sphere_engine *e, int s, int worker, int backward)
 {
     double start = now_s();
@@ -99,11 +118,15 @@ static void run_sphere(sphere_engine *e, int s, int worker, int backward)
     }
     double loss = 0;
     if (count > 0) {
-        loss = e->forward(&e->p, e->packed_block ? &e->packed : NULL, &e->cfg, &e->acts[s], inputs,
+        gpt2_acts *acts = &e->acts[worker];
+        loss = e->forward(&e->p, e->packed_block ? &e->packed : NULL, &e->cfg, acts, inputs,
                           targets, count, T, backward ? e->dloss : 0.0f);
         if (backward) {
-            memset(e->sphere_grad[s], 0, e->param_count * sizeof(float));
-            e->backward(&e->p, &e->sphere_grad_p[s], &e->cfg, &e->acts[s], inputs, count, T);
+            int buffer = s == 0 ? -1 : e->sphere_buffer[s];
+            float *grad = buffer < 0 ? e->grad : e->pool[buffer];
+            memset(grad, 0, e->param_count * sizeof(float));
+            e->backward(&e->p, buffer < 0 ? &e->grad_p : &e->pool_p[buffer], &e->cfg, acts, inputs,
+                        count, T);
         }
     }
     e->stats[s].sequences = count;
@@ -118,17 +141,16 @@ static void chunk_range(const sphere_engine *e, int chunk, size_t *begin, size_t
     *end = *begin + CHUNK_FLOATS < e->param_count ? *begin + CHUNK_FLOATS : e->param_count;
 }
 
-/* Sums the sphere buffers into sphere 0's, in sphere order, and the chunk's sum of squares. */
-static void reduce_chunk(sphere_engine *e, int chunk)
+/* The chunk's sum of squares of the summed gradient. A sphere without a sequence this step
+ * counts as a zero buffer: adding it turns -0 into +0, which the sum keeps doing here. */
+static void norm_chunk(sphere_engine *e, int chunk)
 {
     size_t begin, end;
     chunk_range(e, chunk, &begin, &end);
-    float *sum = e->sphere_grad[0];
-    for (int s = 1; s < e->active_spheres; s++) {
-        const float *g = e->sphere_grad[s];
+    float *sum = e->grad;
+    if (e->busy < e->active_spheres)
         for (size_t i = begin; i < end; i++)
-            sum[i] += g[i];
-    }
+            sum[i] += 0.0f;
     double sumsq = 0;
     for (size_t i = begin; i < end; i++)
         sumsq += (double)sum[i] * sum[i];
@@ -139,7 +161,7 @@ static void adamw_chunk(sphere_engine *e, int chunk)
 {
     size_t begin, end;
     chunk_range(e, chunk, &begin, &end);
-    const float *grad = e->sphere_grad[0];
+    const float *grad = e->grad;
     float b1 = e->hp.beta1, b2 = e->hp.beta2, eps = e->hp.eps, lr = e->lr;
     float clip = e->clip_scale, bias1 = e->bias1, bias2 = e->bias2;
     for (int t = 0; t < GPT2_NUM_TENSORS; t++) {
@@ -161,14 +183,11 @@ static void adamw_chunk(sphere_engine *e, int chunk)
 static void run_item(sphere_engine *e, int phase, int item, int worker)
 {
     switch (phase) {
-    case PHASE_FORWARD_BACKWARD:
-        run_sphere(e, item, worker, 1);
-        break;
     case PHASE_FORWARD:
         run_sphere(e, item, worker, 0);
         break;
-    case PHASE_REDUCE:
-        reduce_chunk(e, item);
+    case PHASE_NORM:
+        norm_chunk(e, item);
         break;
     case PHASE_ADAMW:
         adamw_chunk(e, item);
@@ -178,6 +197,81 @@ static void run_item(sphere_engine *e, int phase, int item, int worker)
         matmul_pack_weight(e->level, p->dst, p->src, p->C, p->OC, p->p0, p->p1);
         break;
     }
+    }
+}
+
+/* count items of the current phase are done; the last one wakes Node Zero. */
+static void items_done(sphere_engine *e, int count)
+{
+    if (atomic_fetch_sub(&e->items_left, count) == count) {
+        pthread_mutex_lock(&e->mutex);
+        e->phase_done = 1;
+        pthread_cond_signal(&e->work_done);
+        pthread_mutex_unlock(&e->mutex);
+    }
+}
+
+/* Sphere s is computed. If it is the next in order and nobody is adding, this worker adds it
+ * into the sum (acc += g_s, element by element: the same operations in the same order as
+ * summing twelve buffers), then every later finished sphere that is now next, and frees their
+ * buffers. The additions run outside the lock; `adding` keeps them to one worker at a time.
+ * Each added sphere is one item of the phase, counted after the last touch of the flow state. */
+static void finish_sphere(sphere_engine *e, int s)
+{
+    size_t P = e->param_count;
+    pthread_mutex_lock(&e->flow_mutex);
+    e->finished[s] = 1;
+    if (e->adding) {
+        pthread_mutex_unlock(&e->flow_mutex);
+        return;
+    }
+    e->adding = 1;
+    int added = 0;
+    while (e->next_to_add < e->busy && e->finished[e->next_to_add]) {
+        int next = e->next_to_add;
+        pthread_mutex_unlock(&e->flow_mutex);
+        if (next > 0) {
+            float *restrict sum = e->grad;
+            const float *restrict g = e->pool[e->sphere_buffer[next]];
+            for (size_t i = 0; i < P; i++)
+                sum[i] += g[i];
+        }
+        pthread_mutex_lock(&e->flow_mutex);
+        if (next > 0)
+            e->free_buffers[e->free_count++] = e->sphere_buffer[next];
+        e->next_to_add++;
+        added++;
+        pthread_cond_broadcast(&e->buffer_free);
+    }
+    e->adding = 0;
+    pthread_mutex_unlock(&e->flow_mutex);
+    if (added)
+        items_done(e, added);
+}
+
+/* The forward+backward phase for one worker: claim the next sphere together with a free
+ * buffer (sphere 0 needs none: it computes into the sum), so spheres are claimed in order and
+ * the lowest unsummed sphere always runs or can start: no wait can last forever. A worker
+ * still here from an earlier step's phase (generation differs) leaves. */
+static void run_spheres(sphere_engine *e, int worker, uint32_t generation)
+{
+    if (worker >= e->sphere_workers)
+        return;
+    for (;;) {
+        pthread_mutex_lock(&e->flow_mutex);
+        while (e->flow_generation == generation && e->next_sphere < e->busy && e->next_sphere > 0 &&
+               e->free_count == 0)
+            pthread_cond_wait(&e->buffer_free, &e->flow_mutex);
+        if (e->flow_generation != generation || e->next_sphere >= e->busy) {
+            pthread_mutex_unlock(&e->flow_mutex);
+            return;
+        }
+        int s = e->next_sphere++;
+        if (s > 0)
+            e->sphere_buffer[s] = e->free_buffers[--e->free_count];
+        pthread_mutex_unlock(&e->flow_mutex);
+        run_sphere(e, s, worker, 1);
+        finish_sphere(e, s);
     }
 }
 
@@ -197,6 +291,12 @@ static void *worker_main(void *arg_ptr)
         seen = e->generation;
         int phase = e->phase, count = e->item_count;
         pthread_mutex_unlock(&e->mutex);
+        if (phase == PHASE_FORWARD_BACKWARD) {
+            run_spheres(e, arg->index, seen);
+            continue;
+        }
+        if (phase == PHASE_FORWARD && arg->index >= e->sphere_workers)
+            continue; /* no activation block of its own */
         for (;;) {
             uint64_t ticket = atomic_load(&e->ticket);
             if ((uint32_t)(ticket >> 32) != seen || (int)(ticket & 0xffffffffu) >= count)
@@ -204,12 +304,7 @@ static void *worker_main(void *arg_ptr)
             if (!atomic_compare_exchange_weak(&e->ticket, &ticket, ticket + 1))
                 continue;
             run_item(e, phase, (int)(ticket & 0xffffffffu), arg->index);
-            if (atomic_fetch_sub(&e->items_left, 1) == 1) {
-                pthread_mutex_lock(&e->mutex);
-                e->phase_done = 1;
-                pthread_cond_signal(&e->work_done);
-                pthread_mutex_unlock(&e->mutex);
-            }
+            items_done(e, 1);
         }
     }
 }
@@ -329,6 +424,12 @@ int engine_new(sphere_engine **out, const gpt2_config *cfg, int batch, int seq_l
     e->seq_len = seq_len;
     e->thread_count = threads;
     e->active_spheres = batch < SPHERE_COUNT ? batch : SPHERE_COUNT;
+    e->sphere_workers = threads < e->active_spheres ? threads : e->active_spheres;
+    /* a buffer per worker in flight, and one more so that a worker finishing a sphere ahead
+     * of a slower earlier one can start the next; one worker finishes them in order */
+    e->pool_count = e->sphere_workers + (e->sphere_workers > 1);
+    if (e->pool_count > e->active_spheres - 1)
+        e->pool_count = e->active_spheres - 1;
     size_t sizes[GPT2_NUM_TENSORS];
     e->param_count = gpt2_tensor_sizes(cfg, sizes);
     for (int t = 0; t < GPT2_NUM_TENSORS; t++)
@@ -339,15 +440,19 @@ int engine_new(sphere_engine **out, const gpt2_config *cfg, int batch, int seq_l
     e->params = aligned_alloc(64, (P * sizeof(float) + 63) / 64 * 64);
     e->adam_m = calloc(P, sizeof(float));
     e->adam_v = calloc(P, sizeof(float));
-    e->grad_block = calloc((size_t)e->active_spheres * P, sizeof(float));
+    e->grad = aligned_alloc(64, (P * sizeof(float) + 63) / 64 * 64);
+    if (e->pool_count > 0)
+        e->pool_block =
+            aligned_alloc(64, ((size_t)e->pool_count * P * sizeof(float) + 63) / 64 * 64);
     e->chunk_sumsq = calloc((size_t)e->chunk_count, sizeof(double));
     e->sphere_tokens = calloc((size_t)SPHERE_COUNT * 2 * per_sphere * seq_len, sizeof(int));
     e->threads = calloc((size_t)threads, sizeof *e->threads);
     e->args = calloc((size_t)threads, sizeof *e->args);
-    int failed = !e->params || !e->adam_m || !e->adam_v || !e->grad_block || !e->chunk_sumsq ||
-                 !e->sphere_tokens || !e->threads || !e->args;
-    for (int s = 0; s < e->active_spheres && !failed; s++) {
-        if (gpt2_acts_new(&e->acts[s], cfg, per_sphere, seq_len) != 0)
+    int failed = !e->params || !e->adam_m || !e->adam_v || !e->grad ||
+                 (e->pool_count > 0 && !e->pool_block) || !e->chunk_sumsq || !e->sphere_tokens ||
+                 !e->threads || !e->args;
+    for (int w = 0; w < e->sphere_workers && !failed; w++) {
+        if (gpt2_acts_new(&e->acts[w], cfg, per_sphere, seq_len) != 0)
             failed = 1;
     }
     if (failed) {
@@ -359,11 +464,14 @@ int engine_new(sphere_engine **out, const gpt2_config *cfg, int batch, int seq_l
     /* calloc'd pages are only mapped on first write: touch them now, not during step 1 */
     memset(e->adam_m, 0, P * sizeof(float));
     memset(e->adam_v, 0, P * sizeof(float));
-    memset(e->grad_block, 0, (size_t)e->active_spheres * P * sizeof(float));
+    memset(e->grad, 0, P * sizeof(float));
+    if (e->pool_count > 0)
+        memset(e->pool_block, 0, (size_t)e->pool_count * P * sizeof(float));
     gpt2_point_params(&e->p, cfg, e->params);
-    for (int s = 0; s < e->active_spheres; s++) {
-        e->sphere_grad[s] = e->grad_block + (size_t)s * P;
-        gpt2_point_params(&e->sphere_grad_p[s], cfg, e->sphere_grad[s]);
+    gpt2_point_params(&e->grad_p, cfg, e->grad);
+    for (int b = 0; b < e->pool_count; b++) {
+        e->pool[b] = e->pool_block + (size_t)b * P;
+        gpt2_point_params(&e->pool_p[b], cfg, e->pool[b]);
     }
     /* one instance of the layers for every sphere, whichever thread runs it */
     e->level = kernels_level();
@@ -376,6 +484,8 @@ int engine_new(sphere_engine **out, const gpt2_config *cfg, int batch, int seq_l
     pthread_mutex_init(&e->mutex, NULL);
     pthread_cond_init(&e->work_ready, NULL);
     pthread_cond_init(&e->work_done, NULL);
+    pthread_mutex_init(&e->flow_mutex, NULL);
+    pthread_cond_init(&e->buffer_free, NULL);
     /* signals go to Node Zero, which finishes the step; workers never see them */
     sigset_t blocked, previous;
     sigemptyset(&blocked);
@@ -411,6 +521,8 @@ void engine_free(sphere_engine *e)
         pthread_mutex_destroy(&e->mutex);
         pthread_cond_destroy(&e->work_ready);
         pthread_cond_destroy(&e->work_done);
+        pthread_mutex_destroy(&e->flow_mutex);
+        pthread_cond_destroy(&e->buffer_free);
     }
     for (int s = 0; s < SPHERE_COUNT; s++)
         if (e->acts[s].block)
@@ -420,7 +532,8 @@ void engine_free(sphere_engine *e)
     free(e->params);
     free(e->adam_m);
     free(e->adam_v);
-    free(e->grad_block);
+    free(e->grad);
+    free(e->pool_block);
     free(e->chunk_sumsq);
     free(e->sphere_tokens);
     free(e->threads);
@@ -459,16 +572,24 @@ int engine_active_spheres(const sphere_engine *e)
 }
 const float *engine_grads(const sphere_engine *e)
 {
-    return e->sphere_grad[0];
+    return e->grad;
 }
 const sphere_stats *engine_sphere_stats(const sphere_engine *e)
 {
     return e->stats;
 }
 
-size_t engine_bytes_per_sphere(const sphere_engine *e)
+int engine_sphere_workers(const sphere_engine *e)
 {
-    return e->acts[0].bytes + e->param_count * sizeof(float);
+    return e->sphere_workers;
+}
+int engine_gradient_buffers(const sphere_engine *e)
+{
+    return 1 + e->pool_count;
+}
+size_t engine_bytes_activations(const sphere_engine *e)
+{
+    return e->acts[0].bytes;
 }
 
 size_t engine_bytes_total(const sphere_engine *e)
@@ -483,7 +604,8 @@ size_t engine_bytes_total(const sphere_engine *e)
                               matmul_packed_floats(e->level, 4 * C, C));
     }
     return (3 * e->param_count + packed) * sizeof(float) +
-           (size_t)e->active_spheres * engine_bytes_per_sphere(e);
+           (size_t)engine_gradient_buffers(e) * e->param_count * sizeof(float) +
+           (size_t)e->sphere_workers * engine_bytes_activations(e);
 }
 
 static double sphere_loss_sum(const sphere_engine *e)
@@ -503,12 +625,18 @@ void engine_forward_backward(sphere_engine *e, const int *inputs, const int *tar
     e->batch_now = batch_now;
     e->dloss = 1.0f / (float)((double)batch_now * e->seq_len);
     int busy = batch_now < SPHERE_COUNT ? batch_now : SPHERE_COUNT;
-    /* a sphere without a sequence this step must not add last step's gradient */
-    for (int s = busy; s < e->active_spheres; s++)
-        memset(e->sphere_grad[s], 0, e->param_count * sizeof(float));
     refresh_packed(e);
+    pthread_mutex_lock(&e->flow_mutex);
+    e->flow_generation = e->generation + 1; /* the phase run_phase publishes next */
+    e->busy = busy;
+    e->next_sphere = e->next_to_add = e->adding = 0;
+    e->free_count = e->pool_count;
+    for (int b = 0; b < e->pool_count; b++)
+        e->free_buffers[b] = e->pool_count - 1 - b;
+    memset(e->finished, 0, sizeof e->finished);
+    pthread_mutex_unlock(&e->flow_mutex);
     run_phase(e, PHASE_FORWARD_BACKWARD, busy);
-    run_phase(e, PHASE_REDUCE, e->chunk_count);
+    run_phase(e, PHASE_NORM, e->chunk_count);
     double sumsq = 0;
     for (int c = 0; c < e->chunk_count; c++)
         sumsq += e->chunk_sumsq[c];

@@ -1,10 +1,11 @@
 /* spheres.h — the 12-sphere training core. Node Zero (the calling thread) never computes a
  * batch: it hands work to N worker threads and waits. Twelve logical spheres, whatever N is:
  * sphere s owns the sequences b with b mod 12 = s and computes their forward and backward,
- * single-threaded, into its own gradient buffer. Gradients are then reduced in fixed chunks of
- * the parameter vector, summing the sphere buffers in sphere order 0..11, and AdamW updates each
- * chunk. The work an idle worker takes is chosen dynamically, but no sum's order depends on it,
- * so parameters are bit-identical for any thread count. Data loading and checkpoints: train.c. */
+ * single-threaded, into a gradient buffer taken from a pool of N + 1. The buffers are added into
+ * one sum as spheres finish, always in sphere order 0..11, then AdamW updates fixed chunks of
+ * the parameter vector. The work an idle worker takes is chosen dynamically, but no sum's order
+ * depends on it, so parameters are bit-identical for any thread count. Data loading and
+ * checkpoints: train.c. */
 #ifndef TRAINER_SPHERES_H
 #define TRAINER_SPHERES_H
 
@@ -29,9 +30,9 @@ typedef struct sphere_stats {
 
 typedef struct sphere_engine sphere_engine;
 
-/* Allocates (and touches) everything a step needs: parameters, AdamW moments, one gradient
- * buffer and one activation block per sphere that can receive a sequence (min(batch, 12)),
- * and starts the worker threads. */
+/* Allocates (and touches) everything a step needs: parameters, AdamW moments, the gradient sum
+ * plus a pool of threads + 1 gradient buffers, one activation block per worker that runs
+ * spheres (min(threads, batch, 12)), and starts the worker threads. */
 int engine_new(sphere_engine **out, const gpt2_config *cfg, int batch, int seq_len, int threads,
                cr_err *err);
 void engine_free(sphere_engine *e);
@@ -43,7 +44,9 @@ float *engine_adam_v(sphere_engine *e);
 size_t engine_param_count(const sphere_engine *e);
 int engine_threads(const sphere_engine *e);
 int engine_active_spheres(const sphere_engine *e);
-size_t engine_bytes_per_sphere(const sphere_engine *e);
+int engine_sphere_workers(const sphere_engine *e);       /* workers that run spheres */
+int engine_gradient_buffers(const sphere_engine *e);     /* the sum + the pool */
+size_t engine_bytes_activations(const sphere_engine *e); /* one worker's activation block */
 size_t engine_bytes_total(const sphere_engine *e);
 
 /* Forward + backward of sequences inputs (batch_now, T) against targets (batch_now, T), then

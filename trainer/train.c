@@ -330,8 +330,11 @@ static int open_model(struct run *r, float **params, float **m, float **v, int *
 
 static void print_mapping(const struct run *r)
 {
-    char per[32], total[32];
-    cr_format_size(engine_bytes_per_sphere(r->engine), per, sizeof per);
+    char acts[32], grads[32], total[32];
+    cr_format_size(engine_bytes_activations(r->engine), acts, sizeof acts);
+    cr_format_size((size_t)engine_gradient_buffers(r->engine) * engine_param_count(r->engine) *
+                       sizeof(float),
+                   grads, sizeof grads);
     cr_format_size(engine_bytes_total(r->engine), total, sizeof total);
     cr_info("model: %d layers, %d channels, %d heads, vocabulary %d (padded %d), %zu parameters",
             r->cfg.num_layers, r->cfg.channels, r->cfg.num_heads, r->cfg.vocab_size,
@@ -347,7 +350,10 @@ static void print_mapping(const struct run *r)
         cr_info("sphere %2d: sequences {%s}%s", s, seqs,
                 s < engine_active_spheres(r->engine) ? "" : " (idle: batch < 12)");
     }
-    cr_info("memory: %s per sphere (activations + gradient buffer), %s in all", per, total);
+    cr_info("memory: %s of activations per sphere worker (%d), %s in %d gradient buffers, %s in "
+            "all",
+            acts, engine_sphere_workers(r->engine), grads, engine_gradient_buffers(r->engine),
+            total);
 }
 
 int train_run(const train_options *o, cr_err *err)
