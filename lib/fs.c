@@ -150,8 +150,8 @@ int cr_write_file_atomic(const char *path, const void *bytes, size_t len, cr_err
     return cr_atomic_commit(&f, err);
 }
 
-/* The O_TMPFILE way: an unnamed file in path's folder, written and synced, then linked under
- * NAME.tmp.<pid> and renamed over path. The new inode is allocated without the folder's lock
+/* The O_TMPFILE way: an unnamed file in path's folder, written, linked under NAME.tmp.<pid>
+ * (complete), synced, and renamed over path. The new inode is allocated without the folder's lock
  * (a create holds it for the whole allocation), and the rename keeps what watchers wait for
  * (IN_MOVED_TO). Returns -1 when the file system cannot do it (no O_TMPFILE, no /proc):
  * nothing was created, the caller falls back to creating NAME.tmp.<pid>. */
@@ -166,8 +166,6 @@ static int write_unnamed(const char *path, const void *bytes, size_t len, cr_err
     if (f.fd < 0)
         return -1;
     int code = cr_atomic_write(&f, bytes, len, err);
-    if (!code && fsync(f.fd) < 0)
-        code = cr_fail_errno(err, CR_EIO, "syncing %s", path);
     if (code) {
         close(f.fd); /* the unnamed file goes with its last descriptor */
         return code;
@@ -180,9 +178,13 @@ static int write_unnamed(const char *path, const void *bytes, size_t len, cr_err
         close(f.fd);
         return -1;
     }
-    if (close(f.fd) < 0)
+    /* Synced once linked, so that the inode reaches the disk with its link count: without a
+     * journal, the folder's fsync does not write the file's inode. */
+    if (fsync(f.fd) < 0)
+        code = cr_fail_errno(err, CR_EIO, "syncing %s", path);
+    if (close(f.fd) < 0 && !code)
         code = cr_fail_errno(err, CR_EIO, "closing %s", path);
-    else if (rename(f.tmp_path, path) < 0)
+    if (!code && rename(f.tmp_path, path) < 0)
         code = cr_fail_errno(err, CR_EIO, "renaming %s to %s", f.tmp_path, path);
     if (code)
         unlink(f.tmp_path);

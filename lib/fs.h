@@ -36,7 +36,7 @@ int cr_write_file_atomic(const char *path, const void *bytes, size_t len, cr_err
  * folder and syncs it once per batch: the bytes are on disk before the name appears, and the
  * name appears complete or not at all, but it survives a power loss only once the caller's
  * cr_fsync_dir of the folder returns. Where the file system allows (Linux O_TMPFILE) the file
- * is written and synced without a name, then linked under NAME.tmp.<pid> and renamed: the
+ * is written without a name, linked under NAME.tmp.<pid>, synced and renamed: the
  * folder stays unlocked while the inode is allocated (slow on ext4 without a journal), and
  * watchers still see the rename. Otherwise it is cr_write_file_atomic's way. */
 int cr_write_file_atomic_nosync_dir(const char *path, const void *bytes, size_t len,
