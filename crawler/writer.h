@@ -1,7 +1,8 @@
 /* writer.h — a small pool of threads that write pages (output.c) while the crawl loop goes on
- * fetching: creating, syncing and renaming two files per page costs milliseconds on a real
- * disk, and several in flight at once overlap that wait. Jobs come back to the crawl loop,
- * which records them in the state; this file does not touch the state or libcurl. */
+ * fetching: creating and syncing two files per page costs milliseconds on a real disk, so
+ * each thread writes what is queued as a batch with one folder fsync per half (metas, then
+ * pages), and several threads overlap their waits. Jobs come back to the crawl loop, which
+ * records them in the state; this file does not touch the state or libcurl. */
 #ifndef CRAWLER_WRITER_H
 #define CRAWLER_WRITER_H
 
@@ -13,12 +14,13 @@
 typedef struct write_job {
     page_record page;   /* what to write; its strings belong to the job's owner */
     void *owner;        /* the crawl's context for this page, returned untouched */
-    int rc;             /* result of output_save_page */
+    int rc;             /* CR_OK once both files and their names are on disk */
     cr_err err;
     struct write_job *next;
 } write_job;
 
 #define WRITER_MAX_THREADS 16
+#define WRITER_BATCH_MAX 64 /* pages one thread writes between two folder fsyncs */
 
 typedef struct writer_pool {
     pthread_t threads[WRITER_MAX_THREADS];

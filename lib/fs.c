@@ -104,7 +104,8 @@ void cr_atomic_abort(cr_atomic_file *f)
     f->tmp_path[0] = '\0';
 }
 
-int cr_atomic_commit(cr_atomic_file *f, cr_err *err)
+/* fsync, close, rename; the folder's fsync is the caller's. */
+static int commit_nosync_dir(cr_atomic_file *f, cr_err *err)
 {
     int code = CR_OK;
     if (fsync(f->fd) < 0) {
@@ -122,6 +123,14 @@ int cr_atomic_commit(cr_atomic_file *f, cr_err *err)
         return code;
     }
     f->tmp_path[0] = '\0';
+    return CR_OK;
+}
+
+int cr_atomic_commit(cr_atomic_file *f, cr_err *err)
+{
+    int code = commit_nosync_dir(f, err);
+    if (code)
+        return code;
     char folder[4096];
     cr_path_dirname(f->final_path, folder, sizeof folder);
     return cr_fsync_dir(folder, err);
@@ -139,6 +148,69 @@ int cr_write_file_atomic(const char *path, const void *bytes, size_t len, cr_err
         return code;
     }
     return cr_atomic_commit(&f, err);
+}
+
+/* The O_TMPFILE way: an unnamed file in path's folder, written, linked under NAME.tmp.<pid>
+ * (complete), synced, and renamed over path. The new inode is allocated without the folder's lock
+ * (a create holds it for the whole allocation), and the rename keeps what watchers wait for
+ * (IN_MOVED_TO). Returns -1 when the file system cannot do it (no O_TMPFILE, no /proc):
+ * nothing was created, the caller falls back to creating NAME.tmp.<pid>. */
+static int write_unnamed(const char *path, const void *bytes, size_t len, cr_err *err)
+{
+#ifdef O_TMPFILE
+    cr_atomic_file f;
+    char folder[4096];
+    cr_path_dirname(path, folder, sizeof folder);
+    snprintf(f.final_path, sizeof f.final_path, "%s", path);
+    f.fd = open(folder, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    if (f.fd < 0)
+        return -1;
+    int code = cr_atomic_write(&f, bytes, len, err);
+    if (code) {
+        close(f.fd); /* the unnamed file goes with its last descriptor */
+        return code;
+    }
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", f.fd);
+    snprintf(f.tmp_path, sizeof f.tmp_path, "%s.tmp.%ld", path, (long)getpid());
+    unlink(f.tmp_path); /* left by a killed process that had our pid, as O_TRUNC would */
+    if (linkat(AT_FDCWD, self, AT_FDCWD, f.tmp_path, AT_SYMLINK_FOLLOW) < 0) {
+        close(f.fd);
+        return -1;
+    }
+    /* Synced once linked, so that the inode reaches the disk with its link count: without a
+     * journal, the folder's fsync does not write the file's inode. */
+    if (fsync(f.fd) < 0)
+        code = cr_fail_errno(err, CR_EIO, "syncing %s", path);
+    if (close(f.fd) < 0 && !code)
+        code = cr_fail_errno(err, CR_EIO, "closing %s", path);
+    if (!code && rename(f.tmp_path, path) < 0)
+        code = cr_fail_errno(err, CR_EIO, "renaming %s to %s", f.tmp_path, path);
+    if (code)
+        unlink(f.tmp_path);
+    return code;
+#else
+    (void)path, (void)bytes, (void)len, (void)err;
+    return -1;
+#endif
+}
+
+int cr_write_file_atomic_nosync_dir(const char *path, const void *bytes, size_t len,
+                                    cr_err *err)
+{
+    if (strlen(path) >= sizeof ((cr_atomic_file *)0)->final_path)
+        return cr_fail(err, CR_EUSAGE, "path too long: %s", path);
+    int code = write_unnamed(path, bytes, len, err);
+    if (code != -1)
+        return code;
+    cr_atomic_file f;
+    if ((code = cr_atomic_open(&f, path, err)))
+        return code;
+    if ((code = cr_atomic_write(&f, bytes, len, err))) {
+        cr_atomic_abort(&f);
+        return code;
+    }
+    return commit_nosync_dir(&f, err);
 }
 
 int cr_read_file(const char *path, char **bytes, size_t *len, size_t max_bytes, cr_err *err)

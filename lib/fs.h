@@ -32,6 +32,16 @@ void cr_atomic_abort(cr_atomic_file *f);
 /* The whole write-then-rename in one call. */
 int cr_write_file_atomic(const char *path, const void *bytes, size_t len, cr_err *err);
 
+/* cr_write_file_atomic without the folder fsync, for a writer that adds many files to one
+ * folder and syncs it once per batch: the bytes are on disk before the name appears, and the
+ * name appears complete or not at all, but it survives a power loss only once the caller's
+ * cr_fsync_dir of the folder returns. Where the file system allows (Linux O_TMPFILE) the file
+ * is written without a name, linked under NAME.tmp.<pid>, synced and renamed: the
+ * folder stays unlocked while the inode is allocated (slow on ext4 without a journal), and
+ * watchers still see the rename. Otherwise it is cr_write_file_atomic's way. */
+int cr_write_file_atomic_nosync_dir(const char *path, const void *bytes, size_t len,
+                                    cr_err *err);
+
 /* Reads a whole file into a malloc'd buffer with a NUL after the last byte (*len excludes it).
  * max_bytes (0: no limit) refuses larger files with CR_EDATA. */
 int cr_read_file(const char *path, char **bytes, size_t *len, size_t max_bytes, cr_err *err);

@@ -117,30 +117,49 @@ expect_eq "WARC readable: warcinfo first, a.html response with its body" "$1" ok
 expect_eq "WARC: a request record for each response" "$3" "$2"
 
 # Order on disk: each page's meta is renamed into place before the page itself, so a watcher
-# that sees <id>.html finds <id>.meta.json (traced with strace).
+# that sees <id>.html finds <id>.meta.json; and the folder is fsynced between the two (after a
+# power loss a page is never there without its meta) and after the page (before it is
+# recorded saved). Traced with strace; one writer thread writes both files of a page.
 if command -v strace >/dev/null 2>&1; then
-    strace -f -e trace=rename,renameat,renameat2 -o renames.txt "$CRAWLER" --seeds "$BASE/b.html" \
-        --out ordered --delay 0 --quiet
-    order=$($PY - renames.txt <<'PYEOF'
+    strace -f -y -e trace=rename,renameat,renameat2,fsync -o renames.txt "$CRAWLER" \
+        --seeds "$BASE/b.html" --out ordered --delay 0 --quiet
+    order=$($PY - renames.txt "$T/ordered" <<'PYEOF'
 import re, sys
-seen, bad, pages = set(), 0, 0
+folder = sys.argv[2]
+renamed, durable, pending_sync = {}, set(), {}
+bad = unsynced_meta = pages = 0
 for line in open(sys.argv[1]):
-    # A call's first line names both paths (threads may split it as "<unfinished ...>"); one
-    # thread writes a page's two files one after the other, so first lines keep their order.
+    pid = line.split()[0]
+    m = re.search(r'fsync\(\d+<([^>]*)>', line)
+    if m:
+        if m.group(1) == folder:
+            pending_sync[pid] = True
+            if "unfinished" in line:
+                continue
+    if "fsync resumed" in line or (m and m.group(1) == folder):
+        if pending_sync.pop(pid, False) and line.rstrip().endswith("= 0"):
+            durable.update(renamed.pop(pid, set()))
+        continue
+    # A call's first line names both paths (threads may split it as "<unfinished ...>").
     m = re.search(r'rename[a-z0-9]*\(.*, "[^"]*/([0-9a-f]{32})\.(meta\.json|html)"', line)
     if not m:
         continue
     if m.group(2) == "meta.json":
-        seen.add(m.group(1))
+        renamed.setdefault(pid, set()).add(m.group(1))
     else:
         pages += 1
-        bad += m.group(1) not in seen
-print(pages, bad)
+        bad += m.group(1) not in durable and not any(m.group(1) in v for v in renamed.values())
+        unsynced_meta += m.group(1) not in durable
+        renamed.setdefault(pid, set()).add(m.group(1) + ".html")
+unsynced_pages = sum(len(v) for v in renamed.values())
+print(pages, bad, unsynced_meta, unsynced_pages)
 PYEOF
 )
     set -- $order
     check "strace saw the pages renamed into place ($1)" test "$1" -ge 5
     expect_eq "every meta.json is in place before its .html" "$2" 0
+    expect_eq "every meta.json's name is synced before its .html appears" "$3" 0
+    expect_eq "every .html's name is synced by the end" "$4" 0
 else
     not_ok "strace is missing (make deps installs it)"
 fi

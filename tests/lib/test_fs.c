@@ -33,6 +33,13 @@ static int count_entries(const char *folder)
     return count;
 }
 
+static int current_umask(void)
+{
+    mode_t mask = umask(0);
+    umask(mask);
+    return (int)mask;
+}
+
 TEST(atomic_write_replaces_file)
 {
     char *dir = check_tmpdir();
@@ -112,6 +119,68 @@ TEST(full_disk_fails_cleanly_and_keeps_old_file)
     free(text);
     CHECK_INT_EQ(count_entries(dir), 1); /* the temporary file was removed */
     check_rm_rf(dir);
+}
+
+TEST(nosync_dir_write_creates_and_replaces)
+{
+    char *dir = check_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/page.html", dir);
+    cr_err err = {0};
+    CHECK_INT_EQ(cr_write_file_atomic_nosync_dir(path, "first", 5, &err), CR_OK);
+    char *text = slurp(path);
+    CHECK_STR_EQ(text, "first");
+    free(text);
+    struct stat st;
+    CHECK(stat(path, &st) == 0);
+    CHECK_INT_EQ(st.st_mode & 0777, 0644 & ~current_umask());
+    /* An existing file is replaced whole, through a temporary that does not stay. */
+    CHECK_INT_EQ(cr_write_file_atomic_nosync_dir(path, "second, longer", 14, &err), CR_OK);
+    text = slurp(path);
+    CHECK_STR_EQ(text, "second, longer");
+    free(text);
+    CHECK_INT_EQ(cr_write_file_atomic_nosync_dir(path, "", 0, &err), CR_OK);
+    CHECK(stat(path, &st) == 0 && st.st_size == 0);
+    CHECK_INT_EQ(count_entries(dir), 1);
+    CHECK_INT_EQ(cr_fsync_dir(dir, &err), CR_OK);
+    check_rm_rf(dir);
+}
+
+TEST(nosync_dir_full_disk_leaves_nothing)
+{
+    char *dir = check_tmpdir();
+    char path[512], old_path[512];
+    snprintf(path, sizeof path, "%s/new.html", dir);
+    snprintf(old_path, sizeof old_path, "%s/old.html", dir);
+    CHECK_INT_EQ(cr_write_file_atomic(old_path, "old", 3, NULL), CR_OK);
+    pid_t child = fork();
+    if (child == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit limit = {.rlim_cur = 4096, .rlim_max = 4096};
+        setrlimit(RLIMIT_FSIZE, &limit);
+        static char big[65536];
+        memset(big, 'x', sizeof big);
+        int code_new = cr_write_file_atomic_nosync_dir(path, big, sizeof big, NULL);
+        int code_old = cr_write_file_atomic_nosync_dir(old_path, big, sizeof big, NULL);
+        _exit(code_new == CR_EIO && code_old == CR_EIO ? 0 : 1);
+    }
+    int status;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(!cr_is_file(path));
+    char *text = slurp(old_path);
+    CHECK_STR_EQ(text, "old");
+    free(text);
+    CHECK_INT_EQ(count_entries(dir), 1); /* no temporary, named or not, is left */
+    check_rm_rf(dir);
+}
+
+TEST(nosync_dir_in_missing_folder_is_io_error)
+{
+    cr_err err = {0};
+    CHECK_INT_EQ(cr_write_file_atomic_nosync_dir("/nonexistent-folder/x/y.txt", "a", 1, &err),
+                 CR_EIO);
+    CHECK_CONTAINS(err.msg, "/nonexistent-folder/x/y.txt");
 }
 
 TEST(pwrite_fills_header_after_body)
@@ -224,6 +293,9 @@ int main(void)
     RUN(atomic_write_replaces_file);
     RUN(killed_writer_leaves_old_file_intact);
     RUN(full_disk_fails_cleanly_and_keeps_old_file);
+    RUN(nosync_dir_write_creates_and_replaces);
+    RUN(nosync_dir_full_disk_leaves_nothing);
+    RUN(nosync_dir_in_missing_folder_is_io_error);
     RUN(pwrite_fills_header_after_body);
     RUN(abort_removes_temporary);
     RUN(open_in_missing_folder_is_io_error);
