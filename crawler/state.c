@@ -241,10 +241,11 @@ int state_transaction_commit(crawl_state *s, cr_err *err)
     return exec_sql(s, "COMMIT", err);
 }
 
-int state_enqueue(crawl_state *s, const char *url, int depth, const char *referrer, int64_t *row,
-                  cr_err *err)
+/* The insert and the requeue statements take the same row: url, generation, depth, referrer,
+ * sequence number. */
+static void bind_queue_row(crawl_state *s, sqlite3_stmt *st, const char *url, int depth,
+                           const char *referrer)
 {
-    sqlite3_stmt *st = s->insert;
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, s->generation);
@@ -254,6 +255,13 @@ int state_enqueue(crawl_state *s, const char *url, int depth, const char *referr
     else
         sqlite3_bind_null(st, 4);
     sqlite3_bind_int64(st, 5, s->next_seq);
+}
+
+int state_enqueue(crawl_state *s, const char *url, int depth, const char *referrer, int64_t *row,
+                  cr_err *err)
+{
+    sqlite3_stmt *st = s->insert;
+    bind_queue_row(s, st, url, depth, referrer);
     if (sqlite3_step(st) != SQLITE_DONE)
         return -db_fail(s, err, "queueing a URL");
     if (sqlite3_changes(s->db) == 1) {
@@ -263,15 +271,7 @@ int state_enqueue(crawl_state *s, const char *url, int depth, const char *referr
     }
     /* Known from an earlier generation: queue it again in this one. */
     st = s->requeue;
-    sqlite3_reset(st);
-    sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, s->generation);
-    sqlite3_bind_int(st, 3, depth);
-    if (referrer)
-        sqlite3_bind_text(st, 4, referrer, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 4);
-    sqlite3_bind_int64(st, 5, s->next_seq);
+    bind_queue_row(s, st, url, depth, referrer);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *row = sqlite3_column_int64(st, 0);

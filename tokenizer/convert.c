@@ -149,6 +149,22 @@ static int read_ranks(tok_vocab *v, const char *path, cr_err *err)
     return code;
 }
 
+
+/* The end of every import: the vocabulary must hold all 256 bytes; on any failure it is freed
+ * and the first error's code returned; else the end-of-text token is picked. */
+static int finish_import(tok_vocab *v, int code, cr_err *err)
+{
+    if (!code)
+        code = tok_vocab_check(v, err);
+    if (code) {
+        int kept = err->code;
+        tok_vocab_free(v);
+        return kept ? kept : code;
+    }
+    tok_vocab_find_eot(v);
+    return CR_OK;
+}
+
 int tok_import_tiktoken(tok_vocab *v, const char *path, const char *pattern,
                         const char *const *specials, int special_count, cr_err *err)
 {
@@ -158,14 +174,9 @@ int tok_import_tiktoken(tok_vocab *v, const char *path, const char *pattern,
         code = read_ranks(v, path, err);
     if (!code)
         code = add_specials(v, specials, special_count, err);
-    if (!code)
-        code = tok_vocab_check(v, err);
-    if (code) {
-        int kept = err->code;
-        tok_vocab_free(v);
-        return kept ? kept : code;
-    }
-    tok_vocab_find_eot(v);
+    code = finish_import(v, code, err);
+    if (code)
+        return code;
     if (v->eot_id == TOK_NONE && special_count > 0) {
         char name[1024];
         const char *equals = strrchr(specials[0], '=');
@@ -258,14 +269,9 @@ int tok_import_gpt2(tok_vocab *v, const char *encoder_json, const char *vocab_bp
         line = end + 1;
     }
     free(merges);
-    if (!code)
-        code = tok_vocab_check(v, err);
-    if (code) {
-        int kept = err->code;
-        tok_vocab_free(v);
-        return kept ? kept : code;
-    }
-    tok_vocab_find_eot(v);
+    code = finish_import(v, code, err);
+    if (code)
+        return code;
     return CR_OK;
 }
 
