@@ -34,7 +34,7 @@ endif
 ALL_CFLAGS  = $(CSTD) $(CFLAGS) $(WARN) $(SANFLAGS) -pthread -D_GNU_SOURCE -Ilib -MMD -MP
 ALL_LDFLAGS = $(SANFLAGS) -pthread $(LDFLAGS)
 
-LIB_PKGS   := libcrypto libpcre2-8
+LIB_PKGS   := libcrypto libpcre2-8 sqlite3
 LIB_LDLIBS := -lm
 pkg_cflags = $(if $(strip $(1)),$(shell pkg-config --cflags $(1)))
 pkg_libs   = $(if $(strip $(1)),$(shell pkg-config --libs $(1)))

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
+
 struct record {
     sqlite3 *db;
     sqlite3_stmt *seen, *find, *insert, *supersede, *requeue, *due_retry, *due_queued, *any_queued;
@@ -52,20 +54,14 @@ int record_open(record **out, const char *path, cr_err *err)
     if (!rec)
         return cr_fail(err, CR_EOTHER, "out of memory");
     *out = NULL;
-    if (sqlite3_open_v2(path, &rec->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        int code = cr_fail(err, CR_EIO, "record: opening %s: %s", path,
-                           rec->db ? sqlite3_errmsg(rec->db) : "out of memory");
-        sqlite3_close(rec->db);
+    int opened = cr_db_open(path, 10000, &rec->db, err);
+    if (opened) {
+        cr_err_context(err, "record: opening");
         free(rec);
-        return code;
+        return opened;
     }
-    sqlite3_busy_timeout(rec->db, 10000);
     char *why = NULL;
-    if (sqlite3_exec(rec->db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                     " PRAGMA wal_autocheckpoint=4000;",
-                     NULL, NULL, &why) != SQLITE_OK ||
+    if (sqlite3_exec(rec->db, "PRAGMA wal_autocheckpoint=4000;", NULL, NULL, &why) != SQLITE_OK ||
         sqlite3_exec(rec->db, schema, NULL, NULL, &why) != SQLITE_OK) {
         int code = cr_fail(err, CR_EIO, "record: %s: %s", path, why ? why : "schema");
         sqlite3_free(why);
@@ -273,9 +269,9 @@ int record_seen(record *rec, const char *stage, const char *path, int64_t size, 
     return seen;
 }
 
-int record_add(record *rec, const char *stage, const char *path, const char *hash, int64_t size,
-               int64_t mtime_ns, int64_t now_ms, int force, int64_t *item_id, int *result,
-               cr_err *err)
+static int add_item(record *rec, const char *stage, const char *path, const char *hash,
+                    int64_t size, int64_t mtime_ns, int64_t now_ms, int force, int64_t *item_id,
+                    int *result, cr_err *err)
 {
     sqlite3_stmt *s = rec->find;
     sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
@@ -333,6 +329,26 @@ int record_add(record *rec, const char *stage, const char *path, const char *has
     if (step != SQLITE_DONE)
         return db_fail(rec, err, "closing an item's older content");
     return CR_OK;
+}
+
+/* Finding and inserting are one transaction, so that the daemon and a `retry` adding the same
+ * content at once end with one item, whichever comes first. */
+int record_add(record *rec, const char *stage, const char *path, const char *hash, int64_t size,
+               int64_t mtime_ns, int64_t now_ms, int force, int64_t *item_id, int *result,
+               cr_err *err)
+{
+    if (!sqlite3_get_autocommit(rec->db))
+        return add_item(rec, stage, path, hash, size, mtime_ns, now_ms, force, item_id, result,
+                        err);
+    int code = record_begin(rec, err);
+    if (code)
+        return code;
+    code = add_item(rec, stage, path, hash, size, mtime_ns, now_ms, force, item_id, result, err);
+    if (code) {
+        sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
+        return code;
+    }
+    return record_commit(rec, err);
 }
 
 static void fill_item(sqlite3_stmt *s, int first, record_item *item)

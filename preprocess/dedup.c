@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "db.h"
+
 #define LAYOUT "minhash 128 fmix32, 5-word shingles, 16x8 bands, v2"
 
 /* ---- fingerprints ------------------------------------------------------------------------ */
@@ -317,28 +319,22 @@ int pp_dedup_open(pp_dedup **dedup, const char *path, cr_err *err)
     snprintf(d->path, sizeof d->path, "%s", path);
     pthread_mutex_init(&d->lock, NULL);
     int code = CR_OK;
-    if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        code = cr_fail(err, CR_EIO, "opening dedup index %s: %s", path,
-                       d->db ? sqlite3_errmsg(d->db) : "out of memory");
+    code = cr_db_open(path, 30000, &d->db, err);
+    if (code) {
+        cr_err_context(err, "opening dedup index");
         pp_dedup_close(d);
         return code;
     }
-    sqlite3_busy_timeout(d->db, 30000);
-    code = exec(d, "PRAGMA journal_mode=WAL", err);
-    if (!code)
-        code = exec(d, "PRAGMA synchronous=NORMAL", err);
-    if (!code)
-        code = exec(d,
-                    "BEGIN IMMEDIATE;"
-                    "CREATE TABLE IF NOT EXISTS info(name TEXT PRIMARY KEY, value TEXT);"
-                    "CREATE TABLE IF NOT EXISTS docs(id TEXT PRIMARY KEY, sha256 BLOB NOT NULL,"
-                    " minhash BLOB NOT NULL, source TEXT, added_at INTEGER);"
-                    "CREATE INDEX IF NOT EXISTS docs_sha256 ON docs(sha256);"
-                    "CREATE TABLE IF NOT EXISTS bands(band INTEGER, key INTEGER, id TEXT);"
-                    "CREATE INDEX IF NOT EXISTS bands_key ON bands(band, key);"
-                    "CREATE INDEX IF NOT EXISTS bands_id ON bands(id);",
-                    err);
+    code = exec(d,
+                "BEGIN IMMEDIATE;"
+                "CREATE TABLE IF NOT EXISTS info(name TEXT PRIMARY KEY, value TEXT);"
+                "CREATE TABLE IF NOT EXISTS docs(id TEXT PRIMARY KEY, sha256 BLOB NOT NULL,"
+                " minhash BLOB NOT NULL, source TEXT, added_at INTEGER);"
+                "CREATE INDEX IF NOT EXISTS docs_sha256 ON docs(sha256);"
+                "CREATE TABLE IF NOT EXISTS bands(band INTEGER, key INTEGER, id TEXT);"
+                "CREATE INDEX IF NOT EXISTS bands_key ON bands(band, key);"
+                "CREATE INDEX IF NOT EXISTS bands_id ON bands(id);",
+                err);
     if (!code) {
         code = check_layout(d, err);
         if (code)
