@@ -22,8 +22,8 @@
 const char *const skip_reason_names[SKIP_REASON_COUNT] = {
     "robots", "noindex", "content-type", "too-large", "off-scope-redirect", "duplicate"};
 const char *const error_kind_names[ERR_KIND_COUNT] = {
-    "http-4xx", "http-5xx",      "timeout", "connect", "dns",  "network",
-    "redirect-loop", "redirect-scheme", "tls", "other"};
+    "http-4xx", "http-5xx",      "timeout",         "connect", "dns",
+    "network",  "redirect-loop", "redirect-scheme", "tls",     "other"};
 
 static volatile sig_atomic_t stop_requested;
 
@@ -35,8 +35,10 @@ void crawl_request_stop(void)
 void crawl_agent_token(const char *user_agent, char *out, size_t out_size)
 {
     size_t n = 0;
-    while (user_agent[n] && (isalpha((unsigned char)user_agent[n]) || user_agent[n] == '-' ||
-                             user_agent[n] == '_') && n + 1 < out_size)
+    while (
+        user_agent[n] &&
+        (isalpha((unsigned char)user_agent[n]) || user_agent[n] == '-' || user_agent[n] == '_') &&
+        n + 1 < out_size)
         n++;
     memcpy(out, user_agent, n);
     out[n] = '\0';
@@ -333,8 +335,8 @@ int crawl_run(const crawl_options *opt, crawl_summary *sum, cr_err *err)
         cr_info("resuming generation %lld: %lld pages done before", (long long)c.generation,
                 (long long)done_before);
 
-    cr_progress_begin(&c.progress, "crawl", "pages", (uint64_t)(opt->max_pages > 0 ? opt->max_pages : 0),
-                      opt->progress_mode);
+    cr_progress_begin(&c.progress, "crawl", "pages",
+                      (uint64_t)(opt->max_pages > 0 ? opt->max_pages : 0), opt->progress_mode);
     cr_progress_set(&c.progress, (uint64_t)c.done);
 
     while (!c.failed) {
@@ -423,9 +425,9 @@ out:
     }
     /* The generation is complete when the crawl ran out of work, not when it was stopped,
      * and not when every seed failed for a temporary reason (the next run retries them). */
-    if (!rc && !sum->interrupted && !(sum->seeds_attempted > 0 &&
-                                      sum->seeds_network_failed == sum->seeds_attempted &&
-                                      sum->saved + sum->unchanged == 0)) {
+    if (!rc && !sum->interrupted &&
+        !(sum->seeds_attempted > 0 && sum->seeds_network_failed == sum->seeds_attempted &&
+          sum->saved + sum->unchanged == 0)) {
         cr_err finish_err;
         if (state_finish_generation(c.state, &finish_err))
             cr_warn("%s", finish_err.msg);

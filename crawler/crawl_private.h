@@ -23,7 +23,7 @@
 enum task_kind { TASK_PAGE, TASK_ROBOTS, TASK_SITEMAP };
 enum robots_status { ROBOTS_UNKNOWN, ROBOTS_FETCHING, ROBOTS_READY };
 
-#define SITEMAP_MAX_LEVEL 3       /* index -> index -> urlset */
+#define SITEMAP_MAX_LEVEL 3 /* index -> index -> urlset */
 #define SITEMAPS_PER_HOST_MAX 100
 #define SITEMAP_MAX_BYTES (50u << 20) /* sitemaps.org's limit, uncompressed */
 
@@ -35,7 +35,7 @@ typedef struct task {
     int depth;
     int attempts; /* failed attempts so far */
     int sitemap_level;
-    int recover;  /* loaded in PAGE_SAVING: saved already if its file exists */
+    int recover; /* loaded in PAGE_SAVING: saved already if its file exists */
     double not_before;
     struct task *next;
 } task;
@@ -88,7 +88,7 @@ struct crawler {
     writer_pool writers;
     int writers_started;
     write_job *to_submit_head, *to_submit_tail; /* SAVING recorded, not yet committed */
-    int64_t pages_writing; /* pages handed to the writers and not back yet */
+    int64_t pages_writing;                      /* pages handed to the writers and not back yet */
     int64_t generation;
     cr_progress progress;
     uint64_t rng;
@@ -105,7 +105,6 @@ typedef struct saving_page {
     page_links links;
     int nofollow;
 } saving_page;
-
 
 /* frontier.c: tasks, hosts and their queues, retries waiting, grouped state writes. */
 double random01(crawler *c);

@@ -16,7 +16,6 @@ double random01(crawler *c)
     return (double)(c->rng >> 11) / 9007199254740992.0;
 }
 
-
 task *task_new(int kind, const char *url, const char *referrer, int depth)
 {
     task *t = calloc(1, sizeof *t);
@@ -166,7 +165,6 @@ void record_failure(crawler *c, const char *url, const char *error)
     s->failures[s->failure_count].error = strdup(error);
     s->failure_count++;
 }
-
 
 /* Queues a page URL found at depth (from referrer) if it is in scope, deep enough and new. */
 void enqueue_page(crawler *c, const char *url, int depth, const char *referrer)

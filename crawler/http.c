@@ -15,8 +15,7 @@
 
 #include "buf.h"
 
-int http_header_value(const char *headers, size_t len, const char *name, char *out,
-                      size_t out_size)
+int http_header_value(const char *headers, size_t len, const char *name, char *out, size_t out_size)
 {
     size_t name_len = strlen(name);
     int found = 0;

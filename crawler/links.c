@@ -194,7 +194,8 @@ static void collect_locs(xmlNode *node, const char *parent, sitemap_urls *out, i
         if (node->type != XML_ELEMENT_NODE)
             continue;
         const char *name = (const char *)node->name;
-        if (strcmp(name, "loc") == 0 && parent && strcmp(parent, out->is_index ? "sitemap" : "url") == 0) {
+        if (strcmp(name, "loc") == 0 && parent &&
+            strcmp(parent, out->is_index ? "sitemap" : "url") == 0) {
             xmlChar *text = xmlNodeGetContent(node);
             if (text) {
                 char *start = (char *)text;

@@ -10,9 +10,9 @@
 typedef struct page_links {
     char **urls; /* normalised absolute http(s) URLs, duplicates removed, in document order */
     size_t count, cap;
-    int noindex;     /* <meta name="robots" content="noindex"> (or our agent's name) */
-    int nofollow;    /* the same with nofollow: no link is returned */
-    char charset[64];/* from <meta charset> or http-equiv Content-Type, "" when none */
+    int noindex;      /* <meta name="robots" content="noindex"> (or our agent's name) */
+    int nofollow;     /* the same with nofollow: no link is returned */
+    char charset[64]; /* from <meta charset> or http-equiv Content-Type, "" when none */
 } page_links;
 
 /* Parses html (len bytes) fetched from page_url. charset_hint (may be NULL or "") is the

@@ -25,60 +25,80 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: crawler --seeds FILE|URL [--seeds ...] [URL...] --out DIR [options]\n"
-            "\n"
-            "Crawls from the seed URLs and saves each page as DIR/<id>.html (text/plain as\n"
-            "DIR/<id>.txt) with DIR/<id>.meta.json beside it. Polite by default: robots.txt\n"
-            "obeyed, one connection and 1s between requests per host. Killed, it continues\n"
-            "where it was when run again; run again after it completed, it re-fetches\n"
-            "conditionally (If-None-Match, If-Modified-Since).\n"
-            "\n"
-            "  --seeds FILE|URL          seed file (one URL a line, '#' comments) or a URL;\n"
-            "                            repeatable; extra arguments are seeds too\n"
-            "  --out DIR                 output folder (created)\n"
-            "  --max-depth N             links followed from the seeds (default 5, -1: no limit)\n"
-            "  --max-pages N             pages saved in this crawl, over every run (default 0: no limit)\n"
-            "  --scope S                 host (the seeds' hosts, default), domain (their last two\n"
-            "                            labels), prefix (below the seeds' folders) or a POSIX\n"
-            "                            extended regular expression on the normalised URL\n"
-            "  --concurrency N           transfers at once over all hosts (default 8)\n"
-            "  --per-host-concurrency N  transfers at once to one host (default 1)\n"
-            "  --writers N               threads writing pages to DIR (default 4)\n"
-            "  --delay DURATION          between two requests to one host (default 1s; robots.txt\n"
-            "                            Crawl-delay wins when longer)\n"
-            "  --user-agent S            (default \"" DEFAULT_USER_AGENT "\"; its first word is\n"
-            "                            the robots.txt product token)\n"
-            "  --max-size SIZE           largest body kept; a larger transfer is aborted (default 10MiB)\n"
-            "  --timeout DURATION        of one transfer (default 30s)\n"
-            "  --retries N               retries of a timeout, network error, 429 or 5xx (default 3)\n"
-            "  --retry-delay DURATION    first backoff, doubled each retry (default 1s)\n"
-            "  --max-retry-delay DURATION  longest backoff; a longer Retry-After gives the page up\n"
-            "                            for this run (default 2m)\n"
-            "  --accept TYPES            media types saved, comma-separated, '*' for all\n"
-            "                            (default " DEFAULT_ACCEPT ")\n"
-            "  --no-sitemaps             do not follow robots.txt Sitemap lines\n"
-            "  --state DIR               frontier and seen-set (default DIR/.crawler-state, a dot\n"
-            "                            folder that watchers of DIR ignore)\n"
-            "  --warc FILE               also write WARC 1.1 records (request + response, one gzip\n"
-            "                            member each) to FILE, appended across runs\n"
-            "  --json                    print the summary as JSON on stdout\n"
-            "  --progress                progress line on stderr even when not a terminal\n"
-            "  -q, --quiet               errors only\n"
-            "  -v, --verbose             more log (repeat for debug)\n"
-            "  -h, --help                this help\n"
-            "  -V, --version             print the version\n"
-            "\n"
-            "Exit status: 0 crawl completed (failed pages are listed), 2 usage, 65 no valid seed,\n"
-            "66 seeds file missing, 74 output not writable, 75 every seed unreachable, state busy\n"
-            "or interrupted (run again to continue).\n");
+    fprintf(
+        out,
+        "usage: crawler --seeds FILE|URL [--seeds ...] [URL...] --out DIR [options]\n"
+        "\n"
+        "Crawls from the seed URLs and saves each page as DIR/<id>.html (text/plain as\n"
+        "DIR/<id>.txt) with DIR/<id>.meta.json beside it. Polite by default: robots.txt\n"
+        "obeyed, one connection and 1s between requests per host. Killed, it continues\n"
+        "where it was when run again; run again after it completed, it re-fetches\n"
+        "conditionally (If-None-Match, If-Modified-Since).\n"
+        "\n"
+        "  --seeds FILE|URL          seed file (one URL a line, '#' comments) or a URL;\n"
+        "                            repeatable; extra arguments are seeds too\n"
+        "  --out DIR                 output folder (created)\n"
+        "  --max-depth N             links followed from the seeds (default 5, -1: no limit)\n"
+        "  --max-pages N             pages saved in this crawl, over every run (default 0: no "
+        "limit)\n"
+        "  --scope S                 host (the seeds' hosts, default), domain (their last two\n"
+        "                            labels), prefix (below the seeds' folders) or a POSIX\n"
+        "                            extended regular expression on the normalised URL\n"
+        "  --concurrency N           transfers at once over all hosts (default 8)\n"
+        "  --per-host-concurrency N  transfers at once to one host (default 1)\n"
+        "  --writers N               threads writing pages to DIR (default 4)\n"
+        "  --delay DURATION          between two requests to one host (default 1s; robots.txt\n"
+        "                            Crawl-delay wins when longer)\n"
+        "  --user-agent S            (default \"" DEFAULT_USER_AGENT "\"; its first word is\n"
+        "                            the robots.txt product token)\n"
+        "  --max-size SIZE           largest body kept; a larger transfer is aborted (default "
+        "10MiB)\n"
+        "  --timeout DURATION        of one transfer (default 30s)\n"
+        "  --retries N               retries of a timeout, network error, 429 or 5xx (default 3)\n"
+        "  --retry-delay DURATION    first backoff, doubled each retry (default 1s)\n"
+        "  --max-retry-delay DURATION  longest backoff; a longer Retry-After gives the page up\n"
+        "                            for this run (default 2m)\n"
+        "  --accept TYPES            media types saved, comma-separated, '*' for all\n"
+        "                            (default " DEFAULT_ACCEPT ")\n"
+        "  --no-sitemaps             do not follow robots.txt Sitemap lines\n"
+        "  --state DIR               frontier and seen-set (default DIR/.crawler-state, a dot\n"
+        "                            folder that watchers of DIR ignore)\n"
+        "  --warc FILE               also write WARC 1.1 records (request + response, one gzip\n"
+        "                            member each) to FILE, appended across runs\n"
+        "  --json                    print the summary as JSON on stdout\n"
+        "  --progress                progress line on stderr even when not a terminal\n"
+        "  -q, --quiet               errors only\n"
+        "  -v, --verbose             more log (repeat for debug)\n"
+        "  -h, --help                this help\n"
+        "  -V, --version             print the version\n"
+        "\n"
+        "Exit status: 0 crawl completed (failed pages are listed), 2 usage, 65 no valid seed,\n"
+        "66 seeds file missing, 74 output not writable, 75 every seed unreachable, state busy\n"
+        "or interrupted (run again to continue).\n");
 }
 
 enum {
-    OPT_SEEDS = 256, OPT_OUT, OPT_MAX_DEPTH, OPT_MAX_PAGES, OPT_SCOPE, OPT_CONCURRENCY,
-    OPT_PER_HOST, OPT_DELAY, OPT_USER_AGENT, OPT_MAX_SIZE, OPT_TIMEOUT, OPT_RETRIES,
-    OPT_RETRY_DELAY, OPT_MAX_RETRY_DELAY, OPT_ACCEPT, OPT_NO_SITEMAPS, OPT_STATE, OPT_WARC,
-    OPT_JSON, OPT_PROGRESS, OPT_WRITERS
+    OPT_SEEDS = 256,
+    OPT_OUT,
+    OPT_MAX_DEPTH,
+    OPT_MAX_PAGES,
+    OPT_SCOPE,
+    OPT_CONCURRENCY,
+    OPT_PER_HOST,
+    OPT_DELAY,
+    OPT_USER_AGENT,
+    OPT_MAX_SIZE,
+    OPT_TIMEOUT,
+    OPT_RETRIES,
+    OPT_RETRY_DELAY,
+    OPT_MAX_RETRY_DELAY,
+    OPT_ACCEPT,
+    OPT_NO_SITEMAPS,
+    OPT_STATE,
+    OPT_WARC,
+    OPT_JSON,
+    OPT_PROGRESS,
+    OPT_WRITERS
 };
 
 static void on_signal(int signo)
@@ -264,7 +284,8 @@ int main(int argc, char **argv)
         seed_args[seed_arg_count++] = argv[i];
     }
     if (seed_arg_count == 0 || !opt.out_dir) {
-        cr_fail(&err, CR_EUSAGE, "%s is required (see --help)", seed_arg_count ? "--out" : "--seeds");
+        cr_fail(&err, CR_EUSAGE, "%s is required (see --help)",
+                seed_arg_count ? "--out" : "--seeds");
         cr_err_report("crawler", &err);
         return CR_EUSAGE;
     }

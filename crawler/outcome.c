@@ -57,7 +57,7 @@ static int error_kind_of(CURLcode code)
 
 /* Marks a page in the state, committing at once. */
 void mark_page(crawler *c, task *t, int page_state, int status, const char *reason,
-                      const char *etag, const char *last_modified)
+               const char *etag, const char *last_modified)
 {
     cr_err err;
     if (txn(c))
@@ -78,7 +78,7 @@ void page_skipped(crawler *c, task *t, int reason, int status, const char *detai
  * retry_after_s < 0 when the server gave none. Returns 1 when the task was re-queued (the
  * caller must not free it). */
 int page_failed(crawler *c, host *h, task *t, int kind, int status, const char *detail,
-                       double retry_after_s)
+                double retry_after_s)
 {
     double now = cr_now_s();
     if (is_temporary(kind) && t->attempts < c->opt->retries) {
@@ -272,8 +272,7 @@ static void page_done_ok(crawler *c, transfer *x, long status)
     }
     /* SAVING is committed before the writers start on the files: if we die between the files
      * and the SAVED record, the next run finds the files and does not fetch the page again. */
-    if (txn(c) ||
-        state_mark(c->state, t->row, PAGE_SAVING, (int)status, NULL, NULL, NULL, &err)) {
+    if (txn(c) || state_mark(c->state, t->row, PAGE_SAVING, (int)status, NULL, NULL, NULL, &err)) {
         if (!c->failed)
             set_fatal(c, &err);
         saving_page_free(sp);

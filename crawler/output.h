@@ -10,16 +10,16 @@
 #include "status.h"
 
 typedef struct page_record {
-    const char *url;          /* normalised URL as queued: the id is derived from it */
-    const char *final_url;    /* after redirects */
-    int status;               /* HTTP status of the final response */
-    const char *content_type; /* media type, lowercase, no parameters */
-    const char *charset;      /* from the header, else from the page, NULL when unknown */
+    const char *url;            /* normalised URL as queued: the id is derived from it */
+    const char *final_url;      /* after redirects */
+    int status;                 /* HTTP status of the final response */
+    const char *content_type;   /* media type, lowercase, no parameters */
+    const char *charset;        /* from the header, else from the page, NULL when unknown */
     const char *charset_source; /* "header", "meta" or NULL */
     const char *etag;
     const char *last_modified;
     int depth;
-    const char *referrer;     /* NULL for a seed or a sitemap entry */
+    const char *referrer; /* NULL for a seed or a sitemap entry */
     const char *body;
     size_t body_len;
 } page_record;

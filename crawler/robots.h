@@ -17,7 +17,7 @@ typedef struct robots {
     double crawl_delay_s; /* < 0 when the group gives none */
     char **sitemaps;      /* absolute URLs as written */
     size_t sitemap_count;
-    int disallow_all;     /* robots.txt unreachable (5xx, network): RFC 9309 2.3.1.4 */
+    int disallow_all; /* robots.txt unreachable (5xx, network): RFC 9309 2.3.1.4 */
 } robots;
 
 /* RFC 9309 asks parsers to read at least 500 KiB; the rest is ignored. */

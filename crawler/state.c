@@ -57,7 +57,8 @@ static int meta_get(crawl_state *s, const char *key, int64_t *value, int *found,
 {
     sqlite3_stmt *stmt;
     *found = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key=?", -1, &stmt, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key=?", -1, &stmt, NULL) !=
+        SQLITE_OK)
         return db_fail(s, err, "reading meta");
     sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(stmt);
@@ -163,8 +164,7 @@ int state_open(crawl_state **out, const char *dir, cr_err *err)
                      " ON CONFLICT(url) DO UPDATE SET gen=?2,state=7",
                      err);
     if (!rc)
-        rc = prepare(s, &s->validators, "SELECT etag,last_modified FROM pages WHERE rowid=?1",
-                     err);
+        rc = prepare(s, &s->validators, "SELECT etag,last_modified FROM pages WHERE rowid=?1", err);
     if (!rc)
         rc = prepare(s, &s->count_done,
                      "SELECT count(*) FROM pages WHERE gen=?1 AND state IN (2,3)", err);

@@ -12,10 +12,11 @@ void summary_print_text(const crawl_summary *s, FILE *out)
     char size[32];
     cr_format_size((uint64_t)s->bytes, size, sizeof size);
     double rate = s->elapsed_s > 0 ? (double)(s->saved + s->unchanged) / s->elapsed_s : 0;
-    fprintf(out,
-            "crawler: %lld saved, %lld unchanged (304), %lld requests, %s in %.1fs (%.1f pages/s)%s\n",
-            (long long)s->saved, (long long)s->unchanged, (long long)s->requests, size,
-            s->elapsed_s, rate, s->resumed ? ", resumed" : "");
+    fprintf(
+        out,
+        "crawler: %lld saved, %lld unchanged (304), %lld requests, %s in %.1fs (%.1f pages/s)%s\n",
+        (long long)s->saved, (long long)s->unchanged, (long long)s->requests, size, s->elapsed_s,
+        rate, s->resumed ? ", resumed" : "");
     cr_buf line;
     cr_buf_init(&line);
     for (int i = 0; i < SKIP_REASON_COUNT; i++)
@@ -88,4 +89,3 @@ void summary_print_json(const crawl_summary *s, const char *state_dir, int exit_
     fflush(out);
     cr_buf_free(&text);
 }
-

@@ -1,7 +1,8 @@
 /* url.c — RFC 3986 reference resolution (section 5.2) and syntax-based normalisation
  * (section 6.2.2) for http(s) URLs, plus the browser habits real pages rely on (tabs and
  * newlines stripped, backslashes read as slashes). It does not convert IDN hosts, resolve
- * names or look at the network; scope decisions live in scope.c. Tests: tests/crawler/test_url.c. */
+ * names or look at the network; scope decisions live in scope.c. Tests: tests/crawler/test_url.c.
+ */
 #include "url.h"
 
 #include <ctype.h>

@@ -11,9 +11,9 @@
 
 /* Parts of an absolute URL after normalisation; each points into a buffer of its own. */
 typedef struct url_parts {
-    char scheme[8];   /* "http" or "https" */
-    char host[256];   /* lowercase, no trailing dot; IPv6 with its brackets */
-    int port;         /* explicit port, or the scheme's default */
+    char scheme[8];     /* "http" or "https" */
+    char host[256];     /* lowercase, no trailing dot; IPv6 with its brackets */
+    int port;           /* explicit port, or the scheme's default */
     char path[URL_MAX]; /* starts with '/', dot segments removed */
 } url_parts;
 

@@ -112,8 +112,8 @@ static void record_id(char out[64])
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     snprintf(out, 64,
-             "<urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x>", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             "<urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x>",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
              b[14], b[15]);
 }
 
@@ -151,8 +151,8 @@ static int append_record(warc_writer *w, cr_buf *record, cr_err *err)
 /* "WARC/1.1" header lines, then the block and the two CRLFs that end a record. */
 static void record_begin(cr_buf *r, const char *type, const char *id, const char *date)
 {
-    cr_buf_printf(r, "WARC/1.1\r\nWARC-Type: %s\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\n",
-                  type, id, date);
+    cr_buf_printf(r, "WARC/1.1\r\nWARC-Type: %s\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\n", type,
+                  id, date);
 }
 
 int warc_open(warc_writer *w, const char *path, const char *user_agent, cr_err *err)
@@ -198,8 +198,9 @@ int warc_open(warc_writer *w, const char *path, const char *user_agent, cr_err *
     warc_date(date, sizeof date);
     record_begin(&r, "warcinfo", id, date);
     const char *slash = strrchr(path, '/');
-    cr_buf_printf(&r, "WARC-Filename: %s\r\nContent-Type: application/warc-fields\r\n"
-                      "Content-Length: %zu\r\n\r\n",
+    cr_buf_printf(&r,
+                  "WARC-Filename: %s\r\nContent-Type: application/warc-fields\r\n"
+                  "Content-Length: %zu\r\n\r\n",
                   slash ? slash + 1 : path, fields.len);
     cr_buf_append(&r, fields.data, fields.len);
     cr_buf_puts(&r, "\r\n\r\n");
@@ -237,8 +238,7 @@ static void adjusted_headers(cr_buf *out, const char *headers, size_t len, size_
 
 int warc_write_exchange(warc_writer *w, const char *target_uri, const char *ip_address,
                         const char *request, size_t request_len, const char *response_headers,
-                        size_t response_headers_len, const char *body, size_t body_len,
-                        cr_err *err)
+                        size_t response_headers_len, const char *body, size_t body_len, cr_err *err)
 {
     char response_id[64], request_id[64], date[32];
     record_id(response_id);
@@ -254,7 +254,8 @@ int warc_write_exchange(warc_writer *w, const char *target_uri, const char *ip_a
     cr_buf_printf(&r, "WARC-Target-URI: %s\r\n", target_uri);
     if (ip_address && *ip_address)
         cr_buf_printf(&r, "WARC-IP-Address: %s\r\n", ip_address);
-    cr_buf_printf(&r, "Content-Type: application/http;msgtype=response\r\nContent-Length: %zu\r\n\r\n",
+    cr_buf_printf(&r,
+                  "Content-Type: application/http;msgtype=response\r\nContent-Length: %zu\r\n\r\n",
                   http.len);
     cr_buf_append(&r, http.data, http.len);
     cr_buf_puts(&r, "\r\n\r\n");
@@ -267,9 +268,9 @@ int warc_write_exchange(warc_writer *w, const char *target_uri, const char *ip_a
                       response_id);
         if (ip_address && *ip_address)
             cr_buf_printf(&r, "WARC-IP-Address: %s\r\n", ip_address);
-        cr_buf_printf(&r,
-                      "Content-Type: application/http;msgtype=request\r\nContent-Length: %zu\r\n\r\n",
-                      request_len);
+        cr_buf_printf(
+            &r, "Content-Type: application/http;msgtype=request\r\nContent-Length: %zu\r\n\r\n",
+            request_len);
         cr_buf_append(&r, request, request_len);
         cr_buf_puts(&r, "\r\n\r\n");
         rc = append_record(w, &r, err);

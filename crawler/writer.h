@@ -12,9 +12,9 @@
 #include "status.h"
 
 typedef struct write_job {
-    page_record page;   /* what to write; its strings belong to the job's owner */
-    void *owner;        /* the crawl's context for this page, returned untouched */
-    int rc;             /* CR_OK once both files and their names are on disk */
+    page_record page; /* what to write; its strings belong to the job's owner */
+    void *owner;      /* the crawl's context for this page, returned untouched */
+    int rc;           /* CR_OK once both files and their names are on disk */
     cr_err err;
     struct write_job *next;
 } write_job;

@@ -195,10 +195,9 @@ static int write_unnamed(const char *path, const void *bytes, size_t len, cr_err
 #endif
 }
 
-int cr_write_file_atomic_nosync_dir(const char *path, const void *bytes, size_t len,
-                                    cr_err *err)
+int cr_write_file_atomic_nosync_dir(const char *path, const void *bytes, size_t len, cr_err *err)
 {
-    if (strlen(path) >= sizeof ((cr_atomic_file *)0)->final_path)
+    if (strlen(path) >= sizeof((cr_atomic_file *)0)->final_path)
         return cr_fail(err, CR_EUSAGE, "path too long: %s", path);
     int code = write_unnamed(path, bytes, len, err);
     if (code != -1)
@@ -247,8 +246,8 @@ int cr_read_file(const char *path, char **bytes, size_t *len, size_t max_bytes, 
             if (max_bytes && used >= max_bytes) {
                 free(data);
                 close(fd);
-                return cr_fail(err, CR_EDATA, "reading %s: more than the limit of %zu bytes",
-                               path, max_bytes);
+                return cr_fail(err, CR_EDATA, "reading %s: more than the limit of %zu bytes", path,
+                               max_bytes);
             }
             char *bigger = realloc(data, cap * 2);
             if (!bigger) {

@@ -39,8 +39,7 @@ int cr_write_file_atomic(const char *path, const void *bytes, size_t len, cr_err
  * is written without a name, linked under NAME.tmp.<pid>, synced and renamed: the
  * folder stays unlocked while the inode is allocated (slow on ext4 without a journal), and
  * watchers still see the rename. Otherwise it is cr_write_file_atomic's way. */
-int cr_write_file_atomic_nosync_dir(const char *path, const void *bytes, size_t len,
-                                    cr_err *err);
+int cr_write_file_atomic_nosync_dir(const char *path, const void *bytes, size_t len, cr_err *err);
 
 /* Reads a whole file into a malloc'd buffer with a NUL after the last byte (*len excludes it).
  * max_bytes (0: no limit) refuses larger files with CR_EDATA. */

@@ -81,7 +81,8 @@ int cr_parse_duration_ms(const char *text, int64_t *ms, cr_err *err)
         }
         int found = 0;
         for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-            if (strlen(units[i].unit) == unit_len && !strncmp(unit_start, units[i].unit, unit_len)) {
+            if (strlen(units[i].unit) == unit_len &&
+                !strncmp(unit_start, units[i].unit, unit_len)) {
                 total += number * units[i].ms;
                 found = 1;
             }
@@ -102,10 +103,22 @@ int cr_parse_size(const char *text, uint64_t *bytes, cr_err *err)
     static const struct {
         const char *unit;
         double factor;
-    } units[] = {{"", 1},          {"B", 1},          {"K", 1024.0},      {"KB", 1e3},
-                 {"KiB", 1024.0},  {"M", 1048576.0},  {"MB", 1e6},        {"MiB", 1048576.0},
-                 {"G", 1073741824.0}, {"GB", 1e9},    {"GiB", 1073741824.0}, {"T", 1099511627776.0},
-                 {"TB", 1e12},     {"TiB", 1099511627776.0}, {"k", 1024.0}, {"kB", 1e3}};
+    } units[] = {{"", 1},
+                 {"B", 1},
+                 {"K", 1024.0},
+                 {"KB", 1e3},
+                 {"KiB", 1024.0},
+                 {"M", 1048576.0},
+                 {"MB", 1e6},
+                 {"MiB", 1048576.0},
+                 {"G", 1073741824.0},
+                 {"GB", 1e9},
+                 {"GiB", 1073741824.0},
+                 {"T", 1099511627776.0},
+                 {"TB", 1e12},
+                 {"TiB", 1099511627776.0},
+                 {"k", 1024.0},
+                 {"kB", 1e3}};
     if (!text || !*text)
         return cr_fail(err, CR_EUSAGE, "empty size");
     const char *p = text;

@@ -57,8 +57,8 @@ int cr_shard_open(cr_shard *s, const char *path, cr_err *err)
         code = cr_fail(err, CR_EDATA, "shard %s: unsupported version %d (expected 1 or 2)", path,
                        version);
     } else if (count < 0) {
-        code = cr_fail(err, CR_EDATA, "shard %s: negative token count %lld", path,
-                       (long long)count);
+        code =
+            cr_fail(err, CR_EDATA, "shard %s: negative token count %lld", path, (long long)count);
     } else {
         size_t width = version == 1 ? 2 : 4;
         size_t expected = CR_SHARD_HEADER_BYTES + (size_t)count * width;

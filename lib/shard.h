@@ -19,7 +19,7 @@
 
 typedef struct cr_shard {
     char path[4096];
-    int version;          /* 1 or 2 */
+    int version; /* 1 or 2 */
     uint64_t token_count;
     const uint8_t *tokens; /* little-endian uint16 (v1) or uint32 (v2) */
     void *map;
@@ -31,9 +31,9 @@ void cr_shard_close(cr_shard *s);
 static inline uint32_t cr_shard_token(const cr_shard *s, uint64_t i)
 {
     const uint8_t *p = s->tokens + (s->version == 1 ? 2 : 4) * i;
-    return s->version == 1 ? (uint32_t)(p[0] | p[1] << 8)
-                           : (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                                 (uint32_t)p[3] << 24;
+    return s->version == 1
+               ? (uint32_t)(p[0] | p[1] << 8)
+               : (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 /* CR_EDATA naming the first token >= vocab_size and its position. */
 int cr_shard_check_vocab(const cr_shard *s, uint32_t vocab_size, cr_err *err);

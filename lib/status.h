@@ -12,12 +12,12 @@
 /* Exit codes (sysexits), SPEC.md "Conventions for every program". */
 enum cr_exit {
     CR_OK = 0,
-    CR_EOTHER = 1,   /* anything else */
-    CR_EUSAGE = 2,   /* bad command line */
-    CR_EDATA = 65,   /* bad input data: not retried, quarantined */
-    CR_ENOINPUT = 66,/* input missing */
-    CR_EIO = 74,     /* I/O error */
-    CR_ETEMP = 75,   /* temporary failure: network, lock busy; retried */
+    CR_EOTHER = 1,    /* anything else */
+    CR_EUSAGE = 2,    /* bad command line */
+    CR_EDATA = 65,    /* bad input data: not retried, quarantined */
+    CR_ENOINPUT = 66, /* input missing */
+    CR_EIO = 74,      /* I/O error */
+    CR_ETEMP = 75,    /* temporary failure: network, lock busy; retried */
 };
 
 typedef struct cr_err {

@@ -14,7 +14,7 @@
 /* daemon_pid: the running daemon, 0 when none. settling: per stage (config order), files that
  * arrived and wait for the stage's settle time, which the record does not hold yet; they are
  * counted as queued (and shown as "settling" in JSON). NULL when there is no daemon. */
-int report_status(record *rec, const pipeline_config *config, pid_t daemon_pid,
-                  const int *settling, int json, cr_buf *out);
+int report_status(record *rec, const pipeline_config *config, pid_t daemon_pid, const int *settling,
+                  int json, cr_buf *out);
 
 #endif

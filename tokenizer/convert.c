@@ -149,7 +149,6 @@ static int read_ranks(tok_vocab *v, const char *path, cr_err *err)
     return code;
 }
 
-
 /* The end of every import: the vocabulary must hold all 256 bytes; on any failure it is freed
  * and the first error's code returned; else the end-of-text token is picked. */
 static int finish_import(tok_vocab *v, int code, cr_err *err)

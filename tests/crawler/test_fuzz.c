@@ -25,7 +25,8 @@ static void random_text(char *out, size_t len)
     static const char alphabet[] = "abcXYZ019-._~:/?#[]@!$&'()*+,;=% \\\t\n.%2e%41%zzhttp://";
     for (size_t i = 0; i < len; i++) {
         unsigned r = next_random();
-        out[i] = r % 10 == 0 ? (char)(1 + (r >> 8) % 255) : alphabet[(r >> 8) % (sizeof alphabet - 1)];
+        out[i] =
+            r % 10 == 0 ? (char)(1 + (r >> 8) % 255) : alphabet[(r >> 8) % (sizeof alphabet - 1)];
     }
     out[len] = '\0';
 }
@@ -77,10 +78,26 @@ TEST(robots_and_headers_survive_junk)
 
 TEST(html_and_sitemaps_survive_junk)
 {
-    static const char *pieces[] = {"<a href='", "'>", "<base href=", "<meta name=robots content=",
-                                   "<area href=x>", "<!--", "-->", "<frame src=", "<urlset>",
-                                   "<url><loc>", "</loc></url>", "<sitemapindex>", "&amp;", "\"",
-                                   "<", ">", "http://h/", "../", "\xff\xfe", "<![CDATA["};
+    static const char *pieces[] = {"<a href='",
+                                   "'>",
+                                   "<base href=",
+                                   "<meta name=robots content=",
+                                   "<area href=x>",
+                                   "<!--",
+                                   "-->",
+                                   "<frame src=",
+                                   "<urlset>",
+                                   "<url><loc>",
+                                   "</loc></url>",
+                                   "<sitemapindex>",
+                                   "&amp;",
+                                   "\"",
+                                   "<",
+                                   ">",
+                                   "http://h/",
+                                   "../",
+                                   "\xff\xfe",
+                                   "<![CDATA["};
     char doc[4096];
     for (int i = 0; i < 3000; i++) {
         size_t len = 0;

@@ -21,7 +21,8 @@ TEST(header_values_of_the_final_response)
 TEST(media_type_and_charset)
 {
     char type[64], charset[32];
-    http_media_type("Text/HTML; Charset=\"ISO-8859-1\"", type, sizeof type, charset, sizeof charset);
+    http_media_type("Text/HTML; Charset=\"ISO-8859-1\"", type, sizeof type, charset,
+                    sizeof charset);
     CHECK_STR_EQ(type, "text/html");
     CHECK_STR_EQ(charset, "iso-8859-1");
     http_media_type("application/xhtml+xml;q=1;charset=utf-8", type, sizeof type, charset,

@@ -99,18 +99,20 @@ TEST(declared_charset)
     page_links l = extract("<html><head><meta charset='ISO-8859-1'></head></html>", "http://h/");
     CHECK_STR_EQ(l.charset, "ISO-8859-1");
     links_free(&l);
-    l = extract("<html><head><meta http-equiv='Content-Type' content='text/html; charset=windows-1252'>"
-                "</head></html>",
-                "http://h/");
+    l = extract(
+        "<html><head><meta http-equiv='Content-Type' content='text/html; charset=windows-1252'>"
+        "</head></html>",
+        "http://h/");
     CHECK_STR_EQ(l.charset, "windows-1252");
     links_free(&l);
 }
 
 TEST(sitemaps_and_indexes)
 {
-    const char *urlset = "<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
-                         "<url><loc> http://h/a </loc><lastmod>2020</lastmod></url>"
-                         "<url><loc>http://h/b</loc></url></urlset>";
+    const char *urlset =
+        "<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        "<url><loc> http://h/a </loc><lastmod>2020</lastmod></url>"
+        "<url><loc>http://h/b</loc></url></urlset>";
     sitemap_urls s;
     CHECK_INT_EQ(sitemap_parse(urlset, strlen(urlset), &s), 0);
     CHECK_INT_EQ(s.is_index, 0);
