@@ -38,19 +38,16 @@ static void kv_string_or_null(cr_json *j, const char *key, const char *value)
         cr_json_null(j);
 }
 
-/* Writes one file of the page: synced with its folder, or with the folder left to the caller. */
-static int write_page_file(const char *out_dir, const char *name, const void *bytes, size_t len,
-                           int sync_dir, cr_err *err)
+static int stage_file(const char *out_dir, const char *name, const void *bytes, size_t len,
+                      cr_atomic_file *file, cr_err *err)
 {
     char path[4096];
     int rc = cr_path_join(path, sizeof path, out_dir, name, err);
-    if (rc)
-        return rc;
-    return sync_dir ? cr_write_file_atomic(path, bytes, len, err)
-                    : cr_write_file_atomic_nosync_dir(path, bytes, len, err);
+    return rc ? rc : cr_atomic_stage(file, path, bytes, len, err);
 }
 
-int output_write_meta(const char *out_dir, const page_record *page, int sync_dir, cr_err *err)
+int output_stage_meta(const char *out_dir, const page_record *page, cr_atomic_file *file,
+                      cr_err *err)
 {
     char id[CR_ID_SIZE], sha[CR_SHA256_HEX_SIZE], fetched[32];
     output_page_id(page->url, id);
@@ -88,21 +85,16 @@ int output_write_meta(const char *out_dir, const page_record *page, int sync_dir
     }
     char name[64];
     snprintf(name, sizeof name, "%s.meta.json", id);
-    int rc = write_page_file(out_dir, name, meta.data, meta.len, sync_dir, err);
+    int rc = stage_file(out_dir, name, meta.data, meta.len, file, err);
     cr_buf_free(&meta);
     return rc;
 }
 
-int output_write_body(const char *out_dir, const page_record *page, int sync_dir, cr_err *err)
+int output_stage_body(const char *out_dir, const page_record *page, cr_atomic_file *file,
+                      cr_err *err)
 {
     char id[CR_ID_SIZE], name[64];
     output_page_id(page->url, id);
     snprintf(name, sizeof name, "%s%s", id, output_extension(page->content_type));
-    return write_page_file(out_dir, name, page->body, page->body_len, sync_dir, err);
-}
-
-int output_save_page(const char *out_dir, const page_record *page, cr_err *err)
-{
-    int rc = output_write_meta(out_dir, page, 1, err);
-    return rc ? rc : output_write_body(out_dir, page, 1, err);
+    return stage_file(out_dir, name, page->body, page->body_len, file, err);
 }

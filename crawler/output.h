@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "fs.h"
 #include "hash.h"
 #include "status.h"
 
@@ -28,12 +29,12 @@ typedef struct page_record {
 void output_page_id(const char *url, char id[CR_ID_SIZE]);
 const char *output_extension(const char *content_type);
 
-/* Writes out_dir/<id>.meta.json then out_dir/<id><ext>, each with its folder synced. */
-int output_save_page(const char *out_dir, const page_record *page, cr_err *err);
-/* The two halves, for a writer that syncs the folder once per batch (writer.c): sync_dir 0
- * leaves the new names' durability to the caller's cr_fsync_dir (lib/fs.h). */
-int output_write_meta(const char *out_dir, const page_record *page, int sync_dir, cr_err *err);
-int output_write_body(const char *out_dir, const page_record *page, int sync_dir, cr_err *err);
+/* Stage (lib/fs.h: written under a temporary name, on its way to the disk) out_dir/<id>.meta.json
+ * and out_dir/<id><ext>; the caller publishes the meta file first (writer.c). */
+int output_stage_meta(const char *out_dir, const page_record *page, cr_atomic_file *file,
+                      cr_err *err);
+int output_stage_body(const char *out_dir, const page_record *page, cr_atomic_file *file,
+                      cr_err *err);
 
 /* Formats the current UTC time as "2026-11-22T19:49:21Z" (fetch_time). */
 void output_utc_now(char *out, size_t out_size);

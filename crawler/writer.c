@@ -1,12 +1,16 @@
 /* writer.c — the page-writing threads. Each thread takes what is queued (up to
- * WRITER_BATCH_MAX pages) and writes it as a batch: every meta file, one fsync of the folder,
- * every page file, one fsync of the folder; only then are the jobs handed back, so that a page
- * recorded SAVED has both names on disk, and after a power loss a page is never there without
- * its meta. Several threads overlap the file system's waits with each other and the fetching.
- * Recording the jobs is crawl.c's job. */
+ * WRITER_BATCH_MAX pages) and writes it as a batch: every file staged and synced, every meta
+ * file renamed, one fsync of the folder, every page file renamed, one fsync of the folder; only
+ * then are the jobs handed back, so that a page recorded SAVED has both names on disk, and
+ * after a power loss a page is never there without its meta. Several threads overlap the file
+ * system's waits with each other and the fetching. Recording the jobs is crawl.c's job. */
 #include "writer.h"
 
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "fs.h"
 
@@ -29,16 +33,54 @@ static void sync_batch(writer_pool *pool, write_job **jobs, int count)
     }
 }
 
-static void write_batch(writer_pool *pool, write_job **jobs, int count)
+/* From this many pages on, a batch is synced with one syncfs rather than a fsync per file. */
+#define WRITER_SYNCFS_MIN 4
+
+/* Every file of the batch is staged first (written under its temporary name), then synced, then
+ * the metas are published (renamed) and the folder synced, then the pages. A batch of a few
+ * pages syncs each file; a larger one syncs them all at once with syncfs on folder_fd (opened
+ * before staging, so that it reports their write errors). */
+static void write_batch(writer_pool *pool, write_job **jobs, int count, cr_atomic_file *metas,
+                        cr_atomic_file *bodies, int folder_fd)
 {
+    int staged = 0;
     for (int i = 0; i < count; i++) {
-        cr_err_clear(&jobs[i]->err);
-        jobs[i]->rc = output_write_meta(pool->out_dir, &jobs[i]->page, 0, &jobs[i]->err);
+        write_job *job = jobs[i];
+        cr_err_clear(&job->err);
+        job->rc = output_stage_meta(pool->out_dir, &job->page, &metas[i], &job->err);
+        if (job->rc == CR_OK) {
+            job->rc = output_stage_body(pool->out_dir, &job->page, &bodies[i], &job->err);
+            if (job->rc)
+                cr_atomic_abort(&metas[i]);
+        }
+        staged += job->rc == CR_OK;
+    }
+    int synced = folder_fd >= 0 && staged >= WRITER_SYNCFS_MIN;
+    cr_err sync_err;
+    if (synced && cr_syncfs(folder_fd, pool->out_dir, &sync_err) != CR_OK) {
+        for (int i = 0; i < count; i++) {
+            if (jobs[i]->rc == CR_OK) {
+                jobs[i]->rc = sync_err.code;
+                jobs[i]->err = sync_err;
+                cr_atomic_abort(&metas[i]);
+                cr_atomic_abort(&bodies[i]);
+            }
+        }
+    }
+    for (int i = 0; i < count; i++) {
+        if (jobs[i]->rc == CR_OK) {
+            jobs[i]->rc = cr_atomic_publish(&metas[i], synced, &jobs[i]->err);
+            if (jobs[i]->rc)
+                cr_atomic_abort(&bodies[i]);
+        }
     }
     sync_batch(pool, jobs, count);
-    for (int i = 0; i < count; i++)
+    for (int i = 0; i < count; i++) {
         if (jobs[i]->rc == CR_OK)
-            jobs[i]->rc = output_write_body(pool->out_dir, &jobs[i]->page, 0, &jobs[i]->err);
+            jobs[i]->rc = cr_atomic_publish(&bodies[i], synced, &jobs[i]->err);
+        else
+            cr_atomic_abort(&bodies[i]);
+    }
     sync_batch(pool, jobs, count);
 }
 
@@ -46,6 +88,11 @@ static void *writer_main(void *arg)
 {
     writer_pool *pool = arg;
     write_job *batch[WRITER_BATCH_MAX];
+    cr_atomic_file *files = malloc(2 * WRITER_BATCH_MAX * sizeof *files);
+    int batch_max = files ? pool->batch_max : 1;
+    cr_atomic_file one[2];
+    cr_atomic_file *metas = files ? files : &one[0], *bodies = files ? files + batch_max : &one[1];
+    int folder_fd = open(pool->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     pthread_mutex_lock(&pool->lock);
     for (;;) {
         while (!pool->todo_head && !pool->stopping)
@@ -53,7 +100,7 @@ static void *writer_main(void *arg)
         if (!pool->todo_head)
             break; /* stopping and nothing left */
         int count = 0;
-        while (pool->todo_head && count < WRITER_BATCH_MAX) {
+        while (pool->todo_head && count < batch_max) {
             batch[count++] = pool->todo_head;
             pool->todo_head = pool->todo_head->next;
         }
@@ -61,7 +108,7 @@ static void *writer_main(void *arg)
             pool->todo_tail = NULL;
         pthread_mutex_unlock(&pool->lock);
 
-        write_batch(pool, batch, count);
+        write_batch(pool, batch, count, metas, bodies, folder_fd);
 
         pthread_mutex_lock(&pool->lock);
         for (int i = 0; i < count; i++) {
@@ -76,7 +123,28 @@ static void *writer_main(void *arg)
             pool->notify(pool->notify_ctx);
     }
     pthread_mutex_unlock(&pool->lock);
+    free(files);
+    if (folder_fd >= 0)
+        close(folder_fd);
     return NULL;
+}
+
+/* A staged file holds a descriptor until it is published: the batch is as large as the
+ * descriptors allow (the soft limit raised to the hard one), with room left for the crawl. */
+static int batch_size(int thread_count)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return 1;
+    if (limit.rlim_cur < limit.rlim_max) {
+        rlim_t wanted = limit.rlim_max == RLIM_INFINITY ? 65536 : limit.rlim_max;
+        struct rlimit raised = {wanted, limit.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            limit.rlim_cur = wanted;
+    }
+    long spare = (long)(limit.rlim_cur > 1 << 20 ? 1 << 20 : limit.rlim_cur) - 256;
+    long size = spare / (2L * thread_count);
+    return size < 1 ? 1 : size > WRITER_BATCH_MAX ? WRITER_BATCH_MAX : (int)size;
 }
 int writer_start(writer_pool *pool, int thread_count, const char *out_dir,
                  void (*notify)(void *ctx), void *notify_ctx, cr_err *err)
@@ -87,6 +155,7 @@ int writer_start(writer_pool *pool, int thread_count, const char *out_dir,
     if (thread_count > WRITER_MAX_THREADS)
         thread_count = WRITER_MAX_THREADS;
     pool->out_dir = out_dir;
+    pool->batch_max = batch_size(thread_count);
     pool->notify = notify;
     pool->notify_ctx = notify_ctx;
     pthread_mutex_init(&pool->lock, NULL);

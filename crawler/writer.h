@@ -26,6 +26,7 @@ typedef struct writer_pool {
     pthread_t threads[WRITER_MAX_THREADS];
     int thread_count;
     const char *out_dir;
+    int batch_max; /* WRITER_BATCH_MAX, or fewer when descriptors are short */
     pthread_mutex_t lock;
     pthread_cond_t work;
     write_job *todo_head, *todo_tail;

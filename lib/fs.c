@@ -150,66 +150,89 @@ int cr_write_file_atomic(const char *path, const void *bytes, size_t len, cr_err
     return cr_atomic_commit(&f, err);
 }
 
-/* The O_TMPFILE way: an unnamed file in path's folder, written, linked under NAME.tmp.<pid>
- * (complete), synced, and renamed over path. The new inode is allocated without the folder's lock
- * (a create holds it for the whole allocation), and the rename keeps what watchers wait for
- * (IN_MOVED_TO). Returns -1 when the file system cannot do it (no O_TMPFILE, no /proc):
- * nothing was created, the caller falls back to creating NAME.tmp.<pid>. */
-static int write_unnamed(const char *path, const void *bytes, size_t len, cr_err *err)
+/* The O_TMPFILE way: an unnamed file in path's folder, written, then linked under
+ * NAME.tmp.<pid>, complete. The new inode is allocated without the folder's lock (a create
+ * holds it for the whole allocation). Returns -1 when the file system cannot do it (no
+ * O_TMPFILE, no /proc): nothing was created, the caller creates NAME.tmp.<pid> instead. */
+static int stage_unnamed(cr_atomic_file *f, const void *bytes, size_t len, cr_err *err)
 {
 #ifdef O_TMPFILE
-    cr_atomic_file f;
     char folder[4096];
-    cr_path_dirname(path, folder, sizeof folder);
-    snprintf(f.final_path, sizeof f.final_path, "%s", path);
-    f.fd = open(folder, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-    if (f.fd < 0)
+    cr_path_dirname(f->final_path, folder, sizeof folder);
+    f->tmp_path[0] = '\0';
+    f->fd = open(folder, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    if (f->fd < 0)
         return -1;
-    int code = cr_atomic_write(&f, bytes, len, err);
+    int code = cr_atomic_write(f, bytes, len, err);
     if (code) {
-        close(f.fd); /* the unnamed file goes with its last descriptor */
+        cr_atomic_abort(f); /* the unnamed file goes with its last descriptor */
         return code;
     }
-    char self[64];
-    snprintf(self, sizeof self, "/proc/self/fd/%d", f.fd);
-    snprintf(f.tmp_path, sizeof f.tmp_path, "%s.tmp.%ld", path, (long)getpid());
-    unlink(f.tmp_path); /* left by a killed process that had our pid, as O_TRUNC would */
-    if (linkat(AT_FDCWD, self, AT_FDCWD, f.tmp_path, AT_SYMLINK_FOLLOW) < 0) {
-        close(f.fd);
+    char self[64], tmp_path[sizeof f->tmp_path];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", f->fd);
+    snprintf(tmp_path, sizeof tmp_path, "%s.tmp.%ld", f->final_path, (long)getpid());
+    unlink(tmp_path); /* left by a killed process that had our pid, as O_TRUNC would */
+    if (linkat(AT_FDCWD, self, AT_FDCWD, tmp_path, AT_SYMLINK_FOLLOW) < 0) {
+        cr_atomic_abort(f);
         return -1;
     }
-    /* Synced once linked, so that the inode reaches the disk with its link count: without a
-     * journal, the folder's fsync does not write the file's inode. */
-    if (fsync(f.fd) < 0)
-        code = cr_fail_errno(err, CR_EIO, "syncing %s", path);
-    if (close(f.fd) < 0 && !code)
-        code = cr_fail_errno(err, CR_EIO, "closing %s", path);
-    if (!code && rename(f.tmp_path, path) < 0)
-        code = cr_fail_errno(err, CR_EIO, "renaming %s to %s", f.tmp_path, path);
-    if (code)
-        unlink(f.tmp_path);
-    return code;
+    snprintf(f->tmp_path, sizeof f->tmp_path, "%s", tmp_path);
+    return CR_OK;
 #else
-    (void)path, (void)bytes, (void)len, (void)err;
+    (void)f, (void)bytes, (void)len, (void)err;
     return -1;
 #endif
 }
 
-int cr_write_file_atomic_nosync_dir(const char *path, const void *bytes, size_t len, cr_err *err)
+int cr_atomic_stage(cr_atomic_file *f, const char *path, const void *bytes, size_t len, cr_err *err)
 {
-    if (strlen(path) >= sizeof((cr_atomic_file *)0)->final_path)
+    f->fd = -1;
+    f->tmp_path[0] = '\0';
+    if (strlen(path) >= sizeof f->final_path)
         return cr_fail(err, CR_EUSAGE, "path too long: %s", path);
-    int code = write_unnamed(path, bytes, len, err);
-    if (code != -1)
-        return code;
-    cr_atomic_file f;
-    if ((code = cr_atomic_open(&f, path, err)))
-        return code;
-    if ((code = cr_atomic_write(&f, bytes, len, err))) {
-        cr_atomic_abort(&f);
+    snprintf(f->final_path, sizeof f->final_path, "%s", path);
+    int code = stage_unnamed(f, bytes, len, err);
+    if (code == -1) {
+        if ((code = cr_atomic_open(f, path, err)))
+            return code;
+        if ((code = cr_atomic_write(f, bytes, len, err)))
+            cr_atomic_abort(f);
+    }
+    return code;
+}
+
+/* Synced once linked, so that the inode reaches the disk with its link count: without a
+ * journal, the folder's fsync does not write the file's inode. */
+int cr_atomic_publish(cr_atomic_file *f, int synced, cr_err *err)
+{
+    if (!synced)
+        return commit_nosync_dir(f, err);
+    int code = CR_OK;
+    if (close(f->fd) < 0)
+        code = cr_fail_errno(err, CR_EIO, "closing %s", f->final_path);
+    f->fd = -1;
+    if (!code && rename(f->tmp_path, f->final_path) < 0)
+        code = cr_fail_errno(err, CR_EIO, "renaming %s to %s", f->tmp_path, f->final_path);
+    if (code) {
+        cr_atomic_abort(f);
         return code;
     }
-    return commit_nosync_dir(&f, err);
+    f->tmp_path[0] = '\0';
+    return CR_OK;
+}
+
+int cr_syncfs(int fd, const char *what, cr_err *err)
+{
+    if (syncfs(fd) < 0)
+        return cr_fail_errno(err, CR_EIO, "syncing the file system of %s", what);
+    return CR_OK;
+}
+
+int cr_write_file_atomic_nosync_dir(const char *path, const void *bytes, size_t len, cr_err *err)
+{
+    cr_atomic_file f;
+    int code = cr_atomic_stage(&f, path, bytes, len, err);
+    return code ? code : cr_atomic_publish(&f, 0, err);
 }
 
 int cr_read_file(const char *path, char **bytes, size_t *len, size_t max_bytes, cr_err *err)

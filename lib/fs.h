@@ -35,11 +35,24 @@ int cr_write_file_atomic(const char *path, const void *bytes, size_t len, cr_err
 /* cr_write_file_atomic without the folder fsync, for a writer that adds many files to one
  * folder and syncs it once per batch: the bytes are on disk before the name appears, and the
  * name appears complete or not at all, but it survives a power loss only once the caller's
- * cr_fsync_dir of the folder returns. Where the file system allows (Linux O_TMPFILE) the file
- * is written without a name, linked under NAME.tmp.<pid>, synced and renamed: the
- * folder stays unlocked while the inode is allocated (slow on ext4 without a journal), and
- * watchers still see the rename. Otherwise it is cr_write_file_atomic's way. */
+ * cr_fsync_dir of the folder returns. */
 int cr_write_file_atomic_nosync_dir(const char *path, const void *bytes, size_t len, cr_err *err);
+
+/* cr_write_file_atomic_nosync_dir in two steps, for a batch. cr_atomic_stage writes the bytes
+ * under NAME.tmp.<pid>; cr_atomic_publish syncs them (fsync) unless SYNCED says the caller
+ * already did (cr_syncfs after staging the batch), and renames. A staged file holds a
+ * descriptor until it is published or aborted (cr_atomic_abort). Where the file system allows
+ * (Linux O_TMPFILE) the file is written without a name and then linked: the folder stays
+ * unlocked while the inode is allocated (slow on ext4 without a journal). Watchers still see
+ * the rename. */
+int cr_atomic_stage(cr_atomic_file *f, const char *path, const void *bytes, size_t len,
+                    cr_err *err);
+int cr_atomic_publish(cr_atomic_file *f, int synced, cr_err *err);
+/* syncfs(2): every file of fd's file system on disk, data and inodes, in one pass, which the
+ * disk writes far faster than one fsync per file. It fails (CR_EIO) when a write of any file
+ * there failed since fd was opened or since the last cr_syncfs on fd, so open fd before
+ * staging. WHAT names fd in the error. */
+int cr_syncfs(int fd, const char *what, cr_err *err);
 
 /* Reads a whole file into a malloc'd buffer with a NUL after the last byte (*len excludes it).
  * max_bytes (0: no limit) refuses larger files with CR_EDATA. */

@@ -123,4 +123,41 @@ expect_eq "file size limit: exit 74 (I/O error)" "$status" 74
 expect_eq "file size limit: one error line" "$(grep -c '^crawler: ' fsize.err)" 1
 expect_eq "file size limit: no temporary file left behind" "$(find fsize -name '*.tmp.*' 2>/dev/null | wc -l)" 0
 stop_server
+
+# A disk that fills up in the middle of a fast crawl (a 256 KiB tmpfs; pages are written and
+# synced in batches): 74, nothing half written, and once there is room the same command
+# finishes the crawl.
+whole_pages() { # every page has its meta file and the bytes its sha256 says
+    $PY - "$1" <<'PYEOF'
+import glob, hashlib, json, os, sys
+bad = 0
+for page in glob.glob(os.path.join(sys.argv[1], "*.html")):
+    meta = page[:-len(".html")] + ".meta.json"
+    if not os.path.exists(meta) or json.load(open(meta))["sha256"] != hashlib.sha256(open(page, "rb").read()).hexdigest():
+        bad += 1
+print(bad)
+PYEOF
+}
+mkdir -p full
+if mount -t tmpfs -o size=256k crtest-crawl-full full 2>mount.err; then
+    TAP_MOUNT="$T/full"
+    trap 'umount "$TAP_MOUNT" 2>/dev/null; tap_cleanup' EXIT
+    serve --pages 120 --log "$T/full.log"
+    "$CRAWLER" --seeds "$BASE/p/0.html" --out full --state full-state --delay 0 --concurrency 8 \
+        --per-host-concurrency 8 --max-depth -1 --quiet 2>full.err
+    expect_eq "full disk: exit 74" "$?" 74
+    expect_match "full disk: the error names the folder's file" "$(cat full.err)" "^crawler: .*full/"
+    expect_eq "full disk: every page there is whole, with its meta" "$(whole_pages full)" 0
+    expect_eq "full disk: no temporary file left behind" "$(find full -name '*.tmp.*' | wc -l)" 0
+    mount -o remount,size=8m full
+    "$CRAWLER" --seeds "$BASE/p/0.html" --out full --state full-state --delay 0 --concurrency 8 \
+        --per-host-concurrency 8 --max-depth -1 --quiet 2>full2.err
+    expect_eq "full disk, room made: the same command exits 0" "$?" 0
+    expect_eq "full disk, room made: all 120 pages" "$(find full -name '*.html' | wc -l)" 120
+    expect_eq "full disk, room made: every page whole" "$(whole_pages full)" 0
+    stop_server
+    umount full
+else
+    not_ok "a 256 KiB tmpfs for the full-disk test (needs root)" "$(cat mount.err)"
+fi
 finish

@@ -1,6 +1,8 @@
 /* Unit tests of lib/fs.c: atomic outputs under interruption and a full disk, whole-file
  * reads, mkdir -p and input listing. Faults are real: a child process killed with SIGKILL in
  * the middle of a write, and RLIMIT_FSIZE standing in for a full disk. */
+#include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -175,6 +177,65 @@ TEST(nosync_dir_full_disk_leaves_nothing)
     check_rm_rf(dir);
 }
 
+TEST(staged_batch_appears_only_when_published)
+{
+    char *dir = check_tmpdir();
+    int folder_fd = open(dir, O_RDONLY | O_DIRECTORY);
+    CHECK(folder_fd >= 0);
+    cr_atomic_file files[3];
+    char path[3][512];
+    cr_err err = {0};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path[i], sizeof path[i], "%s/f%d.html", dir, i);
+        CHECK_INT_EQ(cr_atomic_stage(&files[i], path[i], "staged", 6, &err), CR_OK);
+        CHECK(!cr_is_file(path[i])); /* staged: only the temporary name exists */
+    }
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (e->d_name[0] != '.')
+            CHECK_CONTAINS(e->d_name, ".tmp.");
+    if (d)
+        closedir(d);
+    CHECK_INT_EQ(cr_syncfs(folder_fd, dir, &err), CR_OK);
+    CHECK_INT_EQ(cr_atomic_publish(&files[0], 1, &err), CR_OK); /* synced by the syncfs */
+    CHECK_INT_EQ(cr_atomic_publish(&files[1], 0, &err), CR_OK); /* synced on its own */
+    cr_atomic_abort(&files[2]);
+    char *text = slurp(path[0]);
+    CHECK_STR_EQ(text, "staged");
+    free(text);
+    text = slurp(path[1]);
+    CHECK_STR_EQ(text, "staged");
+    free(text);
+    CHECK(!cr_is_file(path[2]));
+    CHECK_INT_EQ(count_entries(dir), 2); /* no temporary left by the aborted one */
+    close(folder_fd);
+    check_rm_rf(dir);
+}
+
+TEST(staging_on_a_full_disk_leaves_nothing)
+{
+    char *dir = check_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/big.html", dir);
+    pid_t child = fork();
+    if (child == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit limit = {.rlim_cur = 4096, .rlim_max = 4096};
+        setrlimit(RLIMIT_FSIZE, &limit);
+        static char big[65536];
+        memset(big, 'x', sizeof big);
+        cr_atomic_file f;
+        cr_err err = {0};
+        int code = cr_atomic_stage(&f, path, big, sizeof big, &err);
+        _exit(code == CR_EIO && strstr(err.msg, "big.html") ? 0 : 1);
+    }
+    int status;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_INT_EQ(count_entries(dir), 0);
+    check_rm_rf(dir);
+}
+
 TEST(nosync_dir_in_missing_folder_is_io_error)
 {
     cr_err err = {0};
@@ -295,6 +356,8 @@ int main(void)
     RUN(full_disk_fails_cleanly_and_keeps_old_file);
     RUN(nosync_dir_write_creates_and_replaces);
     RUN(nosync_dir_full_disk_leaves_nothing);
+    RUN(staged_batch_appears_only_when_published);
+    RUN(staging_on_a_full_disk_leaves_nothing);
     RUN(nosync_dir_in_missing_folder_is_io_error);
     RUN(pwrite_fills_header_after_body);
     RUN(abort_removes_temporary);
