@@ -119,47 +119,102 @@ expect_eq "WARC: a request record for each response" "$3" "$2"
 # Order on disk: each page's meta is renamed into place before the page itself, so a watcher
 # that sees <id>.html finds <id>.meta.json; and the folder is fsynced between the two (after a
 # power loss a page is never there without its meta) and after the page (before it is
-# recorded saved). Traced with strace; one writer thread writes both files of a page.
-if command -v strace >/dev/null 2>&1; then
-    strace -f -y -e trace=rename,renameat,renameat2,fsync -o renames.txt "$CRAWLER" \
-        --seeds "$BASE/b.html" --out ordered --delay 0 --quiet
-    order=$($PY - renames.txt "$T/ordered" <<'PYEOF'
+# recorded saved); each file's bytes are on disk before its rename. Traced with strace; one writer
+# thread writes both files of a page.
+#
+# write_order FOLDER CRAWLER-ARGS...: crawls into FOLDER under strace and prints: pages renamed,
+# pages in place before their meta, metas not synced before their page, names not synced by the
+# end, files renamed before their bytes were synced, syncfs calls.
+write_order() {
+    strace -f -y -e trace=rename,renameat,renameat2,fsync,syncfs,linkat -o "$1.strace" "$CRAWLER" \
+        --out "$@" --delay 0 --quiet
+    $PY - "$1.strace" "$T/$1" <<'PYEOF'
 import re, sys
 folder = sys.argv[2]
-renamed, durable, pending_sync = {}, set(), {}
-bad = unsynced_meta = pages = 0
+renamed, durable = {}, set()  # per thread: names renamed since its last folder fsync; durable names
+staged, synced = {}, set()    # per thread: fd -> NAME.tmp.<pid> not yet synced; synced temporaries
+waiting = {}                  # per thread: the sync call split by "<unfinished ...>"
+bad = unsynced_meta = pages = unsynced_data = syncfs_calls = 0
+
+def finished(pid, call, ok):
+    kind, arg = call
+    if not ok:
+        return
+    if kind == "link":        # a staged file: its unnamed file linked under NAME.tmp.<pid>
+        staged.setdefault(pid, {})[arg[0]] = arg[1]
+    elif kind == "folder":    # the folder's fsync: the names renamed before it are durable
+        durable.update(renamed.pop(pid, set()))
+    elif kind == "file":      # a staged file's own fsync
+        synced.add(staged[pid].pop(arg))
+    else:                     # syncfs: every file the thread staged
+        synced.update(staged.pop(pid, {}).values())
+
 for line in open(sys.argv[1]):
     pid = line.split()[0]
-    m = re.search(r'fsync\(\d+<([^>]*)>', line)
+    ok = line.rstrip().endswith("= 0")
+    if "resumed>" in line:
+        if pid in waiting:
+            finished(pid, waiting.pop(pid), ok)
+        continue
+    call = None
+    m = re.search(r'fsync\((\d+)<([^>]*)>', line)
     if m:
-        if m.group(1) == folder:
-            pending_sync[pid] = True
-            if "unfinished" in line:
-                continue
-    if "fsync resumed" in line or (m and m.group(1) == folder):
-        if pending_sync.pop(pid, False) and line.rstrip().endswith("= 0"):
-            durable.update(renamed.pop(pid, set()))
+        call = ("folder", None) if m.group(2) == folder else \
+               ("file", m.group(1)) if m.group(1) in staged.get(pid, {}) else None
+    elif "syncfs(" in line:
+        call = ("fs", None)
+        syncfs_calls += 1
+    if call:
+        if "unfinished" in line:
+            waiting[pid] = call
+        else:
+            finished(pid, call, ok)
+        continue
+    # The bytes of a file reach the disk before its rename: its own fsync, or a syncfs of the
+    # thread that staged it (linked its unnamed file under NAME.tmp.<pid>).
+    m = re.search(r'linkat\(AT_FDCWD[^,]*, "/proc/self/fd/(\d+)", AT_FDCWD[^,]*, "([^"]*)"', line)
+    if m:
+        if "unfinished" in line:
+            waiting[pid] = ("link", (m.group(1), m.group(2)))
+        else:
+            finished(pid, ("link", (m.group(1), m.group(2))), ok)
         continue
     # A call's first line names both paths (threads may split it as "<unfinished ...>").
-    m = re.search(r'rename[a-z0-9]*\(.*, "[^"]*/([0-9a-f]{32})\.(meta\.json|html)"', line)
+    m = re.search(r'rename[a-z0-9]*\("([^"]*)", "[^"]*/([0-9a-f]{32})\.(meta\.json|html)"', line)
     if not m:
         continue
-    if m.group(2) == "meta.json":
-        renamed.setdefault(pid, set()).add(m.group(1))
+    unsynced_data += m.group(1) not in synced
+    name, ext = m.group(2), m.group(3)
+    if ext == "meta.json":
+        renamed.setdefault(pid, set()).add(name)
     else:
         pages += 1
-        bad += m.group(1) not in durable and not any(m.group(1) in v for v in renamed.values())
-        unsynced_meta += m.group(1) not in durable
-        renamed.setdefault(pid, set()).add(m.group(1) + ".html")
+        bad += name not in durable and not any(name in v for v in renamed.values())
+        unsynced_meta += name not in durable
+        renamed.setdefault(pid, set()).add(name + ".html")
 unsynced_pages = sum(len(v) for v in renamed.values())
-print(pages, bad, unsynced_meta, unsynced_pages)
+print(pages, bad, unsynced_meta, unsynced_pages, unsynced_data, syncfs_calls)
 PYEOF
-)
-    set -- $order
+}
+if command -v strace >/dev/null 2>&1; then
+    set -- $(write_order ordered --seeds "$BASE/b.html")
     check "strace saw the pages renamed into place ($1)" test "$1" -ge 5
     expect_eq "every meta.json is in place before its .html" "$2" 0
     expect_eq "every meta.json's name is synced before its .html appears" "$3" 0
     expect_eq "every .html's name is synced by the end" "$4" 0
+    expect_eq "every file's bytes are synced before its rename" "$5" 0
+    # Many pages at once: a writer's batch synced by one syncfs.
+    main_pid=$SERVER_PID main_base=$BASE
+    serve --pages 200 --log "$T/many.log"
+    set -- $(write_order many --seeds "$BASE/p/0.html" --max-depth -1 --concurrency 8 \
+        --per-host-concurrency 8 --writers 1)
+    stop_server
+    SERVER_PID=$main_pid BASE=$main_base
+    expect_eq "batches: all 200 pages renamed into place" "$1" 200
+    check "batches: synced with syncfs ($6 calls)" test "$6" -ge 1
+    expect_eq "batches: every meta.json in place, and synced, before its .html" "$2 $3" "0 0"
+    expect_eq "batches: every .html's name synced by the end" "$4" 0
+    expect_eq "batches: every file's bytes synced before its rename" "$5" 0
 else
     not_ok "strace is missing (make deps installs it)"
 fi
