@@ -286,6 +286,7 @@ int crawl_run(const crawl_options *opt, crawl_summary *sum, cr_err *err)
     int rc = cr_mkdir_p(opt->out_dir, err);
     if (rc)
         return cr_err_context(err, "creating the output folder");
+    cr_remove_stale_temporaries(opt->out_dir);
     if ((rc = scope_init(&c.scope, opt->scope, opt->seeds, opt->seed_count, err)))
         return rc;
     if ((rc = state_open(&c.state, opt->state_dir, err))) {

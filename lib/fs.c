@@ -5,11 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "log.h"
 
 void cr_path_dirname(const char *path, char *out, size_t out_size)
 {
@@ -419,4 +422,36 @@ void cr_free_list(char **paths, size_t path_count)
     for (size_t i = 0; i < path_count; i++)
         free(paths[i]);
     free(paths);
+}
+
+int cr_remove_stale_temporaries(const char *folder)
+{
+    DIR *d = opendir(folder);
+    if (!d)
+        return 0;
+    int removed = 0;
+    int dir_fd = dirfd(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *mark = strstr(e->d_name, ".tmp.");
+        if (!mark)
+            continue;
+        while (strstr(mark + 1, ".tmp."))
+            mark = strstr(mark + 1, ".tmp.");
+        const char *digits = mark + 5;
+        char *end;
+        long pid = strtol(digits, &end, 10);
+        if (end == digits || *end || pid <= 0 || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* its process is still there (or not ours to ask about) */
+        struct stat st;
+        if (fstatat(dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            unlinkat(dir_fd, e->d_name, 0) == 0)
+            removed++;
+    }
+    closedir(d);
+    if (removed)
+        cr_info("removed %d temporary file%s left by killed runs in %s", removed,
+                removed == 1 ? "" : "s", folder);
+    return removed;
 }

@@ -58,6 +58,11 @@ int cr_syncfs(int fd, const char *what, cr_err *err);
  * max_bytes (0: no limit) refuses larger files with CR_EDATA. */
 int cr_read_file(const char *path, char **bytes, size_t *len, size_t max_bytes, cr_err *err);
 
+/* Removes the temporary files ("NAME.tmp.<pid>") that killed processes left in folder: those
+ * whose process is gone from this machine, and says so (cr_info). Returns how many were removed.
+ * Programs call it on their output folder as they start. */
+int cr_remove_stale_temporaries(const char *folder);
+
 /* mkdir -p with mode 0755. */
 int cr_mkdir_p(const char *path, cr_err *err);
 /* fsync of a folder, so that a rename in it survives a crash. */

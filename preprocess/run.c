@@ -262,6 +262,7 @@ int pp_run(const pp_run_options *opt, cr_err *err)
     int code = cr_mkdir_p(opt->out_dir, err);
     if (code)
         return code;
+    cr_remove_stale_temporaries(opt->out_dir);
     pp_context ctx = {.out_dir = opt->out_dir,
                       .filters = opt->filters,
                       .near_threshold = opt->near_threshold,

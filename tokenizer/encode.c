@@ -552,6 +552,7 @@ int tok_encode_files(const tok_vocab *v, const tok_encode_options *o, char *cons
     int code = cr_mkdir_p(o->out_dir, err);
     if (code)
         return code;
+    cr_remove_stale_temporaries(o->out_dir);
     char lock_path[4096];
     code = cr_path_join(lock_path, sizeof lock_path, o->out_dir, ".encode.lock", err);
     if (code)

@@ -377,6 +377,7 @@ int train_run(const train_options *o, cr_err *err)
     code = cr_mkdir_p(o->out_dir, err);
     if (code)
         goto done;
+    cr_remove_stale_temporaries(o->out_dir);
     int resumed;
     code = open_model(&r, &params, &m, &v, &resumed, err);
     if (code)

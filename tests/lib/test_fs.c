@@ -236,6 +236,41 @@ TEST(staging_on_a_full_disk_leaves_nothing)
     check_rm_rf(dir);
 }
 
+TEST(stale_temporaries_of_dead_processes_are_removed)
+{
+    char *dir = check_tmpdir();
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0); /* gone: its pid is not reused this soon */
+    pid_t alive = fork();
+    if (alive == 0) {
+        pause();
+        _exit(0);
+    }
+    char path[512];
+    const char *names[] = {"a.txt.tmp.%ld", "b.html.tmp.%ld", "c.txt.tmp.%ld", "d.tmp.x", "e.txt"};
+    long pids[] = {(long)dead, (long)alive, (long)getpid(), 0, 0};
+    for (int i = 0; i < 5; i++) {
+        char name[64];
+        snprintf(name, sizeof name, names[i], pids[i]);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        CHECK_INT_EQ(cr_write_file_atomic(path, "x", 1, NULL), CR_OK);
+    }
+    snprintf(path, sizeof path, "%s/f.tmp.%ld", dir, (long)dead);
+    CHECK_INT_EQ(mkdir(path, 0755), 0); /* a folder is never removed */
+    CHECK_INT_EQ(cr_remove_stale_temporaries(dir), 1);
+    snprintf(path, sizeof path, "%s/a.txt.tmp.%ld", dir, (long)dead);
+    CHECK(!cr_is_file(path));
+    CHECK_INT_EQ(count_entries(dir), 5); /* the live process's, our own, the others, the folder */
+    CHECK_INT_EQ(cr_remove_stale_temporaries(dir), 0);
+    CHECK_INT_EQ(cr_remove_stale_temporaries("/nonexistent-folder"), 0);
+    kill(alive, SIGKILL);
+    waitpid(alive, NULL, 0);
+    CHECK_INT_EQ(cr_remove_stale_temporaries(dir), 1);
+    check_rm_rf(dir);
+}
+
 TEST(nosync_dir_in_missing_folder_is_io_error)
 {
     cr_err err = {0};
@@ -358,6 +393,7 @@ int main(void)
     RUN(nosync_dir_full_disk_leaves_nothing);
     RUN(staged_batch_appears_only_when_published);
     RUN(staging_on_a_full_disk_leaves_nothing);
+    RUN(stale_temporaries_of_dead_processes_are_removed);
     RUN(nosync_dir_in_missing_folder_is_io_error);
     RUN(pwrite_fills_header_after_body);
     RUN(abort_removes_temporary);

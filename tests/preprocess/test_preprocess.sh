@@ -234,9 +234,13 @@ for txt in "$T/kill-out"/*.txt; do
     cmp -s "$txt" "$T/kill-ref/$(basename "$txt")" || whole="partial $txt"
 done
 expect_eq "SIGKILL: every .txt left is whole and has its meta file" "$whole" yes
+# what a kill between a write and its rename leaves, should this kill not have hit one
+mkdir -p "$T/kill-out" && printf 'half' >"$T/kill-out/doc00.txt.tmp.$kpid"
 "$PP" "$T/kill" --out "$T/kill-out" -q
 expect_eq "SIGKILL: the re-run exits 0" "$?" 0
 expect_eq "SIGKILL: the re-run writes every document" "$(txt_count "$T/kill-out")" 60
+expect_eq "SIGKILL: the killed run's temporary files are gone after the re-run" \
+    "$(find "$T/kill-out" -name '*.tmp.*' | wc -l | tr -d ' ')" 0
 expect_eq "SIGKILL: same documents as an uninterrupted run" \
     "$(cd "$T/kill-out" && md5sum *.txt)" "$(cd "$T/kill-ref" && md5sum *.txt)"
 
