@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_watch.sh — what the watcher takes and when: 1,000 files dropped at once (each
 # processed once, one run per file and in batches), files renamed into place, files written
-# slowly (taken only once closed), temporary and dot files ignored, settle waiting for quiet.
+# slowly (taken only once closed), temporary and dot files ignored, settle waiting for quiet,
+# and the kernel's event queue overflowing.
 . "$(dirname "$0")/../tap.sh"
 . "$(dirname "$0")/common.sh"
 
@@ -91,4 +92,26 @@ check "settle: the files are processed" wait_for 10 is_state "$T/ws" settle/s4.d
 expect_eq "settle: one run for the four files" "$(sql "$T/ws" "SELECT COUNT(*), MAX(item_count) FROM runs WHERE stage='whole'")" "1|4"
 "$ORCH" -c "$T/p.yaml" stop >/dev/null
 check_daemon_logs
+
+# The kernel's event queue overflows (a daemon stopped with SIGSTOP while 300 files arrive, its
+# queue cut to 16 events): the daemon says so, rescans, and every file is processed once.
+limit=/proc/sys/fs/inotify/max_queued_events
+mkdir -p "$T/ov/ws"
+printf 'workspace: ws\nstages:\n  - name: each\n    watch: in\n    run: [%s/stage_copy.sh, out, "{input}"]\n' \
+    "$HERE" >"$T/ov/p.yaml"
+if old_limit=$(cat "$limit" 2>/dev/null) && echo 16 2>/dev/null >"$limit"; then
+    ov_pid=$(start_daemon "$T/ov/p.yaml") # its inotify queue is sized now
+    echo "$old_limit" >"$limit"
+    check "overflow: daemon started" test -n "$ov_pid"
+    kill -STOP "$ov_pid"
+    drop "$T/ov/ws/in" 300
+    kill -CONT "$ov_pid"
+    check "overflow: every file processed" wait_for 60 has_lines "$T/ov/ws/out/done.log" 300
+    sleep 0.5
+    expect_eq "overflow: no file twice" "$(sort -u "$T/ov/ws/out/done.log" | wc -l | tr -d ' ')/$(lines "$T/ov/ws/out/done.log")" "300/300"
+    expect_match "overflow: the log says so" "$(cat "$T/ov/ws/.orchestrator/daemon.log")" "inotify queue overflowed: rescanning"
+    "$ORCH" -c "$T/ov/p.yaml" stop >/dev/null
+else
+    not_ok "overflow: needs root to lower $limit"
+fi
 finish
