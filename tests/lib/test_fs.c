@@ -35,6 +35,30 @@ static int count_entries(const char *folder)
     return count;
 }
 
+/* A child process on a "full disk": its files may not grow past 4 KiB (RLIMIT_FSIZE), and big
+ * is 64 KiB to write. Returns 0 in the child, its pid in the parent. */
+static char big[65536];
+static pid_t fork_on_full_disk(void)
+{
+    memset(big, 'x', sizeof big);
+    pid_t child = fork();
+    if (child == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit limit = {.rlim_cur = 4096, .rlim_max = 4096};
+        setrlimit(RLIMIT_FSIZE, &limit);
+    }
+    return child;
+}
+
+/* The child's exit status, -1 when it did not exit. */
+static int exit_status(pid_t child)
+{
+    int status;
+    if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
 static int current_umask(void)
 {
     mode_t mask = umask(0);
@@ -92,13 +116,8 @@ TEST(full_disk_fails_cleanly_and_keeps_old_file)
     CHECK_INT_EQ(cr_write_file_atomic(path, "old", 3, NULL), CR_OK);
     int pipe_fd[2];
     CHECK(pipe(pipe_fd) == 0);
-    pid_t child = fork();
+    pid_t child = fork_on_full_disk();
     if (child == 0) {
-        signal(SIGXFSZ, SIG_IGN);
-        struct rlimit limit = {.rlim_cur = 4096, .rlim_max = 4096};
-        setrlimit(RLIMIT_FSIZE, &limit);
-        static char big[65536];
-        memset(big, 'x', sizeof big);
         cr_err err = {0};
         int code = cr_write_file_atomic(path, big, sizeof big, &err);
         ssize_t ignored = write(pipe_fd[1], err.msg, strlen(err.msg) + 1);
@@ -110,10 +129,7 @@ TEST(full_disk_fails_cleanly_and_keeps_old_file)
     ssize_t got = read(pipe_fd[0], message, sizeof message - 1);
     (void)got;
     close(pipe_fd[0]);
-    int status;
-    waitpid(child, &status, 0);
-    CHECK(WIFEXITED(status));
-    CHECK_INT_EQ(WEXITSTATUS(status), CR_EIO);
+    CHECK_INT_EQ(exit_status(child), CR_EIO);
     CHECK_CONTAINS(message, "writing");
     CHECK_CONTAINS(message, "doc.txt");
     char *text = slurp(path);
@@ -155,20 +171,13 @@ TEST(nosync_dir_full_disk_leaves_nothing)
     snprintf(path, sizeof path, "%s/new.html", dir);
     snprintf(old_path, sizeof old_path, "%s/old.html", dir);
     CHECK_INT_EQ(cr_write_file_atomic(old_path, "old", 3, NULL), CR_OK);
-    pid_t child = fork();
+    pid_t child = fork_on_full_disk();
     if (child == 0) {
-        signal(SIGXFSZ, SIG_IGN);
-        struct rlimit limit = {.rlim_cur = 4096, .rlim_max = 4096};
-        setrlimit(RLIMIT_FSIZE, &limit);
-        static char big[65536];
-        memset(big, 'x', sizeof big);
         int code_new = cr_write_file_atomic_nosync_dir(path, big, sizeof big, NULL);
         int code_old = cr_write_file_atomic_nosync_dir(old_path, big, sizeof big, NULL);
         _exit(code_new == CR_EIO && code_old == CR_EIO ? 0 : 1);
     }
-    int status;
-    waitpid(child, &status, 0);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_INT_EQ(exit_status(child), 0);
     CHECK(!cr_is_file(path));
     char *text = slurp(old_path);
     CHECK_STR_EQ(text, "old");
@@ -217,21 +226,14 @@ TEST(staging_on_a_full_disk_leaves_nothing)
     char *dir = check_tmpdir();
     char path[512];
     snprintf(path, sizeof path, "%s/big.html", dir);
-    pid_t child = fork();
+    pid_t child = fork_on_full_disk();
     if (child == 0) {
-        signal(SIGXFSZ, SIG_IGN);
-        struct rlimit limit = {.rlim_cur = 4096, .rlim_max = 4096};
-        setrlimit(RLIMIT_FSIZE, &limit);
-        static char big[65536];
-        memset(big, 'x', sizeof big);
         cr_atomic_file f;
         cr_err err = {0};
         int code = cr_atomic_stage(&f, path, big, sizeof big, &err);
         _exit(code == CR_EIO && strstr(err.msg, "big.html") ? 0 : 1);
     }
-    int status;
-    waitpid(child, &status, 0);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_INT_EQ(exit_status(child), 0);
     CHECK_INT_EQ(count_entries(dir), 0);
     check_rm_rf(dir);
 }
