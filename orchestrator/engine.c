@@ -536,11 +536,17 @@ static void start_run(engine *e, int i, record_item *items, int n)
     run.start_wall = wall_ms();
     run.start_mono = mono_ms();
     cr_err err;
-    if (record_run_begin(e->rec, s->name, 0, 0, run.start_wall, "", items, n, &run.run_id, &err)) {
+    if (record_run_begin(e->rec, s->name, 0, 0, run.start_wall, "", items, &run.item_count,
+                         &run.run_id, &err)) {
         record_broken(e, err.msg);
         run_free(&run);
         return;
     }
+    if (run.item_count == 0) { /* another process started them all first */
+        free(items);
+        return;
+    }
+    n = run.item_count;
     char folder[128]; /* stage names are at most 64 characters */
     snprintf(folder, sizeof folder, "%s/%s", STATE_RUN_LOGS, s->name);
     cr_mkdir_p(folder, NULL);

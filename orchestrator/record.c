@@ -135,7 +135,9 @@ int record_open(record **out, const char *path, cr_err *err)
                        "INSERT OR IGNORE INTO run_items(run_id, item_id) VALUES(?, ?)", err);
     if (!code)
         code = prepare(rec, &rec->item_running,
-                       "UPDATE items SET state='running', updated_ms=? WHERE id=?", err);
+                       "UPDATE items SET state='running', updated_ms=? WHERE id=?"
+                       " AND state IN ('queued', 'retrying')",
+                       err);
     if (!code)
         code = prepare(rec, &rec->run_end,
                        "UPDATE runs SET end_ms=?2, exit=?3, duration_ms=?2-start_ms, outcome=?4"
@@ -429,22 +431,43 @@ int record_item_get(record *rec, int64_t id, record_item *item, char *state, siz
 }
 
 int record_run_begin(record *rec, const char *stage, pid_t pid, long long pid_start,
-                     int64_t start_ms, const char *log_path, const record_item *items,
-                     int item_count, int64_t *run_id, cr_err *err)
+                     int64_t start_ms, const char *log_path, record_item *items, int *item_count,
+                     int64_t *run_id, cr_err *err)
 {
+    *run_id = 0;
     int code = record_begin(rec, err);
     if (code)
         return code;
+    /* Claimed here, inside the transaction: an item another process started since it was read
+     * (the daemon and a hand `run` share the record) is no longer waiting, and is left out. */
+    int kept = 0;
+    for (int i = 0; i < *item_count; i++) {
+        sqlite3_bind_int64(rec->item_running, 1, start_ms);
+        sqlite3_bind_int64(rec->item_running, 2, items[i].id);
+        int step = sqlite3_step(rec->item_running);
+        sqlite3_reset(rec->item_running);
+        if (step != SQLITE_DONE) {
+            sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
+            for (int rest = i; rest < *item_count; rest++)
+                record_item_free(&items[rest]);
+            *item_count = kept;
+            return db_fail(rec, err, "claiming an item");
+        }
+        if (sqlite3_changes(rec->db) == 1)
+            items[kept++] = items[i];
+        else
+            record_item_free(&items[i]);
+    }
+    *item_count = kept;
+    if (kept == 0)
+        return record_commit(rec, err);
     sqlite3_stmt *s = rec->run_insert;
     sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, pid);
     sqlite3_bind_int64(s, 3, pid_start);
     sqlite3_bind_int64(s, 4, start_ms);
-    sqlite3_bind_int(s, 5, item_count);
-    if (item_count > 0)
-        sqlite3_bind_text(s, 6, items[0].path, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, 6);
+    sqlite3_bind_int(s, 5, kept);
+    sqlite3_bind_text(s, 6, items[0].path, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 7, log_path, -1, SQLITE_STATIC);
     int step = sqlite3_step(s);
     sqlite3_reset(s);
@@ -453,15 +476,11 @@ int record_run_begin(record *rec, const char *stage, pid_t pid, long long pid_st
         return db_fail(rec, err, "recording a run");
     }
     *run_id = sqlite3_last_insert_rowid(rec->db);
-    for (int i = 0; i < item_count; i++) {
+    for (int i = 0; i < kept; i++) {
         sqlite3_bind_int64(rec->run_item, 1, *run_id);
         sqlite3_bind_int64(rec->run_item, 2, items[i].id);
         sqlite3_step(rec->run_item);
         sqlite3_reset(rec->run_item);
-        sqlite3_bind_int64(rec->item_running, 1, start_ms);
-        sqlite3_bind_int64(rec->item_running, 2, items[i].id);
-        sqlite3_step(rec->item_running);
-        sqlite3_reset(rec->item_running);
     }
     return CR_OK; /* the caller commits once the pid is known (record_run_pid) */
 }

@@ -70,10 +70,13 @@ int64_t record_next_due(record *rec, const char *stage);
 int record_item_get(record *rec, int64_t id, record_item *item, char *state, size_t state_size);
 
 /* Opens a transaction with the run (pid 0) and its items marked running; record_run_pid
- * then record_commit close it, so one run start is one commit. */
+ * then record_commit close it, so one run start is one commit. Only items still queued or
+ * retrying are claimed: the others (another process took them) are freed and dropped from
+ * items, and *item_count says how many are left. When none is, the transaction is closed and
+ * *run_id is 0: there is no run. */
 int record_run_begin(record *rec, const char *stage, pid_t pid, long long pid_start,
-                     int64_t start_ms, const char *log_path, const record_item *items,
-                     int item_count, int64_t *run_id, cr_err *err);
+                     int64_t start_ms, const char *log_path, record_item *items, int *item_count,
+                     int64_t *run_id, cr_err *err);
 /* The pid is known only after fork; the run row is written before it (see engine.c). */
 int record_run_pid(record *rec, int64_t run_id, pid_t pid, long long pid_start,
                    const char *log_path, cr_err *err);

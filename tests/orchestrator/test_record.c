@@ -114,6 +114,49 @@ TEST(queue_order_retries_when_due_then_queued)
     record_close(rec);
 }
 
+/* The daemon and a hand `run` (two connections) both read the same items as due: each item is
+ * claimed by one of them, and the other starts no run for it. */
+TEST(an_item_is_claimed_once)
+{
+    record *daemon = open_record(), *by_hand = open_record();
+    int64_t a, b, run_id, daemon_run, hand_run;
+    int result;
+    record_add(daemon, "w", "in/a", "ha", 1, 1, 100, 0, &a, &result, NULL);
+    record_add(daemon, "w", "in/b", "hb", 1, 1, 100, 0, &b, &result, NULL);
+    record_item seen_by_daemon[2], seen_by_hand[2];
+    CHECK_INT_EQ(record_due(daemon, "w", 200, 2, seen_by_daemon, NULL), 2);
+    CHECK_INT_EQ(record_due(by_hand, "w", 200, 2, seen_by_hand, NULL), 2);
+    int count = 1; /* the daemon starts a run of the first one */
+    CHECK_INT_EQ(
+        record_run_begin(daemon, "w", 0, 0, 300, "", seen_by_daemon, &count, &daemon_run, NULL),
+        CR_OK);
+    CHECK_INT_EQ(count, 1);
+    CHECK_INT_EQ(record_commit(daemon, NULL), CR_OK);
+    count = 2; /* the hand run, a moment later, of both: only the second is still waiting */
+    CHECK_INT_EQ(
+        record_run_begin(by_hand, "w", 0, 0, 300, "", seen_by_hand, &count, &hand_run, NULL),
+        CR_OK);
+    CHECK_INT_EQ(count, 1);
+    CHECK_INT_EQ(seen_by_hand[0].id, b);
+    CHECK_INT_EQ(record_commit(by_hand, NULL), CR_OK);
+    count = 1; /* and nothing is left for the daemon's second run */
+    CHECK_INT_EQ(
+        record_run_begin(daemon, "w", 0, 0, 300, "", seen_by_daemon + 1, &count, &run_id, NULL),
+        CR_OK);
+    CHECK_INT_EQ(count, 0);
+    CHECK_INT_EQ(run_id, 0);
+    CHECK_STR_EQ(state_of(daemon, a), ITEM_RUNNING);
+    CHECK_STR_EQ(state_of(daemon, b), ITEM_RUNNING);
+    CHECK_INT_EQ(record_run_end(daemon, daemon_run, 0, 400, "ok", NULL), CR_OK);
+    CHECK_INT_EQ(record_run_end(daemon, hand_run, 0, 400, "ok", NULL), CR_OK);
+    record_item_update(daemon, a, ITEM_DONE, 1, 0, 0, NULL, NULL, 0, 400, NULL);
+    record_item_update(daemon, b, ITEM_DONE, 1, 0, 0, NULL, NULL, 0, 400, NULL);
+    record_item_free(&seen_by_daemon[0]);
+    record_item_free(&seen_by_hand[0]);
+    record_close(by_hand);
+    record_close(daemon);
+}
+
 TEST(recovery_after_a_crash)
 {
     record *rec = open_record();
@@ -121,7 +164,9 @@ TEST(recovery_after_a_crash)
     int result;
     record_add(rec, "v", "in/z", "h", 1, 1, 100, 0, &id, &result, NULL);
     record_item item = {.id = id, .path = "in/z"};
-    CHECK_INT_EQ(record_run_begin(rec, "v", 0, 0, 100, "", &item, 1, &run_id, NULL), CR_OK);
+    int count = 1;
+    CHECK_INT_EQ(record_run_begin(rec, "v", 0, 0, 100, "", &item, &count, &run_id, NULL), CR_OK);
+    CHECK_INT_EQ(count, 1);
     CHECK_INT_EQ(record_run_pid(rec, run_id, 999999, 42, "log", NULL), CR_OK);
     CHECK_INT_EQ(record_commit(rec, NULL), CR_OK);
     CHECK_STR_EQ(state_of(rec, id), ITEM_RUNNING);
@@ -129,7 +174,6 @@ TEST(recovery_after_a_crash)
     rec = open_record();
     pid_t *pids;
     long long *starts;
-    int count;
     CHECK_INT_EQ(record_recover(rec, 500, &pids, &starts, &count, NULL), CR_OK);
     CHECK_INT_EQ(count, 1);
     if (count == 1) {
@@ -202,6 +246,7 @@ int main(void)
     RUN(same_content_is_known_changed_content_is_new);
     RUN(done_stays_done_failed_comes_back);
     RUN(queue_order_retries_when_due_then_queued);
+    RUN(an_item_is_claimed_once);
     RUN(recovery_after_a_crash);
     RUN(quarantine_never_overwrites);
     RUN(log_tail_keeps_the_last_lines);

@@ -2,7 +2,7 @@
 # test_watch.sh — what the watcher takes and when: 1,000 files dropped at once (each
 # processed once, one run per file and in batches), files renamed into place, files written
 # slowly (taken only once closed), temporary and dot files ignored, settle waiting for quiet,
-# and the kernel's event queue overflowing.
+# the kernel's event queue overflowing, and a run by hand beside the daemon.
 . "$(dirname "$0")/../tap.sh"
 . "$(dirname "$0")/common.sh"
 
@@ -114,4 +114,19 @@ if old_limit=$(cat "$limit" 2>/dev/null) && echo 16 2>/dev/null >"$limit"; then
 else
     not_ok "overflow: needs root to lower $limit"
 fi
+
+# A run by hand beside the daemon (run STAGE: what waits in its folder), on the files the daemon
+# is taking too: each file once, by one or the other.
+mkdir -p "$T/hand/ws/in"
+printf 'workspace: ws\nstages:\n  - name: each\n    watch: in\n    concurrency: 4\n    run: [%s/stage_copy.sh, out, "{input}"]\n' \
+    "$HERE" >"$T/hand/p.yaml"
+hand_pid=$(start_daemon "$T/hand/p.yaml")
+check "beside the daemon: daemon started" test -n "$hand_pid"
+drop "$T/hand/ws/in" 60
+"$ORCH" -c "$T/hand/p.yaml" run each >"$T/hand.out" 2>&1
+expect_eq "beside the daemon: the run by hand exits 0" "$?" 0
+check "beside the daemon: every file processed" wait_for 30 has_lines "$T/hand/ws/out/done.log" 60
+sleep 0.5
+expect_eq "beside the daemon: no file twice" "$(sort -u "$T/hand/ws/out/done.log" | wc -l | tr -d ' ')/$(lines "$T/hand/ws/out/done.log")" "60/60"
+"$ORCH" -c "$T/hand/p.yaml" stop >/dev/null
 finish
