@@ -1015,6 +1015,9 @@ int engine_seed(engine *e, const char *stage, char *const *files, int file_count
                 snprintf(path, sizeof path, "%s/%s", folder, names[k]->d_name);
                 if (name_matches(names[k]->d_name, s->match, s->match_count) && cr_is_file(path)) {
                     int64_t id = take_file(e, i, path, pass, &result);
+                    if (!id) /* known: it may still wait in the record (a daemon beside us, or
+                              * one that died with it queued) */
+                        id = record_newest(e->rec, s->name, path);
                     char state[16];
                     record_item item;
                     if (id && record_item_get(e->rec, id, &item, state, sizeof state)) {

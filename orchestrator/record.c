@@ -69,7 +69,7 @@ int record_open(record **out, const char *path, cr_err *err)
         return code;
     }
     int code = prepare(rec, &rec->seen,
-                       "SELECT size, mtime_ns, state FROM items WHERE stage=? AND path=?"
+                       "SELECT size, mtime_ns, state, id FROM items WHERE stage=? AND path=?"
                        " ORDER BY id DESC LIMIT 1",
                        err);
     if (!code)
@@ -269,6 +269,16 @@ int record_seen(record *rec, const char *stage, const char *path, int64_t size, 
     }
     sqlite3_reset(s);
     return seen;
+}
+
+int64_t record_newest(record *rec, const char *stage, const char *path)
+{
+    sqlite3_stmt *s = rec->seen;
+    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
+    int64_t id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 3) : 0;
+    sqlite3_reset(s);
+    return id;
 }
 
 static int add_item(record *rec, const char *stage, const char *path, const char *hash,

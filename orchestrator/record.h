@@ -48,6 +48,8 @@ int record_recover(record *rec, int64_t now_ms, pid_t **pids, long long **pid_st
 /* 1 when the newest item of (stage, path) has this size and mtime and is not failed: the file
  * is known and need not be hashed again. */
 int record_seen(record *rec, const char *stage, const char *path, int64_t size, int64_t mtime_ns);
+/* The id of the newest item of stage for path, 0 when there is none. */
+int64_t record_newest(record *rec, const char *stage, const char *path);
 
 enum record_add_result {
     RECORD_ADDED = 0, /* new item, queued */

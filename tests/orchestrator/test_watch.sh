@@ -115,18 +115,21 @@ else
     not_ok "overflow: needs root to lower $limit"
 fi
 
-# A run by hand beside the daemon (run STAGE: what waits in its folder), on the files the daemon
-# is taking too: each file once, by one or the other.
+# A run by hand beside the daemon (run STAGE: what waits in its folder): the two share the
+# queue, a slow stage two at a time; each file is run once, by one or the other.
 mkdir -p "$T/hand/ws/in"
-printf 'workspace: ws\nstages:\n  - name: each\n    watch: in\n    concurrency: 4\n    run: [%s/stage_copy.sh, out, "{input}"]\n' \
+printf 'workspace: ws\nstages:\n  - name: each\n    watch: in\n    concurrency: 2\n    run: [%s/stage_slow.sh, "0.1", out, "{input}"]\n' \
     "$HERE" >"$T/hand/p.yaml"
 hand_pid=$(start_daemon "$T/hand/p.yaml")
 check "beside the daemon: daemon started" test -n "$hand_pid"
-drop "$T/hand/ws/in" 60
+drop "$T/hand/ws/in" 40
+all_recorded() { [ "$(sql "$T/hand/ws" "SELECT COUNT(*) FROM items")" = 40 ]; }
+wait_for 10 all_recorded
 "$ORCH" -c "$T/hand/p.yaml" run each >"$T/hand.out" 2>&1
 expect_eq "beside the daemon: the run by hand exits 0" "$?" 0
-check "beside the daemon: every file processed" wait_for 30 has_lines "$T/hand/ws/out/done.log" 60
+expect_match "beside the daemon: the run by hand took its share" "$(cat "$T/hand.out")" "run each: [1-9][0-9]* done, 0 failed"
+check "beside the daemon: every file processed" wait_for 30 has_lines "$T/hand/ws/out/done.log" 40
 sleep 0.5
-expect_eq "beside the daemon: no file twice" "$(sort -u "$T/hand/ws/out/done.log" | wc -l | tr -d ' ')/$(lines "$T/hand/ws/out/done.log")" "60/60"
+expect_eq "beside the daemon: no file twice" "$(sort -u "$T/hand/ws/out/done.log" | wc -l | tr -d ' ')/$(lines "$T/hand/ws/out/done.log")" "40/40"
 "$ORCH" -c "$T/hand/p.yaml" stop >/dev/null
 finish
