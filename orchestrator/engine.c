@@ -32,7 +32,10 @@
 #include "quarantine.h"
 #include "runner.h"
 
-#define NONE_MODE_LIMIT 10000 /* files one run of an input-less stage takes at most */
+#define NONE_MODE_LIMIT 10000              /* files one run of an input-less stage takes at most */
+#define RUN_LOGS_KEPT 10000                /* the logs of the newest runs; older ones are removed */
+#define LOGS_TIDY_EVERY 500                /* runs between two tidyings of the logs */
+#define DAEMON_LOG_MAX (16L * 1024 * 1024) /* then daemon.log becomes daemon.log.1 */
 
 typedef struct stage_state {
     char **pending; /* paths waiting for the stage's settle time */
@@ -414,6 +417,41 @@ static void once_note_failure(engine *e, int exit_code)
         e->once_result = exit_code > 0 && exit_code < 256 ? exit_code : CR_EOTHER;
 }
 
+/* Keeps the logs from growing without end: the run logs of all but the newest RUN_LOGS_KEPT
+ * runs are removed (the record keeps their outcome), and a daemon.log over DAEMON_LOG_MAX
+ * becomes daemon.log.1 (replacing the one before). */
+static void tidy_logs(int64_t newest_run)
+{
+    DIR *logs = opendir(STATE_RUN_LOGS);
+    for (struct dirent *stage; logs && (stage = readdir(logs));) {
+        char folder[PATH_MAX];
+        snprintf(folder, sizeof folder, "%s/%s", STATE_RUN_LOGS, stage->d_name);
+        DIR *d = stage->d_name[0] != '.' ? opendir(folder) : NULL;
+        for (struct dirent *log; d && (log = readdir(d));) {
+            char *end;
+            long long id = strtoll(log->d_name, &end, 10);
+            if (end != log->d_name && !strcmp(end, ".log") && id <= newest_run - RUN_LOGS_KEPT)
+                unlinkat(dirfd(d), log->d_name, 0);
+        }
+        if (d)
+            closedir(d);
+    }
+    if (logs)
+        closedir(logs);
+    struct stat written, named;
+    if (fstat(2, &written) == 0 && stat(STATE_LOG, &named) == 0 && written.st_ino == named.st_ino &&
+        written.st_dev == named.st_dev && named.st_size > DAEMON_LOG_MAX) {
+        int fd = -1;
+        if (rename(STATE_LOG, STATE_LOG ".1") == 0)
+            fd = open(STATE_LOG, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            close(fd);
+            cr_info("log continued from %s.1", STATE_LOG);
+        }
+    }
+}
+
 static void finish_run(engine *e, active_run *run, int exit_code, const char *why)
 {
     int64_t now = wall_ms();
@@ -526,6 +564,8 @@ static void finish_run(engine *e, active_run *run, int exit_code, const char *wh
         notifier_send(e->notifier, &s->notify, &ev);
     }
     free(failed_inputs);
+    if (e->mode == ENGINE_DAEMON && run->run_id % LOGS_TIDY_EVERY == 0)
+        tidy_logs(run->run_id);
 }
 
 static void start_run(engine *e, int i, record_item *items, int n)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_daemon.sh — the daemon's life: one per workspace, a 0600 socket, files that arrived
 # while it was down, the same content never twice, SIGKILL during runs and restart (none lost,
-# none done twice), `stop` waiting for a run, SIGHUP with a broken config and a good one.
+# none done twice), `stop` waiting for a run, SIGHUP with a broken config and a good one, logs
+# that do not grow without end.
 . "$(dirname "$0")/../tap.sh"
 . "$(dirname "$0")/common.sh"
 
@@ -132,4 +133,36 @@ check "logs -f: a new run appears as it ends" wait_for 10 grep -q "^== run [0-9]
 kill "$follower" 2>/dev/null
 "$ORCH" -c "$T/p.yaml" stop >/dev/null
 check_daemon_logs
+
+# The logs do not grow without end: at run 10,500 the logs of runs 500 and older go, newer
+# ones stay, and a daemon.log over 16 MiB becomes daemon.log.1. (The record is given a run
+# 10,499 first, and the log a 17 MiB head start.)
+mkdir -p "$T/tidy/ws/inbox" "$T/tidy/ws/.orchestrator/logs/each" "$T/tidy/ws/.orchestrator/logs/other"
+printf 'workspace: ws\nstages:\n  - name: each\n    watch: inbox\n    run: [%s/stage_copy.sh, out, "{input}"]\n' \
+    "$HERE" >"$T/tidy/p.yaml"
+start_daemon "$T/tidy/p.yaml" >/dev/null # creates the record
+"$ORCH" -c "$T/tidy/p.yaml" stop >/dev/null
+$PY - "$T/tidy/ws/.orchestrator/record.sqlite" <<'PYEOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("INSERT INTO runs(id, stage, start_ms, end_ms, exit, outcome) VALUES (10499, 'each', 0, 1, 0, 'ok')")
+db.commit()
+PYEOF
+for old in each/3.log other/500.log; do echo old >"$T/tidy/ws/.orchestrator/logs/$old"; done
+echo newer >"$T/tidy/ws/.orchestrator/logs/other/501.log"
+echo notes >"$T/tidy/ws/.orchestrator/logs/notify.log"
+head -c 17825792 /dev/zero | tr '\0' 'x' >"$T/tidy/ws/.orchestrator/daemon.log"
+echo >>"$T/tidy/ws/.orchestrator/daemon.log"
+tidy_pid=$(start_daemon "$T/tidy/p.yaml")
+check "tidy: daemon started" test -n "$tidy_pid"
+echo one >"$T/tidy/ws/inbox/one.txt"
+check "tidy: run 10,500 done" wait_for 10 test -f "$T/tidy/ws/.orchestrator/logs/each/10500.log"
+sleep 0.3
+logs_left=$(cd "$T/tidy/ws/.orchestrator/logs" && ls each/*.log other/*.log notify.log 2>/dev/null | tr '\n' ' ')
+expect_eq "tidy: logs of runs 500 and older removed, newer and other files kept" "$logs_left" "each/10500.log notify.log other/501.log "
+check "tidy: daemon.log became daemon.log.1" test "$(stat -c %s "$T/tidy/ws/.orchestrator/daemon.log.1" 2>/dev/null || echo 0)" -ge 17825792
+check "tidy: the new daemon.log is small" test "$(stat -c %s "$T/tidy/ws/.orchestrator/daemon.log")" -lt 100000
+check "tidy: the new daemon.log says where it came from" grep -q "log continued from" "$T/tidy/ws/.orchestrator/daemon.log"
+"$ORCH" -c "$T/tidy/p.yaml" stop >/dev/null
+check "tidy: the daemon logs on in the new file" grep -q "stopped, pid" "$T/tidy/ws/.orchestrator/daemon.log"
 finish
