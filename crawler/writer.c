@@ -146,6 +146,7 @@ static int batch_size(int thread_count)
     long size = spare / (2L * thread_count);
     return size < 1 ? 1 : size > WRITER_BATCH_MAX ? WRITER_BATCH_MAX : (int)size;
 }
+
 int writer_start(writer_pool *pool, int thread_count, const char *out_dir,
                  void (*notify)(void *ctx), void *notify_ctx, cr_err *err)
 {
