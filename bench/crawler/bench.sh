@@ -74,39 +74,32 @@ CONF
     "$NGINX" -p "$W/nginx" -c "$W/nginx/nginx.conf" 2>/dev/null &
     pids="$pids $!"
     wait_port "$port"
-    # Three rounds, alternating, on a fresh folder each: the median of each side.
-    wget_rates="" crawl_rates=""
-    for round in 1 2 3; do
-        t0=$(now)
-        wget --recursive --level=inf --no-parent --quiet -P "$W/wget1.$round" "http://127.0.0.1:$port/"
-        t1=$(now)
-        wget_rates="$wget_rates $(rate "$(count_pages "$W/wget1.$round")" "$($PY -c "print($t1 - $t0)")")"
-        t0=$(now)
-        "$CR_BIN/crawler" --seeds "http://127.0.0.1:$port/" --out "$W/crawl1.$round" --delay 0 --max-depth -1 \
-            --concurrency 8 --per-host-concurrency 8 --quiet
-        t1=$(now)
-        crawl_pages=$(count_pages "$W/crawl1.$round")
-        crawl_rates="$crawl_rates $(rate "$crawl_pages" "$($PY -c "print($t1 - $t0)")")"
-    done
-    wr=$(median $wget_rates); cr=$(median $crawl_rates)
-    echo "nginx, no latency:   wget${wget_rates} pages/s (median $wr)   crawler${crawl_rates} pages/s (median $cr, $crawl_pages pages)   ratio $(ratio "$cr" "$wr")x (goal >= 1.0x)"
-    # The same with both outputs on tmpfs: parsing and bookkeeping without the disk's cost of
-    # creating and syncing files (the crawler creates two files a page and syncs four times,
-    # as SPEC.md and lib/fs.h ask; wget creates one and syncs none).
-    if [ -d /dev/shm ] && [ -w /dev/shm ]; then
-        S=$(mktemp -d /dev/shm/crbench.XXXXXX)
+    # Three rounds, alternating, on a fresh folder each under $1: sets wget_rates, crawl_rates
+    # (pages/s of each round) and crawl_pages.
+    side_by_side() {
         wget_rates="" crawl_rates=""
         for round in 1 2 3; do
             t0=$(now)
-            wget --recursive --level=inf --no-parent --quiet -P "$S/wget.$round" "http://127.0.0.1:$port/"
+            wget --recursive --level=inf --no-parent --quiet -P "$1/wget.$round" "http://127.0.0.1:$port/"
             t1=$(now)
-            wget_rates="$wget_rates $(rate "$(count_pages "$S/wget.$round")" "$($PY -c "print($t1 - $t0)")")"
+            wget_rates="$wget_rates $(rate "$(count_pages "$1/wget.$round")" "$($PY -c "print($t1 - $t0)")")"
             t0=$(now)
-            "$CR_BIN/crawler" --seeds "http://127.0.0.1:$port/" --out "$S/crawl.$round" --delay 0 --max-depth -1 \
+            "$CR_BIN/crawler" --seeds "http://127.0.0.1:$port/" --out "$1/crawl.$round" --delay 0 --max-depth -1 \
                 --concurrency 8 --per-host-concurrency 8 --quiet
             t1=$(now)
-            crawl_rates="$crawl_rates $(rate "$(count_pages "$S/crawl.$round")" "$($PY -c "print($t1 - $t0)")")"
+            crawl_pages=$(count_pages "$1/crawl.$round")
+            crawl_rates="$crawl_rates $(rate "$crawl_pages" "$($PY -c "print($t1 - $t0)")")"
         done
+    }
+    side_by_side "$W/disk"
+    wr=$(median $wget_rates); cr=$(median $crawl_rates)
+    echo "nginx, no latency:   wget${wget_rates} pages/s (median $wr)   crawler${crawl_rates} pages/s (median $cr, $crawl_pages pages)   ratio $(ratio "$cr" "$wr")x (goal >= 1.0x)"
+    # The same with both outputs on tmpfs: parsing and bookkeeping without the disk's cost of
+    # creating and syncing files (the crawler creates two files a page and syncs them, as
+    # SPEC.md and lib/fs.h ask; wget creates one and syncs none).
+    if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+        S=$(mktemp -d /dev/shm/crbench.XXXXXX)
+        side_by_side "$S"
         rm -rf "$S"
         wr=$(median $wget_rates); cr=$(median $crawl_rates)
         echo "nginx, outputs on tmpfs: wget${wget_rates} pages/s (median $wr)   crawler${crawl_rates} pages/s (median $cr)   ratio $(ratio "$cr" "$wr")x"
