@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "dashboard.h"
 #include "engine.h"
 #include "fs.h"
 #include "hash.h"
@@ -128,6 +129,19 @@ int cmd_start(const char *config_path, int foreground, cr_err *err)
         close(lock_fd);
         return code;
     }
+    dashboard *dash = NULL;
+    if (engine_config(e)->dashboard.listen &&
+        (code = dashboard_start(&dash, engine_config(e), getpid(), err))) {
+        daemon_report(report_fd, code, err->msg);
+        unlink(STATE_SOCKET);
+        close(control_fd);
+        engine_close(e);
+        close(lock_fd);
+        return code;
+    }
+    if (dash)
+        snprintf(ready + strlen(ready), sizeof ready - strlen(ready), "; dashboard %s",
+                 dashboard_url(dash));
     engine_set_control_fd(e, control_fd);
     cr_info("started, pid %ld: workspace %s, config %s, %d stages", (long)getpid(),
             engine_config(e)->workspace, engine_config(e)->path, engine_config(e)->stage_count);
@@ -136,6 +150,7 @@ int cmd_start(const char *config_path, int foreground, cr_err *err)
     else
         fprintf(stderr, "%s\n", ready);
     code = engine_run(e, err);
+    dashboard_stop(dash);
     cr_info("stopped, pid %ld", (long)getpid());
     unlink(STATE_SOCKET);
     close(control_fd);

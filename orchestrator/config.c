@@ -4,6 +4,7 @@
  * reading the file (config_check does, for `validate`); the daemon that uses it is engine.c. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -467,6 +468,92 @@ static int load_stage(loader *l, yaml_node_t *node, const defaults *d, stage_con
     return CR_OK;
 }
 
+/* ---- dashboard ---- */
+
+/* "ADDRESS:PORT", "[IPV6]:PORT" or "localhost:PORT": a numeric address, so that the Host
+ * check (dashboard.c) knows every name the page may be reached by. */
+static int dashboard_listen(loader *l, yaml_node_t *value, dashboard_config *d)
+{
+    int code = dup_scalar(l, value, "dashboard.listen", &d->listen);
+    if (code)
+        return code;
+    const char *text = d->listen, *colon = strrchr(text, ':');
+    char host[64];
+    size_t host_len = colon ? (size_t)(colon - text) : 0;
+    if (host_len >= 2 && text[0] == '[' && text[host_len - 1] == ']') {
+        text++;
+        host_len -= 2;
+    }
+    if (!colon || host_len == 0 || host_len >= sizeof host)
+        return fail_at(l, value, "dashboard.listen: '%s' is not ADDRESS:PORT (e.g. 127.0.0.1:8080)",
+                       d->listen);
+    memcpy(host, text, host_len);
+    host[host_len] = '\0';
+    cr_err why;
+    long port;
+    if (cr_parse_long(colon + 1, 0, 65535, &port, &why))
+        return fail_at(l, value, "dashboard.listen: port: %s", why.msg);
+    unsigned char bytes[16];
+    if (!strcmp(host, "localhost"))
+        snprintf(host, sizeof host, "127.0.0.1");
+    if (inet_pton(AF_INET, host, bytes) == 1)
+        d->loopback = bytes[0] == 127;
+    else if (inet_pton(AF_INET6, host, bytes) == 1)
+        d->loopback = !memcmp(bytes, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16);
+    else
+        return fail_at(l, value, "dashboard.listen: '%s' is not a numeric IPv4 or IPv6 address",
+                       host);
+    d->port = (int)port;
+    free(d->address);
+    d->address = strdup(host);
+    return d->address ? CR_OK : cr_fail(l->err, CR_EOTHER, "out of memory");
+}
+
+static int dashboard_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
+                          void *target)
+{
+    dashboard_config *d = target;
+    if (!strcmp(key, "listen"))
+        return dashboard_listen(l, value, d);
+    if (!strcmp(key, "allow_remote")) {
+        const char *text;
+        int code = scalar(l, value, "dashboard.allow_remote", &text);
+        if (code)
+            return code;
+        if (strcmp(text, "true") && strcmp(text, "false"))
+            return fail_at(l, value, "dashboard.allow_remote: expected true or false, found '%s'",
+                           text);
+        d->allow_remote = !strcmp(text, "true");
+        return CR_OK;
+    }
+    if (!strcmp(key, "hosts"))
+        return string_list(l, value, "dashboard.hosts", 1, &d->hosts, &d->host_count);
+    return fail_at(l, key_node,
+                   "unknown key '%s' in dashboard (known: listen, allow_remote, hosts)", key);
+}
+
+static int load_dashboard(loader *l, yaml_node_t *node, dashboard_config *d)
+{
+    int code = each_pair(l, node, "dashboard", dashboard_pair, d);
+    if (!code && !d->listen)
+        code = fail_at(l, node, "dashboard: missing key 'listen' (e.g. listen: 127.0.0.1:8080)");
+    if (!code && !d->loopback && !d->allow_remote)
+        code = fail_at(l, node,
+                       "dashboard.listen: %s is not a loopback address: anyone who can reach it "
+                       "sees the pipeline and may retry failed inputs; set allow_remote: true "
+                       "to mean it",
+                       d->address);
+    return code;
+}
+
+static void dashboard_free(dashboard_config *d)
+{
+    free(d->listen);
+    free(d->address);
+    free_list(d->hosts, d->host_count);
+    memset(d, 0, sizeof *d);
+}
+
 /* ---- top level ---- */
 
 typedef struct top_target {
@@ -474,6 +561,7 @@ typedef struct top_target {
     yaml_node_t *stages_node;
     yaml_node_t *defaults_node;
     yaml_node_t *workspace_node;
+    yaml_node_t *dashboard_node;
     char *workspace;
 } top_target;
 
@@ -495,9 +583,13 @@ static int top_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node
     }
     if (!strcmp(key, "concurrency"))
         return whole(l, value, "concurrency", 1, 4096, &t->config->concurrency);
+    if (!strcmp(key, "dashboard")) {
+        t->dashboard_node = value;
+        return CR_OK;
+    }
     return fail_at(l, key_node,
                    "unknown key '%s' at top level (known: workspace, defaults, stages, "
-                   "concurrency)",
+                   "concurrency, dashboard)",
                    key);
 }
 
@@ -538,6 +630,8 @@ static int load_document(loader *l, pipeline_config *c)
                   .grace_ms = 5000};
     if (t.defaults_node)
         code = each_pair(l, t.defaults_node, "defaults", defaults_pair, &d);
+    if (!code && t.dashboard_node)
+        code = load_dashboard(l, t.dashboard_node, &c->dashboard);
     if (!code && !t.stages_node)
         code = fail_at(l, root, "missing key 'stages'");
     if (!code && t.stages_node->type != YAML_SEQUENCE_NODE)
@@ -653,6 +747,7 @@ void config_free(pipeline_config *c)
     free(c->path);
     free(c->dir);
     free(c->workspace);
+    dashboard_free(&c->dashboard);
     memset(c, 0, sizeof *c);
 }
 

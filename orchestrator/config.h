@@ -52,6 +52,17 @@ typedef struct stage_config {
     int line; /* where the stage starts in the file (1-based) */
 } stage_config;
 
+/* `dashboard:` (dashboard.c serves it). listen NULL: no dashboard. */
+typedef struct dashboard_config {
+    char *listen;     /* "ADDRESS:PORT" as written */
+    char *address;    /* the numeric address, without brackets ("localhost" is 127.0.0.1) */
+    int port;         /* 0: any free port (the daemon says which: `orchestrator dashboard`) */
+    int loopback;     /* the address is 127.0.0.0/8 or ::1 */
+    int allow_remote; /* must be set to listen on any other address */
+    char **hosts;     /* more names accepted in the Host header (a name the machine has) */
+    int host_count;
+} dashboard_config;
+
 typedef struct pipeline_config {
     char *path;      /* the config file, absolute */
     char *dir;       /* its folder */
@@ -59,6 +70,7 @@ typedef struct pipeline_config {
     int concurrency; /* global limit on runs at once */
     stage_config *stages;
     int stage_count;
+    dashboard_config dashboard;
 } pipeline_config;
 
 /* Loads and checks the shape of path. Errors are CR_EDATA "file:line:column: what is wrong"

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "dashboard.h"
 #include "log.h"
 #include "parse.h"
 #include "status.h"
@@ -25,6 +26,8 @@ static const char usage[] =
     "  logs [STAGE] [-f]      output of the last runs (-n N of them); -f follows new runs\n"
     "  retry ITEM|--all-failed  move failed inputs back from failed/ and queue them again\n"
     "                         (ITEM: a number from status, the input's path or its failed/ path)\n"
+    "  dashboard              print the URL of the daemon's live dashboard (pipeline.yaml:\n"
+    "                         dashboard: {listen: 127.0.0.1:8080})\n"
     "\n"
     "options:\n"
     "  -c, --config FILE      the pipeline config (default ./pipeline.yaml)\n"
@@ -147,6 +150,9 @@ int main(int argc, char **argv)
             return CR_EUSAGE;
         }
         code = cmd_retry(config_path, rest_count ? rest[0] : NULL, &err);
+    } else if (!strcmp(command, "dashboard")) {
+        NO_ARGS();
+        code = dashboard_command(config_path, &err);
     } else {
         fprintf(stderr, "orchestrator: unknown command '%s' (see --help)\n", command);
         return CR_EUSAGE;

@@ -34,7 +34,8 @@ static const char *schema =
     " item_count INTEGER, first_input TEXT, log TEXT, outcome TEXT);"
     "CREATE INDEX IF NOT EXISTS runs_stage ON runs(stage, id);"
     "CREATE TABLE IF NOT EXISTS run_items(run_id INTEGER NOT NULL, item_id INTEGER NOT NULL,"
-    " PRIMARY KEY(run_id, item_id));";
+    " PRIMARY KEY(run_id, item_id));"
+    "CREATE INDEX IF NOT EXISTS run_items_item ON run_items(item_id, run_id);";
 
 static int db_fail(record *rec, cr_err *err, const char *what)
 {
@@ -544,4 +545,138 @@ int record_run_pid(record *rec, int64_t run_id, pid_t pid, long long pid_start,
     int step = sqlite3_step(s);
     sqlite3_reset(s);
     return step == SQLITE_DONE ? CR_OK : db_fail(rec, err, "recording a run's pid");
+}
+
+/* ---- reading for the dashboard (dashboard.c): lists handed row by row to a callback ---- */
+
+int64_t record_data_version(record *rec)
+{
+    sqlite3_stmt *s;
+    int64_t version = -1;
+    if (sqlite3_prepare_v2(rec->db, "PRAGMA data_version", -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return version;
+}
+
+static const char *column_text(sqlite3_stmt *s, int col)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+    return t ? (const char *)t : NULL;
+}
+
+int record_count_states(record *rec, const char *stage, int64_t counts[RECORD_STATE_COUNT])
+{
+    static const char *names[RECORD_STATE_COUNT] = {ITEM_QUEUED, ITEM_RUNNING, ITEM_RETRYING,
+                                                    ITEM_DONE, ITEM_FAILED};
+    memset(counts, 0, sizeof(int64_t) * RECORD_STATE_COUNT);
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(rec->db, "SELECT state, COUNT(*) FROM items WHERE stage=? GROUP BY state",
+                           -1, &s, NULL) != SQLITE_OK)
+        return CR_EIO;
+    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const char *state = column_text(s, 0);
+        for (int k = 0; state && k < RECORD_STATE_COUNT; k++)
+            if (!strcmp(state, names[k]))
+                counts[k] = sqlite3_column_int64(s, 1);
+    }
+    sqlite3_finalize(s);
+    return CR_OK;
+}
+
+int record_list_items(record *rec, const char *state, int limit, record_item_fn fn, void *ctx)
+{
+    /* queued: oldest first; retrying: soonest next attempt first; others: latest change first */
+    const char *order = !strcmp(state, ITEM_QUEUED)     ? "id"
+                        : !strcmp(state, ITEM_RETRYING) ? "next_attempt_ms, id"
+                                                        : "updated_ms DESC, id DESC";
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT id, stage, path, state, attempts, next_attempt_ms, created_ms, updated_ms,"
+             " last_error, failed_path, exit_codes,"
+             " (SELECT MAX(run_id) FROM run_items WHERE item_id=items.id)"
+             " FROM items WHERE state=? ORDER BY %s LIMIT ?",
+             order);
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(rec->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return CR_EIO;
+    sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, limit);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        record_item_row row = {
+            .id = sqlite3_column_int64(s, 0),
+            .stage = column_text(s, 1),
+            .path = column_text(s, 2),
+            .state = column_text(s, 3),
+            .attempts = sqlite3_column_int(s, 4),
+            .next_attempt_ms = sqlite3_column_int64(s, 5),
+            .created_ms = sqlite3_column_int64(s, 6),
+            .updated_ms = sqlite3_column_int64(s, 7),
+            .last_error = column_text(s, 8),
+            .failed_path = column_text(s, 9),
+            .exit_codes = column_text(s, 10),
+            .last_run = sqlite3_column_int64(s, 11),
+        };
+        fn(&row, ctx);
+    }
+    sqlite3_finalize(s);
+    return CR_OK;
+}
+
+static void run_row_from(sqlite3_stmt *s, record_run_row *row)
+{
+    *row = (record_run_row){
+        .id = sqlite3_column_int64(s, 0),
+        .stage = column_text(s, 1),
+        .pid = (pid_t)sqlite3_column_int64(s, 2),
+        .start_ms = sqlite3_column_int64(s, 3),
+        .end_ms = sqlite3_column_type(s, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 4),
+        .exit_code = sqlite3_column_int(s, 5),
+        .duration_ms = sqlite3_column_int64(s, 6),
+        .item_count = sqlite3_column_int(s, 7),
+        .first_input = column_text(s, 8),
+        .log = column_text(s, 9),
+        .outcome = column_text(s, 10),
+    };
+}
+
+#define RUN_COLUMNS                                                                                \
+    "SELECT id, stage, pid, start_ms, end_ms, exit, duration_ms, item_count, first_input, log,"   \
+    " outcome FROM runs"
+
+int record_list_runs(record *rec, int in_flight, int limit, record_run_fn fn, void *ctx)
+{
+    const char *sql = in_flight ? RUN_COLUMNS " WHERE end_ms IS NULL ORDER BY id LIMIT ?"
+                                : RUN_COLUMNS " WHERE end_ms IS NOT NULL ORDER BY id DESC LIMIT ?";
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(rec->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return CR_EIO;
+    sqlite3_bind_int(s, 1, limit);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        record_run_row row;
+        run_row_from(s, &row);
+        fn(&row, ctx);
+    }
+    sqlite3_finalize(s);
+    return CR_OK;
+}
+
+int record_run_get(record *rec, int64_t run_id, record_run_fn fn, void *ctx)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(rec->db, RUN_COLUMNS " WHERE id=?", -1, &s, NULL) != SQLITE_OK)
+        return CR_EIO;
+    sqlite3_bind_int64(s, 1, run_id);
+    int found = 0;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        record_run_row row;
+        run_row_from(s, &row);
+        fn(&row, ctx);
+        found = 1;
+    }
+    sqlite3_finalize(s);
+    return found ? CR_OK : CR_ENOINPUT;
 }

@@ -89,4 +89,40 @@ int record_item_update(record *rec, int64_t id, const char *state, int attempts,
                        int64_t next_attempt_ms, int exit_code, const char *last_error,
                        const char *failed_path, int solo, int64_t now_ms, cr_err *err);
 
+/* ---- reading, for the dashboard (dashboard.c) ---- */
+
+/* Changes whenever another connection commits (SQLite's PRAGMA data_version): a cheap poll. */
+int64_t record_data_version(record *rec);
+
+enum { RECORD_QUEUED, RECORD_RUNNING, RECORD_RETRYING, RECORD_DONE, RECORD_FAILED,
+       RECORD_STATE_COUNT };
+/* Items of stage per state, in the order of the enum above. */
+int record_count_states(record *rec, const char *stage, int64_t counts[RECORD_STATE_COUNT]);
+
+/* One row as read; the strings live until the callback returns (NULL when not set). */
+typedef struct record_item_row {
+    int64_t id;
+    const char *stage, *path, *state, *last_error, *failed_path, *exit_codes;
+    int attempts;
+    int64_t next_attempt_ms, created_ms, updated_ms;
+    int64_t last_run; /* the newest run that took it, 0 when none */
+} record_item_row;
+typedef void (*record_item_fn)(const record_item_row *row, void *ctx);
+/* Up to limit items in state: queued oldest first, retrying soonest first, others latest
+ * change first. */
+int record_list_items(record *rec, const char *state, int limit, record_item_fn fn, void *ctx);
+
+typedef struct record_run_row {
+    int64_t id;
+    const char *stage, *first_input, *log, *outcome;
+    pid_t pid;
+    int64_t start_ms, end_ms, duration_ms; /* end_ms 0: in flight */
+    int exit_code, item_count;
+} record_run_row;
+typedef void (*record_run_fn)(const record_run_row *row, void *ctx);
+/* in_flight: the runs without an end, oldest first; else the ended ones, newest first. */
+int record_list_runs(record *rec, int in_flight, int limit, record_run_fn fn, void *ctx);
+/* One run by id; CR_ENOINPUT when there is none. */
+int record_run_get(record *rec, int64_t run_id, record_run_fn fn, void *ctx);
+
 #endif
