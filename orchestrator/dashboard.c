@@ -873,6 +873,7 @@ static enum MHD_Result serve_events(dashboard *d, struct MHD_Connection *c)
         return send_text(c, 500, "out of memory\n");
     s->d = d;
     s->epoch_sent = -1;
+    s->metrics_sent_gen = UINT64_MAX; /* a new stream gets the metrics so far at once */
     cr_buf_init(&s->pending);
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, s, stream_free);
@@ -1020,11 +1021,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             return serve_retry(d, c);
         return send_text(c, 404, "not found\n");
     }
-    if (!is_get) {
-        if (!strcmp(url, "/api/retry"))
-            return send_text(c, 405, "method not allowed: POST only\n");
+    if (!strcmp(url, "/api/retry"))
+        return send_text(c, 405, "method not allowed: POST only\n");
+    if (!is_get)
         return send_text(c, 405, "method not allowed\n");
-    }
     if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
         return send_response(c, 200, "text/html; charset=utf-8", d->index_html.data,
                              d->index_html.len, 0, 0);

@@ -15,17 +15,38 @@ const charts = {};
 
 // ---- text helpers ----
 
-// Control characters (a file name may hold them) shown as the Unicode control pictures.
-function shown(text) {
-  if (text === null || text === undefined) return "";
-  return String(text).replace(/[\u0000-\u001f\u007f]/g, (c) =>
-    c === "\u007f" ? "\u2421" : String.fromCharCode(0x2400 + c.charCodeAt(0)));
+// Text from the workspace goes into the page as text nodes only. Control characters (a file
+// name may hold them) are shown as escapes (\x01, \n) in a span of their own; multi-line
+// texts (a .error file) keep their newlines and tabs.
+function setText(node, text, multiline) {
+  node.replaceChildren();
+  if (text === null || text === undefined) return node;
+  const parts = String(text).split(multiline ? /([\u0000-\u0008\u000b-\u001f\u007f])/ : /([\u0000-\u001f\u007f])/);
+  parts.forEach((part, k) => {
+    if (k % 2 === 0) {
+      if (part) node.append(document.createTextNode(part));
+      return;
+    }
+    const code = part.charCodeAt(0);
+    const names = { 9: "\\t", 10: "\\n", 13: "\\r" };
+    const ctl = document.createElement("span");
+    ctl.className = "ctl";
+    ctl.textContent = names[code] || "\\x" + code.toString(16).padStart(2, "0");
+    node.append(ctl);
+  });
+  return node;
 }
 
-function el(tag, cls, text) {
+// The same, as one string (for attributes and SVG titles).
+function shown(text) {
+  if (text === null || text === undefined) return "";
+  return String(text).replace(/[\u0000-\u001f\u007f]/g, (c) => "\\x" + c.charCodeAt(0).toString(16).padStart(2, "0"));
+}
+
+function el(tag, cls, text, multiline) {
   const node = document.createElement(tag);
   if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = shown(text);
+  if (text !== undefined) setText(node, text, multiline);
   return node;
 }
 
@@ -34,6 +55,21 @@ function svg(tag, attrs, text) {
   for (const k in attrs) node.setAttribute(k, attrs[k]);
   if (text !== undefined) node.textContent = shown(text);
   return node;
+}
+
+function compact(v) {
+  if (v === null || v === undefined) return "";
+  const a = Math.abs(v);
+  if (a >= 1e9) return (v / 1e9).toFixed(a >= 1e10 ? 0 : 1) + "G";
+  if (a >= 1e6) return (v / 1e6).toFixed(a >= 1e7 ? 0 : 1) + "M";
+  if (a >= 1e3) return (v / 1e3).toFixed(a >= 1e4 ? 0 : 1) + "k";
+  if (a !== 0 && a < 1e-2) return v.toExponential(0);
+  return String(+v.toPrecision(3));
+}
+
+function busy(ms) {
+  if (ms === null || ms === undefined) return "–";
+  return ms < 1 ? Math.round(ms * 1000) + " µs" : ms < 100 ? ms.toFixed(1) + " ms" : Math.round(ms) + " ms";
 }
 
 function duration(ms) {
@@ -126,7 +162,7 @@ function renderStages() {
     if (queued.length) {
       const line = el("div", "line queued");
       line.append(el("span", "dot"), el("span", "muted", "next: "));
-      line.append(el("span", "path", queued.slice(0, 3).map((i) => shown(i.path)).join(", ")));
+      queued.slice(0, 3).forEach((i, k) => line.append(el("span", "path", (k ? ", " : "") + i.path)));
       if (stage.queued > 3) line.append(el("span", "muted", "  (+" + (stage.queued - 3) + " more)"));
       lines.append(line);
     }
@@ -168,10 +204,10 @@ function renderFailed() {
     actions.append(button);
     head.append(actions);
     row.append(head);
-    row.append(el("div", "reason", item.last_error || "(no reason recorded)"));
+    row.append(el("div", "reason", item.last_error || "(no reason recorded)", true));
     if (item.error) {
       const more = el("details");
-      more.append(el("summary", "", shown(item.moved_to || "") + ".error"), el("pre", "", item.error));
+      more.append(el("summary", "", (item.moved_to || "") + ".error"), el("pre", "", item.error, true));
       row.append(more);
     }
     box.append(row);
@@ -220,7 +256,7 @@ function renderCheckpoints() {
       " · " + clock(c.mtime_ms) + (c.state ? "" : " · no state file")));
     box.append(li);
   }
-  if (!status.checkpoints.length) box.append(el("li", "empty", "No checkpoint in " + shown(status.models) + "/ yet."));
+  if (!status.checkpoints.length) box.append(el("li", "empty", "No checkpoint in " + status.models + "/ yet."));
 }
 
 function figure(box, label, value, cls) {
@@ -233,11 +269,11 @@ function renderCrawl() {
   const c = status.crawl;
   const box = $("crawl");
   box.replaceChildren();
-  $("crawl-sub").textContent = c.stage ? "stage " + shown(c.stage) : "no crawler stage";
+  setText($("crawl-sub"), c.stage ? "stage " + c.stage : "no crawler stage");
   figure(box, "fetched", c.state_read ? String(c.fetched) : "–", "good");
   figure(box, "failed", c.state_read ? String(c.failed) : "–", c.failed ? "bad" : "");
   figure(box, "queued", c.state_read ? String(c.queued) : "–");
-  figure(box, "pages in " + shown(c.folder) + "/", String(c.pages_in_folder));
+  figure(box, "pages in " + c.folder + "/", String(c.pages_in_folder));
   const note = el("div", "note muted", c.state_read
     ? "crawler state as of " + clock(c.as_of_ms) + (c.skipped ? " · " + c.skipped + " skipped" : "") +
       " (a running crawler holds it locked)"
@@ -246,7 +282,7 @@ function renderCrawl() {
 }
 
 function renderStatus() {
-  $("where").textContent = shown(status.workspace) + " · pid " + status.pid;
+  setText($("where"), status.workspace + " · pid " + status.pid);
   renderStages();
   renderFailed();
   renderRuns();
@@ -254,7 +290,7 @@ function renderStatus() {
   renderCrawl();
   const train = status.stages.find((s) => s.name === status.train_stage);
   const running = train && status.running.some((r) => r.stage === train.name);
-  $("train-sub").textContent = train ? (running ? "· stage " + shown(train.name) + " running" : "· stage " + shown(train.name)) : "";
+  setText($("train-sub"), train ? "· stage " + train.name + (running ? " running" : "") : "");
 }
 
 // ---- charts ----
@@ -266,7 +302,7 @@ function chartOptions(title, series, height, width) {
     cursor: { drag: { x: true, y: false } },
     legend: { live: true },
     scales: { x: { time: false } },
-    axes: [Object.assign({ label: "step" }, axis), Object.assign({ size: 56 }, axis)],
+    axes: [Object.assign({}, axis), Object.assign({ size: 52, values: (u, vals) => vals.map(compact) }, axis)],
     series: [{ label: "step" }].concat(series),
   };
 }
@@ -316,7 +352,7 @@ function drawMetrics() {
   box.replaceChildren();
   const l = metrics.latest;
   if (!l) {
-    box.append(el("div", "empty", "No metrics yet (" + shown(status ? status.models : "models") + "/metrics.jsonl)."));
+    box.append(el("div", "empty", "No metrics yet (" + (status ? status.models : "models") + "/metrics.jsonl)."));
     renderSpheres(null);
     return;
   }
@@ -347,7 +383,7 @@ const WORKER_COLOURS = ["#5aa9ff", "#ffb547", "#43d19e", "#ff6b8b", "#b58cff", "
 function renderSpheres(latest) {
   const ring = $("ring");
   ring.replaceChildren();
-  const cx = 300, cy = 258, radius = 168;
+  const cx = 330, cy = 258, radius = 150;
   const spheres = latest && latest.spheres ? latest.spheres : [];
   const busiest = Math.max(1e-9, ...spheres.map((s) => s.busy_ms || 0));
   $("spheres-sub").textContent = latest ? "· step " + latest.step : "· waiting for a training step";
@@ -360,10 +396,10 @@ function renderSpheres(latest) {
     ring.append(svg("line", { x1: cx, y1: cy, x2: x, y2: y, class: "spoke", "stroke-opacity": 0.15 + 0.6 * busy }));
   }
   const zero = svg("g", { class: "node-zero" });
-  zero.append(svg("circle", { cx, cy, r: 58 }));
-  zero.append(svg("text", { x: cx, y: cy - 8, class: "nz-title" }, "Node Zero"));
-  zero.append(svg("text", { x: cx, y: cy + 12, class: "nz-sub" }, latest ? "step " + latest.step : "idle"));
-  zero.append(svg("text", { x: cx, y: cy + 30, class: "nz-sub" }, latest ? "loss " + num(latest.loss) : ""));
+  zero.append(svg("circle", { cx, cy, r: 70 }));
+  zero.append(svg("text", { x: cx, y: cy - 10, class: "nz-title" }, "Node Zero"));
+  zero.append(svg("text", { x: cx, y: cy + 16, class: "nz-sub" }, latest ? "step " + latest.step : "idle"));
+  zero.append(svg("text", { x: cx, y: cy + 38, class: "nz-sub" }, latest ? "loss " + num(latest.loss) : ""));
   ring.append(zero);
   for (let s = 0; s < count; s++) {
     const angle = -Math.PI / 2 + (2 * Math.PI * s) / count;
@@ -372,20 +408,20 @@ function renderSpheres(latest) {
     const g = svg("g", { class: "sphere" + (data ? "" : " idle"), "data-sphere": s });
     const worker = data && data.worker !== null ? data.worker : -1;
     g.append(svg("circle", {
-      cx: x, cy: y, r: 31,
+      cx: x, cy: y, r: 36,
       fill: data ? heat((data.busy_ms || 0) / busiest) : "#1b2130",
       stroke: worker >= 0 ? WORKER_COLOURS[worker % WORKER_COLOURS.length] : "#3a4255",
       "stroke-width": 3,
     }));
-    g.append(svg("text", { x, y: y - 3, class: "sphere-id" }, String(s)));
-    g.append(svg("text", { x, y: y + 13, class: "sphere-worker" }, worker >= 0 ? "w" + worker : "–"));
+    g.append(svg("text", { x, y: y - 2, class: "sphere-id" }, String(s)));
+    g.append(svg("text", { x, y: y + 19, class: "sphere-worker" }, worker >= 0 ? "w" + worker : "–"));
     // the figures outside the ring, on the side away from the centre
-    const lx = cx + (radius + 48) * Math.cos(angle), ly = cy + (radius + 46) * Math.sin(angle);
+    const lx = cx + (radius + 44) * Math.cos(angle), ly = cy + (radius + 58) * Math.sin(angle);
     const anchor = Math.abs(Math.cos(angle)) < 0.3 ? "middle" : Math.cos(angle) > 0 ? "start" : "end";
-    const label = svg("text", { x: lx, y: ly - 6, class: "sphere-label", "text-anchor": anchor });
+    const label = svg("text", { x: lx, y: ly - 4, class: "sphere-label", "text-anchor": anchor });
     if (data) {
       label.append(svg("tspan", { x: lx, dy: 0 }, "loss " + num(data.loss)));
-      label.append(svg("tspan", { x: lx, dy: 14, class: "dim" }, num(data.busy_ms, 1) + " ms · " + data.tokens + " tok"));
+      label.append(svg("tspan", { x: lx, dy: 18, class: "dim" }, busy(data.busy_ms) + " · " + data.tokens + " tok"));
     } else {
       label.append(svg("tspan", { x: lx, dy: 0, class: "dim" }, "no work"));
     }
@@ -398,6 +434,29 @@ function renderSpheres(latest) {
     ring.append(g);
   }
   ring.dataset.spheres = String(spheres.length);
+  renderSphereTable(spheres, busiest);
+}
+
+// The same figures as a table: per worker, which spheres it ran and for how long.
+function renderSphereTable(spheres, busiest) {
+  const table = $("sphere-table");
+  table.replaceChildren();
+  if (!spheres.length) return;
+  const head = el("tr");
+  for (const h of ["sphere", "worker", "tokens", "loss", "busy", ""]) head.append(el("th", "", h));
+  table.append(head);
+  for (const d of spheres) {
+    const tr = el("tr");
+    tr.append(el("td", "", String(d.sphere)), el("td", "", d.worker === null ? "–" : "w" + d.worker),
+      el("td", "", String(d.tokens)), el("td", "", num(d.loss)), el("td", "", busy(d.busy_ms)));
+    const barCell = el("td", "bar-cell");
+    const bar = el("span", "bar");
+    bar.style.width = Math.round(100 * (d.busy_ms || 0) / busiest) + "%";
+    bar.style.background = heat((d.busy_ms || 0) / busiest);
+    barCell.append(bar);
+    tr.append(barCell);
+    table.append(tr);
+  }
 }
 
 // ---- the stream ----
