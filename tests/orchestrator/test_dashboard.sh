@@ -24,6 +24,10 @@ stages:
     watch: inbox
     match: ["*.bad"]
     run: [$HERE/stage_exit.sh, "65", out, "{input}"]
+  - name: crawl
+    watch: inbox
+    match: ["*.urls"]
+    run: [crawler, --seeds, "{input}", --out, raw, --delay, "0", --no-sitemaps, --retries, "0", --quiet]
   - name: train
     watch: tokens
     match: ["*.bin"]
@@ -78,7 +82,7 @@ wait_status() { # $1: a Python expression over d (the status) that must hold
     curl -s -o "$T/json" "$base/api/status" && [ "$(json_of "$1")" = True ]
 }
 check "/api/status is JSON and counts the done item" wait_for 5 wait_status "[s['done'] for s in d['stages'] if s['name']=='copy']==[1]"
-expect_eq "/api/status names the stages in config order" "$(json_of "[s['name'] for s in d['stages']]")" "['copy', 'bad', 'train']"
+expect_eq "/api/status names the stages in config order" "$(json_of "[s['name'] for s in d['stages']]")" "['copy', 'bad', 'crawl', 'train']"
 expect_eq "/api/status lists the run with its input" "$(json_of "d['last_runs'][0]['first_input'], d['last_runs'][0]['outcome']")" "inbox/one.txt ok"
 
 # ---- the event stream: a new event within 1 s of a stage finishing ----
@@ -137,12 +141,26 @@ expect_eq "retry with token, Origin and Host: queued again" "$answer" "{\"ok\":t
 runs_again() { [ "$(sql "$T/ws" "SELECT COUNT(*) FROM run_items WHERE item_id=$item")" -gt "$runs_before" ]; }
 check "... and it runs again (as orchestrator retry does)" wait_for 10 runs_again
 
+# ---- the crawl: a small site on 127.0.0.1, one page missing ----
+mkdir -p "$T/site"
+printf '<html><body><a href="a.html">a</a> <a href="b.html">b</a> <a href="gone.html">gone</a></body></html>\n' > "$T/site/index.html"
+printf '<html><body><p>page a</p></body></html>\n' > "$T/site/a.html"
+printf '<html><body><p>page b</p></body></html>\n' > "$T/site/b.html"
+site_port=$(free_port)
+start_bg $PY -m http.server --bind 127.0.0.1 --directory "$T/site" "$site_port" > "$T/site.log" 2>&1
+wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$site_port/index.html"
+echo "http://127.0.0.1:$site_port/index.html" > "$T/ws/inbox/site.urls"
+check "the crawl stage runs" wait_for 20 is_state "$T/ws" inbox/site.urls done
+check "/api/status has the crawl: 3 fetched, 1 failed, 0 queued, 3 pages in raw/" wait_for 10 wait_status \
+    "(d['crawl']['stage'], d['crawl'].get('fetched'), d['crawl'].get('failed'), d['crawl'].get('queued'), d['crawl']['pages_in_folder'])==('crawl', 3, 1, 0, 3)"
+
 # ---- the browser, while the trainer trains ----
 $PY "$HERE/../trainer/mkshard.py" "$T/ws/tokens/.a.tmp" 40000 256 1
 mv "$T/ws/tokens/.a.tmp" "$T/ws/tokens/a.bin"
 metrics_rows() { [ "$(lines "$T/ws/models/metrics.jsonl")" -ge 30 ]; }
 check "the trainer writes metrics.jsonl" wait_for 30 metrics_rows
-curl -s -o "$T/json" "$base/api/metrics"
+metrics_served() { curl -s -o "$T/json" "$base/api/metrics" && [ "$(json_of "d['rows']>=30")" = True ]; }
+check "/api/metrics serves them" wait_for 5 metrics_served
 expect_eq "/api/metrics: columns of equal length and twelve spheres in the latest step" \
     "$(json_of "len(d['step'])==len(d['loss'])==len(d['lr'])==d['rows']>=30, len(d['latest']['spheres']), sorted(d['latest'].keys())[:3]")" \
     "True 12 ['epoch', 'grad_norm', 'loss']"
