@@ -129,19 +129,15 @@ int cmd_start(const char *config_path, int foreground, cr_err *err)
         close(lock_fd);
         return code;
     }
+    /* The dashboard is a view: when its port is taken the pipeline still runs, and says so. */
     dashboard *dash = NULL;
+    cr_err why;
     if (engine_config(e)->dashboard.listen &&
-        (code = dashboard_start(&dash, engine_config(e), getpid(), err))) {
-        daemon_report(report_fd, code, err->msg);
-        unlink(STATE_SOCKET);
-        close(control_fd);
-        engine_close(e);
-        close(lock_fd);
-        return code;
-    }
-    if (dash)
-        snprintf(ready + strlen(ready), sizeof ready - strlen(ready), "; dashboard %s",
-                 dashboard_url(dash));
+        dashboard_start(&dash, engine_config(e), getpid(), &why) != CR_OK)
+        cr_warn("running without the dashboard: %s", why.msg);
+    if (engine_config(e)->dashboard.listen)
+        snprintf(ready + strlen(ready), sizeof ready - strlen(ready), "; %s%s",
+                 dash ? "dashboard " : "no dashboard: ", dash ? dashboard_url(dash) : why.msg);
     engine_set_control_fd(e, control_fd);
     cr_info("started, pid %ld: workspace %s, config %s, %d stages", (long)getpid(),
             engine_config(e)->workspace, engine_config(e)->path, engine_config(e)->stage_count);

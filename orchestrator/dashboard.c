@@ -1293,8 +1293,14 @@ int dashboard_command(const char *config_path, cr_err *err)
     size_t len = 0;
     int running = chdir(c.workspace) == 0 && pidfile_holder() > 0 &&
                   cr_read_file(STATE_DASHBOARD, &url, &len, 4096, NULL) == CR_OK && len > 0;
+    pid_t pid = running ? 0 : pidfile_holder();
     if (running)
         fputs(url, stdout);
+    else if (pid > 0)
+        code = cr_fail(err, CR_ETEMP,
+                       "dashboard: the daemon (pid %ld) serves none: it could not listen on %s "
+                       "(see %s)",
+                       (long)pid, c.dashboard.listen, STATE_LOG);
     else
         code = cr_fail(err, CR_ETEMP,
                        "dashboard: the daemon is not running (orchestrator start); it will "

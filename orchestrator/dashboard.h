@@ -18,7 +18,7 @@
 typedef struct dashboard dashboard;
 
 /* Binds config->dashboard.listen and starts serving (threads of its own). The current folder
- * must be the workspace. CR_ETEMP when the address is in use. */
+ * must be the workspace. CR_ETEMP when the address is in use (the daemon then runs without). */
 int dashboard_start(dashboard **out, const pipeline_config *config, pid_t daemon_pid, cr_err *err);
 /* "http://127.0.0.1:PORT/" */
 const char *dashboard_url(const dashboard *d);

@@ -339,7 +339,19 @@ function takeMetrics(m) {
   for (const c of columns) metrics[c] = metrics[c].concat(m[c]);
   metrics.epoch = m.epoch;
   metrics.latest = m.latest;
-  drawMetrics();
+  scheduleDraw();
+}
+
+// A trainer logs every step: the charts are redrawn at most once a second, not per event.
+let drawPending = false, lastDraw = 0;
+function scheduleDraw() {
+  if (drawPending) return;
+  drawPending = true;
+  setTimeout(() => requestAnimationFrame(() => {
+    drawPending = false;
+    lastDraw = Date.now();
+    drawMetrics();
+  }), Math.max(0, 1000 - (Date.now() - lastDraw)));
 }
 
 function drawMetrics() {
