@@ -52,6 +52,12 @@ for _ in $(seq 50); do
     sleep 0.2
 done
 
+dashboard=$("$BIN/orchestrator" -c pipeline.yaml dashboard 2>&1)
+case "$dashboard" in
+    http*) say "demo: the live dashboard: $dashboard (open it in a browser while the demo runs)" ;;
+    *) say "demo: no dashboard: $dashboard" ;;
+esac
+
 # The inputs: a crawl of the local site and the project's own sources and docs.
 printf '# the Python tutorial, served on 127.0.0.1 by make demo\nhttp://127.0.0.1:%s/tutorial/index.html\n' "$port" \
     >"$WS/inbox/.site.urls.tmp" && mv "$WS/inbox/.site.urls.tmp" "$WS/inbox/site.urls"
@@ -76,7 +82,7 @@ while :; do
     shards=$(ls "$WS/tokens" 2>/dev/null | grep -c '\.bin$')
     failed=$(find "$WS/failed" -name '*.error' 2>/dev/null | wc -l)
     step=$(tail -n 1 "$WS/models/metrics.jsonl" 2>/dev/null | sed -n 's/.*"step":\([0-9]*\).*"loss":\([0-9.]*\).*/step \1 loss \2/p')
-    line=$(printf '[%3ds] crawled %s  clean %s  shards %s  failed %s  %s' "$elapsed" "$raw" "$clean" "$shards" "$failed" "${step:-training not started}")
+    line=$(printf '[%3ds] crawled %s  clean %s  shards %s  failed %s  %s%s' "$elapsed" "$raw" "$clean" "$shards" "$failed" "${step:-training not started}" "$(case "$dashboard" in http*) echo "  · $dashboard" ;; esac)")
     if [ -t 1 ]; then printf '\r\033[K%s' "$line"; else echo "$line"; fi
     # Done when a checkpoint exists and nothing is queued, running or retrying anywhere.
     if ls "$WS"/models/model_*.bin >/dev/null 2>&1 && "$BIN/orchestrator" -c pipeline.yaml status --json 2>/dev/null |

@@ -60,6 +60,9 @@ int cmd_validate(const char *config_path, cr_err *err)
                    s->concurrency, settle, timeout, s->retry.max_attempts,
                    s->retry.max_attempts == 1 ? "" : "s", program);
         }
+        if (c.dashboard.listen)
+            printf("  dashboard    %s%s\n", c.dashboard.listen,
+                   c.dashboard.loopback ? "" : " (allow_remote: reachable from the network)");
     }
     config_free(&c);
     return code;

@@ -250,12 +250,15 @@ function renderRuns() {
 function renderCheckpoints() {
   const box = $("checkpoints");
   box.replaceChildren();
-  for (const c of status.checkpoints) {
+  for (const c of status.checkpoints.slice(0, 8)) {
     const li = el("li");
     li.append(el("span", "path", c.name), el("span", "muted", " step " + c.step + " · " + bytes(c.bytes) +
       " · " + clock(c.mtime_ms) + (c.state ? "" : " · no state file")));
     box.append(li);
   }
+  if (status.checkpoints.length > 8)
+    box.append(el("li", "muted", "… and " + (status.checkpoints.length - 8) + " older" +
+      (status.checkpoints.length >= 20 ? " (the newest 20 are listed)" : "")));
   if (!status.checkpoints.length) box.append(el("li", "empty", "No checkpoint in " + status.models + "/ yet."));
 }
 
@@ -274,10 +277,10 @@ function renderCrawl() {
   figure(box, "failed", c.state_read ? String(c.failed) : "–", c.failed ? "bad" : "");
   figure(box, "queued", c.state_read ? String(c.queued) : "–");
   figure(box, "pages in " + c.folder + "/", String(c.pages_in_folder));
-  const note = el("div", "note muted", c.state_read
-    ? "crawler state as of " + clock(c.as_of_ms) + (c.skipped ? " · " + c.skipped + " skipped" : "") +
-      " (a running crawler holds it locked)"
-    : "no crawl state yet");
+  const crawling = c.stage && status.running.some((r) => r.stage === c.stage);
+  const note = el("div", "note muted", (c.state_read
+    ? "crawler state as of " + clock(c.as_of_ms) + (c.skipped ? " · " + c.skipped + " skipped" : "")
+    : "no crawl state yet") + (crawling ? " · crawling now: the crawler holds its state until it ends" : ""));
   box.append(note);
 }
 

@@ -32,8 +32,8 @@ stages:
     watch: tokens
     match: ["*.bin"]
     run: [trainer, train, --data, tokens, --out, models, --layers, "2", --channels, "32", --heads, "4",
-          --seq-len, "16", --batch, "12", --val-every, "25", --checkpoint-every, "500",
-          --steps, "20000", --threads, "1", --quiet]
+          --seq-len, "16", --batch, "12", --val-every, "25", --checkpoint-every, "2000",
+          --steps, "20000", --threads, "${TRAIN_THREADS:-1}", --quiet]
 YAML
 }
 
