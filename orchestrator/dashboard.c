@@ -59,7 +59,7 @@ typedef struct metrics_series {
 } metrics_series;
 
 typedef struct crawl_figures {
-    int known;     /* the crawler's state was read at least once */
+    int known; /* the crawler's state was read at least once */
     int64_t as_of_ms;
     int64_t counts[8]; /* per page state (crawler/state.h) in the newest generation */
     int64_t in_raw;    /* pages (*.html) in the output folder now */
@@ -157,7 +157,8 @@ static int inside_workspace(const char *path)
 
 static void series_free(metrics_series *m)
 {
-    double **columns[] = {&m->step, &m->loss, &m->val_loss, &m->lr, &m->tokens_per_s, &m->grad_norm};
+    double **columns[] = {&m->step, &m->loss,         &m->val_loss,
+                          &m->lr,   &m->tokens_per_s, &m->grad_norm};
     for (size_t k = 0; k < sizeof columns / sizeof columns[0]; k++) {
         free(*columns[k]);
         *columns[k] = NULL;
@@ -174,7 +175,8 @@ static int series_grow(metrics_series *m)
     if (m->rows < m->cap)
         return 0;
     size_t cap = m->cap ? m->cap * 2 : 1024;
-    double **columns[] = {&m->step, &m->loss, &m->val_loss, &m->lr, &m->tokens_per_s, &m->grad_norm};
+    double **columns[] = {&m->step, &m->loss,         &m->val_loss,
+                          &m->lr,   &m->tokens_per_s, &m->grad_norm};
     for (size_t k = 0; k < sizeof columns / sizeof columns[0]; k++) {
         double *grown = realloc(*columns[k], cap * sizeof(double));
         if (!grown)
@@ -487,8 +489,8 @@ static void checkpoints_json(dashboard *d, cr_json *j)
                 cr_json_kv_string(j, "name", name);
                 cr_json_kv_int(j, "step", step);
                 cr_json_kv_int(j, "bytes", st.st_size);
-                cr_json_kv_int(j, "mtime_ms", (int64_t)st.st_mtim.tv_sec * 1000 +
-                                                  st.st_mtim.tv_nsec / 1000000);
+                cr_json_kv_int(j, "mtime_ms",
+                               (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000);
                 cr_json_kv_bool(j, "state", cr_is_file(state));
                 cr_json_object_end(j);
                 shown++;
@@ -717,8 +719,8 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, cr_b
 {
     if (body->failed)
         return send_text(c, 500, "out of memory\n");
-    return send_response(c, status, "application/json", body->data ? body->data : "",
-                         body->len, 1, 0);
+    return send_response(c, status, "application/json", body->data ? body->data : "", body->len, 1,
+                         0);
 }
 
 /* Host must be one the dashboard is reached by: a page of another name that resolves to
@@ -758,8 +760,8 @@ static const asset *asset_for(const char *url)
 {
     static asset assets[5];
     if (!assets[0].path) {
-        assets[0] = (asset){"/app.js", "text/javascript; charset=utf-8", dash_app_js,
-                            dash_app_js_end};
+        assets[0] =
+            (asset){"/app.js", "text/javascript; charset=utf-8", dash_app_js, dash_app_js_end};
         assets[1] = (asset){"/app.css", "text/css; charset=utf-8", dash_app_css, dash_app_css_end};
         assets[2] = (asset){"/uPlot.iife.min.js", "text/javascript; charset=utf-8", dash_uplot_js,
                             dash_uplot_js_end};
@@ -806,8 +808,8 @@ static int stream_fill(stream *s)
         s->started = 1;
     }
     int64_t deadline = mono_ms() + KEEPALIVE_MS;
-    while (!d->stopping && s->status_sent == d->status_gen && s->metrics_sent_gen == d->metrics_gen &&
-           s->pending.len == 0) {
+    while (!d->stopping && s->status_sent == d->status_gen &&
+           s->metrics_sent_gen == d->metrics_gen && s->pending.len == 0) {
         int64_t left = deadline - mono_ms();
         if (left <= 0) {
             cr_buf_puts(&s->pending, ": keep-alive\n\n");
@@ -929,7 +931,8 @@ static enum MHD_Result serve_log(dashboard *d, struct MHD_Connection *c, const c
     record_close(rec);
     if (!found)
         return send_text(c, 404, "no such run\n");
-    if (!inside_workspace(ctx.path) || strncmp(ctx.path, STATE_RUN_LOGS "/", strlen(STATE_RUN_LOGS) + 1))
+    if (!inside_workspace(ctx.path) ||
+        strncmp(ctx.path, STATE_RUN_LOGS "/", strlen(STATE_RUN_LOGS) + 1))
         return send_text(c, 404, "this run has no log\n");
     int fd = open(ctx.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
@@ -940,8 +943,7 @@ static enum MHD_Result serve_log(dashboard *d, struct MHD_Connection *c, const c
     off_t from = 0;
     if (fstat(fd, &st) == 0 && st.st_size > LOG_TAIL_MAX) {
         from = st.st_size - LOG_TAIL_MAX;
-        cr_buf_printf(&body, "[... the first %lld bytes are not shown ...]\n",
-                      (long long)from);
+        cr_buf_printf(&body, "[... the first %lld bytes are not shown ...]\n", (long long)from);
     }
     char chunk[65536];
     ssize_t got;
@@ -952,8 +954,8 @@ static enum MHD_Result serve_log(dashboard *d, struct MHD_Connection *c, const c
     close(fd);
     if (!body.len)
         cr_buf_puts(&body, "(the run wrote nothing)\n");
-    enum MHD_Result result = send_response(c, 200, "text/plain; charset=utf-8", body.data,
-                                           body.len, 1, 0);
+    enum MHD_Result result =
+        send_response(c, 200, "text/plain; charset=utf-8", body.data, body.len, 1, 0);
     cr_buf_free(&body);
     return result;
 }
@@ -984,7 +986,8 @@ static enum MHD_Result serve_retry(dashboard *d, struct MHD_Connection *c)
             status = code == CR_ENOINPUT ? 404 : 409;
             cr_json_kv_string(&j, "error", err.msg);
         }
-        cr_info("dashboard: retry of item %lld: %s", (long long)id, code ? err.msg : "queued again");
+        cr_info("dashboard: retry of item %lld: %s", (long long)id,
+                code ? err.msg : "queued again");
     }
     cr_json_object_end(&j);
     enum MHD_Result result = send_json(c, status, &body);
@@ -1009,7 +1012,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     int is_get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
     int is_post = !strcmp(method, MHD_HTTP_METHOD_POST);
     if (!host_allowed(d, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host")))
-        return send_text(c, 403, "forbidden: unknown Host (see dashboard.hosts in pipeline.yaml)\n");
+        return send_text(c, 403,
+                         "forbidden: unknown Host (see dashboard.hosts in pipeline.yaml)\n");
     const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
     if ((origin || is_post) && !origin_allowed(d, origin))
         return send_text(c, 403, "forbidden: cross-origin request\n");
@@ -1034,7 +1038,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         cr_buf body;
         cr_buf_init(&body);
         pthread_mutex_lock(&d->lock);
-        cr_buf_append(&body, d->status.data ? d->status.data : "{}", d->status.data ? d->status.len : 2);
+        cr_buf_append(&body, d->status.data ? d->status.data : "{}",
+                      d->status.data ? d->status.len : 2);
         pthread_mutex_unlock(&d->lock);
         enum MHD_Result result = send_json(c, 200, &body);
         cr_buf_free(&body);
@@ -1127,8 +1132,7 @@ static int listen_socket(dashboard *d, cr_err *err)
     if (family == AF_INET6)
         snprintf(d->url, sizeof d->url, "http://[%s]:%d/", any ? "::1" : dc->address, d->port);
     else
-        snprintf(d->url, sizeof d->url, "http://%s:%d/", any ? "127.0.0.1" : dc->address,
-                 d->port);
+        snprintf(d->url, sizeof d->url, "http://%s:%d/", any ? "127.0.0.1" : dc->address, d->port);
     char bracketed[80];
     snprintf(bracketed, sizeof bracketed, family == AF_INET6 ? "[%s]" : "%s", dc->address);
     host_add(d, "127.0.0.1", d->port);

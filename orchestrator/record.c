@@ -573,8 +573,9 @@ int record_count_states(record *rec, const char *stage, int64_t counts[RECORD_ST
                                                     ITEM_DONE, ITEM_FAILED};
     memset(counts, 0, sizeof(int64_t) * RECORD_STATE_COUNT);
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(rec->db, "SELECT state, COUNT(*) FROM items WHERE stage=? GROUP BY state",
-                           -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(rec->db,
+                           "SELECT state, COUNT(*) FROM items WHERE stage=? GROUP BY state", -1, &s,
+                           NULL) != SQLITE_OK)
         return CR_EIO;
     sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
     while (sqlite3_step(s) == SQLITE_ROW) {
@@ -644,7 +645,7 @@ static void run_row_from(sqlite3_stmt *s, record_run_row *row)
 }
 
 #define RUN_COLUMNS                                                                                \
-    "SELECT id, stage, pid, start_ms, end_ms, exit, duration_ms, item_count, first_input, log,"   \
+    "SELECT id, stage, pid, start_ms, end_ms, exit, duration_ms, item_count, first_input, log,"    \
     " outcome FROM runs"
 
 int record_list_runs(record *rec, int in_flight, int limit, record_run_fn fn, void *ctx)

@@ -94,8 +94,14 @@ int record_item_update(record *rec, int64_t id, const char *state, int attempts,
 /* Changes whenever another connection commits (SQLite's PRAGMA data_version): a cheap poll. */
 int64_t record_data_version(record *rec);
 
-enum { RECORD_QUEUED, RECORD_RUNNING, RECORD_RETRYING, RECORD_DONE, RECORD_FAILED,
-       RECORD_STATE_COUNT };
+enum {
+    RECORD_QUEUED,
+    RECORD_RUNNING,
+    RECORD_RETRYING,
+    RECORD_DONE,
+    RECORD_FAILED,
+    RECORD_STATE_COUNT
+};
 /* Items of stage per state, in the order of the enum above. */
 int record_count_states(record *rec, const char *stage, int64_t counts[RECORD_STATE_COUNT]);
 

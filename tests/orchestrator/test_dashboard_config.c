@@ -79,26 +79,26 @@ TEST(listen_addresses)
 
 TEST(mistakes_are_refused_with_their_position)
 {
-    refused("dashboard: {listen: \"10.0.0.7:8080\"}\n", "/tmp/p.yaml:2:12:",
-            "10.0.0.7 is not a loopback address");
-    refused("dashboard: {listen: \"10.0.0.7:8080\", allow_remote: false}\n", "/tmp/p.yaml:2:12:",
-            "set allow_remote: true");
+    refused("dashboard: {listen: \"10.0.0.7:8080\"}\n",
+            "/tmp/p.yaml:2:12:", "10.0.0.7 is not a loopback address");
+    refused("dashboard: {listen: \"10.0.0.7:8080\", allow_remote: false}\n",
+            "/tmp/p.yaml:2:12:", "set allow_remote: true");
     refused("dashboard: {listen: \"127.0.0.1\"}\n", "/tmp/p.yaml:2:21:", "is not ADDRESS:PORT");
-    refused("dashboard: {listen: \"127.0.0.1:70000\"}\n", "/tmp/p.yaml:2:21:",
-            "dashboard.listen: port");
-    refused("dashboard: {listen: \"example.org:80\"}\n", "/tmp/p.yaml:2:21:",
-            "'example.org' is not a numeric IPv4 or IPv6 address");
+    refused("dashboard: {listen: \"127.0.0.1:70000\"}\n",
+            "/tmp/p.yaml:2:21:", "dashboard.listen: port");
+    refused("dashboard: {listen: \"example.org:80\"}\n",
+            "/tmp/p.yaml:2:21:", "'example.org' is not a numeric IPv4 or IPv6 address");
     refused("dashboard: {listen: \"[::1]:\"}\n", "/tmp/p.yaml:2:21:", "dashboard.listen: port");
     refused("dashboard: {allow_remote: true}\n", "/tmp/p.yaml:2:12:", "missing key 'listen'");
-    refused("dashboard: {listen: \"127.0.0.1:1\", allow_remote: yes}\n", "/tmp/p.yaml:2:50:",
-            "expected true or false");
-    refused("dashboard: {listen: \"127.0.0.1:1\", hosts: {a: b}}\n", "/tmp/p.yaml:2:43:",
-            "dashboard.hosts: expected a list of strings");
-    refused("dashboard: {listen: \"127.0.0.1:1\", port: 3}\n", "/tmp/p.yaml:2:36:",
-            "unknown key 'port' in dashboard");
+    refused("dashboard: {listen: \"127.0.0.1:1\", allow_remote: yes}\n",
+            "/tmp/p.yaml:2:50:", "expected true or false");
+    refused("dashboard: {listen: \"127.0.0.1:1\", hosts: {a: b}}\n",
+            "/tmp/p.yaml:2:43:", "dashboard.hosts: expected a list of strings");
+    refused("dashboard: {listen: \"127.0.0.1:1\", port: 3}\n",
+            "/tmp/p.yaml:2:36:", "unknown key 'port' in dashboard");
     refused("dashboard: 8080\n", "/tmp/p.yaml:2:12:", "dashboard: expected a mapping");
-    refused("dashboard: {listen: \"127.0.0.1:1\", listen: \"127.0.0.1:2\"}\n", "/tmp/p.yaml:2:36:",
-            "key 'listen' given twice");
+    refused("dashboard: {listen: \"127.0.0.1:1\", listen: \"127.0.0.1:2\"}\n",
+            "/tmp/p.yaml:2:36:", "key 'listen' given twice");
 }
 
 int main(void)
