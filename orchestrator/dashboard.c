@@ -756,20 +756,16 @@ typedef struct asset {
     const char *start, *end;
 } asset;
 
+static const asset assets[] = {
+    {"/app.js", "text/javascript; charset=utf-8", dash_app_js, dash_app_js_end},
+    {"/app.css", "text/css; charset=utf-8", dash_app_css, dash_app_css_end},
+    {"/uPlot.iife.min.js", "text/javascript; charset=utf-8", dash_uplot_js, dash_uplot_js_end},
+    {"/uPlot.min.css", "text/css; charset=utf-8", dash_uplot_css, dash_uplot_css_end},
+    {"/LICENSE.uPlot", "text/plain; charset=utf-8", dash_uplot_license, dash_uplot_license_end},
+};
+
 static const asset *asset_for(const char *url)
 {
-    static asset assets[5];
-    if (!assets[0].path) {
-        assets[0] =
-            (asset){"/app.js", "text/javascript; charset=utf-8", dash_app_js, dash_app_js_end};
-        assets[1] = (asset){"/app.css", "text/css; charset=utf-8", dash_app_css, dash_app_css_end};
-        assets[2] = (asset){"/uPlot.iife.min.js", "text/javascript; charset=utf-8", dash_uplot_js,
-                            dash_uplot_js_end};
-        assets[3] = (asset){"/uPlot.min.css", "text/css; charset=utf-8", dash_uplot_css,
-                            dash_uplot_css_end};
-        assets[4] = (asset){"/LICENSE.uPlot", "text/plain; charset=utf-8", dash_uplot_license,
-                            dash_uplot_license_end};
-    }
     for (size_t k = 0; k < sizeof assets / sizeof assets[0]; k++)
         if (!strcmp(url, assets[k].path))
             return &assets[k];

@@ -225,8 +225,10 @@ async function retry(item, button) {
     const body = await reply.json();
     button.textContent = body.ok ? "queued" : "refused";
     button.title = body.ok ? "queued again" : body.error;
+    document.body.dataset.lastRetry = body.ok ? "queued " + item : "refused " + item;
   } catch (e) {
     button.textContent = "no answer";
+    document.body.dataset.lastRetry = "no answer " + item;
   }
 }
 

@@ -113,6 +113,14 @@ async function main() {
   await sleep(300);
   const shot = await send("Page.captureScreenshot", { format: "png", captureBeyondViewport: true });
   fs.writeFileSync(shotPath, Buffer.from(shot.data, "base64"));
+  // The retry button: a POST from the page itself (its token, the browser's own Origin).
+  await evaluate(`document.querySelector("#failed button.retry").click()`);
+  let retried = "";
+  for (let k = 0; k < 100 && !retried; k++) {
+    await sleep(100);
+    retried = await evaluate(`document.body.dataset.lastRetry || ""`);
+  }
+  lastState.retryButton = retried.split(" ")[0] || "(no answer within 10 s)";
   done = true;
   clearTimeout(timer);
   console.log(JSON.stringify(Object.assign({ ok: errors.length === 0, errors, drawn_ms: drawnMs }, lastState)));

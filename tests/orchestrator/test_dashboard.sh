@@ -177,6 +177,8 @@ if [ -x /usr/bin/chromium ] && command -v node >/dev/null; then
         "$(printf '%s' "$result" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["points"]>=2, d["canvases"], d["spheresWithData"], d["nodeZero"], d["live"])' 2>&1)" "True 1 12 1 live"
     expect_eq "the hostile name is shown as text (escaped control characters, no element made)" \
         "$(printf '%s' "$result" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["injected"], "h<img src=x onerror=alert(1)>\"q'"'"'&\\x01\\t.bad" in d["failedText"])' 2>&1)" "0 True"
+    expect_eq "the page's retry button queues the input again (token and Origin from the page)" \
+        "$(printf '%s' "$result" | $PY -c 'import json,sys; print(json.load(sys.stdin)["retryButton"])' 2>&1)" "queued"
     check "a screenshot is saved ($shot)" test -s "$shot"
     echo "# screenshot: $shot"
     [ "$code" = 0 ] || sed 's/^/# /' "$T/browser.out" "$T/browser.err" | tail -20
