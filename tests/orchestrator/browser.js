@@ -17,6 +17,10 @@ function fail(why) {
   console.log(JSON.stringify({ ok: false, why }));
   process.exit(1);
 }
+// Chromium never outlives this script, whatever way it ends.
+process.on("exit", () => { try { chrome.kill("SIGKILL"); } catch (e) { /* already gone */ } });
+process.on("SIGTERM", () => process.exit(1));
+process.on("SIGINT", () => process.exit(1));
 
 const chrome = spawn(CHROMIUM, [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
