@@ -41,8 +41,10 @@
 #define SLOW_WATCH_EVERY_MS 2000 /* folders that may be large: raw/, the crawler's state */
 #define KEEPALIVE_MS 15000       /* an event stream's comment line when nothing happens */
 #define METRICS_MAX_ROWS 500000  /* beyond this, later steps are not kept (about 24 MB) */
-#define LIST_LIMIT 50            /* items per list in the status */
-#define ERROR_TEXT_MAX 8192      /* bytes of a .error file in the status */
+#define LIST_LIMIT 50            /* runs in flight, retrying items per stage */
+#define QUEUED_LIMIT 10          /* the next queued items per stage */
+#define FAILED_LIMIT 20          /* the latest failures per stage, with their .error text */
+#define ERROR_TEXT_MAX 4096      /* bytes of a .error file in the status */
 #define LOG_TAIL_MAX (512 * 1024)
 #define HOSTS_MAX 16
 #define SPHERES_MAX 64
@@ -580,6 +582,7 @@ static void status_build(dashboard *d, cr_buf *out)
     cr_json_init(&j, out);
     list_ctx ctx = {.d = d, .j = &j};
     cr_buf_init(&ctx.scratch);
+    int snapshot = record_read_begin(d->rec) == CR_OK; /* counts and lists agree */
     cr_json_object_begin(&j);
     cr_json_kv_int(&j, "now_ms", wall_ms());
     cr_json_kv_int(&j, "pid", d->daemon_pid);
@@ -609,16 +612,21 @@ static void status_build(dashboard *d, cr_buf *out)
     record_list_runs(d->rec, 1, LIST_LIMIT, run_json, &ctx);
     cr_json_array_end(&j);
     const char *lists[] = {ITEM_QUEUED, ITEM_RETRYING, ITEM_FAILED};
+    const int limits[] = {QUEUED_LIMIT, LIST_LIMIT, FAILED_LIMIT};
     for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) {
         cr_json_key(&j, lists[k]);
         cr_json_array_begin(&j);
-        record_list_items(d->rec, lists[k], LIST_LIMIT, item_json, &ctx);
+        for (int i = 0; i < d->config.stage_count; i++)
+            record_list_items(d->rec, d->config.stages[i].name, lists[k], limits[k], item_json,
+                              &ctx);
         cr_json_array_end(&j);
     }
     cr_json_key(&j, "last_runs");
     cr_json_array_begin(&j);
     record_list_runs(d->rec, 0, 15, run_json, &ctx);
     cr_json_array_end(&j);
+    if (snapshot)
+        record_read_end(d->rec);
     checkpoints_json(d, &j);
     crawl_json(d, &j);
     cr_json_object_end(&j);

@@ -35,7 +35,8 @@ static const char *schema =
     "CREATE INDEX IF NOT EXISTS runs_stage ON runs(stage, id);"
     "CREATE TABLE IF NOT EXISTS run_items(run_id INTEGER NOT NULL, item_id INTEGER NOT NULL,"
     " PRIMARY KEY(run_id, item_id));"
-    "CREATE INDEX IF NOT EXISTS run_items_item ON run_items(item_id, run_id);";
+    "CREATE INDEX IF NOT EXISTS run_items_item ON run_items(item_id, run_id);"
+    "CREATE INDEX IF NOT EXISTS runs_open ON runs(id) WHERE end_ms IS NULL;";
 
 static int db_fail(record *rec, cr_err *err, const char *what)
 {
@@ -588,7 +589,19 @@ int record_count_states(record *rec, const char *stage, int64_t counts[RECORD_ST
     return CR_OK;
 }
 
-int record_list_items(record *rec, const char *state, int limit, record_item_fn fn, void *ctx)
+int record_read_begin(record *rec)
+{
+    /* deferred: a read snapshot that never takes the write lock from the daemon */
+    return sqlite3_exec(rec->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? CR_OK : CR_EIO;
+}
+
+void record_read_end(record *rec)
+{
+    sqlite3_exec(rec->db, "COMMIT", NULL, NULL, NULL);
+}
+
+int record_list_items(record *rec, const char *stage, const char *state, int limit,
+                      record_item_fn fn, void *ctx)
 {
     /* queued: oldest first; retrying: soonest next attempt first; others: latest change first */
     const char *order = !strcmp(state, ITEM_QUEUED)     ? "id"
@@ -599,13 +612,14 @@ int record_list_items(record *rec, const char *state, int limit, record_item_fn 
              "SELECT id, stage, path, state, attempts, next_attempt_ms, created_ms, updated_ms,"
              " last_error, failed_path, exit_codes,"
              " (SELECT MAX(run_id) FROM run_items WHERE item_id=items.id)"
-             " FROM items WHERE state=? ORDER BY %s LIMIT ?",
+             " FROM items WHERE stage=? AND state=? ORDER BY %s LIMIT ?",
              order);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(rec->db, sql, -1, &s, NULL) != SQLITE_OK)
         return CR_EIO;
-    sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, limit);
+    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, limit);
     while (sqlite3_step(s) == SQLITE_ROW) {
         record_item_row row = {
             .id = sqlite3_column_int64(s, 0),

@@ -114,9 +114,13 @@ typedef struct record_item_row {
     int64_t last_run; /* the newest run that took it, 0 when none */
 } record_item_row;
 typedef void (*record_item_fn)(const record_item_row *row, void *ctx);
-/* Up to limit items in state: queued oldest first, retrying soonest first, others latest
- * change first. */
-int record_list_items(record *rec, const char *state, int limit, record_item_fn fn, void *ctx);
+/* Up to limit items of stage in state: queued oldest first, retrying soonest first, others
+ * latest change first (index range scans: the cost does not grow with the done items). */
+int record_list_items(record *rec, const char *stage, const char *state, int limit,
+                      record_item_fn fn, void *ctx);
+/* A read snapshot over several queries (a deferred transaction: never the write lock). */
+int record_read_begin(record *rec);
+void record_read_end(record *rec);
 
 typedef struct record_run_row {
     int64_t id;

@@ -190,7 +190,8 @@ function renderFailed() {
     box.append(el("div", "empty", "Nothing failed."));
     return;
   }
-  for (const item of status.failed) {
+  const failed = status.failed.slice().sort((a, b) => b.updated_ms - a.updated_ms || b.item - a.item);
+  for (const item of failed) {
     const row = el("div", "failure");
     const head = el("div", "failure-head");
     head.append(el("span", "badge", item.stage), el("span", "path", item.path));
