@@ -10,7 +10,7 @@ const path = require("path");
 
 const [url, shotPath, profile] = process.argv.slice(2);
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const LIMIT_MS = Number(process.env.BROWSER_LIMIT_MS || 40000);
+const LIMIT_MS = Number(process.env.BROWSER_LIMIT_MS || 90000);
 const started = Date.now();
 
 function fail(why) {
@@ -33,8 +33,9 @@ let chromeLog = "";
 chrome.stderr.on("data", (d) => { chromeLog = (chromeLog + d).slice(-4000); });
 chrome.on("exit", (code) => { if (!done) fail("chromium exited with " + code + ": " + chromeLog.slice(-500)); });
 let done = false;
-const timer = setTimeout(() => fail("timed out after " + LIMIT_MS + " ms; last state: " + JSON.stringify(lastState)), LIMIT_MS);
+const timer = setTimeout(() => fail("timed out after " + LIMIT_MS + " ms in phase '" + phase + "'; last state: " + JSON.stringify(lastState)), LIMIT_MS);
 let lastState = null;
+let phase = "starting chromium";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -51,6 +52,7 @@ async function devtoolsPort() {
 
 async function main() {
   const port = await devtoolsPort();
+  phase = "connecting";
   let targets = [];
   while (!targets.some((t) => t.type === "page")) {
     targets = await (await fetch("http://127.0.0.1:" + port + "/json/list")).json();
@@ -89,6 +91,7 @@ async function main() {
   await send("Log.enable");
   await send("Page.enable");
   await send("Emulation.setDeviceMetricsOverride", { width: 1440, height: 1000, deviceScaleFactor: 1, mobile: false });
+  phase = "loading the page";
   await send("Page.navigate", { url });
   const probe = `(() => ({
     points: Number(document.getElementById("loss-chart")?.dataset.points || 0),
@@ -103,12 +106,14 @@ async function main() {
     live: document.getElementById("live")?.textContent,
   }))()`;
   for (;;) {
+    phase = "waiting for the drawing";
     lastState = await evaluate(probe);
     if (lastState.points >= 2 && lastState.canvases > 0 && lastState.spheresWithData === 12 &&
         lastState.stages > 0 && lastState.live === "live" && lastState.failedRows > 0) break;
     await sleep(200);
   }
   const drawnMs = Date.now() - started;
+  phase = "taking the screenshot";
   await sleep(700); // let the fonts and the last frame settle before the picture
   lastState = await evaluate(probe);
   const metrics = await send("Page.getLayoutMetrics");
@@ -118,6 +123,7 @@ async function main() {
   const shot = await send("Page.captureScreenshot", { format: "png", captureBeyondViewport: true });
   fs.writeFileSync(shotPath, Buffer.from(shot.data, "base64"));
   // The retry button: a POST from the page itself (its token, the browser's own Origin).
+  phase = "pressing retry";
   await evaluate(`document.querySelector("#failed button.retry").click()`);
   let retried = "";
   for (let k = 0; k < 100 && !retried; k++) {
