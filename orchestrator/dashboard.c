@@ -1148,6 +1148,15 @@ static int listen_socket(dashboard *d, cr_err *err)
     return CR_OK;
 }
 
+/* A folder from a stage's argv, with a leading {workspace} placeholder expanded. */
+static void folder_from_argv(const dashboard *d, const char *value, char *out, size_t size)
+{
+    if (!strncmp(value, "{workspace}", 11))
+        snprintf(out, size, "%s%s", d->config.workspace, value + 11);
+    else
+        snprintf(out, size, "%s", value);
+}
+
 /* Where the trainer writes (its stage's --out) and where the crawler keeps its state. */
 static void find_stage_folders(dashboard *d)
 {
@@ -1160,15 +1169,15 @@ static void find_stage_folders(dashboard *d)
         if (!strcmp(program, "trainer") && !d->train_stage[0]) {
             snprintf(d->train_stage, sizeof d->train_stage, "%s", s->name);
             if (out)
-                snprintf(d->models_dir, sizeof d->models_dir, "%s", out);
+                folder_from_argv(d, out, d->models_dir, sizeof d->models_dir);
         }
         if (!strcmp(program, "crawler") && !d->crawl_stage[0]) {
             snprintf(d->crawl_stage, sizeof d->crawl_stage, "%s", s->name);
             if (out)
-                snprintf(d->crawl_out, sizeof d->crawl_out, "%s", out);
+                folder_from_argv(d, out, d->crawl_out, sizeof d->crawl_out);
             const char *state = argv_option(s, "--state");
             if (state)
-                snprintf(d->crawl_state, sizeof d->crawl_state, "%s", state);
+                folder_from_argv(d, state, d->crawl_state, sizeof d->crawl_state);
         }
     }
     if (!d->crawl_state[0])
@@ -1223,6 +1232,9 @@ int dashboard_start(dashboard **out, const pipeline_config *config, pid_t daemon
         return code;
     }
     find_stage_folders(d);
+    metrics_refresh(d);
+    status_build(d, &d->status); /* the first requests have an answer at once */
+    d->status_gen = d->metrics_gen = 1;
     if (pthread_create(&d->watcher, NULL, watch_loop, d) != 0) {
         dashboard_stop(d);
         return cr_fail(err, CR_EOTHER, "dashboard: cannot start its thread");
