@@ -134,7 +134,7 @@ int cmd_start(const char *config_path, int foreground, cr_err *err)
     }
     /* The dashboard is a view: when its port is taken the pipeline still runs, and says so. */
     dashboard *dash = NULL;
-    cr_err why;
+    cr_err why = {0};
     if (engine_config(e)->dashboard.listen &&
         dashboard_start(&dash, engine_config(e), getpid(), &why) != CR_OK)
         cr_warn("running without the dashboard: %s", why.msg);
