@@ -457,7 +457,11 @@ static void run_json(const record_run_row *row, void *arg)
     if (row->end_ms) {
         cr_json_kv_int(j, "end_ms", row->end_ms);
         cr_json_kv_int(j, "duration_ms", row->duration_ms);
-        cr_json_kv_int(j, "exit", row->exit_code);
+        cr_json_key(j, "exit");
+        if (row->has_exit)
+            cr_json_int(j, row->exit_code);
+        else
+            cr_json_null(j);
         kv_text(j, "outcome", row->outcome);
     }
     cr_json_kv_int(j, "inputs", row->item_count);

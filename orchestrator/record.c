@@ -650,6 +650,7 @@ static void run_row_from(sqlite3_stmt *s, record_run_row *row)
         .start_ms = sqlite3_column_int64(s, 3),
         .end_ms = sqlite3_column_type(s, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 4),
         .exit_code = sqlite3_column_int(s, 5),
+        .has_exit = sqlite3_column_type(s, 5) != SQLITE_NULL,
         .duration_ms = sqlite3_column_int64(s, 6),
         .item_count = sqlite3_column_int(s, 7),
         .first_input = column_text(s, 8),

@@ -128,6 +128,7 @@ typedef struct record_run_row {
     pid_t pid;
     int64_t start_ms, end_ms, duration_ms; /* end_ms 0: in flight */
     int exit_code, item_count;
+    int has_exit; /* 0: no exit status (a run the orchestrator ended) */
 } record_run_row;
 typedef void (*record_run_fn)(const record_run_row *row, void *ctx);
 /* in_flight: the runs without an end, oldest first; else the ended ones, newest first. */

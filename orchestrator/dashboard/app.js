@@ -241,7 +241,7 @@ function renderRuns() {
   for (const run of status.last_runs) {
     const li = el("li", "run " + (run.outcome === "ok" ? "ok" : "bad"));
     li.append(el("span", "badge", run.stage), el("span", "outcome", run.outcome));
-    li.append(el("span", "muted", " " + duration(run.duration_ms) + " · exit " + run.exit + " · "));
+    li.append(el("span", "muted", " " + duration(run.duration_ms) + " · exit " + (run.exit === null ? "–" : run.exit) + " · "));
     li.append(el("span", "path", (run.first_input || "(the folder)") +
       (run.inputs > 1 ? "  (+" + (run.inputs - 1) + ")" : "")));
     li.append(logLink(run.run));
