@@ -155,6 +155,7 @@ function renderStages() {
       line.append(el("span", "muted", " · attempt " + item.attempts + " of " + item.max_attempts +
         " failed" + (item.last_error ? " (" + item.last_error + ")" : "") + " · next attempt "));
       line.append(ticking(el("span", "until"), "until", item.next_attempt_ms));
+      line.append(el("span", "muted", " (at " + clock(item.next_attempt_ms) + ")"));
       if (item.run) line.append(logLink(item.run));
       lines.append(line);
     }

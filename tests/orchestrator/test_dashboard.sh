@@ -24,6 +24,11 @@ stages:
     watch: inbox
     match: ["*.bad"]
     run: [$HERE/stage_exit.sh, "65", out, "{input}"]
+  - name: flaky
+    watch: inbox
+    match: ["*.flaky"]
+    retry: {max_attempts: 2, delay: 60s, jitter: 0}
+    run: [$HERE/stage_flaky.sh, flaky-state, "1", out, "{input}"]
   - name: crawl
     watch: inbox
     match: ["*.urls"]
@@ -82,7 +87,7 @@ wait_status() { # $1: a Python expression over d (the status) that must hold
     curl -s -o "$T/json" "$base/api/status" && [ "$(json_of "$1")" = True ]
 }
 check "/api/status is JSON and counts the done item" wait_for 5 wait_status "[s['done'] for s in d['stages'] if s['name']=='copy']==[1]"
-expect_eq "/api/status names the stages in config order" "$(json_of "[s['name'] for s in d['stages']]")" "['copy', 'bad', 'crawl', 'train']"
+expect_eq "/api/status names the stages in config order" "$(json_of "[s['name'] for s in d['stages']]")" "['copy', 'bad', 'flaky', 'crawl', 'train']"
 expect_eq "/api/status lists the run with its input" "$(json_of "d['last_runs'][0]['first_input'], d['last_runs'][0]['outcome']")" "inbox/one.txt ok"
 
 # ---- the event stream: a new event within 1 s of a stage finishing ----
@@ -95,6 +100,13 @@ wait "$sse_pid"
 delay=$(sed -n 's/^delay_ms //p' "$T/sse")
 if [ -n "$delay" ] && [ "$delay" -lt 1000 ]; then ok "the event stream has the finished run ${delay} ms after its end"
 else not_ok "the event stream has the finished run within 1 s" "$(cat "$T/sse")"; fi
+
+# A failed first attempt: retrying, with the time of the next one.
+echo x > "$T/ws/inbox/later.flaky"
+check "a failed attempt shows as retrying" wait_for 10 wait_status "len(d['retrying'])==1"
+expect_eq "... with its attempts, policy, error and next attempt time (60 s after the failure)" \
+    "$(json_of "d['retrying'][0]['path'], d['retrying'][0]['attempts'], d['retrying'][0]['max_attempts'], d['retrying'][0]['last_error'], 55000 < d['retrying'][0]['next_attempt_ms'] - d['now_ms'] <= 60000")" \
+    "inbox/later.flaky 1 2 exit 1 True"
 
 # ---- refusals: Host (DNS rebinding), Origin, token ----
 status_of() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
