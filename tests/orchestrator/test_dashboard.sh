@@ -204,6 +204,14 @@ fi
 check "stop removes .orchestrator/dashboard" test ! -e "$T/ws/.orchestrator/dashboard"
 expect_eq "stop closes the port" "$(status_of -m 2 "$base/api/status")" 000
 
+# dashboard.hosts: more names accepted in Host (and Origin), the others still refused.
+write_config 'dashboard: {listen: "127.0.0.1:0", hosts: [box.lan]}'
+start_daemon "$T/p.yaml" >/dev/null
+base=$("$ORCH" -c "$T/p.yaml" dashboard); base=${base%/}; port=${base##*:}
+expect_eq "dashboard.hosts: Host box.lan:PORT accepted, its Origin too, another name refused" \
+    "$(status_of -H "Host: box.lan:$port" "$base/api/status") $(status_of -H "Host: box.lan:$port" -H "Origin: http://box.lan:$port" "$base/api/status") $(status_of -H "Host: other.lan:$port" "$base/api/status")" "200 200 403"
+"$ORCH" -c "$T/p.yaml" stop --timeout 1s >/dev/null 2>&1
+
 # A port that is taken: the pipeline runs without its dashboard, and says why.
 $PY -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(30)' > "$T/busy" &
 busy_pid=$!
