@@ -11,6 +11,7 @@
 #include "matmul.h"
 #include "parse.h"
 #include "progress.h"
+#include "ranks.h"
 #include "status.h"
 #include "train.h"
 
@@ -409,7 +410,12 @@ int main(int argc, char **argv)
         t.json = json;
         t.progress_mode = progress;
         t.kernel_max = kernel_max;
-        code = train_run(&t, &err);
+        code = ranks_open(&err); /* MPI, when started by mpirun */
+        if (!code)
+            code = train_run(&t, &err);
+        int status = code ? cr_err_report("trainer", &err) : 0;
+        ranks_close(status);
+        return status;
     } else if (is_gen) {
         if (!g.model)
             return usage_error("%s", "generate needs --model PATH");

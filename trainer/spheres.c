@@ -67,6 +67,9 @@ struct sphere_engine {
     float dloss;
     float lr, clip_scale, bias1, bias2;
     engine_hparams hp;
+    const float *adam_grad; /* the gradient of [adam_begin, adam_end) */
+    size_t adam_begin, adam_end;
+    int adam_first_chunk;
 
     pthread_t *threads;
     struct worker_arg *args;
@@ -157,11 +160,16 @@ static void norm_chunk(sphere_engine *e, int chunk)
     e->chunk_sumsq[chunk] = sumsq;
 }
 
-static void adamw_chunk(sphere_engine *e, int chunk)
+/* AdamW on chunk first_chunk + item, within [adam_begin, adam_end); adam_grad holds the
+ * gradient of that range (the summed gradient, or a segment reduced across ranks). */
+static void adamw_chunk(sphere_engine *e, int item)
 {
     size_t begin, end;
-    chunk_range(e, chunk, &begin, &end);
-    const float *grad = e->grad;
+    chunk_range(e, e->adam_first_chunk + item, &begin, &end);
+    begin = begin > e->adam_begin ? begin : e->adam_begin;
+    end = end < e->adam_end ? end : e->adam_end;
+    const float *grad = e->adam_grad;
+    size_t grad_at = e->adam_begin;
     float b1 = e->hp.beta1, b2 = e->hp.beta2, eps = e->hp.eps, lr = e->lr;
     float clip = e->clip_scale, bias1 = e->bias1, bias2 = e->bias2;
     for (int t = 0; t < GPT2_NUM_TENSORS; t++) {
@@ -169,7 +177,7 @@ static void adamw_chunk(sphere_engine *e, int chunk)
         size_t hi = e->tensor_offset[t + 1] < end ? e->tensor_offset[t + 1] : end;
         float wd = gpt2_tensor_decays(t) ? e->hp.weight_decay : 0.0f;
         for (size_t i = lo; i < hi; i++) {
-            float g = grad[i] * clip;
+            float g = grad[i - grad_at] * clip;
             float m = b1 * e->adam_m[i] + (1.0f - b1) * g;
             float v = b2 * e->adam_v[i] + (1.0f - b2) * g * g;
             e->adam_m[i] = m;
@@ -649,14 +657,25 @@ void engine_adamw(sphere_engine *e, const engine_hparams *hp, float lr, long t)
     double sumsq = 0;
     for (int c = 0; c < e->chunk_count; c++)
         sumsq += e->chunk_sumsq[c];
-    double norm = sqrt(sumsq);
+    engine_adamw_segment(e, hp, lr, t, sqrt(sumsq), e->grad, 0, e->param_count);
+}
+
+void engine_adamw_segment(sphere_engine *e, const engine_hparams *hp, float lr, long t,
+                          double norm, const float *grad, size_t begin, size_t end)
+{
+    if (end <= begin)
+        return;
+    e->adam_grad = grad;
+    e->adam_begin = begin;
+    e->adam_end = end;
+    e->adam_first_chunk = (int)(begin / CHUNK_FLOATS);
     e->hp = *hp;
     e->lr = lr;
     e->clip_scale =
         hp->grad_clip > 0 && norm > hp->grad_clip ? (float)(hp->grad_clip / (norm + 1e-6)) : 1.0f;
     e->bias1 = (float)(1.0 - pow(hp->beta1, (double)t));
     e->bias2 = (float)(1.0 - pow(hp->beta2, (double)t));
-    run_phase(e, PHASE_ADAMW, e->chunk_count);
+    run_phase(e, PHASE_ADAMW, (int)((end - 1) / CHUNK_FLOATS) - e->adam_first_chunk + 1);
     e->packed_stale = 1;
 }
 

@@ -1,0 +1,283 @@
+/* ranks.c — the MPI side of data-parallel training (ranks.h). MPI is only touched from Node
+ * Zero (the main thread), never from the sphere workers. Every cross-rank sum is done here, in
+ * rank order, not by MPI_Reduce / MPI_Allreduce, whose order of additions is the library's:
+ * MPI only moves bytes (MPI_Alltoallv, MPI_Allgather, MPI_Allgatherv, MPI_Gatherv, MPI_Bcast).
+ * The step itself (forward, backward, AdamW kernels) is spheres.c; the loop is train.c. */
+#include "ranks.h"
+
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* Segment bounds are multiples of this many floats (64 bytes). */
+#define SEGMENT_ALIGN_FLOATS 16
+
+static struct {
+    int initialised, rank, count;
+} world = {0, 0, 1};
+
+struct rank_exchange {
+    size_t param_count;
+    int *counts, *displs; /* per rank: its segment's length and first index (floats) */
+    int *send_counts, *send_displs, *recv_counts, *recv_displs;
+    size_t begin, end; /* this rank's segment */
+    float *received;   /* R x segment length: every rank's gradient of this segment */
+    float *segment;    /* the reduced gradient of this segment */
+    double *step_figures; /* R x (loss, sum of squares, stop) */
+    double grad_norm;
+};
+
+int ranks_open(cr_err *err)
+{
+    if (!getenv("OMPI_COMM_WORLD_SIZE"))
+        return CR_OK;
+    int provided;
+    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+        return cr_fail(err, CR_EOTHER, "MPI_Init_thread failed");
+    world.initialised = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &world.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world.count);
+    if (world.rank > 0) {
+        char name[64];
+        snprintf(name, sizeof name, "trainer rank %d", world.rank);
+        int level = cr_log_level();
+        cr_log_init(name, level < CR_LOG_WARN ? level : CR_LOG_WARN);
+    }
+    return CR_OK;
+}
+
+void ranks_close(int status)
+{
+    if (!world.initialised)
+        return;
+    if (status != 0 && world.count > 1)
+        MPI_Abort(MPI_COMM_WORLD, status);
+    MPI_Finalize();
+    world.initialised = 0;
+}
+
+int ranks_count(void)
+{
+    return world.count;
+}
+int ranks_rank(void)
+{
+    return world.rank;
+}
+int ranks_is_root(void)
+{
+    return world.rank == 0;
+}
+
+/* MPI counts are int: a buffer over INT_MAX elements goes in pieces. */
+static void broadcast_floats(float *data, size_t count)
+{
+    const size_t piece = (size_t)1 << 30;
+    for (size_t at = 0; at < count; at += piece) {
+        size_t n = count - at < piece ? count - at : piece;
+        MPI_Bcast(data + at, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
+    }
+}
+
+int ranks_share_start(gpt2_config *cfg, float **params, float **adam_m, float **adam_v,
+                      train_state *state, int *resumed, uint64_t train_tokens, cr_err *err)
+{
+    if (world.count == 1)
+        return CR_OK;
+    /* the same shards on every machine, or the ranks would not read disjoint parts of one
+     * stream: compare the token counts */
+    unsigned long long mine = train_tokens, *all = calloc((size_t)world.count, sizeof *all);
+    if (!all)
+        return cr_fail(err, CR_EOTHER, "out of memory");
+    MPI_Allgather(&mine, 1, MPI_UNSIGNED_LONG_LONG, all, 1, MPI_UNSIGNED_LONG_LONG,
+                  MPI_COMM_WORLD);
+    for (int q = 1; q < world.count; q++)
+        if (all[q] != all[0]) {
+            int code = cr_fail(err, CR_EDATA,
+                               "rank %d has %llu training tokens, rank 0 has %llu: every rank "
+                               "needs the same shards in --data",
+                               q, all[q], all[0]);
+            free(all);
+            return code;
+        }
+    free(all);
+    int shape[8] = {cfg->max_seq_len,       cfg->vocab_size, cfg->padded_vocab_size,
+                    cfg->num_layers,        cfg->num_heads,  cfg->channels,
+                    resumed ? *resumed : 0, *adam_m != NULL};
+    MPI_Bcast(shape, 8, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Bcast(state, (int)sizeof *state, MPI_BYTE, 0, MPI_COMM_WORLD);
+    if (world.rank > 0) {
+        cfg->max_seq_len = shape[0];
+        cfg->vocab_size = shape[1];
+        cfg->padded_vocab_size = shape[2];
+        cfg->num_layers = shape[3];
+        cfg->num_heads = shape[4];
+        cfg->channels = shape[5];
+        *resumed = shape[6];
+    }
+    size_t sizes[GPT2_NUM_TENSORS];
+    size_t P = gpt2_tensor_sizes(cfg, sizes);
+    if (world.rank > 0) {
+        *params = malloc(P * sizeof **params);
+        if (shape[7]) {
+            *adam_m = malloc(P * sizeof **adam_m);
+            *adam_v = malloc(P * sizeof **adam_v);
+        }
+        /* out of memory here is this rank's alone: ranks_close aborts the others */
+        if (!*params || (shape[7] && (!*adam_m || !*adam_v)))
+            return cr_fail(err, CR_EOTHER, "out of memory for %zu parameters", P);
+    }
+    broadcast_floats(*params, P);
+    if (shape[7]) {
+        broadcast_floats(*adam_m, P);
+        broadcast_floats(*adam_v, P);
+    }
+    return CR_OK;
+}
+
+int rank_exchange_new(rank_exchange **out, size_t param_count, cr_err *err)
+{
+    *out = NULL;
+    if (world.count == 1)
+        return CR_OK;
+    if (param_count / (size_t)world.count > (size_t)1 << 30)
+        return cr_fail(err, CR_EUSAGE, "%zu parameters over %d ranks: over 2^30 floats per rank",
+                       param_count, world.count);
+    int R = world.count;
+    rank_exchange *x = calloc(1, sizeof *x);
+    if (!x)
+        return cr_fail(err, CR_EOTHER, "out of memory");
+    x->param_count = param_count;
+    x->counts = calloc((size_t)R, sizeof(int));
+    x->displs = calloc((size_t)R, sizeof(int));
+    x->send_counts = calloc((size_t)R, sizeof(int));
+    x->send_displs = calloc((size_t)R, sizeof(int));
+    x->recv_counts = calloc((size_t)R, sizeof(int));
+    x->recv_displs = calloc((size_t)R, sizeof(int));
+    x->step_figures = calloc((size_t)R * 3, sizeof(double));
+    if (!x->counts || !x->displs || !x->send_counts || !x->send_displs || !x->recv_counts ||
+        !x->recv_displs || !x->step_figures) {
+        rank_exchange_free(x);
+        return cr_fail(err, CR_EOTHER, "out of memory");
+    }
+    /* contiguous segments as equal as the 64-byte alignment of their bounds allows */
+    for (int q = 0; q < R; q++) {
+        size_t begin = q == 0 ? 0 : param_count * (size_t)q / (size_t)R / SEGMENT_ALIGN_FLOATS *
+                                        SEGMENT_ALIGN_FLOATS;
+        size_t end = q == R - 1 ? param_count
+                                : param_count * (size_t)(q + 1) / (size_t)R /
+                                      SEGMENT_ALIGN_FLOATS * SEGMENT_ALIGN_FLOATS;
+        x->displs[q] = (int)begin;
+        x->counts[q] = (int)(end - begin);
+        if (q == world.rank) {
+            x->begin = begin;
+            x->end = end;
+        }
+    }
+    size_t length = x->end - x->begin;
+    for (int q = 0; q < R; q++) {
+        x->send_counts[q] = x->counts[q];
+        x->send_displs[q] = x->displs[q];
+        x->recv_counts[q] = (int)length;
+        x->recv_displs[q] = (int)((size_t)q * length);
+    }
+    x->received = malloc(((size_t)R * length + 1) * sizeof(float));
+    x->segment = malloc((length + 1) * sizeof(float));
+    if (!x->received || !x->segment) {
+        rank_exchange_free(x);
+        return cr_fail(err, CR_EOTHER, "out of memory for the gradient exchange");
+    }
+    /* touch the pages now, not during step 1 */
+    memset(x->received, 0, ((size_t)R * length + 1) * sizeof(float));
+    memset(x->segment, 0, (length + 1) * sizeof(float));
+    *out = x;
+    return CR_OK;
+}
+
+void rank_exchange_free(rank_exchange *x)
+{
+    if (!x)
+        return;
+    free(x->counts);
+    free(x->displs);
+    free(x->send_counts);
+    free(x->send_displs);
+    free(x->recv_counts);
+    free(x->recv_displs);
+    free(x->step_figures);
+    free(x->received);
+    free(x->segment);
+    free(x);
+}
+
+int ranks_reduce(rank_exchange *x, const sphere_engine *e, double *loss, double *grad_norm,
+                 int stop)
+{
+    if (!x)
+        return stop;
+    int R = world.count;
+    size_t length = x->end - x->begin;
+    /* every rank's gradient of this segment, rank q's at received + q * length */
+    MPI_Alltoallv(engine_grads(e), x->send_counts, x->send_displs, MPI_FLOAT, x->received,
+                  x->recv_counts, x->recv_displs, MPI_FLOAT, MPI_COMM_WORLD);
+    /* segment[i] = ((g_0[i] + g_1[i]) + g_2[i]) + ... + g_{R-1}[i], then times 1/R (exact
+     * when R is a power of two): the same order whichever rank's data arrived first */
+    float *restrict sum = x->segment;
+    memcpy(sum, x->received, length * sizeof(float));
+    for (int q = 1; q < R; q++) {
+        const float *restrict g = x->received + (size_t)q * length;
+        for (size_t i = 0; i < length; i++)
+            sum[i] += g[i];
+    }
+    float scale = 1.0f / (float)R;
+    double sumsq = 0;
+    for (size_t i = 0; i < length; i++) {
+        sum[i] *= scale;
+        sumsq += (double)sum[i] * sum[i];
+    }
+    double figures[3] = {*loss, sumsq, stop ? 1.0 : 0.0};
+    MPI_Allgather(figures, 3, MPI_DOUBLE, x->step_figures, 3, MPI_DOUBLE, MPI_COMM_WORLD);
+    double loss_sum = 0, sumsq_all = 0;
+    int any_stop = 0;
+    for (int q = 0; q < R; q++) {
+        loss_sum += x->step_figures[3 * q];
+        sumsq_all += x->step_figures[3 * q + 1];
+        any_stop |= x->step_figures[3 * q + 2] != 0;
+    }
+    *loss = loss_sum / R;
+    *grad_norm = x->grad_norm = sqrt(sumsq_all);
+    return any_stop;
+}
+
+void ranks_adamw(rank_exchange *x, sphere_engine *e, const engine_hparams *hp, float lr, long t)
+{
+    if (!x) {
+        engine_adamw(e, hp, lr, t);
+        return;
+    }
+    engine_adamw_segment(e, hp, lr, t, x->grad_norm, x->segment, x->begin, x->end);
+    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, engine_params(e), x->counts, x->displs,
+                   MPI_FLOAT, MPI_COMM_WORLD);
+}
+
+static void gather_segments(rank_exchange *x, float *data)
+{
+    if (world.rank == 0)
+        MPI_Gatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, x->counts, x->displs, MPI_FLOAT, 0,
+                    MPI_COMM_WORLD);
+    else
+        MPI_Gatherv(data + x->begin, (int)(x->end - x->begin), MPI_FLOAT, NULL, NULL, NULL,
+                    MPI_FLOAT, 0, MPI_COMM_WORLD);
+}
+
+void ranks_gather_moments(rank_exchange *x, sphere_engine *e)
+{
+    if (!x)
+        return;
+    gather_segments(x, engine_adam_m(e));
+    gather_segments(x, engine_adam_v(e));
+}

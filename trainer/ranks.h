@@ -1,0 +1,50 @@
+/* ranks.h — data-parallel training over Open MPI: `mpirun -np R trainer train ...` runs one
+ * model on R processes. Each rank computes its own slice of the global batch on its sphere
+ * engine; gradients are summed over ranks in rank order 0..R-1 by contiguous parameter
+ * segments, each rank applies AdamW to its segment, and the segments are gathered back. Rank 0
+ * alone reads and writes --out. Without mpirun every function is the single-process path and
+ * MPI is never initialised. The training loop that calls this is train.c; docs/trainer.md. */
+#ifndef TRAINER_RANKS_H
+#define TRAINER_RANKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "spheres.h"
+#include "state.h"
+#include "status.h"
+
+/* Initialises MPI when the process was started by mpirun (OMPI_COMM_WORLD_SIZE is set);
+ * otherwise one rank, no MPI. Ranks other than 0 then log warnings and errors only. */
+int ranks_open(cr_err *err);
+/* Ends MPI: MPI_Finalize when status is 0; when it is not and there are other ranks,
+ * MPI_Abort(status), so that no rank waits forever for one that failed. No-op without MPI. */
+void ranks_close(int status);
+int ranks_count(void); /* 1 without mpirun */
+int ranks_rank(void);  /* 0 without mpirun */
+int ranks_is_root(void);
+
+/* Start-up, collective: rank 0's model shape, parameters, AdamW moments (when resumed) and
+ * training state go to every rank (the others allocate theirs). Fails on every rank, with
+ * CR_EDATA, when the ranks' training data differ in token count. Single rank: CR_OK. */
+int ranks_share_start(gpt2_config *cfg, float **params, float **adam_m, float **adam_v,
+                      train_state *state, int *resumed, uint64_t train_tokens, cr_err *err);
+
+/* The per-step exchange: buffers for this rank's segment, allocated once. NULL with one
+ * rank; every function below then does the single-process thing. */
+typedef struct rank_exchange rank_exchange;
+int rank_exchange_new(rank_exchange **out, size_t param_count, cr_err *err);
+void rank_exchange_free(rank_exchange *x);
+
+/* After this rank's forward+backward: this rank's segment of the gradient summed over ranks in
+ * rank order and divided by R; *loss becomes the mean over ranks, *grad_norm the global norm.
+ * Returns 1 on every rank when any rank's stop is set (a signal), so all end the same step. */
+int ranks_reduce(rank_exchange *x, const sphere_engine *e, double *loss, double *grad_norm,
+                 int stop);
+/* AdamW on this rank's segment with the reduced gradient, then every segment to every rank. */
+void ranks_adamw(rank_exchange *x, sphere_engine *e, const engine_hparams *hp, float lr, long t);
+/* Before a checkpoint: every segment's AdamW moments to rank 0 (collective). */
+void ranks_gather_moments(rank_exchange *x, sphere_engine *e);
+
+#endif
