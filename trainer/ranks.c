@@ -24,9 +24,9 @@ struct rank_exchange {
     size_t param_count;
     int *counts, *displs; /* per rank: its segment's length and first index (floats) */
     int *send_counts, *send_displs, *recv_counts, *recv_displs;
-    size_t begin, end; /* this rank's segment */
-    float *received;   /* R x segment length: every rank's gradient of this segment */
-    float *segment;    /* the reduced gradient of this segment */
+    size_t begin, end;    /* this rank's segment */
+    float *received;      /* R x segment length: every rank's gradient of this segment */
+    float *segment;       /* the reduced gradient of this segment */
     double *step_figures; /* R x (loss, sum of squares, stop) */
     double grad_norm;
 };
@@ -93,8 +93,7 @@ int ranks_share_start(gpt2_config *cfg, float **params, float **adam_m, float **
     unsigned long long mine = train_tokens, *all = calloc((size_t)world.count, sizeof *all);
     if (!all)
         return cr_fail(err, CR_EOTHER, "out of memory");
-    MPI_Allgather(&mine, 1, MPI_UNSIGNED_LONG_LONG, all, 1, MPI_UNSIGNED_LONG_LONG,
-                  MPI_COMM_WORLD);
+    MPI_Allgather(&mine, 1, MPI_UNSIGNED_LONG_LONG, all, 1, MPI_UNSIGNED_LONG_LONG, MPI_COMM_WORLD);
     for (int q = 1; q < world.count; q++)
         if (all[q] != all[0]) {
             int code = cr_fail(err, CR_EDATA,
@@ -105,9 +104,9 @@ int ranks_share_start(gpt2_config *cfg, float **params, float **adam_m, float **
             return code;
         }
     free(all);
-    int shape[8] = {cfg->max_seq_len,       cfg->vocab_size, cfg->padded_vocab_size,
-                    cfg->num_layers,        cfg->num_heads,  cfg->channels,
-                    resumed ? *resumed : 0, *adam_m != NULL};
+    int shape[8] = {cfg->max_seq_len, cfg->vocab_size, cfg->padded_vocab_size,
+                    cfg->num_layers,  cfg->num_heads,  cfg->channels,
+                    *resumed,         *adam_m != NULL};
     MPI_Bcast(shape, 8, MPI_INT, 0, MPI_COMM_WORLD);
     MPI_Bcast(state, (int)sizeof *state, MPI_BYTE, 0, MPI_COMM_WORLD);
     if (world.rank > 0) {
@@ -166,11 +165,12 @@ int rank_exchange_new(rank_exchange **out, size_t param_count, cr_err *err)
     }
     /* contiguous segments as equal as the 64-byte alignment of their bounds allows */
     for (int q = 0; q < R; q++) {
-        size_t begin = q == 0 ? 0 : param_count * (size_t)q / (size_t)R / SEGMENT_ALIGN_FLOATS *
-                                        SEGMENT_ALIGN_FLOATS;
+        size_t begin = q == 0 ? 0
+                              : param_count * (size_t)q / (size_t)R / SEGMENT_ALIGN_FLOATS *
+                                    SEGMENT_ALIGN_FLOATS;
         size_t end = q == R - 1 ? param_count
-                                : param_count * (size_t)(q + 1) / (size_t)R /
-                                      SEGMENT_ALIGN_FLOATS * SEGMENT_ALIGN_FLOATS;
+                                : param_count * (size_t)(q + 1) / (size_t)R / SEGMENT_ALIGN_FLOATS *
+                                      SEGMENT_ALIGN_FLOATS;
         x->displs[q] = (int)begin;
         x->counts[q] = (int)(end - begin);
         if (q == world.rank) {
