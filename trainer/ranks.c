@@ -29,6 +29,7 @@ struct rank_exchange {
     float *segment;       /* the reduced gradient of this segment */
     double *step_figures; /* R x (loss, sum of squares, stop) */
     double grad_norm;
+    double exchange_s; /* this step's time in ranks_reduce and ranks_adamw's gather */
 };
 
 int ranks_open(cr_err *err)
@@ -221,6 +222,7 @@ int ranks_reduce(rank_exchange *x, const sphere_engine *e, double *loss, double 
         return stop;
     int R = world.count;
     size_t length = x->end - x->begin;
+    double start = MPI_Wtime();
     /* every rank's gradient of this segment, rank q's at received + q * length */
     MPI_Alltoallv(engine_grads(e), x->send_counts, x->send_displs, MPI_FLOAT, x->received,
                   x->recv_counts, x->recv_displs, MPI_FLOAT, MPI_COMM_WORLD);
@@ -250,6 +252,7 @@ int ranks_reduce(rank_exchange *x, const sphere_engine *e, double *loss, double 
     }
     *loss = loss_sum / R;
     *grad_norm = x->grad_norm = sqrt(sumsq_all);
+    x->exchange_s = MPI_Wtime() - start;
     return any_stop;
 }
 
@@ -260,8 +263,15 @@ void ranks_adamw(rank_exchange *x, sphere_engine *e, const engine_hparams *hp, f
         return;
     }
     engine_adamw_segment(e, hp, lr, t, x->grad_norm, x->segment, x->begin, x->end);
+    double start = MPI_Wtime();
     MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, engine_params(e), x->counts, x->displs,
                    MPI_FLOAT, MPI_COMM_WORLD);
+    x->exchange_s += MPI_Wtime() - start;
+}
+
+double ranks_exchange_ms(const rank_exchange *x)
+{
+    return x ? x->exchange_s * 1000.0 : 0;
 }
 
 static void gather_segments(rank_exchange *x, float *data)

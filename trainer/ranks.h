@@ -44,6 +44,9 @@ int ranks_reduce(rank_exchange *x, const sphere_engine *e, double *loss, double 
                  int stop);
 /* AdamW on this rank's segment with the reduced gradient, then every segment to every rank. */
 void ranks_adamw(rank_exchange *x, sphere_engine *e, const engine_hparams *hp, float lr, long t);
+/* Wall time this step spent in the exchanges above (MPI calls and the rank-order sum), in ms;
+ * it includes waiting for the slowest rank. 0 with one rank. */
+double ranks_exchange_ms(const rank_exchange *x);
 /* Before a checkpoint: every segment's AdamW moments to rank 0 (collective). */
 void ranks_gather_moments(rank_exchange *x, sphere_engine *e);
 

@@ -259,6 +259,8 @@ static void metrics_line(struct run *r, double loss, double val_loss, double lr,
     cr_json_kv_int(&j, "epoch", (int64_t)r->cursor.epoch);
     cr_json_kv_int(&j, "ranks", ranks_count());
     cr_json_kv_int(&j, "global_batch", (int64_t)r->o->batch * ranks_count());
+    if (r->exchange)
+        cr_json_kv_double(&j, "exchange_ms", ranks_exchange_ms(r->exchange));
     cr_json_kv_int(&j, "rss_kib", resident_kib());
     cr_json_key(&j, "spheres");
     cr_json_array_begin(&j);
