@@ -11,7 +11,7 @@ if [ "$(id -u)" = 0 ]; then
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
 # TCP on loopback, as between machines; no shared-memory transport
-MPI="--oversubscribe --mca btl self,tcp --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo"
+MPI="--oversubscribe --bind-to none --mca btl self,tcp --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo"
 run2() { timeout 120 mpirun -np 2 $MPI "$TR" "$@"; }
 TINY="--layers 2 --channels 32 --heads 4 --seq-len 16 --val-every 0 --quiet"
 SCHED="--warmup 2 --decay-steps 10"
