@@ -36,6 +36,10 @@ int ranks_open(cr_err *err)
 {
     if (!getenv("OMPI_COMM_WORLD_SIZE"))
         return CR_OK;
+    /* a rank waiting for a slower one yields its core instead of spinning on it: the
+     * machine may be shared, or the ranks' own worker threads may need it (unless the
+     * user chose otherwise: --mca mpi_yield_when_idle 0) */
+    setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);
     int provided;
     if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
         return cr_fail(err, CR_EOTHER, "MPI_Init_thread failed");

@@ -502,7 +502,8 @@ int train_run(const train_options *o, cr_err *err)
     engine_hparams hp = {(float)o->beta1, (float)o->beta2, (float)o->eps, (float)o->weight_decay,
                          (float)o->grad_clip};
     cr_progress progress;
-    cr_progress_begin(&progress, "train", "steps", (uint64_t)(target - start), o->progress_mode);
+    cr_progress_begin(&progress, "train", "steps", (uint64_t)(target - start),
+                      ranks_is_root() ? o->progress_mode : CR_PROGRESS_NEVER);
     double run_start = cr_now_s(), loss = NAN, val_loss = NAN;
     long steps_done = 0;
     int stopped = 0;
