@@ -528,6 +528,8 @@ int train_run(const train_options *o, cr_err *err)
         steps_done++;
         double seconds = cr_now_s() - step_start;
         double tokens_per_s = seconds > 0 ? (double)window / seconds : 0;
+        if (!r.exchange)
+            stopped = stop_requested; /* one process: a signal up to now ends this step */
         int last = step + 1 == target || stopped;
         val_loss = NAN;
         if (o->val_every > 0 && (r.state.step % o->val_every == 0 || last))
