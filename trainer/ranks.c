@@ -5,11 +5,16 @@
  * The step itself (forward, backward, AdamW kernels) is spheres.c; the loop is train.c. */
 #include "ranks.h"
 
+#include <errno.h>
 #include <math.h>
 #include <mpi.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -19,6 +24,121 @@
 static struct {
     int initialised, rank, count;
 } world = {0, 0, 1};
+
+/* The watchdog. mpirun ends the job when a rank dies, but not when one stops answering (a
+ * stopped process, a machine gone silent): a thread of each rank ends the job, exit 75, when
+ * the rank has waited in one exchange longer than CR_RANK_TIMEOUT seconds, or by default
+ * max(600 s, 20 x the slowest step so far). The main thread only marks its waits. */
+#define WATCHDOG_FLOOR_S 600.0
+static struct {
+    pthread_t thread;
+    pthread_mutex_t mutex;
+    pthread_cond_t changed;
+    int started, quit;
+    double fixed_limit_s;  /* CR_RANK_TIMEOUT; 0: the default */
+    double wait_since_s;   /* 0: not in an exchange */
+    double last_return_s;  /* when the last exchange returned */
+    double slowest_step_s; /* the longest time between two exchanges' returns */
+} watchdog = {.mutex = PTHREAD_MUTEX_INITIALIZER};
+
+static double monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double watchdog_limit_s(void)
+{
+    if (watchdog.fixed_limit_s > 0)
+        return watchdog.fixed_limit_s;
+    double limit = 20 * watchdog.slowest_step_s;
+    return limit > WATCHDOG_FLOOR_S ? limit : WATCHDOG_FLOOR_S;
+}
+
+static void *watchdog_main(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&watchdog.mutex);
+    while (!watchdog.quit) {
+        double now = monotonic_s(), limit = watchdog_limit_s();
+        if (watchdog.wait_since_s > 0 && now - watchdog.wait_since_s > limit) {
+            cr_error("no word from the other ranks for %.0f s (limit %.0f s, CR_RANK_TIMEOUT): "
+                     "ending the job; --resume continues from the last checkpoint",
+                     now - watchdog.wait_since_s, limit);
+            MPI_Abort(MPI_COMM_WORLD, CR_ETEMP);
+            _exit(CR_ETEMP); /* MPI_Abort does not return; should it, do not hang either */
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&watchdog.changed, &watchdog.mutex, &until);
+    }
+    pthread_mutex_unlock(&watchdog.mutex);
+    return NULL;
+}
+
+static int watchdog_start(cr_err *err)
+{
+    const char *text = getenv("CR_RANK_TIMEOUT");
+    if (text && *text) {
+        char *end;
+        errno = 0;
+        double seconds = strtod(text, &end);
+        if (errno || *end || !(seconds > 0))
+            return cr_fail(err, CR_EUSAGE, "CR_RANK_TIMEOUT: expected seconds > 0, not \"%s\"",
+                           text);
+        watchdog.fixed_limit_s = seconds;
+    }
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&watchdog.changed, &attr);
+    pthread_condattr_destroy(&attr);
+    /* SIGINT and SIGTERM are for the main thread (train.c) */
+    sigset_t blocked, previous;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGINT);
+    sigaddset(&blocked, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &blocked, &previous);
+    int failed = pthread_create(&watchdog.thread, NULL, watchdog_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (failed)
+        return cr_fail(err, CR_EOTHER, "cannot start the watchdog thread");
+    watchdog.started = 1;
+    return CR_OK;
+}
+
+static void watchdog_stop(void)
+{
+    if (!watchdog.started)
+        return;
+    pthread_mutex_lock(&watchdog.mutex);
+    watchdog.quit = 1;
+    pthread_cond_signal(&watchdog.changed);
+    pthread_mutex_unlock(&watchdog.mutex);
+    pthread_join(watchdog.thread, NULL);
+    watchdog.started = 0;
+}
+
+/* Around every collective call. */
+static void wait_begin(void)
+{
+    pthread_mutex_lock(&watchdog.mutex);
+    watchdog.wait_since_s = monotonic_s();
+    pthread_mutex_unlock(&watchdog.mutex);
+}
+
+static void wait_end(void)
+{
+    pthread_mutex_lock(&watchdog.mutex);
+    double now = monotonic_s();
+    if (watchdog.last_return_s > 0 && now - watchdog.last_return_s > watchdog.slowest_step_s)
+        watchdog.slowest_step_s = now - watchdog.last_return_s;
+    watchdog.last_return_s = now;
+    watchdog.wait_since_s = 0;
+    pthread_mutex_unlock(&watchdog.mutex);
+}
 
 struct rank_exchange {
     size_t param_count;
@@ -52,13 +172,14 @@ int ranks_open(cr_err *err)
         int level = cr_log_level();
         cr_log_init(name, level < CR_LOG_WARN ? level : CR_LOG_WARN);
     }
-    return CR_OK;
+    return world.count > 1 ? watchdog_start(err) : CR_OK;
 }
 
 void ranks_close(int status)
 {
     if (!world.initialised)
         return;
+    watchdog_stop();
     if (status != 0 && world.count > 1)
         MPI_Abort(MPI_COMM_WORLD, status);
     MPI_Finalize();
@@ -84,7 +205,9 @@ static void broadcast_floats(float *data, size_t count)
     const size_t piece = (size_t)1 << 30;
     for (size_t at = 0; at < count; at += piece) {
         size_t n = count - at < piece ? count - at : piece;
+        wait_begin();
         MPI_Bcast(data + at, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
+        wait_end();
     }
 }
 
@@ -98,7 +221,9 @@ int ranks_share_start(gpt2_config *cfg, float **params, float **adam_m, float **
     unsigned long long mine = train_tokens, *all = calloc((size_t)world.count, sizeof *all);
     if (!all)
         return cr_fail(err, CR_EOTHER, "out of memory");
+    wait_begin();
     MPI_Allgather(&mine, 1, MPI_UNSIGNED_LONG_LONG, all, 1, MPI_UNSIGNED_LONG_LONG, MPI_COMM_WORLD);
+    wait_end();
     for (int q = 1; q < world.count; q++)
         if (all[q] != all[0]) {
             int code = cr_fail(err, CR_EDATA,
@@ -112,8 +237,12 @@ int ranks_share_start(gpt2_config *cfg, float **params, float **adam_m, float **
     int shape[8] = {cfg->max_seq_len, cfg->vocab_size, cfg->padded_vocab_size,
                     cfg->num_layers,  cfg->num_heads,  cfg->channels,
                     *resumed,         *adam_m != NULL};
+    wait_begin();
     MPI_Bcast(shape, 8, MPI_INT, 0, MPI_COMM_WORLD);
+    wait_end();
+    wait_begin();
     MPI_Bcast(state, (int)sizeof *state, MPI_BYTE, 0, MPI_COMM_WORLD);
+    wait_end();
     if (world.rank > 0) {
         cfg->max_seq_len = shape[0];
         cfg->vocab_size = shape[1];
@@ -228,8 +357,10 @@ int ranks_reduce(rank_exchange *x, const sphere_engine *e, double *loss, double 
     size_t length = x->end - x->begin;
     double start = MPI_Wtime();
     /* every rank's gradient of this segment, rank q's at received + q * length */
+    wait_begin();
     MPI_Alltoallv(engine_grads(e), x->send_counts, x->send_displs, MPI_FLOAT, x->received,
                   x->recv_counts, x->recv_displs, MPI_FLOAT, MPI_COMM_WORLD);
+    wait_end();
     /* segment[i] = ((g_0[i] + g_1[i]) + g_2[i]) + ... + g_{R-1}[i], then times 1/R (exact
      * when R is a power of two): the same order whichever rank's data arrived first */
     float *restrict sum = x->segment;
@@ -246,7 +377,9 @@ int ranks_reduce(rank_exchange *x, const sphere_engine *e, double *loss, double 
         sumsq += (double)sum[i] * sum[i];
     }
     double figures[3] = {*loss, sumsq, stop ? 1.0 : 0.0};
+    wait_begin();
     MPI_Allgather(figures, 3, MPI_DOUBLE, x->step_figures, 3, MPI_DOUBLE, MPI_COMM_WORLD);
+    wait_end();
     double loss_sum = 0, sumsq_all = 0;
     int any_stop = 0;
     for (int q = 0; q < R; q++) {
@@ -268,8 +401,10 @@ void ranks_adamw(rank_exchange *x, sphere_engine *e, const engine_hparams *hp, f
     }
     engine_adamw_segment(e, hp, lr, t, x->grad_norm, x->segment, x->begin, x->end);
     double start = MPI_Wtime();
+    wait_begin();
     MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, engine_params(e), x->counts, x->displs,
                    MPI_FLOAT, MPI_COMM_WORLD);
+    wait_end();
     x->exchange_s += MPI_Wtime() - start;
 }
 
@@ -280,12 +415,17 @@ double ranks_exchange_ms(const rank_exchange *x)
 
 static void gather_segments(rank_exchange *x, float *data)
 {
-    if (world.rank == 0)
+    if (world.rank == 0) {
+        wait_begin();
         MPI_Gatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, x->counts, x->displs, MPI_FLOAT, 0,
                     MPI_COMM_WORLD);
-    else
+        wait_end();
+    } else {
+        wait_begin();
         MPI_Gatherv(data + x->begin, (int)(x->end - x->begin), MPI_FLOAT, NULL, NULL, NULL,
                     MPI_FLOAT, 0, MPI_COMM_WORLD);
+        wait_end();
+    }
 }
 
 void ranks_gather_moments(rank_exchange *x, sphere_engine *e)

@@ -16,7 +16,9 @@
 #include "status.h"
 
 /* Initialises MPI when the process was started by mpirun (OMPI_COMM_WORLD_SIZE is set);
- * otherwise one rank, no MPI. Ranks other than 0 then log warnings and errors only. */
+ * otherwise one rank, no MPI. Ranks other than 0 then log warnings and errors only. With
+ * several ranks, starts the watchdog that ends the job (exit 75) when a wait for the other
+ * ranks outlasts CR_RANK_TIMEOUT seconds (default: max(600, 20 x the slowest step)). */
 int ranks_open(cr_err *err);
 /* Ends MPI: MPI_Finalize when status is 0; when it is not and there are other ranks,
  * MPI_Abort(status), so that no rank waits forever for one that failed. No-op without MPI. */

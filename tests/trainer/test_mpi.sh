@@ -2,7 +2,8 @@
 # batch B against 1 process x batch 2B (loss within 1e-5 relative), bit-identical parameters on
 # a rerun and for 1 and 2 threads per rank, rank 0 alone writing, a SIGTERM to rank 1 and a
 # resume bit-exact against an uninterrupted run, SIGINT to rank 0, a SIGKILLed rank ending the
-# whole job non-zero within 60 s, a resume on another rank count, ranks with different data.
+# whole job non-zero within 60 s, a SIGSTOPped rank ending it through the watchdog
+# (CR_RANK_TIMEOUT), a resume on another rank count, ranks with different data.
 . "$(dirname "$0")/../tap.sh"
 TR="$CR_BIN/trainer"
 MK="tests/trainer/mkshard.py"
@@ -116,6 +117,23 @@ expect_match "SIGKILL to rank 1: the job ended within 60 s (took $took s)" "$too
 check "no rank left running" sh -c "! pgrep -f -- '--out $T/kil[l] '"
 out=$(run2 train --data "$T/data" --out "$T/kill" $TINY --batch 7 --steps +2 --threads 1 --resume --json)
 expect_match "and --resume continues from a checkpoint" "$out" '"steps_run":2'
+
+# a rank that stops answering without dying (SIGSTOP): the watchdog of the rank waiting for
+# it ends the job with exit 75 after CR_RANK_TIMEOUT seconds
+CR_RANK_TIMEOUT=3 run2 train --data "$T/data" --out "$T/stop" $TINY --batch 7 --steps 1000000 --checkpoint-every 0 --threads 1 2>"$T/stop.log" &
+job=$!
+wait_for 60 sh -c "test \$(wc -l <'$T/stop/metrics.jsonl' 2>/dev/null || echo 0) -ge 3"
+kill -STOP "$(rank_pid "$T/stop" 1)"
+started=$(date +%s)
+wait $job
+status=$?
+took=$(($(date +%s) - started))
+expect_eq "SIGSTOP to rank 1, CR_RANK_TIMEOUT=3: the job exits 75" "$status" 75
+expect_match "within 30 s (took $took s)" "$took" '^([0-9]|[12][0-9])$'
+expect_match "the waiting rank says why" "$(cat "$T/stop.log")" "no word from the other ranks for [0-9]+ s \\(limit 3 s"
+check "no rank left behind, stopped or not" sh -c "! pgrep -f -- '--out $T/sto[p] '"
+check_exit "a bad CR_RANK_TIMEOUT is a usage error" 2 \
+    env CR_RANK_TIMEOUT=soon timeout 120 mpirun -np 2 $MPI "$TR" train --data "$T/data" --out "$T/bad" $TINY --steps 1
 
 # another rank count resumes too: the data position is a token offset in one stream, so 1
 # process x batch 14 resumed at step 4 of a 2-rank x 7 run reads the windows the 2 ranks read
