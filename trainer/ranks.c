@@ -272,6 +272,17 @@ int ranks_share_start(gpt2_config *cfg, float **params, float **adam_m, float **
     return CR_OK;
 }
 
+long ranks_agree_long(long value)
+{
+    if (world.count == 1)
+        return value;
+    long long shared = value;
+    wait_begin();
+    MPI_Bcast(&shared, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
+    wait_end();
+    return (long)shared;
+}
+
 int rank_exchange_new(rank_exchange **out, size_t param_count, cr_err *err)
 {
     *out = NULL;

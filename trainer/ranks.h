@@ -33,6 +33,11 @@ int ranks_is_root(void);
 int ranks_share_start(gpt2_config *cfg, float **params, float **adam_m, float **adam_v,
                       train_state *state, int *resumed, uint64_t train_tokens, cr_err *err);
 
+/* Rank 0's value on every rank (collective; one rank: value). For any decision a rank takes
+ * from its own clock or files that all ranks must share, e.g. a step count fixed from
+ * measured speed: without it the ranks would run different step counts and wait for ever. */
+long ranks_agree_long(long value);
+
 /* The per-step exchange: buffers for this rank's segment, allocated once. NULL with one
  * rank; every function below then does the single-process thing. */
 typedef struct rank_exchange rank_exchange;
