@@ -437,6 +437,7 @@ int train_run(const train_options *o, cr_err *err)
         double epochs = o->epochs > 0 ? o->epochs : 1.0;
         target = (long)ceil(epochs * (double)r.data.total_train / (double)window);
     }
+    target = ranks_agree_long(target); /* every rank runs rank 0's step count */
     long decay_steps = o->decay_steps > 0 ? o->decay_steps : target;
 
     code = engine_new(&r.engine, &r.cfg, o->batch, o->seq_len, o->threads, err);
