@@ -67,9 +67,8 @@ struct sphere_engine {
     float dloss;
     float lr, clip_scale, bias1, bias2;
     engine_hparams hp;
-    const float *adam_grad; /* the gradient of [adam_begin, adam_end) */
-    size_t adam_begin, adam_end;
-    int adam_first_chunk;
+    size_t range_begin, range_end; /* the floats the chunk phases cover: all, or a segment */
+    int first_chunk;               /* the chunk of item 0 in the AdamW phase */
 
     pthread_t *threads;
     struct worker_arg *args;
@@ -141,7 +140,9 @@ static void run_sphere(sphere_engine *e, int s, int worker, int backward)
 static void chunk_range(const sphere_engine *e, int chunk, size_t *begin, size_t *end)
 {
     *begin = (size_t)chunk * CHUNK_FLOATS;
-    *end = *begin + CHUNK_FLOATS < e->param_count ? *begin + CHUNK_FLOATS : e->param_count;
+    *end = *begin + CHUNK_FLOATS < e->range_end ? *begin + CHUNK_FLOATS : e->range_end;
+    if (*begin < e->range_begin)
+        *begin = e->range_begin;
 }
 
 /* The chunk's sum of squares of the summed gradient. A sphere without a sequence this step
@@ -160,16 +161,11 @@ static void norm_chunk(sphere_engine *e, int chunk)
     e->chunk_sumsq[chunk] = sumsq;
 }
 
-/* AdamW on chunk first_chunk + item, within [adam_begin, adam_end); adam_grad holds the
- * gradient of that range (the summed gradient, or a segment reduced across ranks). */
-static void adamw_chunk(sphere_engine *e, int item)
+static void adamw_chunk(sphere_engine *e, int chunk)
 {
     size_t begin, end;
-    chunk_range(e, e->adam_first_chunk + item, &begin, &end);
-    begin = begin > e->adam_begin ? begin : e->adam_begin;
-    end = end < e->adam_end ? end : e->adam_end;
-    const float *grad = e->adam_grad;
-    size_t grad_at = e->adam_begin;
+    chunk_range(e, chunk, &begin, &end);
+    const float *grad = e->grad;
     float b1 = e->hp.beta1, b2 = e->hp.beta2, eps = e->hp.eps, lr = e->lr;
     float clip = e->clip_scale, bias1 = e->bias1, bias2 = e->bias2;
     for (int t = 0; t < GPT2_NUM_TENSORS; t++) {
@@ -177,7 +173,7 @@ static void adamw_chunk(sphere_engine *e, int item)
         size_t hi = e->tensor_offset[t + 1] < end ? e->tensor_offset[t + 1] : end;
         float wd = gpt2_tensor_decays(t) ? e->hp.weight_decay : 0.0f;
         for (size_t i = lo; i < hi; i++) {
-            float g = grad[i - grad_at] * clip;
+            float g = grad[i] * clip;
             float m = b1 * e->adam_m[i] + (1.0f - b1) * g;
             float v = b2 * e->adam_v[i] + (1.0f - b2) * g * g;
             e->adam_m[i] = m;
@@ -198,7 +194,7 @@ static void run_item(sphere_engine *e, int phase, int item, int worker)
         norm_chunk(e, item);
         break;
     case PHASE_ADAMW:
-        adamw_chunk(e, item);
+        adamw_chunk(e, e->first_chunk + item);
         break;
     case PHASE_PACK: {
         const struct pack_item *p = &e->pack_items[item];
@@ -444,6 +440,7 @@ int engine_new(sphere_engine **out, const gpt2_config *cfg, int batch, int seq_l
         e->tensor_offset[t + 1] = e->tensor_offset[t] + sizes[t];
     size_t P = e->param_count;
     e->chunk_count = (int)((P + CHUNK_FLOATS - 1) / CHUNK_FLOATS);
+    e->range_end = P;
     int per_sphere = (batch + SPHERE_COUNT - 1) / SPHERE_COUNT;
     e->params = aligned_alloc(64, (P * sizeof(float) + 63) / 64 * 64);
     e->adam_m = calloc(P, sizeof(float));
@@ -665,17 +662,21 @@ void engine_adamw_segment(sphere_engine *e, const engine_hparams *hp, float lr, 
 {
     if (end <= begin)
         return;
-    e->adam_grad = grad;
-    e->adam_begin = begin;
-    e->adam_end = end;
-    e->adam_first_chunk = (int)(begin / CHUNK_FLOATS);
+    /* the segment's gradient where AdamW reads it: the engine's own sum is no longer needed */
+    if (grad != e->grad + begin)
+        memcpy(e->grad + begin, grad, (end - begin) * sizeof(float));
+    e->range_begin = begin;
+    e->range_end = end;
+    e->first_chunk = (int)(begin / CHUNK_FLOATS);
     e->hp = *hp;
     e->lr = lr;
     e->clip_scale =
         hp->grad_clip > 0 && norm > hp->grad_clip ? (float)(hp->grad_clip / (norm + 1e-6)) : 1.0f;
     e->bias1 = (float)(1.0 - pow(hp->beta1, (double)t));
     e->bias2 = (float)(1.0 - pow(hp->beta2, (double)t));
-    run_phase(e, PHASE_ADAMW, (int)((end - 1) / CHUNK_FLOATS) - e->adam_first_chunk + 1);
+    run_phase(e, PHASE_ADAMW, (int)((end - 1) / CHUNK_FLOATS) - e->first_chunk + 1);
+    e->range_begin = 0;
+    e->range_end = e->param_count;
     e->packed_stale = 1;
 }
 

@@ -59,7 +59,8 @@ const float *engine_grads(const sphere_engine *e);
 /* AdamW step number t (1-based) at learning rate lr, with global-norm clipping. */
 void engine_adamw(sphere_engine *e, const engine_hparams *hp, float lr, long t);
 /* The same update on parameters [begin, end) only, with their gradient grad (end - begin
- * floats) and the global gradient norm given: a rank's segment (ranks.h). */
+ * floats, copied into the gradient sum at begin) and the global gradient norm given: a
+ * rank's segment (ranks.h). */
 void engine_adamw_segment(sphere_engine *e, const engine_hparams *hp, float lr, long t,
                           double grad_norm, const float *grad, size_t begin, size_t end);
 /* Mean loss of sequences without a backward (validation, eval). */
