@@ -11,9 +11,9 @@
 #include "matmul.h"
 #include "parse.h"
 #include "progress.h"
-#include "ranks.h"
 #include "status.h"
 #include "train.h"
+#include "ranks.h" /* after the others: mpi.h stays out of their way */
 
 static const char usage_text[] =
     "usage: trainer COMMAND [OPTIONS]\n"
@@ -412,6 +412,8 @@ int main(int argc, char **argv)
         t.progress_mode = progress;
         t.kernel_max = kernel_max;
         code = ranks_open(&err); /* MPI, when started by mpirun */
+        if (!ranks_is_root())
+            t.progress_mode = CR_PROGRESS_NEVER; /* rank 0 speaks for the job */
         if (!code)
             code = train_run(&t, &err);
         int status = code ? cr_err_report("trainer", &err) : 0;

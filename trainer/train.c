@@ -437,7 +437,6 @@ int train_run(const train_options *o, cr_err *err)
         double epochs = o->epochs > 0 ? o->epochs : 1.0;
         target = (long)ceil(epochs * (double)r.data.total_train / (double)window);
     }
-    target = ranks_agree_long(target); /* every rank runs rank 0's step count */
     long decay_steps = o->decay_steps > 0 ? o->decay_steps : target;
 
     code = engine_new(&r.engine, &r.cfg, o->batch, o->seq_len, o->threads, err);
@@ -456,6 +455,7 @@ int train_run(const train_options *o, cr_err *err)
     free(m);
     free(v);
     params = m = v = NULL;
+    target = ranks_agree_long(target); /* every rank runs rank 0's step count */
     if (resumed) {
         if (!data_seek(&r.data, &r.cursor, r.state.shard_name, r.state.shard_offset, r.state.epoch))
             cr_info("data position: shard %s is gone or changed; continuing at %s",
@@ -503,8 +503,7 @@ int train_run(const train_options *o, cr_err *err)
     engine_hparams hp = {(float)o->beta1, (float)o->beta2, (float)o->eps, (float)o->weight_decay,
                          (float)o->grad_clip};
     cr_progress progress;
-    cr_progress_begin(&progress, "train", "steps", (uint64_t)(target - start),
-                      ranks_is_root() ? o->progress_mode : CR_PROGRESS_NEVER);
+    cr_progress_begin(&progress, "train", "steps", (uint64_t)(target - start), o->progress_mode);
     double run_start = cr_now_s(), loss = NAN, val_loss = NAN;
     long steps_done = 0;
     int stopped = 0;
