@@ -13,7 +13,7 @@
 #include "progress.h"
 #include "status.h"
 #include "train.h"
-#include "ranks.h" /* after the others: mpi.h stays out of their way */
+#include "ranks.h"
 
 static const char usage_text[] =
     "usage: trainer COMMAND [OPTIONS]\n"
