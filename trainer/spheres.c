@@ -657,8 +657,8 @@ void engine_adamw(sphere_engine *e, const engine_hparams *hp, float lr, long t)
     engine_adamw_segment(e, hp, lr, t, sqrt(sumsq), e->grad, 0, e->param_count);
 }
 
-void engine_adamw_segment(sphere_engine *e, const engine_hparams *hp, float lr, long t,
-                          double norm, const float *grad, size_t begin, size_t end)
+void engine_adamw_segment(sphere_engine *e, const engine_hparams *hp, float lr, long t, double norm,
+                          const float *grad, size_t begin, size_t end)
 {
     if (end <= begin)
         return;

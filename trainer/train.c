@@ -395,8 +395,8 @@ int train_run(const train_options *o, cr_err *err)
     if (ranks_is_root()) /* the other ranks take rank 0's model (ranks.h) */
         code = open_model(&r, &params, &m, &v, &resumed, err);
     if (!code)
-        code = ranks_share_start(&r.cfg, &params, &m, &v, &r.state, &resumed, r.data.total_train,
-                                 err);
+        code =
+            ranks_share_start(&r.cfg, &params, &m, &v, &r.state, &resumed, r.data.total_train, err);
     if (code)
         goto done;
     if (o->seq_len > r.cfg.max_seq_len) {
