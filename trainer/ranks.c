@@ -66,8 +66,11 @@ static void *watchdog_main(void *unused)
             cr_error("no word from the other ranks for %.0f s (limit %.0f s, CR_RANK_TIMEOUT): "
                      "ending the job; --resume continues from the last checkpoint",
                      now - watchdog.wait_since_s, limit);
+            /* from this thread, outside the letter of MPI_THREAD_FUNNELED while the main
+             * thread is blocked in MPI; Open MPI's abort only asks the launcher to end the job
+             * (tested: exit 75), and _exit stands in should it ever return */
             MPI_Abort(MPI_COMM_WORLD, CR_ETEMP);
-            _exit(CR_ETEMP); /* MPI_Abort does not return; should it, do not hang either */
+            _exit(CR_ETEMP);
         }
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
