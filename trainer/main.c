@@ -13,6 +13,7 @@
 #include "progress.h"
 #include "status.h"
 #include "train.h"
+#include "ranks.h"
 
 static const char usage_text[] =
     "usage: trainer COMMAND [OPTIONS]\n"
@@ -37,7 +38,8 @@ static const char usage_text[] =
     "  --vocab V             vocabulary size (default: the tokenizer file DIR/tokenizer, else\n"
     "                        the largest token id + 1)\n"
     "  --tokenizer PATH      tokenizer file to take the vocabulary size from\n"
-    "  --batch B             sequences per step (default 12: one per sphere)\n"
+    "  --batch B             sequences per step (default 12: one per sphere); per rank under\n"
+    "                        mpirun -np R (global batch R x B; docs/trainer.md)\n"
     "  --steps N|+N          train up to step N, or N more steps than the resumed checkpoint\n"
     "  --epochs E            train E passes over the data (default 1 when --steps is absent)\n"
     "  --lr X                peak learning rate (default 1e-3)\n"
@@ -409,7 +411,14 @@ int main(int argc, char **argv)
         t.json = json;
         t.progress_mode = progress;
         t.kernel_max = kernel_max;
-        code = train_run(&t, &err);
+        code = ranks_open(&err); /* MPI, when started by mpirun */
+        if (!ranks_is_root())
+            t.progress_mode = CR_PROGRESS_NEVER; /* rank 0 speaks for the job */
+        if (!code)
+            code = train_run(&t, &err);
+        int status = code ? cr_err_report("trainer", &err) : 0;
+        ranks_close(status);
+        return status;
     } else if (is_gen) {
         if (!g.model)
             return usage_error("%s", "generate needs --model PATH");

@@ -67,6 +67,8 @@ struct sphere_engine {
     float dloss;
     float lr, clip_scale, bias1, bias2;
     engine_hparams hp;
+    size_t range_begin, range_end; /* the floats the chunk phases cover: all, or a segment */
+    int first_chunk;               /* the chunk of item 0 in the AdamW phase */
 
     pthread_t *threads;
     struct worker_arg *args;
@@ -138,7 +140,9 @@ static void run_sphere(sphere_engine *e, int s, int worker, int backward)
 static void chunk_range(const sphere_engine *e, int chunk, size_t *begin, size_t *end)
 {
     *begin = (size_t)chunk * CHUNK_FLOATS;
-    *end = *begin + CHUNK_FLOATS < e->param_count ? *begin + CHUNK_FLOATS : e->param_count;
+    *end = *begin + CHUNK_FLOATS < e->range_end ? *begin + CHUNK_FLOATS : e->range_end;
+    if (*begin < e->range_begin)
+        *begin = e->range_begin;
 }
 
 /* The chunk's sum of squares of the summed gradient. A sphere without a sequence this step
@@ -190,7 +194,7 @@ static void run_item(sphere_engine *e, int phase, int item, int worker)
         norm_chunk(e, item);
         break;
     case PHASE_ADAMW:
-        adamw_chunk(e, item);
+        adamw_chunk(e, e->first_chunk + item);
         break;
     case PHASE_PACK: {
         const struct pack_item *p = &e->pack_items[item];
@@ -436,6 +440,7 @@ int engine_new(sphere_engine **out, const gpt2_config *cfg, int batch, int seq_l
         e->tensor_offset[t + 1] = e->tensor_offset[t] + sizes[t];
     size_t P = e->param_count;
     e->chunk_count = (int)((P + CHUNK_FLOATS - 1) / CHUNK_FLOATS);
+    e->range_end = P;
     int per_sphere = (batch + SPHERE_COUNT - 1) / SPHERE_COUNT;
     e->params = aligned_alloc(64, (P * sizeof(float) + 63) / 64 * 64);
     e->adam_m = calloc(P, sizeof(float));
@@ -649,14 +654,29 @@ void engine_adamw(sphere_engine *e, const engine_hparams *hp, float lr, long t)
     double sumsq = 0;
     for (int c = 0; c < e->chunk_count; c++)
         sumsq += e->chunk_sumsq[c];
-    double norm = sqrt(sumsq);
+    engine_adamw_segment(e, hp, lr, t, sqrt(sumsq), e->grad, 0, e->param_count);
+}
+
+void engine_adamw_segment(sphere_engine *e, const engine_hparams *hp, float lr, long t, double norm,
+                          const float *grad, size_t begin, size_t end)
+{
+    if (end <= begin)
+        return;
+    /* the segment's gradient where AdamW reads it: the engine's own sum is no longer needed */
+    if (grad != e->grad + begin)
+        memcpy(e->grad + begin, grad, (end - begin) * sizeof(float));
+    e->range_begin = begin;
+    e->range_end = end;
+    e->first_chunk = (int)(begin / CHUNK_FLOATS);
     e->hp = *hp;
     e->lr = lr;
     e->clip_scale =
         hp->grad_clip > 0 && norm > hp->grad_clip ? (float)(hp->grad_clip / (norm + 1e-6)) : 1.0f;
     e->bias1 = (float)(1.0 - pow(hp->beta1, (double)t));
     e->bias2 = (float)(1.0 - pow(hp->beta2, (double)t));
-    run_phase(e, PHASE_ADAMW, e->chunk_count);
+    run_phase(e, PHASE_ADAMW, (int)((end - 1) / CHUNK_FLOATS) - e->first_chunk + 1);
+    e->range_begin = 0;
+    e->range_end = e->param_count;
     e->packed_stale = 1;
 }
 

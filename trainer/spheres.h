@@ -58,6 +58,11 @@ void engine_forward_backward(sphere_engine *e, const int *inputs, const int *tar
 const float *engine_grads(const sphere_engine *e);
 /* AdamW step number t (1-based) at learning rate lr, with global-norm clipping. */
 void engine_adamw(sphere_engine *e, const engine_hparams *hp, float lr, long t);
+/* The same update on parameters [begin, end) only, with their gradient grad (end - begin
+ * floats, copied into the gradient sum at begin) and the global gradient norm given: a
+ * rank's segment (ranks.h). */
+void engine_adamw_segment(sphere_engine *e, const engine_hparams *hp, float lr, long t,
+                          double grad_norm, const float *grad, size_t begin, size_t end);
 /* Mean loss of sequences without a backward (validation, eval). */
 double engine_loss(sphere_engine *e, const int *inputs, const int *targets, int batch_now);
 const sphere_stats *engine_sphere_stats(const sphere_engine *e);

@@ -24,6 +24,7 @@
 #include "matmul.h"
 #include "parse.h"
 #include "progress.h"
+#include "ranks.h"
 #include "rng.h"
 #include "spheres.h"
 #include "state.h"
@@ -202,10 +203,14 @@ struct run {
     int *inputs, *targets;
     char last_checkpoint[4096];
     cr_buf metrics;
+    rank_exchange *exchange; /* NULL on one rank (ranks.h) */
 };
 
 static int save(struct run *r, cr_err *err)
 {
+    ranks_gather_moments(r->exchange, r->engine);
+    if (!ranks_is_root())
+        return CR_OK; /* rank 0 alone writes --out */
     const data_cursor *c = &r->cursor;
     snprintf(r->state.shard_name, sizeof r->state.shard_name, "%s", r->data.names[c->shard]);
     r->state.shard_offset = c->offset;
@@ -252,6 +257,10 @@ static void metrics_line(struct run *r, double loss, double val_loss, double lr,
     cr_json_kv_double(&j, "grad_norm", norm);
     cr_json_kv_double(&j, "tokens_per_s", tokens_per_s);
     cr_json_kv_int(&j, "epoch", (int64_t)r->cursor.epoch);
+    cr_json_kv_int(&j, "ranks", ranks_count());
+    cr_json_kv_int(&j, "global_batch", (int64_t)r->o->batch * ranks_count());
+    if (r->exchange)
+        cr_json_kv_double(&j, "exchange_ms", ranks_exchange_ms(r->exchange));
     cr_json_kv_int(&j, "rss_kib", resident_kib());
     cr_json_key(&j, "spheres");
     cr_json_array_begin(&j);
@@ -342,6 +351,9 @@ static void print_mapping(const struct run *r)
     cr_info("12 spheres on %d worker threads + Node Zero; kernels %s; batch %d x %d tokens",
             engine_threads(r->engine), kernels_level_name(kernels_level()), r->o->batch,
             r->o->seq_len);
+    cr_info("%d rank%s x %d threads x %d spheres; global batch %d sequences (%d per rank)",
+            ranks_count(), ranks_count() > 1 ? "s" : "", engine_threads(r->engine), SPHERE_COUNT,
+            r->o->batch * ranks_count(), r->o->batch);
     for (int s = 0; s < SPHERE_COUNT; s++) {
         char seqs[128] = "";
         size_t used = 0;
@@ -374,12 +386,17 @@ int train_run(const train_options *o, cr_err *err)
         r.have_val_data = 1;
         r.whole_val = 1;
     }
-    code = cr_mkdir_p(o->out_dir, err);
+    code = ranks_is_root() ? cr_mkdir_p(o->out_dir, err) : CR_OK;
     if (code)
         goto done;
-    cr_remove_stale_temporaries(o->out_dir);
-    int resumed;
-    code = open_model(&r, &params, &m, &v, &resumed, err);
+    if (ranks_is_root())
+        cr_remove_stale_temporaries(o->out_dir);
+    int resumed = 0;
+    if (ranks_is_root()) /* the other ranks take rank 0's model (ranks.h) */
+        code = open_model(&r, &params, &m, &v, &resumed, err);
+    if (!code)
+        code =
+            ranks_share_start(&r.cfg, &params, &m, &v, &r.state, &resumed, r.data.total_train, err);
     if (code)
         goto done;
     if (o->seq_len > r.cfg.max_seq_len) {
@@ -392,7 +409,9 @@ int train_run(const train_options *o, cr_err *err)
         code = data_check_vocab(&r.val_data, (uint32_t)r.cfg.vocab_size, err);
     if (code)
         goto done;
-    uint64_t window = (uint64_t)o->batch * (uint64_t)o->seq_len;
+    /* the global batch: rank q trains on sequences [q * batch, (q + 1) * batch) of it */
+    uint64_t window = (uint64_t)o->batch * (uint64_t)o->seq_len * (uint64_t)ranks_count();
+    size_t rank_first = (size_t)ranks_rank() * (size_t)o->batch * (size_t)o->seq_len;
     if (r.data.total_train < window + 1) {
         code = cr_fail(err, CR_EDATA,
                        "too few tokens for one batch in %s: %llu training tokens, a batch of "
@@ -424,6 +443,9 @@ int train_run(const train_options *o, cr_err *err)
     if (code)
         goto done;
     size_t P = engine_param_count(r.engine);
+    code = rank_exchange_new(&r.exchange, P, err);
+    if (code)
+        goto done;
     memcpy(engine_params(r.engine), params, P * sizeof(float));
     if (m) {
         memcpy(engine_adam_m(r.engine), m, P * sizeof(float));
@@ -433,6 +455,7 @@ int train_run(const train_options *o, cr_err *err)
     free(m);
     free(v);
     params = m = v = NULL;
+    target = ranks_agree_long(target); /* every rank runs rank 0's step count */
     if (resumed) {
         if (!data_seek(&r.data, &r.cursor, r.state.shard_name, r.state.shard_offset, r.state.epoch))
             cr_info("data position: shard %s is gone or changed; continuing at %s",
@@ -483,10 +506,14 @@ int train_run(const train_options *o, cr_err *err)
     cr_progress_begin(&progress, "train", "steps", (uint64_t)(target - start), o->progress_mode);
     double run_start = cr_now_s(), loss = NAN, val_loss = NAN;
     long steps_done = 0;
+    int stopped = 0;
     for (long step = start; step < target; step++) {
         double step_start = cr_now_s(), norm;
         data_next_window(&r.data, &r.cursor, r.inputs, r.targets, window);
-        engine_forward_backward(r.engine, r.inputs, r.targets, o->batch, &loss, &norm);
+        engine_forward_backward(r.engine, r.inputs + rank_first, r.targets + rank_first, o->batch,
+                                &loss, &norm);
+        /* every rank ends the same step, whichever got the signal */
+        stopped = ranks_reduce(r.exchange, r.engine, &loss, &norm, stop_requested);
         if (!isfinite(loss) || !isfinite(norm)) {
             code = cr_fail(err, CR_EOTHER,
                            "training diverged at step %ld (loss %g, gradient norm %g); the last "
@@ -495,18 +522,21 @@ int train_run(const train_options *o, cr_err *err)
             break;
         }
         double lr = train_schedule_lr(o, step, decay_steps);
-        engine_adamw(r.engine, &hp, (float)lr, step + 1);
+        ranks_adamw(r.exchange, r.engine, &hp, (float)lr, step + 1);
         r.state.step = step + 1;
         r.state.tokens_seen += window;
         steps_done++;
         double seconds = cr_now_s() - step_start;
         double tokens_per_s = seconds > 0 ? (double)window / seconds : 0;
-        int last = step + 1 == target || stop_requested;
+        if (!r.exchange)
+            stopped = stop_requested; /* one process: a signal up to now ends this step */
+        int last = step + 1 == target || stopped;
         val_loss = NAN;
         if (o->val_every > 0 && (r.state.step % o->val_every == 0 || last))
             val_loss = validate(r.engine, val, r.whole_val, o->batch, o->seq_len, o->val_tokens,
                                 r.inputs, r.targets);
-        metrics_line(&r, loss, val_loss, lr, norm, tokens_per_s);
+        if (ranks_is_root())
+            metrics_line(&r, loss, val_loss, lr, norm, tokens_per_s);
         cr_progress_add(&progress, 1);
         if (o->log_every > 0 && (r.state.step % o->log_every == 0 || last)) {
             if (isnan(val_loss))
@@ -527,13 +557,13 @@ int train_run(const train_options *o, cr_err *err)
     }
     cr_progress_end(&progress);
     if (!code) {
-        if (stop_requested)
+        if (stopped)
             cr_info("stopping on a signal after step %" PRId64, r.state.step);
         code = save(&r, err);
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    if (!code) {
+    if (!code && ranks_is_root()) {
         checkpoint_prune(o->out_dir, o->keep);
         double seconds = cr_now_s() - run_start;
         cr_info("trained %ld steps in %.1f s (%.0f tokens/s), loss %.4f", steps_done, seconds,
@@ -553,7 +583,7 @@ int train_run(const train_options *o, cr_err *err)
             cr_json_kv_double(&j, "tokens_per_s",
                               seconds > 0 ? (double)steps_done * (double)window / seconds : 0);
             cr_json_kv_string(&j, "checkpoint", r.last_checkpoint);
-            cr_json_kv_bool(&j, "stopped_by_signal", stop_requested != 0);
+            cr_json_kv_bool(&j, "stopped_by_signal", stopped != 0);
             cr_json_object_end(&j);
             printf("%s\n", out.data);
             cr_buf_free(&out);
@@ -561,6 +591,7 @@ int train_run(const train_options *o, cr_err *err)
     }
 done:
     cr_buf_free(&r.metrics);
+    rank_exchange_free(r.exchange);
     free(params);
     free(m);
     free(v);

@@ -4,6 +4,7 @@
 # configurations A (4 x 256, vocab 8192, seq 128, batch 24) and B (GPT-2 small, seq 256,
 # batch 12), against the machine's sgemm peak measured here with OpenBLAS (built into a
 # temporary program, never into the trainer). Prints figures and ratios; decides nothing.
+# First mpi.sh: 2 MPI ranks x 1 thread against 1 process x 2 threads on A (scaling efficiency).
 # BENCH_STEPS (default 3) timed steps per run; BENCH_REPEAT (default 3) runs of each side on A,
 # the best kept (B runs once: minutes per run); BENCH_SKIP_B=1 skips configuration B.
 set -u
@@ -67,6 +68,8 @@ run_config() {
     echo "  peak RSS: trainer $(calc "$(field "$ours2" peak_rss_mib)") MiB, PyTorch $(calc "$(field "$torch" peak_rss_mib)") MiB"
 }
 
+# data-parallel scaling on A: 2 MPI ranks x 1 thread against 1 process x 2 threads
+sh "$here/mpi.sh"
 run_config A "${BENCH_REPEAT:-3}"
 
 if [ "${BENCH_SKIP_B:-0}" = 1 ]; then
