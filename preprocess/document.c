@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "charset.h"
+#include "formats.h"
 #include "fs.h"
 #include "html.h"
 #include "json.h"
@@ -66,6 +67,8 @@ enum pp_kind pp_kind_of(const char *path, const char **language)
         return PP_KIND_TEXT;
     if (!strcasecmp(ext, "md") || !strcasecmp(ext, "markdown"))
         return PP_KIND_MARKDOWN;
+    if (pp_format_of_extension(ext) != PP_FORMAT_NONE)
+        return PP_KIND_DOCUMENT;
     for (size_t i = 0; i < sizeof code_extensions / sizeof code_extensions[0]; i++) {
         if (strcasecmp(ext, code_extensions[i].ext) == 0) {
             *language = code_extensions[i].language;
@@ -203,6 +206,7 @@ typedef struct doc_facts {
     const crawl_meta *crawl;
     const pp_decoded *decoded;
     const pp_html_info *html;
+    const pp_doc_info *doc; /* a PDF, DOCX, ODT or EPUB */
     const pp_measures *measures;
     const pp_filters *filters;
     int is_code;
@@ -228,6 +232,15 @@ static void write_meta_json(cr_buf *out, const pp_outcome *o, const doc_facts *f
     if (f->html) {
         cr_json_kv_string(&j, "title", f->html->title);
         cr_json_kv_string(&j, "extraction", f->html->method);
+    }
+    if (f->doc) {
+        cr_json_kv_string(&j, "title", f->doc->title);
+        cr_json_kv_int(&j, o->kind[0] == 'p' ? "pages" : "parts", (int64_t)f->doc->parts);
+        if (f->doc->truncated) {
+            cr_json_kv_bool(&j, "truncated", 1);
+            cr_json_kv_int(&j, o->kind[0] == 'p' ? "pages_read" : "parts_read",
+                           (int64_t)f->doc->parts_read);
+        }
     }
     cr_json_kv_string(&j, "charset", f->decoded->charset);
     cr_json_kv_string(&j, "charset_source", f->decoded->source ? f->decoded->source : "default");
@@ -321,7 +334,19 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
         reject(o, "empty", "the file is empty");
         goto done;
     }
-    if ((code = pp_check_not_binary(bytes, len, &err)) != CR_OK) {
+    /* a PDF, DOCX, ODT or EPUB is known by its bytes, whatever its name */
+    enum pp_format format =
+        pp_sniff_format(bytes, len, pp_format_of_extension(extension(path)));
+    if (format != PP_FORMAT_NONE) {
+        kind = PP_KIND_DOCUMENT;
+        o->kind = pp_format_name(format);
+    } else if (kind == PP_KIND_DOCUMENT) {
+        cr_fail(&err, CR_EDATA, "%s: not a %s file (its bytes say otherwise)", path,
+                extension(path));
+        fail(o, &err);
+        goto done;
+    }
+    if (kind != PP_KIND_DOCUMENT && (code = pp_check_not_binary(bytes, len, &err)) != CR_OK) {
         cr_err_context(&err, "%s", path);
         fail(o, &err);
         goto done;
@@ -329,8 +354,24 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
 
     pp_decoded info;
     pp_html_info html_info;
+    pp_doc_info doc_info;
+    memset(&info, 0, sizeof info);
     memset(&html_info, 0, sizeof html_info);
-    if (kind == PP_KIND_HTML)
+    memset(&doc_info, 0, sizeof doc_info);
+    if (kind == PP_KIND_DOCUMENT) {
+        snprintf(info.charset, sizeof info.charset, "utf-8");
+        info.source = "document";
+        code = pp_extract_document(format, bytes, len, &decoded, &doc_info, &err);
+        if (code == CR_OK && doc_info.reject[0]) {
+            reject(o, doc_info.reject, "%s", doc_info.reject_detail);
+            goto done;
+        }
+        if (code == CR_OK && doc_info.truncated)
+            cr_warn("%s: cut after %zu of %zu %s (limits: %d pages, %.0f s)", path,
+                    doc_info.parts_read, doc_info.parts,
+                    format == PP_FORMAT_PDF ? "pages" : "chapters", PP_PDF_MAX_PAGES,
+                    PP_PDF_MAX_SECONDS);
+    } else if (kind == PP_KIND_HTML)
         code = pp_decode_html(bytes, len, crawl.charset[0] ? crawl.charset : NULL, &decoded, &info,
                               &err);
     else
@@ -350,6 +391,7 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
     size_t repaired = 0;
     if (code == CR_OK) {
         enum pp_text_mode mode = kind == PP_KIND_HTML       ? PP_TEXT_VERBATIM
+                                 : kind == PP_KIND_DOCUMENT ? PP_TEXT_PROSE
                                  : kind == PP_KIND_MARKDOWN ? PP_TEXT_MARKDOWN
                                  : kind == PP_KIND_CODE     ? PP_TEXT_CODE
                                                             : PP_TEXT_PROSE;
@@ -371,7 +413,9 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
         goto done;
     }
     if (clean.len == 0) {
-        reject(o, "empty", kind == PP_KIND_HTML ? "no text in the page" : "only blank characters");
+        reject(o, "empty", kind == PP_KIND_HTML       ? "no text in the page"
+                           : kind == PP_KIND_DOCUMENT ? "no text in the document"
+                                                      : "only blank characters");
         goto done;
     }
 
@@ -397,6 +441,7 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
                        .crawl = &crawl,
                        .decoded = &info,
                        .html = kind == PP_KIND_HTML ? &html_info : NULL,
+                       .doc = kind == PP_KIND_DOCUMENT ? &doc_info : NULL,
                        .measures = &measures,
                        .filters = &ctx->filters,
                        .is_code = is_code,

@@ -20,15 +20,23 @@ typedef struct pp_context {
     size_t max_input_bytes;
 } pp_context;
 
-enum pp_kind { PP_KIND_HTML, PP_KIND_TEXT, PP_KIND_MARKDOWN, PP_KIND_CODE, PP_KIND_UNSUPPORTED };
+enum pp_kind {
+    PP_KIND_HTML,
+    PP_KIND_TEXT,
+    PP_KIND_MARKDOWN,
+    PP_KIND_CODE,
+    PP_KIND_DOCUMENT, /* PDF, DOCX, ODT, EPUB (formats.h): which one, the bytes say */
+    PP_KIND_UNSUPPORTED
+};
 
 enum pp_status { PP_KEPT, PP_REJECTED, PP_FAILED, PP_SKIPPED };
 
 typedef struct pp_outcome {
     int status;
     char id[CR_ID_SIZE];
-    const char *kind; /* "html", "text", "markdown", "code" */
-    char reason[40];  /* for PP_REJECTED: "empty", "duplicate", "near_duplicate", a filter name */
+    const char *kind; /* "html", "text", "markdown", "code", "pdf", "docx", "odt", "epub" */
+    char reason[40]; /* for PP_REJECTED: "empty", "duplicate", "near_duplicate", a filter name,
+                       "encrypted", "image_only" */
     char detail[256]; /* e.g. "12 words, fewer than 50" */
     char duplicate_of[CR_ID_SIZE];
     cr_err err; /* for PP_FAILED */
