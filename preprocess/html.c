@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "xmlarena.h"
+
 /* ---- names ------------------------------------------------------------------------------- */
 
 /* Never text: removed everywhere before anything else. */
@@ -698,6 +700,7 @@ static void lay_out(layout *l, xmlNodePtr node)
 
 void pp_html_init(void)
 {
+    pp_xml_arena_install(); /* before any other libxml2 call */
     xmlInitParser();
     pthread_once(&tag_once, tag_table_init);
 }
@@ -735,8 +738,36 @@ static void find_title(xmlNodePtr root, pp_html_info *info)
     }
 }
 
+/* The tree's memory: with the arena, the dictionary alone needs freeing (it holds a mutex
+ * from the heap); the nodes go with the arena. */
+static void free_doc(htmlDocPtr doc, int in_arena)
+{
+    if (!in_arena) {
+        xmlFreeDoc(doc);
+    } else if (doc->dict) {
+        xmlDictFree(doc->dict);
+    }
+}
+
+static int extract_tree(const char *utf8, size_t len, const char *url, cr_buf *out,
+                        pp_html_info *info, int in_arena, cr_err *err);
+
 int pp_html_extract(const char *utf8, size_t len, const char *url, cr_buf *out, pp_html_info *info,
                     cr_err *err)
+{
+    int in_arena = pp_xml_arena_installed();
+    if (in_arena)
+        pp_xml_arena_begin();
+    int code = extract_tree(utf8, len, url, out, info, in_arena, err);
+    if (in_arena) {
+        xmlResetLastError(); /* its message would outlive the arena */
+        pp_xml_arena_end();
+    }
+    return code;
+}
+
+static int extract_tree(const char *utf8, size_t len, const char *url, cr_buf *out,
+                        pp_html_info *info, int in_arena, cr_err *err)
 {
     pthread_once(&tag_once, tag_table_init);
     memset(info, 0, sizeof *info);
@@ -751,7 +782,7 @@ int pp_html_extract(const char *utf8, size_t len, const char *url, cr_buf *out, 
         return cr_fail(err, CR_EDATA, "no HTML document could be parsed");
     xmlNodePtr html = xmlDocGetRootElement(doc);
     if (!html) {
-        xmlFreeDoc(doc);
+        free_doc(doc, in_arena);
         return cr_fail(err, CR_EDATA, "no HTML document could be parsed");
     }
     flatten_deep(doc, html);
@@ -833,7 +864,7 @@ int pp_html_extract(const char *utf8, size_t len, const char *url, cr_buf *out, 
     }
     forget_measures(html);
     free(table.rows);
-    xmlFreeDoc(doc);
+    free_doc(doc, in_arena);
     if (code == CR_OK && out->failed)
         code = cr_fail(err, CR_EOTHER, "reading the page: out of memory");
     return code;
