@@ -19,6 +19,7 @@
 #include "html.h"
 #include "json.h"
 #include "log.h"
+#include "output.h"
 #include "text.h"
 
 /* The extension after the last dot of the file name, or the empty string at the end of path
@@ -301,7 +302,8 @@ static int write_outputs(const pp_context *ctx, const pp_outcome *o, const cr_bu
     return cr_atomic_commit(&txt, err);
 }
 
-void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
+void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o, pp_output *output,
+                     size_t order_index)
 {
     memset(o, 0, sizeof *o);
     const char *language;
@@ -454,8 +456,10 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
         pp_fingerprint_text(clean.data, clean.len, &fp);
         int verdict;
         double similarity;
+        pp_order_wait(ctx->order, order_index); /* the first input wins, as with one thread */
         code = pp_dedup_check_and_add(ctx->dedup, o->id, path, &fp, ctx->near_threshold, &verdict,
                                       o->duplicate_of, &similarity, &err);
+        pp_order_done(ctx->order, order_index);
         if (code) {
             fail(o, &err);
             goto done;
@@ -476,7 +480,8 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
         fail(o, &err);
         goto done;
     }
-    code = write_outputs(ctx, o, &clean, &meta, &err);
+    code = output ? pp_output_stage(output, o, &clean, &meta, &err)
+                  : write_outputs(ctx, o, &clean, &meta, &err);
     if (code) {
         if (ctx->dedup) {
             cr_err ignored;
@@ -486,8 +491,10 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
         fail(o, &err);
         goto done;
     }
-    o->status = PP_KEPT;
+    if (!output)
+        o->status = PP_KEPT; /* else the batch said so, or has failed it already */
 done:
+    pp_order_done(ctx->order, order_index); /* when no dedup check was reached */
     free(bytes);
     cr_buf_free(&decoded);
     cr_buf_free(&clean);

@@ -115,11 +115,39 @@ static void tag_table_init(void)
     qsort(sorted_chrome_words, chrome_word_count, sizeof sorted_chrome_words[0], compare_strings);
 }
 
-static unsigned tag_flags(const xmlChar *name)
+static unsigned tag_flags_lookup(const xmlChar *name)
 {
     tag_entry key = {(const char *)name, 0};
     const tag_entry *found = bsearch(&key, tag_table, tag_count, sizeof tag_table[0], compare_tags);
     return found ? found->flags : 0;
+}
+
+/* Element names come from the parser's dictionary: one pointer per name in a page. A small
+ * cache by pointer saves the binary search (strcmp) for every element of every pass; it is
+ * emptied for each page (tag_cache_clear), since another page's dictionary may reuse the
+ * addresses. */
+#define TAG_CACHE_SIZE 128
+typedef struct tag_cache_entry {
+    const xmlChar *name;
+    unsigned flags;
+} tag_cache_entry;
+static _Thread_local tag_cache_entry tag_cache[TAG_CACHE_SIZE];
+
+static void tag_cache_clear(void)
+{
+    memset(tag_cache, 0, sizeof tag_cache);
+}
+
+static unsigned tag_flags(const xmlChar *name)
+{
+    size_t slot = ((uintptr_t)name >> 4) % TAG_CACHE_SIZE;
+    tag_cache_entry *e = &tag_cache[slot];
+    if (e->name == name)
+        return e->flags;
+    unsigned flags = tag_flags_lookup(name);
+    e->name = name;
+    e->flags = flags;
+    return flags;
 }
 
 static int is_element(xmlNodePtr node, const char *name)
@@ -184,24 +212,34 @@ static int value_names_chrome(const char *value, int allow_header)
     return 0;
 }
 
+/* hidden, aria-hidden=true, or display:none / visibility:hidden in style: one walk over the
+ * attributes (this runs for every element of every page). */
 static int is_hidden(xmlNodePtr node)
 {
-    if (attr(node, "hidden"))
-        return 1;
-    const char *aria = attr(node, "aria-hidden");
-    if (aria && strcasecmp(aria, "true") == 0)
-        return 1;
-    const char *style = attr(node, "style");
-    if (style) {
-        char compact[256];
-        size_t n = 0;
-        for (const char *p = style; *p && n + 1 < sizeof compact; p++)
-            if (*p != ' ' && *p != '\t' && *p != '\n')
-                compact[n++] = *p;
-        compact[n] = '\0';
-        if (has_substring_ci(compact, "display:none") ||
-            has_substring_ci(compact, "visibility:hidden"))
+    for (xmlAttrPtr a = node->properties; a; a = a->next) {
+        const char *name = (const char *)a->name;
+        if (!name)
+            continue;
+        char first = name[0] | 0x20;
+        if (first != 'h' && first != 'a' && first != 's')
+            continue;
+        const char *value =
+            a->children && a->children->content ? (const char *)a->children->content : "";
+        if (first == 'h' && strcasecmp(name, "hidden") == 0)
             return 1;
+        if (first == 'a' && strcasecmp(name, "aria-hidden") == 0 && strcasecmp(value, "true") == 0)
+            return 1;
+        if (first == 's' && strcasecmp(name, "style") == 0) {
+            char compact[256];
+            size_t n = 0;
+            for (const char *p = value; *p && n + 1 < sizeof compact; p++)
+                if (*p != ' ' && *p != '\t' && *p != '\n')
+                    compact[n++] = *p;
+            compact[n] = '\0';
+            if (has_substring_ci(compact, "display:none") ||
+                has_substring_ci(compact, "visibility:hidden"))
+                return 1;
+        }
     }
     return 0;
 }
@@ -770,6 +808,7 @@ static int extract_tree(const char *utf8, size_t len, const char *url, cr_buf *o
                         pp_html_info *info, int in_arena, cr_err *err)
 {
     pthread_once(&tag_once, tag_table_init);
+    tag_cache_clear();
     memset(info, 0, sizeof *info);
     info->method = "body";
     if (len > (size_t)INT32_MAX)

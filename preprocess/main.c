@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "filters.h"
 #include "log.h"
@@ -50,7 +51,7 @@ static void usage(FILE *out)
                 pp_filter_defs[i].default_limit, pp_filter_defs[i].help);
     fprintf(out,
             "      --min-words N      shorthand for min_words N (0 turns it off)\n"
-            "      --threads N        files processed in parallel (default 1)\n"
+            "      --threads N        files processed in parallel (default: the cores, up to 64)\n"
             "      --max-size SIZE    larger inputs are refused as bad data (default 256MiB)\n"
             "      --json             the summary and every outcome as JSON on stdout\n"
             "      --progress         a progress line on stderr even when it is not a terminal\n"
@@ -103,7 +104,10 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    pp_run_options opt = {.near_threshold = 0.8, .threads = 1, .max_input_bytes = 256u << 20};
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    pp_run_options opt = {.near_threshold = 0.8,
+                          .threads = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores,
+                          .max_input_bytes = 256u << 20};
     pp_filters_default(&opt.filters);
     const char *filters_arg = "default";
     long min_words = -1;
