@@ -434,6 +434,25 @@ static int match_body(xmlNodePtr n)
     return is_element(n, "body");
 }
 
+/* The first <main> and the first [role=main] in one walk (a page without <main> would
+ * otherwise be walked twice). The walk stops once a <main> is found: it wins anyway. */
+static int find_mains(xmlNodePtr node, xmlNodePtr *main_element, xmlNodePtr *role_main)
+{
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (match_main(c)) {
+            *main_element = c;
+            return 1;
+        }
+        if (!*role_main && match_role_main(c))
+            *role_main = c;
+        if (find_mains(c, main_element, role_main))
+            return 1;
+    }
+    return 0;
+}
+
 static void collect_articles(xmlNodePtr node, xmlNodePtr *found, size_t *count, size_t cap)
 {
     for (xmlNodePtr c = node->children; c; c = c->next) {
@@ -832,9 +851,11 @@ static int extract_tree(const char *utf8, size_t len, const char *url, cr_buf *o
     if (!body)
         body = html;
     xmlNodePtr root = NULL;
-    if ((root = find_first(body, match_main)))
+    xmlNodePtr first_main = NULL, first_role_main = NULL;
+    find_mains(body, &first_main, &first_role_main);
+    if ((root = first_main))
         info->method = "main";
-    else if ((root = find_first(body, match_role_main)))
+    else if ((root = first_role_main))
         info->method = "role=main";
     else {
         xmlNodePtr articles[2];
@@ -901,7 +922,8 @@ static int extract_tree(const char *utf8, size_t len, const char *url, cr_buf *o
             }
         }
     }
-    forget_measures(html);
+    if (!in_arena) /* (in the arena the tree is dropped as a whole: nobody reads _private) */
+        forget_measures(html);
     free(table.rows);
     free_doc(doc, in_arena);
     if (code == CR_OK && out->failed)
