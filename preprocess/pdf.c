@@ -328,7 +328,8 @@ static void measure_lines(const pdf_page *pages, size_t page_count, pdf_metrics 
 }
 
 /* Lays out one page's remaining lines as paragraphs. *open says whether the paragraph of the
- * previous page may go on (it did not end a sentence). */
+ * previous page may go on: 0 no (it ended a sentence), 1 if this page starts in lower case, 2
+ * yes (its last line was full and mid-sentence). */
 static void page_paragraphs(const pdf_page *page, const pdf_metrics *m, cr_buf *out, int *open)
 {
     size_t count = page->line_count;
@@ -349,7 +350,7 @@ static void page_paragraphs(const pdf_page *page, const pdf_metrics *m, cr_buf *
         if (!prev) {
             /* the page's first line goes on the last page's paragraph only when that one was
              * cut mid-sentence and this line carries on in lower case */
-            new_paragraph = !*open || !starts_lowercase(line->text);
+            new_paragraph = !*open || (*open == 1 && !starts_lowercase(line->text));
         } else if (prev->has_box && line->has_box && line_height > 0) {
             double step = line->y0 - prev->y0;
             double prev_height = prev->y1 - prev->y0, height = line->y1 - line->y0;
@@ -368,6 +369,8 @@ static void page_paragraphs(const pdf_page *page, const pdf_metrics *m, cr_buf *
     }
     if (prev && ends_sentence(prev->text))
         *open = 0;
+    else if (prev && prev->has_box && prev->x1 >= right - (right - left) * 0.15)
+        *open = 2; /* a full last line, mid-sentence: the paragraph surely goes on */
 }
 
 int pp_pdf_extract(const char *bytes, size_t len, cr_buf *out, pp_doc_info *info, cr_err *err)
