@@ -161,6 +161,26 @@ def docx():
     d.save(path("bread.docx"))
 
 
+def docx_revisions():
+    """Tracked deletions and a fallback copy (mc:Fallback), neither of which is the text."""
+    import docx as pydocx
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    mc = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+    d = pydocx.Document()
+    p = d.add_paragraph("Proof the dough ")
+    p._p.append(parse_xml('<w:del %s w:id="1" w:author="a" w:date="2024-01-01T00:00:00Z">'
+                          '<w:r><w:delText>overnight </w:delText></w:r></w:del>' % w))
+    p.add_run("for four hours.")
+    p = d.add_paragraph("Then ")
+    p._p.append(parse_xml('<w:r %s %s><mc:AlternateContent><mc:Choice Requires="w14">'
+                          '<w:t>let it rest</w:t></mc:Choice><mc:Fallback><w:t>let it rest'
+                          '</w:t></mc:Fallback></mc:AlternateContent></w:r>' % (w, mc)))
+    p.add_run(" briefly.")
+    d.save(path("revisions.docx"))
+
+
 # ---- ODT and EPUB, zipped by hand (mimetype first and stored, as the formats require) -----
 def zipped(name, members, stored_first="mimetype"):
     with zipfile.ZipFile(path(name), "w", zipfile.ZIP_DEFLATED) as z:
@@ -260,7 +280,7 @@ def many_entries():
 
 
 builders = {"pdf": pdf_pages, "encrypted": pdf_encrypted, "image": pdf_image_only,
-            "docx": docx, "odt": odt, "epub": epub, "bomb": zip_bomb, "entries": many_entries,
+            "docx": docx, "revisions": docx_revisions, "odt": odt, "epub": epub, "bomb": zip_bomb, "entries": many_entries,
             "pages": pdf_many_pages, "objects": lambda: pdf_many_objects(int(os.environ.get("PP_OBJECTS", "300000")))}
 for kind, build in builders.items():
     if want(kind):

@@ -77,6 +77,12 @@ check "docx: heading, paragraph, list items, table cells, runs joined" \
 expect_eq "docx: kind and title (docProps/core.xml)" \
     "$(json_field "$(one_txt "$dir" | sed 's/txt$/meta.json/')" 'd["kind"]+"|"+d["title"]')" "docx|Notes on Bread"
 
+extract revisions "$D/revisions.docx"
+expect_eq "docx: deleted revisions and fallback copies are not text" "$(cat "$(one_txt "$dir")")" \
+    "Proof the dough for four hours.
+
+Then let it rest briefly."
+
 # --- ODT -------------------------------------------------------------------------------------
 cat >"$T/tea.expected" <<'TXT'
 Tea Leaves
