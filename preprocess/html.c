@@ -282,6 +282,44 @@ static void flatten_deep(xmlDocPtr doc, xmlNodePtr root)
     }
 }
 
+/* The parse, with the deepest element depth noted on the way (from the parser's own stack of
+ * open elements, which the tree follows), so that flatten_deep's walk is skipped on the pages
+ * that cannot need it: nearly all of them. */
+typedef struct depth_probe {
+    startElementSAXFunc start;
+    int max_depth;
+} depth_probe;
+static _Thread_local depth_probe probe;
+
+static void probe_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    htmlParserCtxtPtr ctxt = ctx;
+    if (ctxt->nameNr > probe.max_depth)
+        probe.max_depth = ctxt->nameNr;
+    probe.start(ctx, name, atts);
+}
+
+static htmlDocPtr parse_page(const char *utf8, int len, const char *url, int options,
+                             int *max_depth)
+{
+    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+    if (!ctxt)
+        return NULL;
+    htmlDocPtr doc;
+    if (ctxt->sax && ctxt->sax->startElement && ctxt->userData == ctxt) {
+        probe.start = ctxt->sax->startElement;
+        probe.max_depth = 0;
+        ctxt->sax->startElement = probe_start; /* this context's own copy of the handlers */
+        doc = htmlCtxtReadMemory(ctxt, utf8, len, url, "UTF-8", options);
+        *max_depth = probe.max_depth;
+    } else {
+        doc = htmlCtxtReadMemory(ctxt, utf8, len, url, "UTF-8", options);
+        *max_depth = MAX_DEPTH; /* unknown: walk */
+    }
+    htmlFreeParserCtxt(ctxt);
+    return doc;
+}
+
 /* ---- pass 1: what is never text ---------------------------------------------------------- */
 
 static void drop_never_text(xmlNodePtr node)
@@ -835,7 +873,8 @@ static int extract_tree(const char *utf8, size_t len, const char *url, cr_buf *o
     int options = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
                   HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC |
                   XML_PARSE_HUGE;
-    htmlDocPtr doc = htmlReadMemory(utf8, (int)len, url, "UTF-8", options);
+    int max_depth = 0;
+    htmlDocPtr doc = parse_page(utf8, (int)len, url, options, &max_depth);
     if (!doc)
         return cr_fail(err, CR_EDATA, "no HTML document could be parsed");
     xmlNodePtr html = xmlDocGetRootElement(doc);
@@ -843,7 +882,8 @@ static int extract_tree(const char *utf8, size_t len, const char *url, cr_buf *o
         free_doc(doc, in_arena);
         return cr_fail(err, CR_EDATA, "no HTML document could be parsed");
     }
-    flatten_deep(doc, html);
+    if (max_depth >= MAX_DEPTH) /* (a walk of the whole tree: only when it can find work) */
+        flatten_deep(doc, html);
     find_title(html, info);
     drop_never_text(html);
 
