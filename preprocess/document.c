@@ -1,5 +1,6 @@
-/* document.c — one input, start to finish: read it, pick its kind, decode (charset.c), extract
- * (html.c), clean (text.c), filter (filters.c), deduplicate (dedup.c), then write
+/* document.c — one input, start to finish: read it, pick its kind (a PDF, DOCX, ODT or EPUB by
+ * its bytes: formats.c), decode (charset.c), extract (html.c, or the document's extractor),
+ * clean (text.c), filter (filters.c), deduplicate (dedup.c), then write
  * clean/<id>.txt and clean/<id>.meta.json atomically (the .txt renamed last, so a watcher of
  * *.txt always finds its meta beside it). It does not walk folders or count: run.c does. */
 #include "document.h"
@@ -337,8 +338,7 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o, pp_
         goto done;
     }
     /* a PDF, DOCX, ODT or EPUB is known by its bytes, whatever its name */
-    enum pp_format format =
-        pp_sniff_format(bytes, len, pp_format_of_extension(extension(path)));
+    enum pp_format format = pp_sniff_format(bytes, len, pp_format_of_extension(extension(path)));
     if (format != PP_FORMAT_NONE) {
         kind = PP_KIND_DOCUMENT;
         o->kind = pp_format_name(format);
@@ -369,10 +369,9 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o, pp_
             goto done;
         }
         if (code == CR_OK && doc_info.truncated)
-            cr_warn("%s: cut after %zu of %zu %s (limits: %d pages, %.0f s)", path,
+            cr_warn("%s: cut after %zu of %zu %s (the limits are in docs/preprocess.md)", path,
                     doc_info.parts_read, doc_info.parts,
-                    format == PP_FORMAT_PDF ? "pages" : "chapters", PP_PDF_MAX_PAGES,
-                    PP_PDF_MAX_SECONDS);
+                    format == PP_FORMAT_PDF ? "pages" : "chapters");
     } else if (kind == PP_KIND_HTML)
         code = pp_decode_html(bytes, len, crawl.charset[0] ? crawl.charset : NULL, &decoded, &info,
                               &err);
@@ -415,9 +414,10 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o, pp_
         goto done;
     }
     if (clean.len == 0) {
-        reject(o, "empty", kind == PP_KIND_HTML       ? "no text in the page"
-                           : kind == PP_KIND_DOCUMENT ? "no text in the document"
-                                                      : "only blank characters");
+        reject(o, "empty",
+               kind == PP_KIND_HTML       ? "no text in the page"
+               : kind == PP_KIND_DOCUMENT ? "no text in the document"
+                                          : "only blank characters");
         goto done;
     }
 

@@ -37,8 +37,8 @@ typedef struct pp_outcome {
     int status;
     char id[CR_ID_SIZE];
     const char *kind; /* "html", "text", "markdown", "code", "pdf", "docx", "odt", "epub" */
-    char reason[40]; /* for PP_REJECTED: "empty", "duplicate", "near_duplicate", a filter name,
-                       "encrypted", "image_only" */
+    char reason[40];  /* for PP_REJECTED: "empty", "duplicate", "near_duplicate", a filter name,
+                        "encrypted", "image_only" */
     char detail[256]; /* e.g. "12 words, fewer than 50" */
     char duplicate_of[CR_ID_SIZE];
     cr_err err; /* for PP_FAILED */

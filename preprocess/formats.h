@@ -21,11 +21,11 @@ enum pp_format { PP_FORMAT_NONE, PP_FORMAT_PDF, PP_FORMAT_DOCX, PP_FORMAT_ODT, P
 #define PP_PDF_MAX_SECONDS 120.0            /* wall time for one PDF's text; then cut likewise */
 
 typedef struct pp_doc_info {
-    char title[512];      /* from the metadata (PDF Info, docProps, meta.xml, the OPF) */
-    size_t parts;         /* pages (PDF), chapters (EPUB), 1 otherwise */
-    size_t parts_read;    /* fewer than parts when the document was cut */
-    int truncated;        /* 1 when a limit cut the text */
-    char reject[40];      /* non-empty: a normal rejection ("encrypted", "image_only") */
+    char title[512];   /* from the metadata (PDF Info, docProps, meta.xml, the OPF) */
+    size_t parts;      /* pages (PDF), chapters (EPUB), 1 otherwise */
+    size_t parts_read; /* fewer than parts when the document was cut */
+    int truncated;     /* 1 when a limit cut the text */
+    char reject[40];   /* non-empty: a normal rejection ("encrypted", "image_only") */
     char reject_detail[256];
 } pp_doc_info;
 

@@ -106,7 +106,9 @@ int main(int argc, char **argv)
     };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     pp_run_options opt = {.near_threshold = 0.8,
-                          .threads = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores,
+                          .threads = cores < 1    ? 1
+                                     : cores > 64 ? 64
+                                                  : (int)cores,
                           .max_input_bytes = 256u << 20};
     pp_filters_default(&opt.filters);
     const char *filters_arg = "default";

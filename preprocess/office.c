@@ -161,8 +161,8 @@ static int docx_body(const cr_buf *xml, writer *w, cr_err *err)
             } else if (is_w(r, "numPr")) {
                 w->para_is_list = 1;
             } else if (is_w(r, "pStyle")) {
-                xmlChar *val = xmlTextReaderGetAttributeNs(
-                    r, (const xmlChar *)"val", xmlTextReaderConstNamespaceUri(r));
+                xmlChar *val = xmlTextReaderGetAttributeNs(r, (const xmlChar *)"val",
+                                                           xmlTextReaderConstNamespaceUri(r));
                 if (val) {
                     if (strncasecmp((const char *)val, "List", 4) == 0)
                         w->para_is_list = 1;
@@ -185,10 +185,10 @@ static int docx_body(const cr_buf *xml, writer *w, cr_err *err)
                 want_break(w, 2);
             } else if (is_w(r, "tc") || is_w(r, "tr"))
                 want_break(w, 1);
-        } else if (in_text && (type == XML_READER_TYPE_TEXT ||
-                               type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE ||
-                               type == XML_READER_TYPE_WHITESPACE ||
-                               type == XML_READER_TYPE_CDATA)) {
+        } else if (in_text &&
+                   (type == XML_READER_TYPE_TEXT ||
+                    type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE ||
+                    type == XML_READER_TYPE_WHITESPACE || type == XML_READER_TYPE_CDATA)) {
             const char *value = (const char *)xmlTextReaderConstValue(r);
             if (value)
                 put_text(w, value, strlen(value));

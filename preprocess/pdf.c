@@ -242,7 +242,8 @@ static int ends_sentence(const char *text)
     if (strchr(".!?:;\")'", last))
         return 1;
     /* ” ’ » (UTF-8) */
-    return len >= 2 && ((unsigned char)text[len - 2] == 0x80 || (unsigned char)text[len - 2] == 0xC2) &&
+    return len >= 2 &&
+           ((unsigned char)text[len - 2] == 0x80 || (unsigned char)text[len - 2] == 0xC2) &&
            (last == 0x9D || last == 0x99 || last == 0xBB);
 }
 

@@ -17,7 +17,10 @@ struct pp_zip {
     size_t total_read; /* uncompressed bytes handed out so far, for PP_ZIP_MAX_TOTAL_BYTES */
 };
 
-static uint32_t le16(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
+static uint32_t le16(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
 
 /* The entry count of the end-of-central-directory record (the last 22..65557 bytes), or -1
  * when there is none. ZIP64 archives say 0xFFFF here: more than we ever accept. */
@@ -100,8 +103,9 @@ int pp_zip_read(pp_zip *zip, const char *name, cr_buf *out, cr_err *err)
     if (budget > PP_ZIP_MAX_ENTRY_BYTES)
         budget = PP_ZIP_MAX_ENTRY_BYTES;
     if ((st.valid & ZIP_STAT_SIZE) && st.size > budget)
-        return cr_fail(err, CR_EDATA, "%s: %llu bytes uncompressed, over the limit of %zu (ZIP bomb?)",
-                       name, (unsigned long long)st.size, budget);
+        return cr_fail(err, CR_EDATA,
+                       "%s: %llu bytes uncompressed, over the limit of %zu (ZIP bomb?)", name,
+                       (unsigned long long)st.size, budget);
     if ((st.valid & ZIP_STAT_SIZE) && (st.valid & ZIP_STAT_COMP_SIZE) && st.size > (1u << 20) &&
         st.size / (st.comp_size ? st.comp_size : 1) > PP_ZIP_MAX_RATIO)
         return cr_fail(err, CR_EDATA, "%s: compressed %llu:1, over the limit of %d:1 (ZIP bomb?)",
