@@ -1,5 +1,6 @@
-/* document.c — one input, start to finish: read it, pick its kind, decode (charset.c), extract
- * (html.c), clean (text.c), filter (filters.c), deduplicate (dedup.c), then write
+/* document.c — one input, start to finish: read it, pick its kind (a PDF, DOCX, ODT or EPUB by
+ * its bytes: formats.c), decode (charset.c), extract (html.c, or the document's extractor),
+ * clean (text.c), filter (filters.c), deduplicate (dedup.c), then write
  * clean/<id>.txt and clean/<id>.meta.json atomically (the .txt renamed last, so a watcher of
  * *.txt always finds its meta beside it). It does not walk folders or count: run.c does. */
 #include "document.h"
@@ -14,10 +15,12 @@
 
 #include "buf.h"
 #include "charset.h"
+#include "formats.h"
 #include "fs.h"
 #include "html.h"
 #include "json.h"
 #include "log.h"
+#include "output.h"
 #include "text.h"
 
 /* The extension after the last dot of the file name, or the empty string at the end of path
@@ -66,6 +69,8 @@ enum pp_kind pp_kind_of(const char *path, const char **language)
         return PP_KIND_TEXT;
     if (!strcasecmp(ext, "md") || !strcasecmp(ext, "markdown"))
         return PP_KIND_MARKDOWN;
+    if (pp_format_of_extension(ext) != PP_FORMAT_NONE)
+        return PP_KIND_DOCUMENT;
     for (size_t i = 0; i < sizeof code_extensions / sizeof code_extensions[0]; i++) {
         if (strcasecmp(ext, code_extensions[i].ext) == 0) {
             *language = code_extensions[i].language;
@@ -203,6 +208,7 @@ typedef struct doc_facts {
     const crawl_meta *crawl;
     const pp_decoded *decoded;
     const pp_html_info *html;
+    const pp_doc_info *doc; /* a PDF, DOCX, ODT or EPUB */
     const pp_measures *measures;
     const pp_filters *filters;
     int is_code;
@@ -228,6 +234,15 @@ static void write_meta_json(cr_buf *out, const pp_outcome *o, const doc_facts *f
     if (f->html) {
         cr_json_kv_string(&j, "title", f->html->title);
         cr_json_kv_string(&j, "extraction", f->html->method);
+    }
+    if (f->doc) {
+        cr_json_kv_string(&j, "title", f->doc->title);
+        cr_json_kv_int(&j, o->kind[0] == 'p' ? "pages" : "parts", (int64_t)f->doc->parts);
+        if (f->doc->truncated) {
+            cr_json_kv_bool(&j, "truncated", 1);
+            cr_json_kv_int(&j, o->kind[0] == 'p' ? "pages_read" : "parts_read",
+                           (int64_t)f->doc->parts_read);
+        }
     }
     cr_json_kv_string(&j, "charset", f->decoded->charset);
     cr_json_kv_string(&j, "charset_source", f->decoded->source ? f->decoded->source : "default");
@@ -288,7 +303,8 @@ static int write_outputs(const pp_context *ctx, const pp_outcome *o, const cr_bu
     return cr_atomic_commit(&txt, err);
 }
 
-void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
+void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o, pp_output *output,
+                     size_t order_index)
 {
     memset(o, 0, sizeof *o);
     const char *language;
@@ -321,7 +337,18 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
         reject(o, "empty", "the file is empty");
         goto done;
     }
-    if ((code = pp_check_not_binary(bytes, len, &err)) != CR_OK) {
+    /* a PDF, DOCX, ODT or EPUB is known by its bytes, whatever its name */
+    enum pp_format format = pp_sniff_format(bytes, len, pp_format_of_extension(extension(path)));
+    if (format != PP_FORMAT_NONE) {
+        kind = PP_KIND_DOCUMENT;
+        o->kind = pp_format_name(format);
+    } else if (kind == PP_KIND_DOCUMENT) {
+        cr_fail(&err, CR_EDATA, "%s: not a %s file (its bytes say otherwise)", path,
+                extension(path));
+        fail(o, &err);
+        goto done;
+    }
+    if (kind != PP_KIND_DOCUMENT && (code = pp_check_not_binary(bytes, len, &err)) != CR_OK) {
         cr_err_context(&err, "%s", path);
         fail(o, &err);
         goto done;
@@ -329,8 +356,23 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
 
     pp_decoded info;
     pp_html_info html_info;
+    pp_doc_info doc_info;
+    memset(&info, 0, sizeof info);
     memset(&html_info, 0, sizeof html_info);
-    if (kind == PP_KIND_HTML)
+    memset(&doc_info, 0, sizeof doc_info);
+    if (kind == PP_KIND_DOCUMENT) {
+        snprintf(info.charset, sizeof info.charset, "utf-8");
+        info.source = "document";
+        code = pp_extract_document(format, bytes, len, &decoded, &doc_info, &err);
+        if (code == CR_OK && doc_info.reject[0]) {
+            reject(o, doc_info.reject, "%s", doc_info.reject_detail);
+            goto done;
+        }
+        if (code == CR_OK && doc_info.truncated)
+            cr_warn("%s: cut after %zu of %zu %s (the limits are in docs/preprocess.md)", path,
+                    doc_info.parts_read, doc_info.parts,
+                    format == PP_FORMAT_PDF ? "pages" : "chapters");
+    } else if (kind == PP_KIND_HTML)
         code = pp_decode_html(bytes, len, crawl.charset[0] ? crawl.charset : NULL, &decoded, &info,
                               &err);
     else
@@ -350,6 +392,7 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
     size_t repaired = 0;
     if (code == CR_OK) {
         enum pp_text_mode mode = kind == PP_KIND_HTML       ? PP_TEXT_VERBATIM
+                                 : kind == PP_KIND_DOCUMENT ? PP_TEXT_PROSE
                                  : kind == PP_KIND_MARKDOWN ? PP_TEXT_MARKDOWN
                                  : kind == PP_KIND_CODE     ? PP_TEXT_CODE
                                                             : PP_TEXT_PROSE;
@@ -371,7 +414,10 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
         goto done;
     }
     if (clean.len == 0) {
-        reject(o, "empty", kind == PP_KIND_HTML ? "no text in the page" : "only blank characters");
+        reject(o, "empty",
+               kind == PP_KIND_HTML       ? "no text in the page"
+               : kind == PP_KIND_DOCUMENT ? "no text in the document"
+                                          : "only blank characters");
         goto done;
     }
 
@@ -397,6 +443,7 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
                        .crawl = &crawl,
                        .decoded = &info,
                        .html = kind == PP_KIND_HTML ? &html_info : NULL,
+                       .doc = kind == PP_KIND_DOCUMENT ? &doc_info : NULL,
                        .measures = &measures,
                        .filters = &ctx->filters,
                        .is_code = is_code,
@@ -409,8 +456,10 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
         pp_fingerprint_text(clean.data, clean.len, &fp);
         int verdict;
         double similarity;
+        pp_order_wait(ctx->order, order_index); /* the first input wins, as with one thread */
         code = pp_dedup_check_and_add(ctx->dedup, o->id, path, &fp, ctx->near_threshold, &verdict,
                                       o->duplicate_of, &similarity, &err);
+        pp_order_done(ctx->order, order_index);
         if (code) {
             fail(o, &err);
             goto done;
@@ -431,7 +480,8 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
         fail(o, &err);
         goto done;
     }
-    code = write_outputs(ctx, o, &clean, &meta, &err);
+    code = output ? pp_output_stage(output, o, &clean, &meta, &err)
+                  : write_outputs(ctx, o, &clean, &meta, &err);
     if (code) {
         if (ctx->dedup) {
             cr_err ignored;
@@ -441,8 +491,10 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o)
         fail(o, &err);
         goto done;
     }
-    o->status = PP_KEPT;
+    if (!output)
+        o->status = PP_KEPT; /* else the batch said so, or has failed it already */
 done:
+    pp_order_done(ctx->order, order_index); /* when no dedup check was reached */
     free(bytes);
     cr_buf_free(&decoded);
     cr_buf_free(&clean);

@@ -9,6 +9,7 @@
 #include "dedup.h"
 #include "filters.h"
 #include "hash.h"
+#include "order.h"
 #include "status.h"
 
 typedef struct pp_context {
@@ -18,17 +19,26 @@ typedef struct pp_context {
     double near_threshold; /* 0: near-duplicate check off */
     pp_dedup *dedup;       /* NULL: --no-dedup */
     size_t max_input_bytes;
+    pp_order *order; /* NULL: dedup decisions in whatever order the threads reach them */
 } pp_context;
 
-enum pp_kind { PP_KIND_HTML, PP_KIND_TEXT, PP_KIND_MARKDOWN, PP_KIND_CODE, PP_KIND_UNSUPPORTED };
+enum pp_kind {
+    PP_KIND_HTML,
+    PP_KIND_TEXT,
+    PP_KIND_MARKDOWN,
+    PP_KIND_CODE,
+    PP_KIND_DOCUMENT, /* PDF, DOCX, ODT, EPUB (formats.h): which one, the bytes say */
+    PP_KIND_UNSUPPORTED
+};
 
 enum pp_status { PP_KEPT, PP_REJECTED, PP_FAILED, PP_SKIPPED };
 
 typedef struct pp_outcome {
     int status;
     char id[CR_ID_SIZE];
-    const char *kind; /* "html", "text", "markdown", "code" */
-    char reason[40];  /* for PP_REJECTED: "empty", "duplicate", "near_duplicate", a filter name */
+    const char *kind; /* "html", "text", "markdown", "code", "pdf", "docx", "odt", "epub" */
+    char reason[40];  /* for PP_REJECTED: "empty", "duplicate", "near_duplicate", a filter name,
+                        "encrypted", "image_only" */
     char detail[256]; /* e.g. "12 words, fewer than 50" */
     char duplicate_of[CR_ID_SIZE];
     cr_err err; /* for PP_FAILED */
@@ -40,8 +50,14 @@ enum pp_kind pp_kind_of(const char *path, const char **language);
 /* 1 for a file that accompanies another (the crawler's *.meta.json), not an input itself. */
 int pp_is_companion(const char *path);
 
+struct pp_output;
+
 /* Processes one input; never exits. The outcome says kept, rejected (and why) or failed (and
- * the exit code its failure calls for). */
-void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *outcome);
+ * the exit code its failure calls for). A kept document's files are staged in output's batch
+ * (output.h), which may still turn the outcome into a failure when it is published; with
+ * output NULL they are written and synced before this returns. order_index is the input's
+ * place in ctx->order: its dedup check waits for every input before it. */
+void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *outcome,
+                     struct pp_output *output, size_t order_index);
 
 #endif

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "xmlarena.h"
+
 /* ---- names ------------------------------------------------------------------------------- */
 
 /* Never text: removed everywhere before anything else. */
@@ -113,11 +115,39 @@ static void tag_table_init(void)
     qsort(sorted_chrome_words, chrome_word_count, sizeof sorted_chrome_words[0], compare_strings);
 }
 
-static unsigned tag_flags(const xmlChar *name)
+static unsigned tag_flags_lookup(const xmlChar *name)
 {
     tag_entry key = {(const char *)name, 0};
     const tag_entry *found = bsearch(&key, tag_table, tag_count, sizeof tag_table[0], compare_tags);
     return found ? found->flags : 0;
+}
+
+/* Element names come from the parser's dictionary: one pointer per name in a page. A small
+ * cache by pointer saves the binary search (strcmp) for every element of every pass; it is
+ * emptied for each page (tag_cache_clear), since another page's dictionary may reuse the
+ * addresses. */
+#define TAG_CACHE_SIZE 128
+typedef struct tag_cache_entry {
+    const xmlChar *name;
+    unsigned flags;
+} tag_cache_entry;
+static _Thread_local tag_cache_entry tag_cache[TAG_CACHE_SIZE];
+
+static void tag_cache_clear(void)
+{
+    memset(tag_cache, 0, sizeof tag_cache);
+}
+
+static unsigned tag_flags(const xmlChar *name)
+{
+    size_t slot = ((uintptr_t)name >> 4) % TAG_CACHE_SIZE;
+    tag_cache_entry *e = &tag_cache[slot];
+    if (e->name == name)
+        return e->flags;
+    unsigned flags = tag_flags_lookup(name);
+    e->name = name;
+    e->flags = flags;
+    return flags;
 }
 
 static int is_element(xmlNodePtr node, const char *name)
@@ -182,24 +212,34 @@ static int value_names_chrome(const char *value, int allow_header)
     return 0;
 }
 
+/* hidden, aria-hidden=true, or display:none / visibility:hidden in style: one walk over the
+ * attributes (this runs for every element of every page). */
 static int is_hidden(xmlNodePtr node)
 {
-    if (attr(node, "hidden"))
-        return 1;
-    const char *aria = attr(node, "aria-hidden");
-    if (aria && strcasecmp(aria, "true") == 0)
-        return 1;
-    const char *style = attr(node, "style");
-    if (style) {
-        char compact[256];
-        size_t n = 0;
-        for (const char *p = style; *p && n + 1 < sizeof compact; p++)
-            if (*p != ' ' && *p != '\t' && *p != '\n')
-                compact[n++] = *p;
-        compact[n] = '\0';
-        if (has_substring_ci(compact, "display:none") ||
-            has_substring_ci(compact, "visibility:hidden"))
+    for (xmlAttrPtr a = node->properties; a; a = a->next) {
+        const char *name = (const char *)a->name;
+        if (!name)
+            continue;
+        char first = name[0] | 0x20;
+        if (first != 'h' && first != 'a' && first != 's')
+            continue;
+        const char *value =
+            a->children && a->children->content ? (const char *)a->children->content : "";
+        if (first == 'h' && strcasecmp(name, "hidden") == 0)
             return 1;
+        if (first == 'a' && strcasecmp(name, "aria-hidden") == 0 && strcasecmp(value, "true") == 0)
+            return 1;
+        if (first == 's' && strcasecmp(name, "style") == 0) {
+            char compact[256];
+            size_t n = 0;
+            for (const char *p = value; *p && n + 1 < sizeof compact; p++)
+                if (*p != ' ' && *p != '\t' && *p != '\n')
+                    compact[n++] = *p;
+            compact[n] = '\0';
+            if (has_substring_ci(compact, "display:none") ||
+                has_substring_ci(compact, "visibility:hidden"))
+                return 1;
+        }
     }
     return 0;
 }
@@ -240,6 +280,44 @@ static void flatten_deep(xmlDocPtr doc, xmlNodePtr root)
             break;
         node = node->next;
     }
+}
+
+/* The parse, with the deepest element depth noted on the way (from the parser's own stack of
+ * open elements, which the tree follows), so that flatten_deep's walk is skipped on the pages
+ * that cannot need it: nearly all of them. */
+typedef struct depth_probe {
+    startElementSAXFunc start;
+    int max_depth;
+} depth_probe;
+static _Thread_local depth_probe probe;
+
+static void probe_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    htmlParserCtxtPtr ctxt = ctx;
+    if (ctxt->nameNr > probe.max_depth)
+        probe.max_depth = ctxt->nameNr;
+    probe.start(ctx, name, atts);
+}
+
+static htmlDocPtr parse_page(const char *utf8, int len, const char *url, int options,
+                             int *max_depth)
+{
+    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+    if (!ctxt)
+        return NULL;
+    htmlDocPtr doc;
+    if (ctxt->sax && ctxt->sax->startElement && ctxt->userData == ctxt) {
+        probe.start = ctxt->sax->startElement;
+        probe.max_depth = 0;
+        ctxt->sax->startElement = probe_start; /* this context's own copy of the handlers */
+        doc = htmlCtxtReadMemory(ctxt, utf8, len, url, "UTF-8", options);
+        *max_depth = probe.max_depth;
+    } else {
+        doc = htmlCtxtReadMemory(ctxt, utf8, len, url, "UTF-8", options);
+        *max_depth = MAX_DEPTH; /* unknown: walk */
+    }
+    htmlFreeParserCtxt(ctxt);
+    return doc;
 }
 
 /* ---- pass 1: what is never text ---------------------------------------------------------- */
@@ -392,6 +470,25 @@ static int match_h1(xmlNodePtr n)
 static int match_body(xmlNodePtr n)
 {
     return is_element(n, "body");
+}
+
+/* The first <main> and the first [role=main] in one walk (a page without <main> would
+ * otherwise be walked twice). The walk stops once a <main> is found: it wins anyway. */
+static int find_mains(xmlNodePtr node, xmlNodePtr *main_element, xmlNodePtr *role_main)
+{
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (match_main(c)) {
+            *main_element = c;
+            return 1;
+        }
+        if (!*role_main && match_role_main(c))
+            *role_main = c;
+        if (find_mains(c, main_element, role_main))
+            return 1;
+    }
+    return 0;
 }
 
 static void collect_articles(xmlNodePtr node, xmlNodePtr *found, size_t *count, size_t cap)
@@ -698,6 +795,7 @@ static void lay_out(layout *l, xmlNodePtr node)
 
 void pp_html_init(void)
 {
+    pp_xml_arena_install(); /* before any other libxml2 call */
     xmlInitParser();
     pthread_once(&tag_once, tag_table_init);
 }
@@ -735,10 +833,39 @@ static void find_title(xmlNodePtr root, pp_html_info *info)
     }
 }
 
+/* The tree's memory: with the arena, the dictionary alone needs freeing (it holds a mutex
+ * from the heap); the nodes go with the arena. */
+static void free_doc(htmlDocPtr doc, int in_arena)
+{
+    if (!in_arena) {
+        xmlFreeDoc(doc);
+    } else if (doc->dict) {
+        xmlDictFree(doc->dict);
+    }
+}
+
+static int extract_tree(const char *utf8, size_t len, const char *url, cr_buf *out,
+                        pp_html_info *info, int in_arena, cr_err *err);
+
 int pp_html_extract(const char *utf8, size_t len, const char *url, cr_buf *out, pp_html_info *info,
                     cr_err *err)
 {
+    int in_arena = pp_xml_arena_installed();
+    if (in_arena)
+        pp_xml_arena_begin();
+    int code = extract_tree(utf8, len, url, out, info, in_arena, err);
+    if (in_arena) {
+        xmlResetLastError(); /* its message would outlive the arena */
+        pp_xml_arena_end();
+    }
+    return code;
+}
+
+static int extract_tree(const char *utf8, size_t len, const char *url, cr_buf *out,
+                        pp_html_info *info, int in_arena, cr_err *err)
+{
     pthread_once(&tag_once, tag_table_init);
+    tag_cache_clear();
     memset(info, 0, sizeof *info);
     info->method = "body";
     if (len > (size_t)INT32_MAX)
@@ -746,15 +873,17 @@ int pp_html_extract(const char *utf8, size_t len, const char *url, cr_buf *out, 
     int options = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
                   HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC |
                   XML_PARSE_HUGE;
-    htmlDocPtr doc = htmlReadMemory(utf8, (int)len, url, "UTF-8", options);
+    int max_depth = 0;
+    htmlDocPtr doc = parse_page(utf8, (int)len, url, options, &max_depth);
     if (!doc)
         return cr_fail(err, CR_EDATA, "no HTML document could be parsed");
     xmlNodePtr html = xmlDocGetRootElement(doc);
     if (!html) {
-        xmlFreeDoc(doc);
+        free_doc(doc, in_arena);
         return cr_fail(err, CR_EDATA, "no HTML document could be parsed");
     }
-    flatten_deep(doc, html);
+    if (max_depth >= MAX_DEPTH) /* (a walk of the whole tree: only when it can find work) */
+        flatten_deep(doc, html);
     find_title(html, info);
     drop_never_text(html);
 
@@ -762,9 +891,11 @@ int pp_html_extract(const char *utf8, size_t len, const char *url, cr_buf *out, 
     if (!body)
         body = html;
     xmlNodePtr root = NULL;
-    if ((root = find_first(body, match_main)))
+    xmlNodePtr first_main = NULL, first_role_main = NULL;
+    find_mains(body, &first_main, &first_role_main);
+    if ((root = first_main))
         info->method = "main";
-    else if ((root = find_first(body, match_role_main)))
+    else if ((root = first_role_main))
         info->method = "role=main";
     else {
         xmlNodePtr articles[2];
@@ -831,9 +962,10 @@ int pp_html_extract(const char *utf8, size_t len, const char *url, cr_buf *out, 
             }
         }
     }
-    forget_measures(html);
+    if (!in_arena) /* (in the arena the tree is dropped as a whole: nobody reads _private) */
+        forget_measures(html);
     free(table.rows);
-    xmlFreeDoc(doc);
+    free_doc(doc, in_arena);
     if (code == CR_OK && out->failed)
         code = cr_fail(err, CR_EOTHER, "reading the page: out of memory");
     return code;

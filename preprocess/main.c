@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "filters.h"
 #include "log.h"
@@ -20,13 +21,16 @@ static void usage(FILE *out)
         out,
         "usage: preprocess INPUT... --out DIR [options]\n"
         "\n"
-        "Turns web pages, text, Markdown and source files into clean training documents:\n"
+        "Turns web pages, text, Markdown, source files and documents (PDF, DOCX, ODT, EPUB)\n"
+        "into clean training documents:\n"
         "DIR/<id>.txt (UTF-8, NFC, LF, paragraphs separated by a blank line) and\n"
         "DIR/<id>.meta.json (source, url, title, charset, filters passed), both written\n"
         "atomically. INPUT is a file or a folder (walked recursively; dot files skipped).\n"
         "Kinds by extension: .html .htm .xhtml (a crawled raw/<id>.html is read with its\n"
         "raw/<id>.meta.json for url and charset), .txt, .md, and source files (.c .h .py .js\n"
-        ".go .rs .java .sh ...). A file named on the command line with another extension is\n"
+        ".go .rs .java .sh ...), .pdf .docx .odt .epub (known by their bytes whatever their\n"
+        "name; encrypted and image-only PDFs are rejected, a PDF is cut after 2000 pages, a\n"
+        "ZIP bomb is refused). A file named on the command line with another extension is\n"
         "read as text; in a folder such files are skipped and counted.\n"
         "<id> is the hash of the crawled URL, else of the input's absolute path, so running\n"
         "again on the same input rewrites the same files.\n"
@@ -47,7 +51,7 @@ static void usage(FILE *out)
                 pp_filter_defs[i].default_limit, pp_filter_defs[i].help);
     fprintf(out,
             "      --min-words N      shorthand for min_words N (0 turns it off)\n"
-            "      --threads N        files processed in parallel (default 1)\n"
+            "      --threads N        files processed in parallel (default: the cores, up to 64)\n"
             "      --max-size SIZE    larger inputs are refused as bad data (default 256MiB)\n"
             "      --json             the summary and every outcome as JSON on stdout\n"
             "      --progress         a progress line on stderr even when it is not a terminal\n"
@@ -100,7 +104,12 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    pp_run_options opt = {.near_threshold = 0.8, .threads = 1, .max_input_bytes = 256u << 20};
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    pp_run_options opt = {.near_threshold = 0.8,
+                          .threads = cores < 1    ? 1
+                                     : cores > 64 ? 64
+                                                  : (int)cores,
+                          .max_input_bytes = 256u << 20};
     pp_filters_default(&opt.filters);
     const char *filters_arg = "default";
     long min_words = -1;

@@ -14,6 +14,7 @@
 #include "html.h"
 #include "json.h"
 #include "log.h"
+#include "output.h"
 #include "progress.h"
 
 typedef struct work_item {
@@ -48,18 +49,27 @@ static void report(const work_item *item)
     }
 }
 
+/* Outputs are published in batches of this many documents per worker (output.c). */
+#define OUTPUT_BATCH 64
+
 static void *worker(void *arg)
 {
     work_queue *q = arg;
+    pp_output output;
+    pp_output_open(&output, q->ctx, q->count > 1 ? OUTPUT_BATCH : 1);
     for (;;) {
         pthread_mutex_lock(&q->lock);
         size_t index = q->next < q->count ? q->next++ : q->count;
         pthread_mutex_unlock(&q->lock);
-        if (index == q->count)
+        if (index == q->count) {
+            pp_output_close(&output);
             return NULL;
+        }
         work_item *item = &q->items[index];
         if (item->outcome.status != PP_FAILED && item->outcome.status != PP_SKIPPED)
-            pp_process_file(q->ctx, item->path, &item->outcome);
+            pp_process_file(q->ctx, item->path, &item->outcome, &output, index);
+        else
+            pp_order_done(q->ctx->order, index);
         report(item);
         cr_progress_add(q->progress, 1);
     }
@@ -291,6 +301,9 @@ int pp_run(const pp_run_options *opt, cr_err *err)
         cr_progress progress;
         cr_progress_begin(&progress, "preprocess", "files", list.count,
                           opt->quiet ? CR_PROGRESS_NEVER : opt->progress_mode);
+        pp_order order;
+        if (pp_order_init(&order, list.count) == 0)
+            ctx.order = &order;
         work_queue queue = {
             .items = list.items, .count = list.count, .ctx = &ctx, .progress = &progress};
         pthread_mutex_init(&queue.lock, NULL);
@@ -310,6 +323,9 @@ int pp_run(const pp_run_options *opt, cr_err *err)
         for (int t = 0; t < started_threads; t++)
             pthread_join(ids[t], NULL);
         pthread_mutex_destroy(&queue.lock);
+        if (ctx.order)
+            pp_order_free(ctx.order);
+        ctx.order = NULL;
         cr_progress_end(&progress);
         print_summary(opt, &list, skipped, cr_now_s() - started);
 
