@@ -11,6 +11,7 @@
 #include "matmul.h"
 #include "parse.h"
 #include "progress.h"
+#include "schedule.h"
 #include "status.h"
 #include "train.h"
 
@@ -40,10 +41,17 @@ static const char usage_text[] =
     "  --batch B             sequences per step (default 12: one per sphere)\n"
     "  --steps N|+N          train up to step N, or N more steps than the resumed checkpoint\n"
     "  --epochs E            train E passes over the data (default 1 when --steps is absent)\n"
+    "  --time DURATION       train for a wall-clock budget (90s, 10m, 1h): measures the speed\n"
+    "                        on the first steps, then fixes and prints the step count, which\n"
+    "                        --resume keeps; the schedule ends at the budget's end\n"
     "  --lr X                peak learning rate (default 1e-3)\n"
     "  --warmup N            linear warmup steps (default 20)\n"
     "  --min-lr X            learning rate at the end of the cosine decay (default 1e-4)\n"
     "  --decay-steps N       step where the cosine reaches --min-lr (default: the target step)\n"
+    "  --schedule KIND       cosine (default) or wsd: warmup, stable, then a decay over the\n"
+    "                        last --decay-fraction of each run; a resumed run re-warms from\n"
+    "                        --min-lr instead of jumping into a new cosine\n"
+    "  --decay-fraction F    wsd: the share of each run spent decaying (default 0.2)\n"
     "  --weight-decay X      AdamW weight decay on matrices (default 0.1)\n"
     "  --grad-clip X         global gradient norm limit, 0 for none (default 1.0)\n"
     "  --beta1 X, --beta2 X  AdamW moments (default 0.9, 0.95)\n"
@@ -96,6 +104,9 @@ enum {
     OPT_BATCH,
     OPT_STEPS,
     OPT_EPOCHS,
+    OPT_TIME,
+    OPT_SCHEDULE,
+    OPT_DECAY_FRACTION,
     OPT_LR,
     OPT_WARMUP,
     OPT_MIN_LR,
@@ -143,6 +154,9 @@ static const struct option long_options[] = {
     {"batch", required_argument, 0, OPT_BATCH},
     {"steps", required_argument, 0, OPT_STEPS},
     {"epochs", required_argument, 0, OPT_EPOCHS},
+    {"time", required_argument, 0, OPT_TIME},
+    {"schedule", required_argument, 0, OPT_SCHEDULE},
+    {"decay-fraction", required_argument, 0, OPT_DECAY_FRACTION},
     {"lr", required_argument, 0, OPT_LR},
     {"warmup", required_argument, 0, OPT_WARMUP},
     {"min-lr", required_argument, 0, OPT_MIN_LR},
@@ -282,6 +296,22 @@ int main(int argc, char **argv)
         case OPT_EPOCHS:
             code = cr_parse_double(a, 1e-9, 1e6, &t.epochs, &err);
             break;
+        case OPT_TIME: {
+            int64_t ms;
+            code = cr_parse_duration_ms(a, &ms, &err);
+            if (!code && ms <= 0)
+                code = cr_fail(&err, CR_EUSAGE, "the budget must be longer than 0");
+            t.time_ms = (long)ms;
+            break;
+        }
+        case OPT_SCHEDULE:
+            t.schedule_kind = schedule_kind_parse(a);
+            if (t.schedule_kind < 0)
+                code = cr_fail(&err, CR_EUSAGE, "expected cosine or wsd, not \"%s\"", a);
+            break;
+        case OPT_DECAY_FRACTION:
+            code = cr_parse_double(a, 0, 1, &t.decay_fraction, &err);
+            break;
         case OPT_LR:
             code = cr_parse_double(a, 0, 10, &t.lr, &err);
             break;
@@ -406,6 +436,9 @@ int main(int argc, char **argv)
     if (is_train) {
         if (!t.data_dir || !t.out_dir)
             return usage_error("%s", "train needs --data DIR and --out DIR");
+        if (t.time_ms > 0 && (t.steps >= 0 || t.epochs > 0))
+            return usage_error("%s", "--time fixes the step count itself: not with --steps or "
+                                     "--epochs");
         t.json = json;
         t.progress_mode = progress;
         t.kernel_max = kernel_max;
