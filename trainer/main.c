@@ -73,6 +73,8 @@ static const char usage_text[] =
     "  --max-tokens N        tokens to generate (default 64)\n"
     "  --temperature X       0 for greedy (default 1.0)\n"
     "  --top-k K, --top-p P  sampling filters (default 40, 0.95)\n"
+    "  --slide               go on past the model's positions: the cache is refilled with\n"
+    "                        the last half of them (default: stop there)\n"
     "  --seed S              sampling seed (default 1337)\n"
     "\n"
     "eval options:\n"
@@ -130,6 +132,7 @@ enum {
     OPT_TEMPERATURE,
     OPT_TOP_K,
     OPT_TOP_P,
+    OPT_SLIDE,
     OPT_MAX_BATCHES,
     OPT_CONFIG,
     OPT_SIMD,
@@ -180,6 +183,7 @@ static const struct option long_options[] = {
     {"temperature", required_argument, 0, OPT_TEMPERATURE},
     {"top-k", required_argument, 0, OPT_TOP_K},
     {"top-p", required_argument, 0, OPT_TOP_P},
+    {"slide", no_argument, 0, OPT_SLIDE},
     {"max-batches", required_argument, 0, OPT_MAX_BATCHES},
     {"config", required_argument, 0, OPT_CONFIG},
     {"simd", required_argument, 0, OPT_SIMD},
@@ -382,6 +386,9 @@ int main(int argc, char **argv)
             break;
         case OPT_TOP_P:
             code = cr_parse_double(a, 0, 1, &g.top_p, &err);
+            break;
+        case OPT_SLIDE:
+            g.slide = 1;
             break;
         case OPT_MAX_BATCHES:
             code = cr_parse_long(a, 0, 1L << 40, &e.max_batches, &err);
