@@ -54,6 +54,7 @@ void train_options_default(train_options *o)
     o->min_lr = 1e-4;
     o->warmup = 20;
     o->decay_fraction = 0.2;
+    o->schedule_kind = SCHEDULE_WSD;
     o->weight_decay = 0.1;
     o->grad_clip = 1.0;
     o->beta1 = 0.9;
@@ -384,7 +385,7 @@ static long plan_run(const struct run *r, int resumed, long start, lr_schedule *
     if (o->time_ms == 0 && resumed && st->target_steps == target &&
         st->schedule_kind == o->schedule_kind && st->segment_start <= start)
         sched->segment_start = (long)st->segment_start;
-    if (sched->kind != SCHEDULE_WSD) /* one cosine over the whole run: no segments */
+    if (sched->kind != SCHEDULE_WSD || o->decay_steps > 0) /* one schedule for every run */
         sched->segment_start = 0;
     sched->end = o->decay_steps > 0 ? o->decay_steps : target;
     return target;

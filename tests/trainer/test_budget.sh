@@ -63,9 +63,9 @@ check "interrupted + resumed budget == --steps $fixed straight: model bit for bi
 cp -r "$T/steps-cosine" "$T/probe"
 cp -r "$T/steps-cosine" "$T/probe-ref"
 start=$(json_int "$out" step)
-out=$("$TR" train --data "$T/data" --out "$T/probe" $TINY --time 1s --resume --json 2>&1)
+out=$("$TR" train --data "$T/data" --out "$T/probe" $TINY --schedule cosine --time 1s --resume --json 2>&1)
 end=$(json_int "$out" target_steps)
-"$TR" train --data "$T/data" --out "$T/probe-ref" $TINY --steps "$end" --resume
+"$TR" train --data "$T/data" --out "$T/probe-ref" $TINY --schedule cosine --steps "$end" --resume
 check "resumed budget measured on probes == --resume --steps $end: model bit for bit" \
     cmp "$(ckpt "$T/probe" "$end").bin" "$(ckpt "$T/probe-ref" "$end").bin"
 
