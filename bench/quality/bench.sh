@@ -9,7 +9,8 @@
 # one `trainer generate` both sets of samples: QUALITY_SAMPLES (100) from "int main", 200
 # tokens each, checked by c_check.py (braces closed, common headers, gcc -fsyntax-only);
 # then the same check on the held-out files' own mains cut to the same length (the ceiling).
-# QUALITY_TIME_S (600) the budget of each side; QUALITY_OURS / QUALITY_GEN extra flags.
+# QUALITY_TIME_S (600) the budget of each side; QUALITY_OURS / QUALITY_GEN extra flags;
+# QUALITY_KEEP=1 keeps the work folder (models, samples) for a look afterwards.
 set -u
 : "${CR_BIN:?}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,7 +21,7 @@ SRC=${QUALITY_SRC:-/usr/share/doc/libcurl4/examples}
 BUDGET_S=${QUALITY_TIME_S:-600}
 SAMPLES=${QUALITY_SAMPLES:-100}
 work=$(mktemp -d "${TMPDIR:-/tmp}/qbench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+if [ -n "${QUALITY_KEEP:-}" ]; then echo "quality: keeping $work (QUALITY_KEEP)"; else trap 'rm -rf "$work"' EXIT; fi
 export OMP_WAIT_POLICY=PASSIVE
 
 [ -d "$SRC" ] || { echo "quality: $SRC is missing (apt-get install libcurl4-doc, or make deps)"; exit 0; }
