@@ -55,7 +55,7 @@ static const char usage_text[] =
     "  --decay-fraction F    wsd: the share of each run spent decaying (default 0.2)\n"
     "  --weight-decay X      AdamW weight decay on matrices (default 0.1)\n"
     "  --grad-clip X         global gradient norm limit, 0 for none (default 1.0)\n"
-    "  --beta1 X, --beta2 X  AdamW moments (default 0.9, 0.95)\n"
+    "  --beta1 X, --beta2 X  AdamW moments (default 0.9, 0.99)\n"
     "  --threads N           worker threads (default: the number of cores)\n"
     "  --seed S              initialisation seed (default 1337)\n"
     "  --val-every K         validate every K steps and at the end, 0 for never (default 100)\n"

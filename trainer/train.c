@@ -58,7 +58,7 @@ void train_options_default(train_options *o)
     o->weight_decay = 0.1;
     o->grad_clip = 1.0;
     o->beta1 = 0.9;
-    o->beta2 = 0.95;
+    o->beta2 = 0.99; /* 0.95 -> 0.99: held-out loss -2.2% (docs/trainer.md) */
     o->eps = 1e-8;
     o->seed = 1337;
     o->val_every = 100;
