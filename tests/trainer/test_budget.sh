@@ -88,4 +88,19 @@ rm "$T/wsd-ref/model_00000040.bin" "$T/wsd-ref/model_00000040.state"
 "$TR" train --data "$T/data" --out "$T/wsd-ref" $TINY $WSD --steps 40 --resume
 check "wsd: 20, then 40 stopped at 30 and resumed == 20, then 40: model bit for bit" \
     cmp "$T/wsd-ref/model_00000040.bin" "$T/wsd/model_00000040.bin"
+
+# a version 1 state file (before the plan was recorded: a 496-byte header) still resumes
+cp -r "$T/wsd" "$T/v1"
+last=$(ls "$T/v1"/model_*.state | tail -1)
+$PY - "$last" <<'PYEOF'
+import hashlib, struct, sys
+path = sys.argv[1]
+data = open(path, "rb").read()
+header, body = bytearray(data[:496]), data[536:-32]
+struct.pack_into("<II", header, 8, 1, 496)  # version 1, header size 496
+out = bytes(header) + body
+open(path, "wb").write(out + hashlib.sha256(out).digest())
+PYEOF
+out=$("$TR" train --data "$T/data" --out "$T/v1" ${TINY% --quiet} --resume --steps +2 2>&1 | tr '\n' ' ')
+expect_match "a version 1 state file resumes" "$out" "resuming from .*$(basename "$last" .state).bin"
 finish
