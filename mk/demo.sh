@@ -12,7 +12,7 @@ BIN=$top/bin
 PY=/usr/bin/python3
 SITE=/usr/share/doc/python3.11/html
 WS=$top/data
-LIMIT_S=${DEMO_LIMIT_S:-540}
+LIMIT_S=${DEMO_LIMIT_S:-720} # the train stage trains for 2 minutes a run (pipeline.yaml: --time 2m)
 server_pid=""
 orch_pid=""
 
@@ -106,7 +106,7 @@ say "demo: checkpoint $checkpoint"
 for prompt in "int main" "The"; do
     say "demo: trainer generate --prompt \"$prompt\""
     "$BIN/trainer" generate --model "$checkpoint" --tokenizer "$WS/tokens/tokenizer" \
-        --prompt "$prompt" --max-tokens 60 --seed 1 --temperature 0.8 --top-k 40
+        --prompt "$prompt" --max-tokens 120 --slide --seed 1
     echo
 done
 

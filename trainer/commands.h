@@ -11,6 +11,7 @@
 typedef struct generate_options {
     const char *model, *tokenizer, *prompt, *prompt_ids;
     int max_tokens, top_k, json;
+    int slide; /* past the model's positions: refill the cache with the last T/2 tokens */
     double temperature, top_p;
     uint64_t seed;
 } generate_options;

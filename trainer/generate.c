@@ -260,7 +260,8 @@ int generate_run(const generate_options *o, cr_err *err)
         have_vocab = 1;
     }
     int T = m.cfg.max_seq_len, V = m.cfg.vocab_size;
-    int *ids = calloc((size_t)T, sizeof(int));
+    /* the prompt (at most T ids), then every generated id: the window a --slide refills from */
+    int *ids = calloc((size_t)T + (size_t)o->max_tokens, sizeof(int));
     float *sorted = malloc((size_t)V * sizeof(float));
     int n = 0;
     if (!ids || !sorted)
@@ -308,16 +309,26 @@ int generate_run(const generate_options *o, cr_err *err)
     for (int i = 0; i < n; i++)
         emit(have_vocab ? &vocab : NULL, ids[i], i == 0);
     double start = cr_now_s();
-    int generated = 0, pos = 0;
+    int generated = 0, pos = 0, count = n, slides = 0;
     for (; pos < n - 1; pos++)
         kv_step(&m, ids[pos], pos);
     int token = ids[n - 1];
-    while (generated < o->max_tokens && pos < T) {
+    while (generated < o->max_tokens && (pos < T || o->slide)) {
+        if (pos >= T) { /* --slide: the last T/2 ids before `token` become positions 0.. */
+            int keep = T / 2;
+            for (int i = 0; i < keep; i++)
+                kv_step(&m, ids[count - 1 - keep + i], i);
+            pos = keep;
+            slides++;
+        }
         kv_step(&m, token, pos++);
         token = sample(m.logits, V, o, &rng, sorted);
+        ids[count++] = token;
         emit(have_vocab ? &vocab : NULL, token, 0);
         generated++;
     }
+    if (slides)
+        cr_info("slid the window %d times (the last %d tokens each time)", slides, T / 2);
     printf("\n");
     double seconds = cr_now_s() - start;
     if (pos >= T && generated < o->max_tokens)

@@ -11,6 +11,7 @@
 #include "matmul.h"
 #include "parse.h"
 #include "progress.h"
+#include "schedule.h"
 #include "status.h"
 #include "train.h"
 #include "ranks.h"
@@ -42,13 +43,21 @@ static const char usage_text[] =
     "                        mpirun -np R (global batch R x B; docs/trainer.md)\n"
     "  --steps N|+N          train up to step N, or N more steps than the resumed checkpoint\n"
     "  --epochs E            train E passes over the data (default 1 when --steps is absent)\n"
+    "  --time DURATION       train for a wall-clock budget (90s, 10m, 1h): measures the speed\n"
+    "                        on the first steps, then fixes and prints the step count, which\n"
+    "                        --resume keeps; the schedule ends at the budget's end\n"
     "  --lr X                peak learning rate (default 1e-3)\n"
     "  --warmup N            linear warmup steps (default 20)\n"
     "  --min-lr X            learning rate at the end of the cosine decay (default 1e-4)\n"
-    "  --decay-steps N       step where the cosine reaches --min-lr (default: the target step)\n"
+    "  --decay-steps N       step where the decay reaches --min-lr (default: the target step;\n"
+    "                        given, it is one schedule for all runs, resumed or not)\n"
+    "  --schedule KIND       wsd (default): warmup, stable, then a decay over the last\n"
+    "                        --decay-fraction of each run, a resumed run re-warming from\n"
+    "                        --min-lr; or cosine: one cosine from the warmup to the target\n"
+    "  --decay-fraction F    wsd: the share of each run spent decaying (default 0.2)\n"
     "  --weight-decay X      AdamW weight decay on matrices (default 0.1)\n"
     "  --grad-clip X         global gradient norm limit, 0 for none (default 1.0)\n"
-    "  --beta1 X, --beta2 X  AdamW moments (default 0.9, 0.95)\n"
+    "  --beta1 X, --beta2 X  AdamW moments (default 0.9, 0.99)\n"
     "  --threads N           worker threads (default: the number of cores)\n"
     "  --seed S              initialisation seed (default 1337)\n"
     "  --val-every K         validate every K steps and at the end, 0 for never (default 100)\n"
@@ -67,6 +76,8 @@ static const char usage_text[] =
     "  --max-tokens N        tokens to generate (default 64)\n"
     "  --temperature X       0 for greedy (default 1.0)\n"
     "  --top-k K, --top-p P  sampling filters (default 40, 0.95)\n"
+    "  --slide               go on past the model's positions: the cache is refilled with\n"
+    "                        the last half of them (default: stop there)\n"
     "  --seed S              sampling seed (default 1337)\n"
     "\n"
     "eval options:\n"
@@ -98,6 +109,9 @@ enum {
     OPT_BATCH,
     OPT_STEPS,
     OPT_EPOCHS,
+    OPT_TIME,
+    OPT_SCHEDULE,
+    OPT_DECAY_FRACTION,
     OPT_LR,
     OPT_WARMUP,
     OPT_MIN_LR,
@@ -121,6 +135,7 @@ enum {
     OPT_TEMPERATURE,
     OPT_TOP_K,
     OPT_TOP_P,
+    OPT_SLIDE,
     OPT_MAX_BATCHES,
     OPT_CONFIG,
     OPT_SIMD,
@@ -145,6 +160,9 @@ static const struct option long_options[] = {
     {"batch", required_argument, 0, OPT_BATCH},
     {"steps", required_argument, 0, OPT_STEPS},
     {"epochs", required_argument, 0, OPT_EPOCHS},
+    {"time", required_argument, 0, OPT_TIME},
+    {"schedule", required_argument, 0, OPT_SCHEDULE},
+    {"decay-fraction", required_argument, 0, OPT_DECAY_FRACTION},
     {"lr", required_argument, 0, OPT_LR},
     {"warmup", required_argument, 0, OPT_WARMUP},
     {"min-lr", required_argument, 0, OPT_MIN_LR},
@@ -168,6 +186,7 @@ static const struct option long_options[] = {
     {"temperature", required_argument, 0, OPT_TEMPERATURE},
     {"top-k", required_argument, 0, OPT_TOP_K},
     {"top-p", required_argument, 0, OPT_TOP_P},
+    {"slide", no_argument, 0, OPT_SLIDE},
     {"max-batches", required_argument, 0, OPT_MAX_BATCHES},
     {"config", required_argument, 0, OPT_CONFIG},
     {"simd", required_argument, 0, OPT_SIMD},
@@ -284,6 +303,22 @@ int main(int argc, char **argv)
         case OPT_EPOCHS:
             code = cr_parse_double(a, 1e-9, 1e6, &t.epochs, &err);
             break;
+        case OPT_TIME: {
+            int64_t ms;
+            code = cr_parse_duration_ms(a, &ms, &err);
+            if (!code && ms <= 0)
+                code = cr_fail(&err, CR_EUSAGE, "the budget must be longer than 0");
+            t.time_ms = (long)ms;
+            break;
+        }
+        case OPT_SCHEDULE:
+            t.schedule_kind = schedule_kind_parse(a);
+            if (t.schedule_kind < 0)
+                code = cr_fail(&err, CR_EUSAGE, "expected cosine or wsd, not \"%s\"", a);
+            break;
+        case OPT_DECAY_FRACTION:
+            code = cr_parse_double(a, 0, 1, &t.decay_fraction, &err);
+            break;
         case OPT_LR:
             code = cr_parse_double(a, 0, 10, &t.lr, &err);
             break;
@@ -355,6 +390,9 @@ int main(int argc, char **argv)
         case OPT_TOP_P:
             code = cr_parse_double(a, 0, 1, &g.top_p, &err);
             break;
+        case OPT_SLIDE:
+            g.slide = 1;
+            break;
         case OPT_MAX_BATCHES:
             code = cr_parse_long(a, 0, 1L << 40, &e.max_batches, &err);
             break;
@@ -408,6 +446,9 @@ int main(int argc, char **argv)
     if (is_train) {
         if (!t.data_dir || !t.out_dir)
             return usage_error("%s", "train needs --data DIR and --out DIR");
+        if (t.time_ms > 0 && (t.steps >= 0 || t.epochs > 0))
+            return usage_error("%s", "--time fixes the step count itself: not with --steps or "
+                                     "--epochs");
         t.json = json;
         t.progress_mode = progress;
         t.kernel_max = kernel_max;

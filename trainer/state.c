@@ -3,6 +3,7 @@
  * resume from; train.c does, falling back to an older pair when this refuses one. */
 #include "state.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,9 @@
 #include "fs.h"
 #include "hash.h"
 
-#define STATE_VERSION 1
+#define STATE_VERSION 2
+/* version 1 ended at target_steps; its files still resume (the later fields read as 0) */
+#define STATE_V1_BYTES offsetof(state_header, target_steps)
 
 /* The fixed-size header as written: every field at a fixed offset, little-endian. */
 typedef struct state_header {
@@ -28,6 +31,9 @@ typedef struct state_header {
     uint64_t seed;
     char model_sha256[72];
     uint64_t param_count;
+    int64_t target_steps, segment_start, budget_ms;
+    int32_t schedule_kind, reserved;
+    double decay_fraction;
 } state_header;
 
 int state_write(const char *path, const train_state *s, const float *m, const float *v, cr_err *err)
@@ -55,6 +61,11 @@ int state_write(const char *path, const train_state *s, const float *m, const fl
     h.seed = s->seed;
     snprintf(h.model_sha256, sizeof h.model_sha256, "%s", s->model_sha256);
     h.param_count = s->param_count;
+    h.target_steps = s->target_steps;
+    h.segment_start = s->segment_start;
+    h.budget_ms = s->budget_ms;
+    h.schedule_kind = s->schedule_kind;
+    h.decay_fraction = s->decay_fraction;
     cr_sha256 sha;
     int code = cr_sha256_begin(&sha, err);
     if (code)
@@ -95,14 +106,18 @@ int state_read(const char *path, train_state *s, size_t expected_params, float *
     if (code)
         return code;
     state_header h;
-    size_t want = sizeof h + 2 * expected_params * sizeof(float) + 32;
-    if (len < sizeof h) {
+    memset(&h, 0, sizeof h);
+    if (len < STATE_V1_BYTES) {
         free(bytes);
         return cr_fail(err, CR_EDATA, "state %s: truncated (%zu bytes)", path, len);
     }
-    memcpy(&h, bytes, sizeof h);
-    if (memcmp(h.magic, STATE_MAGIC, 8) != 0 || h.version != STATE_VERSION ||
-        h.header_bytes != sizeof h) {
+    memcpy(&h, bytes, STATE_V1_BYTES);
+    size_t header_bytes = h.version == 1 ? STATE_V1_BYTES : sizeof h;
+    if (h.version == STATE_VERSION && len >= sizeof h)
+        memcpy(&h, bytes, sizeof h);
+    size_t want = header_bytes + 2 * expected_params * sizeof(float) + 32;
+    if (memcmp(h.magic, STATE_MAGIC, 8) != 0 || h.version < 1 || h.version > STATE_VERSION ||
+        h.header_bytes != header_bytes) {
         free(bytes);
         return cr_fail(err, CR_EDATA, "state %s: not a trainer state file (bad magic or version)",
                        path);
@@ -124,8 +139,8 @@ int state_read(const char *path, train_state *s, size_t expected_params, float *
         return cr_fail(err, CR_EDATA, "state %s: checksum mismatch (corrupted)", path);
     }
     size_t floats = expected_params * sizeof(float);
-    memcpy(m, bytes + sizeof h, floats);
-    memcpy(v, bytes + sizeof h + floats, floats);
+    memcpy(m, bytes + header_bytes, floats);
+    memcpy(v, bytes + header_bytes + floats, floats);
     free(bytes);
     memset(s, 0, sizeof *s);
     s->step = h.step;
@@ -148,5 +163,10 @@ int state_read(const char *path, train_state *s, size_t expected_params, float *
     memcpy(s->model_sha256, h.model_sha256, 64);
     s->model_sha256[64] = 0;
     s->param_count = h.param_count;
+    s->target_steps = h.target_steps;
+    s->segment_start = h.segment_start;
+    s->budget_ms = h.budget_ms;
+    s->schedule_kind = h.schedule_kind;
+    s->decay_fraction = h.decay_fraction;
     return CR_OK;
 }

@@ -25,6 +25,12 @@ typedef struct train_state {
     uint64_t seed;
     char model_sha256[65]; /* hex of the model file */
     uint64_t param_count;
+    /* version 2 (a version 1 file reads as zeros: a cosine run, no budget, no segment) */
+    int64_t target_steps;  /* the step the run that wrote this was training to */
+    int64_t segment_start; /* the step its schedule segment began (schedule.h) */
+    int64_t budget_ms;     /* its --time budget, 0 for none: target_steps was fixed by it */
+    int32_t schedule_kind; /* SCHEDULE_COSINE or SCHEDULE_WSD */
+    double decay_fraction; /* wsd */
 } train_state;
 
 /* Writes header, m and v (param_count floats each) atomically. */

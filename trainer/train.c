@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "budget.h"
 #include "checkpoint.h"
 #include "data.h"
 #include "fs.h"
@@ -26,6 +28,7 @@
 #include "progress.h"
 #include "ranks.h"
 #include "rng.h"
+#include "schedule.h"
 #include "spheres.h"
 #include "state.h"
 #include "vocab.h"
@@ -51,10 +54,12 @@ void train_options_default(train_options *o)
     o->lr = 1e-3;
     o->min_lr = 1e-4;
     o->warmup = 20;
+    o->decay_fraction = 0.2;
+    o->schedule_kind = SCHEDULE_WSD;
     o->weight_decay = 0.1;
     o->grad_clip = 1.0;
     o->beta1 = 0.9;
-    o->beta2 = 0.95;
+    o->beta2 = 0.99; /* 0.95 -> 0.99: held-out loss -2.2% (docs/trainer.md) */
     o->eps = 1e-8;
     o->seed = 1337;
     o->val_every = 100;
@@ -63,18 +68,6 @@ void train_options_default(train_options *o)
     o->keep = 3;
     o->log_every = 10;
     o->kernel_max = KERNEL_AVX512;
-}
-
-double train_schedule_lr(const train_options *o, long step, long decay_steps)
-{
-    if (step < o->warmup)
-        return o->lr * (double)(step + 1) / (double)o->warmup;
-    if (decay_steps <= o->warmup)
-        return o->lr;
-    double ratio = (double)(step - o->warmup) / (double)(decay_steps - o->warmup);
-    if (ratio > 1)
-        ratio = 1;
-    return o->min_lr + 0.5 * (1.0 + cos(M_PI * ratio)) * (o->lr - o->min_lr);
 }
 
 /* The newest checkpoint pair that verifies: model header and size, state checksum, and the
@@ -368,8 +361,78 @@ static void print_mapping(const struct run *r)
             total);
 }
 
+/* The run's target step and schedule. --time: an interrupted budgeted run (its state names a
+ * target it did not reach) continues that very schedule; otherwise a new segment starts here
+ * and its target is fixed by the budget (LONG_MAX until then). --steps: a resumed run whose
+ * target is the one in its state continues that segment; any other starts a new one. */
+static long plan_run(const struct run *r, int resumed, long start, lr_schedule *sched,
+                     int *continuing)
+{
+    const train_options *o = r->o;
+    const train_state *st = &r->state;
+    *sched = (lr_schedule){.kind = o->schedule_kind,
+                           .lr = o->lr,
+                           .min_lr = o->min_lr,
+                           .warmup = o->warmup,
+                           .segment_start = start,
+                           .decay_fraction = o->decay_fraction};
+    *continuing = 0;
+    long target;
+    if (o->time_ms > 0) {
+        if (resumed && st->budget_ms > 0 && st->target_steps > start) {
+            *continuing = 1;
+            sched->kind = st->schedule_kind;
+            sched->segment_start = (long)st->segment_start;
+            sched->decay_fraction = st->decay_fraction;
+            target = (long)st->target_steps;
+        } else
+            target = LONG_MAX;
+    } else if (o->steps >= 0)
+        target = o->steps_relative ? start + o->steps : o->steps;
+    else {
+        double epochs = o->epochs > 0 ? o->epochs : 1.0;
+        uint64_t window = (uint64_t)o->batch * (uint64_t)o->seq_len;
+        target = (long)ceil(epochs * (double)r->data.total_train / (double)window);
+    }
+    if (o->time_ms == 0 && resumed && st->target_steps == target &&
+        st->schedule_kind == o->schedule_kind && st->segment_start <= start)
+        sched->segment_start = (long)st->segment_start;
+    if (sched->kind != SCHEDULE_WSD || o->decay_steps > 0) /* one schedule for every run */
+        sched->segment_start = 0;
+    sched->end = o->decay_steps > 0 ? o->decay_steps : target;
+    return target;
+}
+
+/* The step count of a --time run, now that its speed is measured. */
+static long fix_budget(struct run *r, budget *bud, lr_schedule *sched, long steps_done)
+{
+    const train_options *o = r->o;
+    budget_costs costs = {.val_every = o->val_every,
+                          .checkpoint_every = o->checkpoint_every,
+                          .param_count = engine_param_count(r->engine)};
+    long val_sequences = o->val_tokens / o->seq_len > 0 ? o->val_tokens / o->seq_len : 1;
+    costs.val_batches = (val_sequences + o->batch - 1) / o->batch;
+    /* Under mpirun every rank takes rank 0's count, so that all run the same schedule. */
+    long target = ranks_agree_long(budget_fix(bud, steps_done, cr_now_s(), &costs));
+    if (target < steps_done)
+        target = steps_done;
+    if (o->decay_steps <= 0)
+        sched->end = schedule_end_for_decay_after(sched, steps_done, target);
+    if (o->decay_steps <= 0 && sched->end > target)
+        target = sched->end;
+    r->state.target_steps = target;
+    r->state.decay_steps = sched->end;
+    char budget_text[32];
+    cr_format_duration(o->time_ms, budget_text, sizeof budget_text);
+    cr_info("budget %s: %.1f ms a step over %d measured steps; %ld steps in all (validation "
+            "%.2f s, checkpoint %.2f s each)",
+            budget_text, bud->step_s * 1000.0, bud->measured, target, bud->val_s, bud->save_s);
+    return target;
+}
+
 int train_run(const train_options *o, cr_err *err)
 {
+    double run_started_s = cr_now_s();
     struct run r;
     memset(&r, 0, sizeof r);
     r.o = o;
@@ -430,14 +493,10 @@ int train_run(const train_options *o, cr_err *err)
     else
         cr_info("validation: none (shards too small to hold back 5%%; use --val-data)");
 
-    long start = (long)r.state.step, target;
-    if (o->steps >= 0)
-        target = o->steps_relative ? start + o->steps : o->steps;
-    else {
-        double epochs = o->epochs > 0 ? o->epochs : 1.0;
-        target = (long)ceil(epochs * (double)r.data.total_train / (double)window);
-    }
-    long decay_steps = o->decay_steps > 0 ? o->decay_steps : target;
+    long start = (long)r.state.step;
+    lr_schedule sched;
+    int continuing;
+    long target = plan_run(&r, resumed, start, &sched, &continuing);
 
     code = engine_new(&r.engine, &r.cfg, o->batch, o->seq_len, o->threads, err);
     if (code)
@@ -469,7 +528,12 @@ int train_run(const train_options *o, cr_err *err)
     r.state.beta2 = o->beta2;
     r.state.eps = o->eps;
     r.state.warmup = o->warmup;
-    r.state.decay_steps = decay_steps;
+    r.state.decay_steps = sched.end;
+    r.state.target_steps = target == LONG_MAX ? 0 : target;
+    r.state.segment_start = sched.segment_start;
+    r.state.budget_ms = o->time_ms;
+    r.state.schedule_kind = sched.kind;
+    r.state.decay_fraction = sched.decay_fraction;
     print_mapping(&r);
     /* libcrypto allocates its tables on first use: do that now, not at the first checkpoint,
      * so resident memory is flat from step 1 */
@@ -489,8 +553,43 @@ int train_run(const train_options *o, cr_err *err)
             code = save(&r, err);
         goto done;
     }
-    cr_info("training steps %ld..%ld (learning rate %g, warmup %ld, cosine to %g at step %ld)",
-            start + 1, target, o->lr, o->warmup, o->min_lr, decay_steps);
+    budget bud;
+    int measuring = o->time_ms > 0 && !continuing;
+    if (measuring) {
+        budget_begin(&bud, (double)o->time_ms / 1000.0, run_started_s,
+                     o->decay_steps > 0 ? LONG_MAX : schedule_end_free_until(&sched));
+        if (bud.measure_until - start < 2) {
+            /* no step of this segment may run before its end is known (a resumed cosine past
+             * its warmup): time three forward-backward probes that update nothing */
+            data_cursor probe_cursor = r.cursor;
+            data_next_window(&r.data, &probe_cursor, r.inputs, r.targets, window);
+            for (int i = 0; i < 3; i++) {
+                double probe_loss, probe_norm;
+                engine_forward_backward(r.engine, r.inputs, r.targets, o->batch, &probe_loss,
+                                        &probe_norm);
+                budget_record(&bud, cr_now_s());
+            }
+            target = fix_budget(&r, &bud, &sched, start);
+            measuring = 0;
+        }
+    } else if (continuing)
+        cr_info("continuing the budgeted run: its %" PRId64 " steps were fixed by the run "
+                "that was interrupted",
+                r.state.target_steps);
+    if (start >= target) {
+        cr_info("the budget leaves no step to train at step %ld", start);
+        if (!resumed)
+            code = save(&r, err);
+        goto done;
+    }
+    if (measuring)
+        cr_info("training from step %ld for %ld ms (learning rate %g, warmup %ld, %s schedule); "
+                "measuring the speed first",
+                start + 1, o->time_ms, o->lr, o->warmup, schedule_kind_name(sched.kind));
+    else
+        cr_info("training steps %ld..%ld (learning rate %g, warmup %ld, %s to %g at step %ld)",
+                start + 1, target, o->lr, o->warmup, schedule_kind_name(sched.kind), o->min_lr,
+                sched.end);
 
     struct sigaction action, old_int, old_term;
     memset(&action, 0, sizeof action);
@@ -503,7 +602,8 @@ int train_run(const train_options *o, cr_err *err)
     engine_hparams hp = {(float)o->beta1, (float)o->beta2, (float)o->eps, (float)o->weight_decay,
                          (float)o->grad_clip};
     cr_progress progress;
-    cr_progress_begin(&progress, "train", "steps", (uint64_t)(target - start), o->progress_mode);
+    cr_progress_begin(&progress, "train", "steps",
+                      target == LONG_MAX ? 0 : (uint64_t)(target - start), o->progress_mode);
     double run_start = cr_now_s(), loss = NAN, val_loss = NAN;
     long steps_done = 0;
     int stopped = 0;
@@ -521,7 +621,7 @@ int train_run(const train_options *o, cr_err *err)
                            step + 1, loss, norm);
             break;
         }
-        double lr = train_schedule_lr(o, step, decay_steps);
+        double lr = schedule_lr(&sched, step);
         ranks_adamw(r.exchange, r.engine, &hp, (float)lr, step + 1);
         r.state.step = step + 1;
         r.state.tokens_seen += window;
@@ -554,6 +654,15 @@ int train_run(const train_options *o, cr_err *err)
             if (code)
                 break;
         }
+        if (measuring) { /* the whole iteration: step, metrics, log, validation, checkpoint */
+            budget_record(&bud, cr_now_s());
+            /* Readiness is read off each rank's clock: rank 0 decides for all, in the same step. */
+            if (ranks_agree_long(budget_ready(&bud, step + 1, cr_now_s()))) {
+                target = fix_budget(&r, &bud, &sched, step + 1);
+                progress.total = (uint64_t)(target - start);
+                measuring = 0;
+            }
+        }
     }
     cr_progress_end(&progress);
     if (!code) {
@@ -576,6 +685,8 @@ int train_run(const train_options *o, cr_err *err)
             cr_json_object_begin(&j);
             cr_json_kv_int(&j, "step", r.state.step);
             cr_json_kv_int(&j, "steps_run", steps_done);
+            if (r.state.target_steps > 0)
+                cr_json_kv_int(&j, "target_steps", r.state.target_steps);
             cr_json_kv_double(&j, "loss", loss);
             if (!isnan(val_loss))
                 cr_json_kv_double(&j, "val_loss", val_loss);

@@ -17,6 +17,9 @@ typedef struct train_options {
     double epochs;      /* 0: unset */
     double lr, min_lr, weight_decay, grad_clip, beta1, beta2, eps;
     long warmup, decay_steps; /* decay_steps 0: the run's target */
+    long time_ms;             /* --time: a wall-clock budget (budget.h); 0: none */
+    int schedule_kind;        /* schedule.h */
+    double decay_fraction;    /* wsd: share of each segment spent decaying */
     int threads;
     uint64_t seed;
     long val_every, val_tokens;
@@ -27,9 +30,5 @@ typedef struct train_options {
 
 void train_options_default(train_options *o);
 int train_run(const train_options *o, cr_err *err);
-
-/* The learning rate before step `step` (0-based): linear warmup, then cosine to min_lr at
- * decay_steps. */
-double train_schedule_lr(const train_options *o, long step, long decay_steps);
 
 #endif

@@ -40,6 +40,9 @@ s2=$("$TR" generate --model "$T/m" --max-tokens 12 --seed 7 2>/dev/null)
 expect_eq "sampling with a seed is reproducible" "$s1" "$s2"
 err=$("$TR" generate --model "$T/m" --max-tokens 100 --prompt-ids 0 2>&1 >/dev/null)
 expect_match "tokens/s on stderr, stopped at the model's 16 positions" "$err" "generated 16 tokens .* tokens/s"
+err=$("$TR" generate --model "$T/m" --max-tokens 40 --prompt-ids 0 --slide 2>&1 >/dev/null)
+expect_match "--slide goes on past the model's 16 positions" "$err" "generated 40 tokens"
+expect_match "--slide refills a window of the last 8, 3 times" "$err" "slid the window 3 times \(the last 8 tokens"
 check_exit "prompt id outside the vocabulary: usage error" 2 "$TR" generate --model "$T/m" --prompt-ids 500
 check_exit "--prompt TEXT without a tokenizer: usage error" 2 "$TR" generate --model "$T/m" --prompt hi
 
