@@ -1,5 +1,5 @@
-/* transfer.c — one request as a libcurl easy handle: redirects (10, http and https only),
- * decoding, certificate checks, timeouts, the size cap and the content-type check that abort
+/* transfer.c — one request as a libcurl easy handle: no redirect is followed here (a hop is
+ * a task of its own, checked like any other: outcome.c), decoding, certificate checks, timeouts, the size cap and the content-type check that abort
  * a transfer early, the last response's headers and, for WARC, the request as sent, and
  * conditional headers from the last generation. What a response means is outcome.c's. */
 #include <stdio.h>
@@ -134,7 +134,7 @@ int start_transfer(crawler *c, host *h, task *t)
         return -1;
     }
     CURL *e = x->easy;
-    curl_easy_setopt(e, CURLOPT_URL, t->url);
+    curl_easy_setopt(e, CURLOPT_URL, task_target(t));
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
@@ -142,8 +142,9 @@ int start_transfer(crawler *c, host *h, task *t)
     curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_USERAGENT, c->opt->user_agent);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+    /* Redirects are answers, not orders: outcome.c queues the hop, which passes scope, scheme,
+     * robots.txt and the target host's delay before it is requested. */
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every decoding libcurl has */
@@ -204,8 +205,8 @@ int start_transfer(crawler *c, host *h, task *t)
     c->sum->requests++;
     if (t->attempts > 0)
         c->sum->retries++;
-    if (t->kind == TASK_PAGE && t->depth == 0 && t->attempts == 0)
+    if (t->kind == TASK_PAGE && t->depth == 0 && t->attempts == 0 && t->hops == 0)
         c->sum->seeds_attempted++;
-    cr_debug("GET %s", t->url);
+    cr_debug("GET %s", task_target(t));
     return 0;
 }
