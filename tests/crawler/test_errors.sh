@@ -160,4 +160,32 @@ if mount -t tmpfs -o size=256k crtest-crawl-full full 2>mount.err; then
 else
     not_ok "a 256 KiB tmpfs for the full-disk test (needs root)" "$(cat mount.err)"
 fi
+# --warc on a file that is not a WARC, or on a WARC damaged in its middle: refused (65), every
+# byte kept (only a torn last record may be cut).
+printf 'my notes, not a WARC\n' >notes.txt
+cp notes.txt notes.orig
+"$CRAWLER" --seeds http://127.0.0.1:1/ --out warcbad --warc notes.txt --quiet 2>warcbad.err
+expect_eq "--warc on a file that is not a WARC: exit 65" "$?" 65
+check "--warc on a file that is not a WARC: kept byte for byte" cmp notes.txt notes.orig
+expect_match "--warc on a file that is not a WARC: says so" "$(cat warcbad.err)" \
+    "^crawler: .*notes.txt is not an intact WARC"
+serve --log "$T/warc.log"
+"$CRAWLER" --seeds "$BASE/" --out warcgood --warc good.warc.gz --delay 0 --max-depth 1 --max-pages 6 --quiet
+expect_eq "a WARC to damage: written" "$?" 0
+$PY -c '
+import os, sys
+size = os.path.getsize(sys.argv[1])
+with open(sys.argv[1], "r+b") as f:
+    f.seek(size // 2); f.write(b"\xff\x00\xff\x00")' good.warc.gz
+cp good.warc.gz good.orig
+"$CRAWLER" --seeds "$BASE/" --out warcgood2 --warc good.warc.gz --delay 0 --max-depth 0 --quiet 2>warcdamaged.err
+expect_eq "--warc damaged in its middle: exit 65" "$?" 65
+check "--warc damaged in its middle: kept byte for byte" cmp good.warc.gz good.orig
+stop_server
+"$CRAWLER" --seeds http://127.0.0.1:1/ --out warcdir --warc "$T" --quiet 2>/dev/null
+expect_eq "--warc naming a folder: usage error" "$?" 2
+mkfifo warc.fifo
+timeout 10 "$CRAWLER" --seeds http://127.0.0.1:1/ --out warcfifo --warc warc.fifo --quiet 2>warcfifo.err
+expect_eq "--warc naming a FIFO: usage error, no wait" "$?" 2
+expect_match "--warc naming a FIFO: says so" "$(cat warcfifo.err)" "not a regular file"
 finish
