@@ -137,8 +137,7 @@ static void start_transfers(crawler *c, double now)
                 /* (another host's robots.txt redirected here is fetched without this host's
                  * own: robots.txt files are not subject to robots.txt) */
                 char url[URL_MAX];
-                const char *any =
-                    task_target(h->special_head ? h->special_head : h->pages_head);
+                const char *any = task_target(h->special_head ? h->special_head : h->pages_head);
                 if (url_normalize(any, "/robots.txt", url, sizeof url) < 0 ||
                     !(t = task_new(TASK_ROBOTS, url, NULL, 0))) {
                     h->robots_status = ROBOTS_READY;

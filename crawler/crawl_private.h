@@ -26,7 +26,7 @@ enum robots_status { ROBOTS_UNKNOWN, ROBOTS_FETCHING, ROBOTS_READY };
 #define SITEMAP_MAX_LEVEL 3 /* index -> index -> urlset */
 #define SITEMAPS_PER_HOST_MAX 100
 #define SITEMAP_MAX_BYTES (50u << 20) /* sitemaps.org's limit, uncompressed */
-#define REDIRECTS_MAX 10                /* hops of one task, each checked before it is requested */
+#define REDIRECTS_MAX 10              /* hops of one task, each checked before it is requested */
 
 struct host;
 

@@ -317,8 +317,7 @@ static int follow_redirect(crawler *c, host *h, transfer *x, long status)
     task *t = x->t;
     char location[URL_MAX], next[URL_MAX], detail[URL_MAX + 32];
     if (!(status == 301 || status == 302 || status == 303 || status == 307 || status == 308) ||
-        !http_header_value(x->headers.data, x->headers.len, "Location", location,
-                           sizeof location))
+        !http_header_value(x->headers.data, x->headers.len, "Location", location, sizeof location))
         return 0;
     int kind = -1;
     if (url_normalize(task_target(t), location, next, sizeof next) < 0) {

@@ -1,7 +1,8 @@
 /* transfer.c — one request as a libcurl easy handle: no redirect is followed here (a hop is
- * a task of its own, checked like any other: outcome.c), decoding, certificate checks, timeouts, the size cap and the content-type check that abort
- * a transfer early, the last response's headers and, for WARC, the request as sent, and
- * conditional headers from the last generation. What a response means is outcome.c's. */
+ * a task of its own, checked like any other: outcome.c), decoding, certificate checks, timeouts,
+ * the size cap and the content-type check that abort a transfer early, the last response's headers
+ * and, for WARC, the request as sent, and conditional headers from the last generation. What a
+ * response means is outcome.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -7,6 +7,12 @@ cd "$T" || exit 1
 check_exit "no arguments: usage error" 2 "$CRAWLER"
 check_exit "unknown option: usage error" 2 "$CRAWLER" --seeds x --out y --frobnicate
 check_exit "bad duration: usage error" 2 "$CRAWLER" --seeds x --out y --delay soon
+expect_eq "a value out of range names its option" \
+    "$("$CRAWLER" --seeds x --out y --concurrency 0 2>&1)" "crawler: --concurrency: 0 is out of range (1..1000)"
+expect_eq "a value that is not a number names its option" \
+    "$("$CRAWLER" --seeds x --out y --retries many 2>&1)" "crawler: --retries: 'many' is not a whole number"
+expect_eq "--timeout out of range names it once" \
+    "$("$CRAWLER" --seeds x --out y --timeout 0 2>&1)" "crawler: --timeout: 0 is out of range (1ms..1d)"
 check_exit "bad scope regex: usage error" 2 "$CRAWLER" --seeds http://127.0.0.1:1/ --out y --scope '(['
 help=$("$CRAWLER" --help)
 missing=""
