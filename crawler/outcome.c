@@ -44,8 +44,8 @@ static int error_kind_of(CURLcode code)
         return ERR_NETWORK;
     case CURLE_TOO_MANY_REDIRECTS:
         return ERR_REDIRECT_LOOP;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return ERR_REDIRECT_SCHEME;
+    /* (CURLE_UNSUPPORTED_PROTOCOL is no redirect's: libcurl follows none, follow_redirect
+     * checks the scheme. It is an answer libcurl cannot read, such as HTTP/0.9: other.) */
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CACERT_BADFILE:
@@ -398,7 +398,7 @@ static void robots_done(crawler *c, host *h, host *fetched_from, transfer *x, CU
                     enqueue_sitemap(c, url, 1);
             }
         }
-    } else if (code == CURLE_OK && status < 500 && status != 429) {
+    } else if (code == CURLE_OK && (status < 500 || status > 599) && status != 429) {
         robots_init_allow_all(&h->rules); /* "unavailable" (4xx, or no usable answer) */
     } else if (code != CURLE_OK && !is_temporary(error_kind_of(code))) {
         robots_init_allow_all(&h->rules); /* redirect loop and the like: as unavailable */
@@ -511,7 +511,7 @@ void transfer_done(crawler *c, transfer *x, CURLcode code)
             x->t = NULL;
     } else if ((status >= 200 && status < 300) || status == 304) {
         page_done_ok(c, x, status);
-    } else if (status == 429 || status >= 500) {
+    } else if (status == 429 || (status >= 500 && status <= 599)) {
         char value[128], detail[32];
         double retry_after = -1;
         if (http_header_value(x->headers.data, x->headers.len, "Retry-After", value, sizeof value))
@@ -522,7 +522,8 @@ void transfer_done(crawler *c, transfer *x, CURLcode code)
     } else {
         char detail[32];
         snprintf(detail, sizeof detail, "HTTP %ld", status);
-        page_failed(c, h, t, status >= 400 ? ERR_HTTP_4XX : ERR_OTHER, (int)status, detail, -1);
+        page_failed(c, h, t, status >= 400 && status <= 499 ? ERR_HTTP_4XX : ERR_OTHER, (int)status,
+                    detail, -1);
     }
     /* After the outcome: robots.txt may just have set a Crawl-delay. */
     double next = now + effective_delay_s(c, h);

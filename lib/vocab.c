@@ -59,8 +59,9 @@ void tok_vocab_free(tok_vocab *v)
 
 static int grow_ids(tok_vocab *v, uint32_t id, cr_err *err)
 {
-    if (id == TOK_NONE)
-        return cr_fail(err, CR_EDATA, "token id %u is too large", id);
+    if (id == TOK_NONE || id >= TOK_MAX_VOCAB)
+        return cr_fail(err, CR_EDATA, "token id %u is too large (ids stop at %u)", id,
+                       TOK_MAX_VOCAB - 1);
     if (id < v->id_capacity)
         return CR_OK;
     uint64_t capacity = v->id_capacity ? v->id_capacity : 1024;

@@ -194,7 +194,7 @@ static int parse_options(int argc, char **argv, options *o, cr_err *err)
             o->specials[o->special_count++] = optarg;
             break;
         case OPT_VOCAB_SIZE:
-            code = cr_parse_long(optarg, 1, 0x7fffffffL, &o->vocab_size, err);
+            code = cr_parse_long(optarg, 1, TOK_MAX_VOCAB, &o->vocab_size, err);
             break;
         case OPT_MIN_FREQUENCY:
             code = cr_parse_long(optarg, 1, 0x7fffffffL, &o->min_frequency, err);

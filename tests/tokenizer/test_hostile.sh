@@ -100,8 +100,22 @@ check_exit "--pattern that does not compile on the command line: still a usage e
 expect_eq "--threads 0 names the option" "$("$TOK" encode --threads 0 --tokenizer tok --out x corpus 2>&1)" \
     "tokenizer: --threads: 0 is out of range (1..256)"
 expect_eq "--vocab-size 0 names the option" "$("$TOK" train --vocab-size 0 -o x corpus 2>&1)" \
-    "tokenizer: --vocab-size: 0 is out of range (1..2147483647)"
+    "tokenizer: --vocab-size: 0 is out of range (1..16777216)"
 expect_eq "--min-frequency x names the option" "$("$TOK" train --min-frequency x --vocab-size 300 -o x corpus 2>&1)" \
     "tokenizer: --min-frequency: 'x' is not a whole number"
+
+
+# ---- ids from files are bounded: one hostile id must not allocate gigabytes ----
+$PY -c '
+import base64
+for i in range(256):
+    print(base64.b64encode(bytes([i])).decode(), i)
+print("YWI= 2000000000")' >huge-rank.tiktoken
+timeout 20 "$TOK" import --tiktoken huge-rank.tiktoken --pattern gpt2 -o imported 2>huge.err
+expect_eq "a ranks file with rank 2,000,000,000: exit 65 at once" "$?" 65
+expect_match "  names the line and the limit" "$(cat huge.err)" "huge-rank.tiktoken:257: token id 2000000000 is too large \(ids stop at 16777215\)"
+sed 's/^special [0-9]* /special 2000000000 /' tok >bigspecial
+timeout 20 "$TOK" info bigspecial >/dev/null 2>&1
+expect_eq "a tokenizer file with special id 2,000,000,000: exit 65 at once" "$?" 65
 
 finish
