@@ -38,6 +38,9 @@ The fixture site (default mode), by path:
   /offsite             302 to http://localhost:{port}/elsewhere.html (another host: out of scope)
   /to-ftp              302 to ftp://127.0.0.1/file (not http)
   /go?to=URL           302 to URL (percent-decoded), for redirect tests that pick the target
+  /http09              a body with no status line (HTTP/0.9), then the connection closed
+  /status-999          status 999 (outside every class), a small HTML body
+  /endless             HTML chunks forever, until the client hangs up
   /missing             404
   /flaky               500 on the first request, then 200
   /busy                429 with Retry-After: 1 on the first request, then 200
@@ -130,6 +133,8 @@ def fixture(path, port):
         return 302, [("Location", "http://localhost:%d/elsewhere.html" % port)], b""
     if path == "/elsewhere.html":
         return 200, html, page("elsewhere", "")
+    if path == "/status-999":
+        return 999, html, page("status 999", "")
     if path == "/to-ftp":
         return 302, [("Location", "ftp://127.0.0.1/file")], b""
     if path.startswith("/go?to="):
@@ -286,6 +291,23 @@ class Handler(BaseHTTPRequestHandler):
             with open(ARGS.robots) as f:
                 text = f.read().replace("{port}", str(port))
             return self.answer(arrived, 200, [("Content-Type", "text/plain")], text.encode())
+        if self.path == "/http09" and not (ARGS.site or ARGS.pages):
+            self.log_request_line(arrived, 0)
+            self.close_connection = True
+            self.wfile.write(b"<html><body>no status line</body></html>\n")
+            return
+        if self.path == "/endless" and not (ARGS.site or ARGS.pages):
+            self.log_request_line(arrived, 200)
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                chunk = b"<p>more</p>\n" * 5000
+                while True:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except (BrokenPipeError, ConnectionResetError):
+                return
         if ARGS.site:
             result = static(self.path)
         elif ARGS.pages:
