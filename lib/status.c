@@ -69,6 +69,7 @@ int cr_exit_for_errno(int errnum)
     switch (errnum) {
     case ENOENT:
     case ENOTDIR:
+    case ELOOP: /* a symlink loop resolves to nothing, like a dangling symlink */
         return CR_ENOINPUT;
     case EAGAIN:
     case EINTR:

@@ -359,12 +359,24 @@ static int run_train_into(const options *o, char *const *inputs, int input_count
     return CR_OK;
 }
 
+/* An output named where a folder is: refused before any work (the rename at the end would
+ * fail after it all). */
+static int check_output_path(const char *path, cr_err *err)
+{
+    if (path && cr_is_dir(path))
+        return cr_fail(err, CR_EUSAGE, "%s is a folder: name a file to write", path);
+    return CR_OK;
+}
+
 static int cmd_train(const options *o, cr_err *err)
 {
     if (!o->output || !o->vocab_size || o->input_count == 0)
         return cr_fail(err, CR_EUSAGE, "train needs --vocab-size N, -o PATH and inputs");
     tok_vocab v;
-    int code = run_train_into(o, o->inputs, o->input_count, 0, &v, err);
+    int code = check_output_path(o->output, err);
+    if (code)
+        return code;
+    code = run_train_into(o, o->inputs, o->input_count, 0, &v, err);
     if (!code)
         code = tok_vocab_save(&v, o->output, err);
     if (!code && o->json) {
@@ -484,6 +496,8 @@ static int cmd_decode(const options *o, cr_err *err)
 {
     if (!o->tokenizer || o->input_count != 1)
         return cr_fail(err, CR_EUSAGE, "decode needs --tokenizer PATH and one SHARD (or -)");
+    if (check_output_path(o->output, err))
+        return err->code;
     tok_vocab v;
     int code = tok_vocab_load(&v, o->tokenizer, err);
     if (code)
@@ -525,6 +539,8 @@ static int cmd_import(const options *o, cr_err *err)
     if (!o->output || (!o->tiktoken == !o->gpt2_encoder))
         return cr_fail(err, CR_EUSAGE,
                        "import needs -o PATH and one of --tiktoken FILE or --gpt2 ENC VOCAB");
+    if (check_output_path(o->output, err))
+        return err->code;
     tok_vocab v;
     int code;
     if (o->tiktoken) {
@@ -548,6 +564,8 @@ static int cmd_export(const options *o, cr_err *err)
     if (!o->tokenizer || (!o->hf == !o->tiktoken))
         return cr_fail(err, CR_EUSAGE,
                        "export needs --tokenizer PATH and one of --hf FILE or --tiktoken FILE");
+    if (check_output_path(o->hf ? o->hf : o->tiktoken, err))
+        return err->code;
     tok_vocab v;
     int code = tok_vocab_load(&v, o->tokenizer, err);
     if (code)

@@ -105,6 +105,15 @@ expect_eq "--min-frequency x names the option" "$("$TOK" train --min-frequency x
     "tokenizer: --min-frequency: 'x' is not a whole number"
 
 
+# ---- an output named where a folder is: refused before any work ----
+mkdir -p outdir
+check_exit "train -o FOLDER: usage error (2) before training" 2 "$TOK" train --vocab-size 300 -o outdir corpus
+check_exit "decode -o FOLDER: usage error (2)" 2 "$TOK" decode --tokenizer tok -o outdir "$shard"
+check_exit "export --hf FOLDER: usage error (2)" 2 "$TOK" export --tokenizer tok --hf outdir
+ln -s loop-a loop-b && ln -s loop-b loop-a
+check_exit "encode of a symlink loop: 66 (nothing there), not an I/O error" 66 \
+    "$TOK" encode --quiet --tokenizer tok --out enc-loop loop-a
+
 # ---- ids from files are bounded: one hostile id must not allocate gigabytes ----
 $PY -c '
 import base64
