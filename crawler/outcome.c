@@ -382,6 +382,11 @@ static void robots_done(crawler *c, host *h, host *fetched_from, transfer *x, CU
     task *t = x->t;
     c->sum->robots_fetched++;
     robots_free(&h->rules);
+    if (x->too_large && status >= 200 && status < 300) {
+        cr_info("robots.txt over %d KiB: its first %d KiB are obeyed: %s",
+                ROBOTS_MAX_BYTES / 1024, ROBOTS_MAX_BYTES / 1024, t->url);
+        code = CURLE_OK; /* the transfer was cut at the cap on purpose */
+    }
     if (code == CURLE_OK && status >= 200 && status < 300) {
         if (robots_parse(x->body.data ? x->body.data : "", x->body.len, c->agent, &h->rules) < 0)
             robots_init_allow_all(&h->rules);

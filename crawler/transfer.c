@@ -46,6 +46,10 @@ static size_t on_body(char *data, size_t size, size_t count, void *userdata)
         }
     }
     if (x->body.len + len > x->cap) {
+        /* A robots.txt over the cap is read up to it (RFC 9309 2.5: at least 500 KiB are
+         * parsed), not ignored: outcome.c parses what came. */
+        if (x->t->kind == TASK_ROBOTS)
+            cr_buf_append(&x->body, data, x->cap - x->body.len);
         x->too_large = 1;
         return 0;
     }
@@ -155,7 +159,8 @@ int start_transfer(crawler *c, host *h, task *t)
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->opt->timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)(c->opt->timeout_ms < 10000 ? c->opt->timeout_ms : 10000));
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->cap);
+    if (t->kind != TASK_ROBOTS) /* (a robots.txt is cut at the cap, not refused) */
+        curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->cap);
     if (c->warc_open && t->kind == TASK_PAGE) {
         curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
         curl_easy_setopt(e, CURLOPT_DEBUGDATA, x);

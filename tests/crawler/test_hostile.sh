@@ -24,4 +24,17 @@ check "an endless body: aborted at the cap, not at the timeout ($(($(date +%s) -
     test $(($(date +%s) - start)) -lt 10
 check "an endless body: read no more than the cap and a chunk" \
     test "$(json_field endless.json bytes)" -le 2200000
+stop_server
+
+# A robots.txt over 512 KiB: its first 512 KiB are obeyed, not ignored as "unavailable".
+$PY -c '
+import sys
+sys.stdout.write("User-agent: *\nDisallow: /private/\n")
+sys.stdout.write("# padding\n" * 70000)' >big-robots.txt
+serve --robots big-robots.txt --log "$T/big.log"
+"$CRAWLER" --seeds "$BASE/private/secret.html" --seeds "$BASE/a.html" --out raw3 --max-depth 0 \
+    --delay 0 --json --quiet >big.json 2>big.err
+expect_eq "a robots.txt of $(($(wc -c <big-robots.txt) / 1024)) KiB: exit 0" "$?" 0
+expect_eq "  its Disallow is obeyed" "$(hits /private/secret.html "$T/big.log")" 0
+expect_eq "  its allowed page is fetched" "$(hits /a.html "$T/big.log")" 1
 finish
