@@ -103,15 +103,15 @@ static int pages_allowed(crawler *c)
 static int page_settled_without_request(crawler *c, host *h, task *t)
 {
     if (h->robots_error_kind >= 0) {
-        if (t->depth == 0)
+        if (t->depth == 0 && t->hops == 0)
             c->sum->seeds_attempted++;
         t->attempts = c->opt->retries; /* robots.txt already used the retries */
         page_failed(c, h, t, h->robots_error_kind, 0, "robots.txt unreachable", -1);
         task_free(t);
         return 1;
     }
-    if (!robots_allowed(&h->rules, url_path_query(t->url))) {
-        page_skipped(c, t, SKIP_ROBOTS, 0, NULL);
+    if (!robots_allowed(&h->rules, url_path_query(task_target(t)))) {
+        page_skipped(c, t, SKIP_ROBOTS, 0, t->hop_url);
         task_free(t);
         return 1;
     }
@@ -132,9 +132,12 @@ static void start_transfers(crawler *c, double now)
             if (!h->special_head && !(h->pages_head && pages_allowed(c)))
                 break;
             task *t;
-            if (h->robots_status == ROBOTS_UNKNOWN) {
+            if (h->robots_status == ROBOTS_UNKNOWN &&
+                !(h->special_head && h->special_head->kind == TASK_ROBOTS)) {
+                /* (another host's robots.txt redirected here is fetched without this host's
+                 * own: robots.txt files are not subject to robots.txt) */
                 char url[URL_MAX];
-                const char *any = h->special_head ? h->special_head->url : h->pages_head->url;
+                const char *any = task_target(h->special_head ? h->special_head : h->pages_head);
                 if (url_normalize(any, "/robots.txt", url, sizeof url) < 0 ||
                     !(t = task_new(TASK_ROBOTS, url, NULL, 0))) {
                     h->robots_status = ROBOTS_READY;
@@ -172,7 +175,7 @@ static double promote_delayed(crawler *c, double now)
     for (size_t i = 0; i < c->delayed_count;) {
         task *t = c->delayed[i];
         if (t->not_before <= now) {
-            host *h = host_for(c, t->url);
+            host *h = host_for(c, task_target(t));
             c->delayed[i] = c->delayed[--c->delayed_count];
             if (h)
                 host_push(h, t, 1);

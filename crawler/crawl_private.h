@@ -26,11 +26,20 @@ enum robots_status { ROBOTS_UNKNOWN, ROBOTS_FETCHING, ROBOTS_READY };
 #define SITEMAP_MAX_LEVEL 3 /* index -> index -> urlset */
 #define SITEMAPS_PER_HOST_MAX 100
 #define SITEMAP_MAX_BYTES (50u << 20) /* sitemaps.org's limit, uncompressed */
+#define REDIRECTS_MAX 10              /* hops of one task, each checked before it is requested */
+
+struct host;
 
 typedef struct task {
     int kind;
     int64_t row; /* pages: the state row */
-    char *url;
+    char *url;   /* as queued: the page's identity (state row, file id) */
+    /* The redirect hop to request next (NULL: url itself). A hop is queued on its own host
+     * like any task, so scope, scheme, robots.txt and the host's delay apply before it is
+     * requested; libcurl never follows a Location by itself. */
+    char *hop_url;
+    int hops;
+    struct host *robots_for; /* robots.txt reached by a redirect: the host it speaks for */
     char *referrer;
     int depth;
     int attempts; /* failed attempts so far */
@@ -109,6 +118,7 @@ typedef struct saving_page {
 /* frontier.c: tasks, hosts and their queues, retries waiting, grouped state writes. */
 double random01(crawler *c);
 task *task_new(int kind, const char *url, const char *referrer, int depth);
+const char *task_target(const task *t); /* the URL the next request asks for */
 void task_free(task *t);
 host *host_for(crawler *c, const char *url); /* found or created; NULL when out of memory */
 void queue_push(task **head, task **tail, task *t, int front);

@@ -34,10 +34,16 @@ task *task_new(int kind, const char *url, const char *referrer, int depth)
     return t;
 }
 
+const char *task_target(const task *t)
+{
+    return t->hop_url ? t->hop_url : t->url;
+}
+
 void task_free(task *t)
 {
     if (!t)
         return;
+    free(t->hop_url);
     free(t->url);
     free(t->referrer);
     free(t);

@@ -166,7 +166,8 @@ int main(int argc, char **argv)
     cr_log_init("crawler", CR_LOG_INFO);
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "qvhV", long_options, NULL)) != -1) {
+    int option_index = -1;
+    while ((c = getopt_long(argc, argv, "qvhV", long_options, &option_index)) != -1) {
         rc = CR_OK;
         switch (c) {
         case OPT_SEEDS:
@@ -211,13 +212,13 @@ int main(int argc, char **argv)
         case OPT_MAX_SIZE:
             rc = cr_parse_size(optarg, &opt.max_size, &err);
             if (!rc && opt.max_size == 0)
-                rc = cr_fail(&err, CR_EUSAGE, "--max-size must be more than 0");
+                rc = cr_fail(&err, CR_EUSAGE, "%s is out of range (more than 0)", optarg);
             break;
         case OPT_TIMEOUT:
             if (!(rc = cr_parse_duration_ms(optarg, &ms, &err)))
                 opt.timeout_ms = ms;
             if (!rc && (ms < 1 || ms > 86400000))
-                rc = cr_fail(&err, CR_EUSAGE, "--timeout %s: out of range (1ms..1d)", optarg);
+                rc = cr_fail(&err, CR_EUSAGE, "%s is out of range (1ms..1d)", optarg);
             break;
         case OPT_RETRIES:
             if (!(rc = cr_parse_long(optarg, 0, 100, &value, &err)))
@@ -272,6 +273,9 @@ int main(int argc, char **argv)
         if (rc) {
             if (rc != CR_EUSAGE)
                 err.code = CR_EUSAGE;
+            /* A value that does not parse: say whose ("--concurrency: 0 is out of ...") */
+            if (c > OPT_SEEDS && option_index >= 0)
+                cr_err_context(&err, "--%s", long_options[option_index].name);
             cr_err_report("crawler", &err);
             return CR_EUSAGE;
         }

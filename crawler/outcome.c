@@ -44,8 +44,8 @@ static int error_kind_of(CURLcode code)
         return ERR_NETWORK;
     case CURLE_TOO_MANY_REDIRECTS:
         return ERR_REDIRECT_LOOP;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return ERR_REDIRECT_SCHEME;
+    /* (CURLE_UNSUPPORTED_PROTOCOL is no redirect's: libcurl follows none, follow_redirect
+     * checks the scheme. It is an answer libcurl cannot read, such as HTTP/0.9: other.) */
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CACERT_BADFILE:
@@ -309,11 +309,84 @@ static void page_done_ok(crawler *c, transfer *x, long status)
     c->pages_writing++;
 }
 
-static void robots_done(crawler *c, host *h, transfer *x, CURLcode code, long status)
+/* A 3xx with a Location: the hop becomes the task's next request, queued on the target's host
+ * so that it passes the same gates as any URL before it is sent (scheme, scope, robots.txt,
+ * the host's delay). Returns 1 when the response was a redirect and has been dealt with. */
+static int follow_redirect(crawler *c, host *h, transfer *x, long status)
+{
+    task *t = x->t;
+    char location[URL_MAX], next[URL_MAX], detail[URL_MAX + 32];
+    if (!(status == 301 || status == 302 || status == 303 || status == 307 || status == 308) ||
+        !http_header_value(x->headers.data, x->headers.len, "Location", location, sizeof location))
+        return 0;
+    int kind = -1;
+    if (url_normalize(task_target(t), location, next, sizeof next) < 0) {
+        kind = ERR_REDIRECT_SCHEME;
+        snprintf(detail, sizeof detail, "not an http(s) URL: %s", location);
+    } else if (t->hops >= REDIRECTS_MAX) {
+        kind = ERR_REDIRECT_LOOP;
+        snprintf(detail, sizeof detail, "more than %d redirects", REDIRECTS_MAX);
+    }
+    if (kind < 0 && !scope_allows(&c->scope, next)) {
+        if (t->kind == TASK_PAGE)
+            page_skipped(c, t, SKIP_OFF_SCOPE_REDIRECT, (int)status, next);
+        else if (t->kind == TASK_ROBOTS)
+            kind = ERR_OTHER, snprintf(detail, sizeof detail, "redirect out of scope: %s", next);
+        else
+            cr_info("sitemap not read (redirect out of scope: %s): %s", next, t->url);
+        if (kind < 0)
+            return 1;
+    }
+    if (kind >= 0) {
+        if (t->kind == TASK_PAGE) {
+            page_failed(c, h, t, kind, (int)status, detail, -1);
+        } else if (t->kind == TASK_ROBOTS) {
+            /* RFC 9309 2.3.1.2: a robots.txt behind too many (or unusable) redirects is
+             * "unavailable": everything allowed, as after a 4xx. */
+            host *owner = t->robots_for ? t->robots_for : h;
+            cr_info("robots.txt unavailable (%s): %s", detail, t->url);
+            robots_free(&owner->rules);
+            robots_init_allow_all(&owner->rules);
+            owner->robots_status = ROBOTS_READY;
+            c->sum->robots_fetched++;
+        } else {
+            cr_info("sitemap not read (%s): %s", detail, t->url);
+        }
+        return 1;
+    }
+    char *hop = strdup(next);
+    host *target = hop ? host_for(c, next) : NULL;
+    if (!target) {
+        free(hop);
+        cr_err err;
+        cr_fail(&err, CR_EOTHER, "out of memory following a redirect");
+        set_fatal(c, &err);
+        return 1;
+    }
+    if (t->kind == TASK_ROBOTS && !t->robots_for)
+        t->robots_for = h;
+    free(t->hop_url);
+    t->hop_url = hop;
+    t->hops++;
+    cr_debug("redirect %ld to %s (hop %d): %s", status, hop, t->hops, t->url);
+    host_push(target, t, 1);
+    x->t = NULL; /* queued again */
+    return 1;
+}
+
+/* h: the host the robots.txt speaks for (after redirects, not the one that answered:
+ * fetched_from, whose pace a Retry-After sets). */
+static void robots_done(crawler *c, host *h, host *fetched_from, transfer *x, CURLcode code,
+                        long status)
 {
     task *t = x->t;
     c->sum->robots_fetched++;
     robots_free(&h->rules);
+    if (x->too_large && status >= 200 && status < 300) {
+        cr_info("robots.txt over %d KiB: its first %d KiB are obeyed: %s",
+                ROBOTS_MAX_BYTES / 1024, ROBOTS_MAX_BYTES / 1024, t->url);
+        code = CURLE_OK; /* the transfer was cut at the cap on purpose */
+    }
     if (code == CURLE_OK && status >= 200 && status < 300) {
         if (robots_parse(x->body.data ? x->body.data : "", x->body.len, c->agent, &h->rules) < 0)
             robots_init_allow_all(&h->rules);
@@ -330,7 +403,7 @@ static void robots_done(crawler *c, host *h, transfer *x, CURLcode code, long st
                     enqueue_sitemap(c, url, 1);
             }
         }
-    } else if (code == CURLE_OK && status < 500 && status != 429) {
+    } else if (code == CURLE_OK && (status < 500 || status > 599) && status != 429) {
         robots_init_allow_all(&h->rules); /* "unavailable" (4xx, or no usable answer) */
     } else if (code != CURLE_OK && !is_temporary(error_kind_of(code))) {
         robots_init_allow_all(&h->rules); /* redirect loop and the like: as unavailable */
@@ -341,7 +414,7 @@ static void robots_done(crawler *c, host *h, transfer *x, CURLcode code, long st
         if (code == CURLE_OK &&
             http_header_value(x->headers.data, x->headers.len, "Retry-After", value, sizeof value))
             retry_after = http_retry_after_s(value, (int64_t)time(NULL));
-        if (page_failed(c, h, t, kind, (int)status, NULL, retry_after)) {
+        if (page_failed(c, fetched_from, t, kind, (int)status, NULL, retry_after)) {
             x->t = NULL; /* re-queued */
             return;
         }
@@ -380,7 +453,7 @@ static void sitemap_done(crawler *c, transfer *x, CURLcode code, long status)
     if (sitemap_parse(xml, len, &urls) == 0) {
         for (size_t i = 0; i < urls.count && !c->failed; i++) {
             char url[URL_MAX];
-            if (url_normalize(t->url, urls.locs[i], url, sizeof url) < 0)
+            if (url_normalize(task_target(t), urls.locs[i], url, sizeof url) < 0)
                 continue;
             if (urls.is_index)
                 enqueue_sitemap(c, url, t->sitemap_level + 1);
@@ -419,8 +492,10 @@ void transfer_done(crawler *c, transfer *x, CURLcode code)
             set_fatal(c, &err);
     }
 
-    if (t->kind == TASK_ROBOTS) {
-        robots_done(c, h, x, code, status);
+    if (code == CURLE_OK && follow_redirect(c, h, x, status)) {
+        /* queued again for its next hop, or settled */
+    } else if (t->kind == TASK_ROBOTS) {
+        robots_done(c, t->robots_for ? t->robots_for : h, h, x, code, status);
     } else if (t->kind == TASK_SITEMAP) {
         sitemap_done(c, x, code, status);
     } else if (x->wrong_type) {
@@ -441,7 +516,7 @@ void transfer_done(crawler *c, transfer *x, CURLcode code)
             x->t = NULL;
     } else if ((status >= 200 && status < 300) || status == 304) {
         page_done_ok(c, x, status);
-    } else if (status == 429 || status >= 500) {
+    } else if (status == 429 || (status >= 500 && status <= 599)) {
         char value[128], detail[32];
         double retry_after = -1;
         if (http_header_value(x->headers.data, x->headers.len, "Retry-After", value, sizeof value))
@@ -452,7 +527,8 @@ void transfer_done(crawler *c, transfer *x, CURLcode code)
     } else {
         char detail[32];
         snprintf(detail, sizeof detail, "HTTP %ld", status);
-        page_failed(c, h, t, status >= 400 ? ERR_HTTP_4XX : ERR_OTHER, (int)status, detail, -1);
+        page_failed(c, h, t, status >= 400 && status <= 499 ? ERR_HTTP_4XX : ERR_OTHER, (int)status,
+                    detail, -1);
     }
     /* After the outcome: robots.txt may just have set a Crawl-delay. */
     double next = now + effective_delay_s(c, h);

@@ -1,7 +1,8 @@
-/* transfer.c — one request as a libcurl easy handle: redirects (10, http and https only),
- * decoding, certificate checks, timeouts, the size cap and the content-type check that abort
- * a transfer early, the last response's headers and, for WARC, the request as sent, and
- * conditional headers from the last generation. What a response means is outcome.c's. */
+/* transfer.c — one request as a libcurl easy handle: no redirect is followed here (a hop is
+ * a task of its own, checked like any other: outcome.c), decoding, certificate checks, timeouts,
+ * the size cap and the content-type check that abort a transfer early, the last response's headers
+ * and, for WARC, the request as sent, and conditional headers from the last generation. What a
+ * response means is outcome.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,10 @@ static size_t on_body(char *data, size_t size, size_t count, void *userdata)
         }
     }
     if (x->body.len + len > x->cap) {
+        /* A robots.txt over the cap is read up to it (RFC 9309 2.5: at least 500 KiB are
+         * parsed), not ignored: outcome.c parses what came. */
+        if (x->t->kind == TASK_ROBOTS)
+            cr_buf_append(&x->body, data, x->cap - x->body.len);
         x->too_large = 1;
         return 0;
     }
@@ -134,7 +139,7 @@ int start_transfer(crawler *c, host *h, task *t)
         return -1;
     }
     CURL *e = x->easy;
-    curl_easy_setopt(e, CURLOPT_URL, t->url);
+    curl_easy_setopt(e, CURLOPT_URL, task_target(t));
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
@@ -142,8 +147,9 @@ int start_transfer(crawler *c, host *h, task *t)
     curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_USERAGENT, c->opt->user_agent);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+    /* Redirects are answers, not orders: outcome.c queues the hop, which passes scope, scheme,
+     * robots.txt and the target host's delay before it is requested. */
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every decoding libcurl has */
@@ -153,7 +159,8 @@ int start_transfer(crawler *c, host *h, task *t)
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->opt->timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)(c->opt->timeout_ms < 10000 ? c->opt->timeout_ms : 10000));
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->cap);
+    if (t->kind != TASK_ROBOTS) /* (a robots.txt is cut at the cap, not refused) */
+        curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->cap);
     if (c->warc_open && t->kind == TASK_PAGE) {
         curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
         curl_easy_setopt(e, CURLOPT_DEBUGDATA, x);
@@ -204,8 +211,8 @@ int start_transfer(crawler *c, host *h, task *t)
     c->sum->requests++;
     if (t->attempts > 0)
         c->sum->retries++;
-    if (t->kind == TASK_PAGE && t->depth == 0 && t->attempts == 0)
+    if (t->kind == TASK_PAGE && t->depth == 0 && t->attempts == 0 && t->hops == 0)
         c->sum->seeds_attempted++;
-    cr_debug("GET %s", t->url);
+    cr_debug("GET %s", task_target(t));
     return 0;
 }

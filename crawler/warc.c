@@ -48,20 +48,35 @@ int warc_gzip_member(const void *bytes, size_t len, void **out, size_t *out_len)
     return 0;
 }
 
-/* Length of the complete gzip members at the start of the file (a torn tail is not counted). */
-static int complete_members_length(int fd, off_t *good, cr_err *err, const char *path)
+/* Inflates the file from offset start, at most limit bytes (-1: to the end), member by
+ * member. *good: the end of the last complete member; *damaged: 1 when the bytes read are not
+ * gzip members of WARC records (a data error, or a member that does not hold "WARC/"), 0 when
+ * they are complete members, possibly followed by the start of one (a torn write). */
+static int scan_members(int fd, off_t start, off_t limit, off_t *good, int *damaged, cr_err *err,
+                        const char *path)
 {
-    *good = 0;
+    *good = start;
+    *damaged = 0;
+    if (lseek(fd, start, SEEK_SET) < 0)
+        return cr_fail_errno(err, CR_EIO, "seeking in %s", path);
     z_stream z;
     memset(&z, 0, sizeof z);
     if (inflateInit2(&z, 15 + 16) != Z_OK)
         return cr_fail(err, CR_EOTHER, "zlib init failed");
     unsigned char in[65536], out[65536];
-    off_t consumed_total = 0;
-    int in_member = 0;
+    char head[5];
+    size_t head_len = 0;
+    off_t consumed_total = start;
     for (;;) {
-        ssize_t n = read(fd, in, sizeof in);
+        size_t want = sizeof in;
+        if (limit >= 0 && (off_t)want > start + limit - consumed_total)
+            want = (size_t)(start + limit - consumed_total);
+        if (want == 0)
+            break;
+        ssize_t n = read(fd, in, want);
         if (n < 0) {
+            if (errno == EINTR)
+                continue;
             inflateEnd(&z);
             return cr_fail_errno(err, CR_EIO, "reading %s", path);
         }
@@ -75,20 +90,78 @@ static int complete_members_length(int fd, off_t *good, cr_err *err, const char 
             z.avail_out = sizeof out;
             int rc = inflate(&z, Z_NO_FLUSH);
             consumed_total += before - z.avail_in;
-            in_member = 1;
+            size_t produced = sizeof out - z.avail_out;
+            for (size_t i = 0; i < produced && head_len < sizeof head; i++)
+                head[head_len++] = (char)out[i];
             if (rc == Z_STREAM_END) {
+                if (head_len < sizeof head || memcmp(head, "WARC/", 5) != 0) {
+                    *damaged = 1; /* gzip, but not a WARC record */
+                    inflateEnd(&z);
+                    return CR_OK;
+                }
                 *good = consumed_total;
-                in_member = 0;
+                head_len = 0;
                 inflateReset(&z);
             } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-                inflateEnd(&z); /* garbage: keep what was good */
+                *damaged = 1;
+                inflateEnd(&z);
+                return CR_OK;
+            } else if (head_len == sizeof head && memcmp(head, "WARC/", 5) != 0) {
+                *damaged = 1;
+                inflateEnd(&z);
                 return CR_OK;
             }
         }
     }
-    (void)in_member;
     inflateEnd(&z);
     return CR_OK;
+}
+
+/* The offset after the last nonzero byte at or after start (start when there is none): a
+ * crash can leave a file's last blocks as zeros after its size was extended. */
+static int end_of_nonzero(int fd, off_t start, off_t size, off_t *end, cr_err *err,
+                          const char *path)
+{
+    unsigned char chunk[65536];
+    off_t pos = size;
+    while (pos > start) {
+        size_t n = (size_t)(pos - start < (off_t)sizeof chunk ? pos - start : (off_t)sizeof chunk);
+        ssize_t got = pread(fd, chunk, n, pos - (off_t)n);
+        if (got != (ssize_t)n)
+            return cr_fail_errno(err, CR_EIO, "reading %s", path);
+        for (size_t i = n; i-- > 0;)
+            if (chunk[i]) {
+                *end = pos - (off_t)n + (off_t)i + 1;
+                return CR_OK;
+            }
+        pos -= (off_t)n;
+    }
+    *end = start;
+    return CR_OK;
+}
+
+/* Where appending may start: after the last complete record. Only a torn last member (the
+ * start of a member, perhaps followed by zeros) may be cut; anything else (a damaged member
+ * with good ones after it, a file that is not a WARC) is refused with every byte kept. */
+static int appendable_length(int fd, off_t size, off_t *good, cr_err *err, const char *path)
+{
+    int damaged;
+    int rc = scan_members(fd, 0, -1, good, &damaged, err, path);
+    if (rc || !damaged)
+        return rc;
+    off_t end;
+    if ((rc = end_of_nonzero(fd, *good, size, &end, err, path)))
+        return rc;
+    off_t again;
+    if ((rc = scan_members(fd, *good, end - *good, &again, &damaged, err, path)))
+        return rc;
+    if (!damaged && again == *good)
+        return CR_OK; /* the start of a member, then zeros: a torn write */
+    return cr_fail(err, CR_EDATA,
+                   "%s is not an intact WARC: bytes %lld..%lld are not gzip members of WARC "
+                   "records, and only a torn last record may be cut; refusing to append (every "
+                   "byte kept)",
+                   path, (long long)*good, (long long)size);
 }
 
 static void warc_date(char *out, size_t size)
@@ -159,17 +232,25 @@ int warc_open(warc_writer *w, const char *path, const char *user_agent, cr_err *
 {
     memset(w, 0, sizeof *w);
     snprintf(w->path, sizeof w->path, "%s", path);
-    w->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    /* O_NONBLOCK: a FIFO named by mistake must not hang the open; refused just below. */
+    w->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
     if (w->fd < 0)
-        return cr_fail_errno(err, CR_EIO, "opening WARC %s", path);
+        return cr_fail_errno(err, errno == EISDIR ? CR_EUSAGE : CR_EIO, "opening WARC %s", path);
+    struct stat st;
+    if (fstat(w->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(w->fd);
+        return cr_fail(err, CR_EUSAGE, "--warc %s: not a regular file", path);
+    }
+    int flags = fcntl(w->fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(w->fd, F_SETFL, flags & ~O_NONBLOCK);
     off_t good;
-    int rc = complete_members_length(w->fd, &good, err, path);
+    int rc = appendable_length(w->fd, st.st_size, &good, err, path);
     if (rc) {
         close(w->fd);
         return rc;
     }
-    struct stat st;
-    if (fstat(w->fd, &st) == 0 && st.st_size > good) {
+    if (st.st_size > good) {
         if (ftruncate(w->fd, good) < 0) {
             rc = cr_fail_errno(err, CR_EIO, "trimming the torn end of %s", path);
             close(w->fd);

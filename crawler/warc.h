@@ -1,7 +1,8 @@
 /* warc.h — WARC 1.1 output: a warcinfo record when the file is new, then a request and a
  * response record for each fetched page, each record its own gzip member (the ".warc.gz"
  * convention, so readers can seek to any record). An append log, not an atomic output: on
- * reopening after a crash, a torn last member is cut off. The page files are output.c's. */
+ * reopening after a crash, a torn last member is cut off; other damage, or a file that is
+ * not a WARC, is refused (CR_EDATA) with every byte kept. The page files are output.c's. */
 #ifndef CRAWLER_WARC_H
 #define CRAWLER_WARC_H
 

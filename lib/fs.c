@@ -374,6 +374,11 @@ static int walk(path_list *list, const char *path, int depth, cr_err *err)
         return cr_fail_errno(err, cr_exit_for_errno(errno), "reading input %s", path);
     if (S_ISREG(st.st_mode))
         return list_push(list, path, err);
+    if (!S_ISDIR(st.st_mode) && depth == 0) /* named by the user: never dropped in silence */
+        return cr_fail(err, CR_EDATA, "reading input %s: not a regular file (%s)", path,
+                       S_ISFIFO(st.st_mode)                         ? "a FIFO"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                    : "a socket");
     if (!S_ISDIR(st.st_mode) || depth > 64)
         return CR_OK;
     struct dirent **entries;

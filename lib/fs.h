@@ -77,7 +77,8 @@ int cr_is_dir(const char *path);
 
 /* Lists the regular files under each input (a file, or a folder walked recursively, in
  * byte order of names, dot files and "*.tmp.*" skipped) into a malloc'd, sorted array of
- * malloc'd paths. A missing input is CR_ENOINPUT. */
+ * malloc'd paths. A missing input is CR_ENOINPUT; an input that is neither a regular file nor
+ * a folder (a FIFO, a device) is CR_EDATA (inside a folder such entries are skipped). */
 int cr_list_inputs(char *const *inputs, int input_count, char ***paths, size_t *path_count,
                    cr_err *err);
 void cr_free_list(char **paths, size_t path_count);

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "escape.h"
+
 static char log_program[64] = "crystalline";
 static int log_max_level = CR_LOG_INFO;
 static int log_fd = 2;
@@ -63,13 +65,16 @@ void cr_log(int level, const char *fmt, ...)
     int used = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s ",
                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                         tm.tm_sec, now.tv_nsec / 1000000, log_program, level_names[level]);
+    char message[sizeof line];
     va_list ap;
     va_start(ap, fmt);
-    int body = vsnprintf(line + used, sizeof line - used - 1, fmt, ap);
+    int body = vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    size_t len = used + (body < 0 ? 0 : (size_t)body);
-    if (len > sizeof line - 2)
-        len = sizeof line - 2; /* truncated: still one line */
+    size_t body_len = body < 0 ? 0 : (size_t)body;
+    if (body_len > sizeof message - 1)
+        body_len = sizeof message - 1;
+    /* Names in messages are outside data: no control byte reaches a terminal or the log. */
+    size_t len = used + cr_escape_controls(message, body_len, line + used, sizeof line - used - 1);
     line[len++] = '\n';
     ssize_t ignored = write(log_fd, line, len);
     (void)ignored;

@@ -23,11 +23,42 @@ static void write_le32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
+int cr_shard_parse_header(const uint8_t *header, int64_t file_size, const char *path,
+                          int *version_out, uint64_t *count_out, cr_err *err)
+{
+    int32_t magic = read_le32(header), version = read_le32(header + 4);
+    int64_t count = read_le32(header + 8);
+    if (magic != CR_SHARD_MAGIC)
+        return cr_fail(err, CR_EDATA, "shard %s: bad magic %d (expected %d)", path, magic,
+                       CR_SHARD_MAGIC);
+    if (version != 1 && version != 2)
+        return cr_fail(err, CR_EDATA, "shard %s: unsupported version %d (expected 1 or 2)", path,
+                       version);
+    if (count < 0)
+        return cr_fail(err, CR_EDATA, "shard %s: negative token count %lld", path,
+                       (long long)count);
+    size_t width = version == 1 ? 2 : 4;
+    size_t expected = CR_SHARD_HEADER_BYTES + (size_t)count * width;
+    if (file_size >= 0 && (size_t)file_size < expected)
+        return cr_fail(err, CR_EDATA,
+                       "shard %s: truncated: header says %lld tokens (%zu bytes), file has "
+                       "%zu bytes",
+                       path, (long long)count, expected, (size_t)file_size);
+    if (file_size >= 0 && (size_t)file_size > expected)
+        return cr_fail(err, CR_EDATA,
+                       "shard %s: header says %lld tokens (%zu bytes), file has %zu bytes", path,
+                       (long long)count, expected, (size_t)file_size);
+    *version_out = version;
+    *count_out = (uint64_t)count;
+    return CR_OK;
+}
+
 int cr_shard_open(cr_shard *s, const char *path, cr_err *err)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->path, sizeof s->path, "%s", path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named as a shard is refused below, not waited on. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return cr_fail_errno(err, cr_exit_for_errno(errno), "opening shard %s", path);
     struct stat st;
@@ -35,6 +66,14 @@ int cr_shard_open(cr_shard *s, const char *path, cr_err *err)
         int code = cr_fail_errno(err, CR_EIO, "reading shard %s", path);
         close(fd);
         return code;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return cr_fail(err, CR_EDATA, "shard %s: not a regular file (%s)", path,
+                       S_ISDIR(st.st_mode)                          ? "a folder"
+                       : S_ISFIFO(st.st_mode)                       ? "a FIFO"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                    : "a socket");
     }
     size_t size = (size_t)st.st_size;
     if (size < CR_SHARD_HEADER_BYTES) {
@@ -47,37 +86,15 @@ int cr_shard_open(cr_shard *s, const char *path, cr_err *err)
     if (map == MAP_FAILED)
         return cr_fail_errno(err, CR_EIO, "mapping shard %s", path);
     const uint8_t *bytes = map;
-    int32_t magic = read_le32(bytes), version = read_le32(bytes + 4);
-    int64_t count = read_le32(bytes + 8);
-    int code = CR_OK;
-    if (magic != CR_SHARD_MAGIC) {
-        code = cr_fail(err, CR_EDATA, "shard %s: bad magic %d (expected %d)", path, magic,
-                       CR_SHARD_MAGIC);
-    } else if (version != 1 && version != 2) {
-        code = cr_fail(err, CR_EDATA, "shard %s: unsupported version %d (expected 1 or 2)", path,
-                       version);
-    } else if (count < 0) {
-        code =
-            cr_fail(err, CR_EDATA, "shard %s: negative token count %lld", path, (long long)count);
-    } else {
-        size_t width = version == 1 ? 2 : 4;
-        size_t expected = CR_SHARD_HEADER_BYTES + (size_t)count * width;
-        if (size < expected)
-            code = cr_fail(err, CR_EDATA,
-                           "shard %s: truncated: header says %lld tokens (%zu bytes), file has "
-                           "%zu bytes",
-                           path, (long long)count, expected, size);
-        else if (size > expected)
-            code = cr_fail(err, CR_EDATA,
-                           "shard %s: header says %lld tokens (%zu bytes), file has %zu bytes",
-                           path, (long long)count, expected, size);
-    }
+    int version;
+    uint64_t count;
+    int code = cr_shard_parse_header(bytes, (int64_t)size, path, &version, &count, err);
     if (code) {
         munmap(map, size);
         return code;
     }
     s->version = version;
-    s->token_count = (uint64_t)count;
+    s->token_count = count;
     s->map = map;
     s->map_len = size;
     s->tokens = bytes + CR_SHARD_HEADER_BYTES;

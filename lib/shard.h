@@ -26,7 +26,14 @@ typedef struct cr_shard {
     size_t map_len;
 } cr_shard;
 
+/* Maps a shard file; a path that is not a regular file (a folder, a FIFO, a device) is
+ * CR_EDATA, refused without reading or waiting. */
 int cr_shard_open(cr_shard *s, const char *path, cr_err *err);
+/* Checks the first CR_SHARD_HEADER_BYTES of a shard and gives its version and token count;
+ * file_size (-1 when unknown: a stream) must then match the count exactly. The one header
+ * check, shared by cr_shard_open and the readers of a stream. */
+int cr_shard_parse_header(const uint8_t *header, int64_t file_size, const char *path, int *version,
+                          uint64_t *count, cr_err *err);
 void cr_shard_close(cr_shard *s);
 static inline uint32_t cr_shard_token(const cr_shard *s, uint64_t i)
 {

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "escape.h"
+
 static void set_message(cr_err *err, const char *fmt, va_list ap)
 {
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
@@ -69,6 +71,7 @@ int cr_exit_for_errno(int errnum)
     switch (errnum) {
     case ENOENT:
     case ENOTDIR:
+    case ELOOP: /* a symlink loop resolves to nothing, like a dangling symlink */
         return CR_ENOINPUT;
     case EAGAIN:
     case EINTR:
@@ -85,6 +88,9 @@ int cr_exit_for_errno(int errnum)
 int cr_err_report(const char *program, const cr_err *err)
 {
     int code = (err && err->code) ? err->code : CR_EOTHER;
-    fprintf(stderr, "%s: %s\n", program, (err && err->msg[0]) ? err->msg : "failed");
+    const char *msg = (err && err->msg[0]) ? err->msg : "failed";
+    char shown[sizeof err->msg * 2];
+    cr_escape_controls(msg, strlen(msg), shown, sizeof shown); /* no control byte to a terminal */
+    fprintf(stderr, "%s: %s\n", program, shown);
     return code;
 }

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "fs.h"
+#include "pretok.h"
 
 const char TOK_PATTERN_GPT2[] =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
@@ -58,8 +59,9 @@ void tok_vocab_free(tok_vocab *v)
 
 static int grow_ids(tok_vocab *v, uint32_t id, cr_err *err)
 {
-    if (id == TOK_NONE)
-        return cr_fail(err, CR_EDATA, "token id %u is too large", id);
+    if (id == TOK_NONE || id >= TOK_MAX_VOCAB)
+        return cr_fail(err, CR_EDATA, "token id %u is too large (ids stop at %u)", id,
+                       TOK_MAX_VOCAB - 1);
     if (id < v->id_capacity)
         return CR_OK;
     uint64_t capacity = v->id_capacity ? v->id_capacity : 1024;
@@ -238,6 +240,13 @@ int tok_vocab_set_pattern(tok_vocab *v, const char *name_or_regex, cr_err *err)
     }
     if (!*regex || strpbrk(regex, "\r\n"))
         return cr_fail(err, CR_EUSAGE, "pattern is empty or has a line break");
+    /* A pattern that does not compile is refused where it enters (command line, tokenizer
+     * file, import), not later when a run first needs it. */
+    tok_pretok compiled;
+    int code = tok_pretok_compile(&compiled, regex, err);
+    if (code)
+        return code;
+    tok_pretok_free(&compiled);
     char *copy = strdup(regex);
     if (!copy)
         return cr_fail(err, CR_EOTHER, "out of memory");
@@ -434,9 +443,11 @@ static int parse_file(tok_vocab *v, const char *path, const char *text, size_t s
         copy[value_len] = 0;
 #define KEY(k) (key_len == strlen(k) && memcmp(line, k, key_len) == 0)
         if (KEY("pattern")) {
-            int code = tok_vocab_set_pattern(v, copy, err);
-            if (code)
-                return cr_fail(err, CR_EDATA, "%s:%ld: bad pattern", path, r.number);
+            if (tok_vocab_set_pattern(v, copy, err)) {
+                cr_err_context(err, "%s:%ld", path, r.number);
+                err->code = CR_EDATA; /* bad data in the file, not a bad command line */
+                return CR_EDATA;
+            }
             have_pattern = 1;
         } else if (KEY("pattern-name")) {
             snprintf(name, sizeof name, "%.31s", copy);

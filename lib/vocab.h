@@ -14,6 +14,10 @@
 #define TOK_FILE_MAGIC "crystalline-tokenizer"
 #define TOK_FILE_VERSION 1
 #define TOK_MAX_TOKEN_BYTES (1u << 20)
+/* The largest id a vocabulary may use, plus one: ids come from files (ranks, tokenizer files,
+ * encoder.json), and one hostile id must not make us allocate gigabytes. 16.7M ids is 65 times
+ * cl100k. */
+#define TOK_MAX_VOCAB (1u << 24)
 
 enum tok_kind { TOK_UNUSED = 0, TOK_ORDINARY = 1, TOK_SPECIAL = 2 };
 

@@ -6,11 +6,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const pp_filter_def pp_filter_defs[PP_F_COUNT] = {
     [PP_F_MIN_WORDS] = {"min_words", 50, 0, 1, "at least this many words"},
@@ -52,10 +56,21 @@ void pp_filters_none(pp_filters *f)
 int pp_filters_load(pp_filters *f, const char *path, cr_err *err)
 {
     pp_filters_default(f);
-    FILE *file = fopen(path, "r");
-    if (!file)
+    /* O_NONBLOCK: a FIFO is refused below, not waited on; a folder would read as empty. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
         return cr_fail_errno(err, errno == ENOENT ? CR_ENOINPUT : CR_EIO, "reading filters %s",
                              path);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return cr_fail(err, CR_EUSAGE, "reading filters %s: not a regular file", path);
+    }
+    FILE *file = fdopen(fd, "r");
+    if (!file) {
+        close(fd);
+        return cr_fail_errno(err, CR_EOTHER, "reading filters %s", path);
+    }
     char line[512];
     int line_number = 0, code = CR_OK;
     while (code == CR_OK && fgets(line, sizeof line, file)) {
@@ -91,7 +106,7 @@ int pp_filters_load(pp_filters *f, const char *path, cr_err *err)
         char *end;
         errno = 0;
         double limit = strtod(value, &end);
-        if (errno || *end || end == value || limit < 0) {
+        if (errno || *end || end == value || !isfinite(limit) || limit < 0) {
             code = cr_fail(err, CR_EUSAGE, "filters %s:%d: bad value \"%s\" for %s", path,
                            line_number, value, name);
             break;
@@ -99,6 +114,8 @@ int pp_filters_load(pp_filters *f, const char *path, cr_err *err)
         f->enabled[id] = 1;
         f->limit[id] = limit;
     }
+    if (!code && ferror(file))
+        code = cr_fail_errno(err, CR_EIO, "reading filters %s", path);
     fclose(file);
     return code;
 }

@@ -116,8 +116,8 @@ int main(int argc, char **argv)
     int verbose = 0;
     cr_err err = {0};
     cr_log_init("preprocess", CR_LOG_INFO);
-    int c;
-    while ((c = getopt_long(argc, argv, "o:qvhV", options, NULL)) != -1) {
+    int c, option_index = -1;
+    while ((c = getopt_long(argc, argv, "o:qvhV", options, &option_index)) != -1) {
         int code = CR_OK;
         switch (c) {
         case 'o':
@@ -135,8 +135,7 @@ int main(int argc, char **argv)
             else if ((code = cr_parse_double(optarg, 0.0, 1.0, &opt.near_threshold, &err)) ==
                          CR_OK &&
                      opt.near_threshold <= 0)
-                code = cr_fail(&err, CR_EUSAGE, "--near-dup: %s is not in (0, 1] (use \"off\")",
-                               optarg);
+                code = cr_fail(&err, CR_EUSAGE, "%s is not in (0, 1] (use \"off\")", optarg);
             break;
         case OPT_FILTERS:
             filters_arg = optarg;
@@ -153,6 +152,8 @@ int main(int argc, char **argv)
         case OPT_MAX_SIZE: {
             uint64_t bytes;
             code = cr_parse_size(optarg, &bytes, &err);
+            if (!code && bytes == 0) /* 0 would read as "no limit" below */
+                code = cr_fail(&err, CR_EUSAGE, "%s is out of range (more than 0)", optarg);
             opt.max_input_bytes = (size_t)bytes;
             break;
         }
@@ -178,8 +179,10 @@ int main(int argc, char **argv)
             usage(stderr);
             return CR_EUSAGE;
         }
-        if (code) {
-            cr_err_context(&err, "bad option");
+        if (code) { /* a value that does not parse: say whose ("--threads: 0 is out of ...") */
+            cr_err_context(&err, "--%s",
+                           c >= OPT_DEDUP_DB && option_index >= 0 ? options[option_index].name
+                                                                  : "?");
             return cr_err_report("preprocess", &err);
         }
     }

@@ -3,10 +3,12 @@
  * summary by reason and the exit status. What happens to one file is document.c's business. */
 #include "run.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "document.h"
@@ -135,9 +137,21 @@ static int collect(const pp_run_options *opt, item_list *list, size_t *skipped, 
             if (push_item(list, input, PP_KEPT, NULL) < 0)
                 return cr_fail(err, CR_EOTHER, "listing inputs: out of memory");
         } else {
-            cr_err missing;
-            cr_fail(&missing, CR_ENOINPUT, "%s: no such file or folder", input);
-            if (push_item(list, input, PP_FAILED, &missing) < 0)
+            /* Missing, or there but not a file we can read whole (a FIFO, a device, a
+             * socket): a failed item that says which, never "no such file" for a file that
+             * is there. */
+            cr_err why;
+            struct stat st;
+            if (stat(input, &st) < 0 && (errno == ENOENT || errno == ENOTDIR))
+                cr_fail(&why, CR_ENOINPUT, "%s: no such file or folder", input);
+            else if (errno = 0, stat(input, &st) < 0)
+                cr_fail_errno(&why, cr_exit_for_errno(errno), "%s", input);
+            else
+                cr_fail(&why, CR_EDATA, "%s: not a regular file (%s)", input,
+                        S_ISFIFO(st.st_mode)                         ? "a FIFO"
+                        : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                     : "a socket");
+            if (push_item(list, input, PP_FAILED, &why) < 0)
                 return cr_fail(err, CR_EOTHER, "listing inputs: out of memory");
         }
     }

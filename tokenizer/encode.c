@@ -572,63 +572,117 @@ int tok_encode_files(const tok_vocab *v, const tok_encode_options *o, char *cons
 
 /* ---- decoding ---- */
 
-/* Standard input is copied to an unlinked temporary file so that lib/shard.c, the one shard
- * reader, can map it. */
-static int stdin_to_file(char *path, size_t path_size, cr_err *err)
+/* Writes the bytes of token id (checked against the vocabulary) to out. */
+static int decode_token(const tok_vocab *v, const char *name, uint32_t id, uint64_t position,
+                        FILE *out, int skip_special, cr_err *err)
 {
-    const char *base = getenv("TMPDIR");
-    snprintf(path, path_size, "%s/tokenizer-stdin.XXXXXX", base && *base ? base : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return cr_fail_errno(err, CR_EIO, "creating a temporary file for standard input");
-    char buffer[65536];
-    ssize_t n;
-    int code = CR_OK;
-    while ((n = read(0, buffer, sizeof buffer)) > 0)
-        if (write(fd, buffer, (size_t)n) != n) {
-            code = cr_fail_errno(err, CR_EIO, "writing %s", path);
+    size_t len;
+    const uint8_t *bytes = tok_vocab_bytes(v, id, &len);
+    if (!bytes)
+        return cr_fail(err, CR_EDATA, "%s: token %u at position %llu is not in the vocabulary",
+                       name, id, (unsigned long long)position);
+    if (skip_special && tok_vocab_kind(v, id) == TOK_SPECIAL)
+        return CR_OK;
+    if (fwrite(bytes, 1, len, out) != len)
+        return cr_fail_errno(err, CR_EIO, "writing the decoded bytes");
+    return CR_OK;
+}
+
+/* Reads up to len bytes (fewer only at the end of the stream). */
+static ssize_t read_full(int fd, uint8_t *buffer, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, buffer + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+/* A shard read as a stream (standard input, a pipe): the header is checked before anything
+ * else is read, then the tokens are decoded as they arrive, nothing is stored, and the count
+ * must match the header's exactly. */
+static int decode_stream(const tok_vocab *v, int fd, const char *name, FILE *out, int skip_special,
+                         uint64_t *token_count, cr_err *err)
+{
+    uint8_t header[CR_SHARD_HEADER_BYTES];
+    ssize_t got = read_full(fd, header, sizeof header);
+    if (got < 0)
+        return cr_fail_errno(err, CR_EIO, "reading %s", name);
+    if (got < (ssize_t)sizeof header)
+        return cr_fail(err, CR_EDATA, "shard %s: truncated header (%zd of %d bytes)", name, got,
+                       CR_SHARD_HEADER_BYTES);
+    int version;
+    uint64_t count;
+    int code = cr_shard_parse_header(header, -1, name, &version, &count, err);
+    if (code)
+        return code;
+    size_t width = version == 1 ? 2 : 4;
+    uint8_t chunk[1 << 16];
+    uint64_t position = 0;
+    for (;;) {
+        got = read_full(fd, chunk, sizeof chunk);
+        if (got < 0)
+            return cr_fail_errno(err, CR_EIO, "reading %s", name);
+        size_t tokens = (size_t)got / width;
+        if (position + tokens > count)
+            return cr_fail(err, CR_EDATA, "shard %s: more tokens than the %llu its header says",
+                           name, (unsigned long long)count);
+        for (size_t i = 0; i < tokens; i++) {
+            const uint8_t *p = chunk + i * width;
+            uint32_t id = width == 2 ? (uint32_t)(p[0] | p[1] << 8)
+                                     : (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                                           (uint32_t)p[3] << 24;
+            if ((code = decode_token(v, name, id, position + i, out, skip_special, err)))
+                return code;
+        }
+        position += tokens;
+        if ((size_t)got < sizeof chunk) {
+            if ((size_t)got % width || position < count)
+                return cr_fail(err, CR_EDATA,
+                               "shard %s: truncated: header says %llu tokens, the stream ends "
+                               "after %llu",
+                               name, (unsigned long long)count, (unsigned long long)position);
             break;
         }
-    if (n < 0 && !code)
-        code = cr_fail_errno(err, CR_EIO, "reading standard input");
-    close(fd);
-    if (code)
-        unlink(path);
-    return code;
+    }
+    *token_count = count;
+    if (fflush(out) != 0)
+        return cr_fail_errno(err, CR_EIO, "writing the decoded bytes");
+    return CR_OK;
 }
 
 int tok_decode_shard(const tok_vocab *v, const char *path, FILE *out, int skip_special,
                      uint64_t *token_count, cr_err *err)
 {
-    char temp[4096] = "";
-    int code = CR_OK;
-    if (strcmp(path, "-") == 0) {
-        code = stdin_to_file(temp, sizeof temp, err);
-        if (code)
-            return code;
+    *token_count = 0;
+    if (strcmp(path, "-") == 0)
+        return decode_stream(v, 0, "standard input", out, skip_special, token_count, err);
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return cr_fail_errno(err, cr_exit_for_errno(errno), "opening shard %s", path);
+    if (S_ISDIR(st.st_mode))
+        return cr_fail(err, CR_EUSAGE, "decode reads one shard file (or -): %s is a folder", path);
+    if (!S_ISREG(st.st_mode)) { /* a pipe (<(...)), a FIFO, a device: read as a stream */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+            return cr_fail_errno(err, cr_exit_for_errno(errno), "opening shard %s", path);
+        int code = decode_stream(v, fd, path, out, skip_special, token_count, err);
+        close(fd);
+        return code;
     }
     cr_shard shard;
-    code = cr_shard_open(&shard, temp[0] ? temp : path, err);
-    if (temp[0])
-        unlink(temp);
+    int code = cr_shard_open(&shard, path, err);
     if (code)
         return code;
-    for (uint64_t i = 0; i < shard.token_count; i++) {
-        uint32_t id = cr_shard_token(&shard, i);
-        size_t len;
-        const uint8_t *bytes = tok_vocab_bytes(v, id, &len);
-        if (!bytes) {
-            code = cr_fail(err, CR_EDATA, "%s: token %u at position %llu is not in the vocabulary",
-                           path, id, (unsigned long long)i);
-            break;
-        }
-        if (skip_special && tok_vocab_kind(v, id) == TOK_SPECIAL)
-            continue;
-        if (fwrite(bytes, 1, len, out) != len) {
-            code = cr_fail_errno(err, CR_EIO, "writing the decoded bytes");
-            break;
-        }
-    }
+    for (uint64_t i = 0; i < shard.token_count && !code; i++)
+        code = decode_token(v, path, cr_shard_token(&shard, i), i, out, skip_special, err);
     *token_count = shard.token_count;
     cr_shard_close(&shard);
     if (!code && fflush(out) != 0)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cleanup.h"
 #include "convert.h"
 #include "encode.h"
 #include "fs.h"
@@ -142,6 +143,14 @@ static int usage_error(const char *fmt, const char *detail)
     return CR_EUSAGE;
 }
 
+static const char *option_name(int c)
+{
+    for (const struct option *opt = long_options; opt->name; opt++)
+        if (opt->val == c)
+            return opt->name;
+    return "?";
+}
+
 static int parse_options(int argc, char **argv, options *o, cr_err *err)
 {
     memset(o, 0, sizeof *o);
@@ -185,7 +194,7 @@ static int parse_options(int argc, char **argv, options *o, cr_err *err)
             o->specials[o->special_count++] = optarg;
             break;
         case OPT_VOCAB_SIZE:
-            code = cr_parse_long(optarg, 1, 0x7fffffffL, &o->vocab_size, err);
+            code = cr_parse_long(optarg, 1, TOK_MAX_VOCAB, &o->vocab_size, err);
             break;
         case OPT_MIN_FREQUENCY:
             code = cr_parse_long(optarg, 1, 0x7fffffffL, &o->min_frequency, err);
@@ -196,7 +205,7 @@ static int parse_options(int argc, char **argv, options *o, cr_err *err)
         case OPT_SHARD_TOKENS:
             code = cr_parse_size(optarg, &o->shard_tokens, err);
             if (!code && (o->shard_tokens == 0 || o->shard_tokens > 0x7fffffffULL))
-                code = cr_fail(err, CR_EUSAGE, "--shard-tokens must be 1..2147483647");
+                code = cr_fail(err, CR_EUSAGE, "%s is out of range (1..2147483647)", optarg);
             break;
         case OPT_TRAIN_IF_MISSING:
             o->train_if_missing = 1;
@@ -228,8 +237,8 @@ static int parse_options(int argc, char **argv, options *o, cr_err *err)
         default:
             return cr_fail(err, CR_EUSAGE, "bad option (try: tokenizer --help)");
         }
-        if (code)
-            return code;
+        if (code) /* a value that does not parse: say whose ("--threads: 0 is out of ...") */
+            return cr_err_context(err, "--%s", option_name(c));
     }
     if (o->quiet)
         o->progress_mode = CR_PROGRESS_NEVER;
@@ -259,6 +268,45 @@ static void drop_sidecars(char **paths, size_t *path_count)
     *path_count = kept;
 }
 
+/* A *.meta.json named on the command line is refused rather than dropped in silence: every
+ * input the user names is tokenized or reported (CR_EDATA, naming it). Inside a folder the
+ * sidecars are skipped as documented. */
+static int check_named_inputs(char *const *inputs, int input_count, cr_err *err)
+{
+    for (int i = 0; i < input_count; i++) {
+        size_t len = strlen(inputs[i]);
+        if (len > 10 && strcmp(inputs[i] + len - 10, ".meta.json") == 0 && !cr_is_dir(inputs[i]))
+            return cr_fail(err, CR_EDATA,
+                           "%s: a metadata sidecar, not a document (name the document, or its "
+                           "folder)",
+                           inputs[i]);
+    }
+    return CR_OK;
+}
+
+/* Says which named folders gave no document, and refuses a run with none at all
+ * (CR_ENOINPUT): "0 documents" with exit 0 would hide a wrong path. */
+static int check_documents_found(char *const *inputs, int input_count, char *const *paths,
+                                 size_t path_count, cr_err *err)
+{
+    for (int i = 0; i < input_count; i++) {
+        if (!cr_is_dir(inputs[i]))
+            continue;
+        size_t len = strlen(inputs[i]);
+        int found = 0;
+        for (size_t k = 0; k < path_count && !found; k++)
+            found = strncmp(paths[k], inputs[i], len) == 0 &&
+                    (paths[k][len] == '/' || (len && inputs[i][len - 1] == '/'));
+        if (!found)
+            cr_warn("%s: no document in this folder", inputs[i]);
+    }
+    if (path_count == 0)
+        return cr_fail(err, CR_ENOINPUT,
+                       "no document to tokenize in the inputs (folders hold no file but "
+                       "*.meta.json sidecars, dot files or temporaries)");
+    return CR_OK;
+}
+
 /* only_txt: keep the *.txt files of the listing (a clean/ folder also holds *.meta.json). */
 static int run_train_into(const options *o, char *const *inputs, int input_count, int only_txt,
                           tok_vocab *v, cr_err *err)
@@ -266,7 +314,9 @@ static int run_train_into(const options *o, char *const *inputs, int input_count
     tok_vocab_init(v);
     char **paths;
     size_t path_count;
-    int code = cr_list_inputs(inputs, input_count, &paths, &path_count, err);
+    int code = check_named_inputs(inputs, input_count, err);
+    if (!code)
+        code = cr_list_inputs(inputs, input_count, &paths, &path_count, err);
     if (code)
         return code;
     drop_sidecars(paths, &path_count);
@@ -280,6 +330,10 @@ static int run_train_into(const options *o, char *const *inputs, int input_count
                 free(paths[i]);
         }
         path_count = kept;
+    }
+    if ((code = check_documents_found(inputs, input_count, paths, path_count, err))) {
+        cr_free_list(paths, path_count);
+        return code;
     }
     tok_train_options to = {
         .vocab_size = (uint32_t)o->vocab_size,
@@ -305,12 +359,24 @@ static int run_train_into(const options *o, char *const *inputs, int input_count
     return CR_OK;
 }
 
+/* An output named where a folder is: refused before any work (the rename at the end would
+ * fail after it all). */
+static int check_output_path(const char *path, cr_err *err)
+{
+    if (path && cr_is_dir(path))
+        return cr_fail(err, CR_EUSAGE, "%s is a folder: name a file to write", path);
+    return CR_OK;
+}
+
 static int cmd_train(const options *o, cr_err *err)
 {
     if (!o->output || !o->vocab_size || o->input_count == 0)
         return cr_fail(err, CR_EUSAGE, "train needs --vocab-size N, -o PATH and inputs");
     tok_vocab v;
-    int code = run_train_into(o, o->inputs, o->input_count, 0, &v, err);
+    int code = check_output_path(o->output, err);
+    if (code)
+        return code;
+    code = run_train_into(o, o->inputs, o->input_count, 0, &v, err);
     if (!code)
         code = tok_vocab_save(&v, o->output, err);
     if (!code && o->json) {
@@ -373,10 +439,16 @@ static int cmd_encode(const options *o, cr_err *err)
         return cr_fail(err, CR_EUSAGE, "encode needs --tokenizer PATH, --out DIR and inputs");
     char **paths;
     size_t path_count;
-    int code = cr_list_inputs(o->inputs, o->input_count, &paths, &path_count, err);
+    int code = check_named_inputs(o->inputs, o->input_count, err);
+    if (!code)
+        code = cr_list_inputs(o->inputs, o->input_count, &paths, &path_count, err);
     if (code)
         return code;
     drop_sidecars(paths, &path_count);
+    if ((code = check_documents_found(o->inputs, o->input_count, paths, path_count, err))) {
+        cr_free_list(paths, path_count);
+        return code;
+    }
     tok_vocab v;
     code = load_or_train(o, &v, err);
     if (code) {
@@ -424,24 +496,37 @@ static int cmd_decode(const options *o, cr_err *err)
 {
     if (!o->tokenizer || o->input_count != 1)
         return cr_fail(err, CR_EUSAGE, "decode needs --tokenizer PATH and one SHARD (or -)");
+    if (check_output_path(o->output, err))
+        return err->code;
     tok_vocab v;
     int code = tok_vocab_load(&v, o->tokenizer, err);
     if (code)
         return code;
     uint64_t tokens = 0;
-    if (o->output) { /* written atomically like every output */
-        char *bytes = NULL;
-        size_t len = 0;
-        FILE *memory = open_memstream(&bytes, &len);
-        if (!memory)
-            code = cr_fail_errno(err, CR_EOTHER, "allocating the output");
-        if (!code)
-            code = tok_decode_shard(&v, o->inputs[0], memory, o->no_special, &tokens, err);
-        if (memory)
-            fclose(memory);
-        if (!code)
-            code = cr_write_file_atomic(o->output, bytes, len, err);
-        free(bytes);
+    if (o->output) {
+        /* Written atomically like every output, as it is decoded (nothing held in memory); the
+         * temporary file is removed if a signal ends the run. */
+        cr_atomic_file file;
+        code = cr_atomic_open(&file, o->output, err);
+        if (!code) {
+            cr_cleanup_track(file.tmp_path);
+            int fd = dup(file.fd);
+            FILE *stream = fd >= 0 ? fdopen(fd, "w") : NULL;
+            if (!stream) {
+                code = cr_fail_errno(err, CR_EIO, "writing %s", file.tmp_path);
+                if (fd >= 0)
+                    close(fd);
+            }
+            if (!code)
+                code = tok_decode_shard(&v, o->inputs[0], stream, o->no_special, &tokens, err);
+            if (stream && fclose(stream) != 0 && !code)
+                code = cr_fail_errno(err, CR_EIO, "writing %s", file.tmp_path);
+            if (!code)
+                code = cr_atomic_commit(&file, err);
+            else
+                cr_atomic_abort(&file);
+            cr_cleanup_untrack(file.tmp_path);
+        }
     } else {
         code = tok_decode_shard(&v, o->inputs[0], stdout, o->no_special, &tokens, err);
     }
@@ -454,6 +539,8 @@ static int cmd_import(const options *o, cr_err *err)
     if (!o->output || (!o->tiktoken == !o->gpt2_encoder))
         return cr_fail(err, CR_EUSAGE,
                        "import needs -o PATH and one of --tiktoken FILE or --gpt2 ENC VOCAB");
+    if (check_output_path(o->output, err))
+        return err->code;
     tok_vocab v;
     int code;
     if (o->tiktoken) {
@@ -477,6 +564,8 @@ static int cmd_export(const options *o, cr_err *err)
     if (!o->tokenizer || (!o->hf == !o->tiktoken))
         return cr_fail(err, CR_EUSAGE,
                        "export needs --tokenizer PATH and one of --hf FILE or --tiktoken FILE");
+    if (check_output_path(o->hf ? o->hf : o->tiktoken, err))
+        return err->code;
     tok_vocab v;
     int code = tok_vocab_load(&v, o->tokenizer, err);
     if (code)

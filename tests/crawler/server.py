@@ -13,11 +13,14 @@ Modes (one of):
                     (each ~3 KB of text, links to the next pages), for benches
 
 Options:
-  --log FILE              append one line per request: "<epoch s> <method> <path> <status>"
-                          (the time is taken when the request arrives)
+  --bind ADDR             listen on ADDR instead of 127.0.0.1 (another loopback address, such
+                          as 127.0.0.2, is "another host" for redirect tests)
+  --log FILE              append one line per request: "<epoch s> <method> <path> <status> <host>"
+                          (the time is taken when the request arrives; host: the Host header)
   --latency MS            sleep before every response (a slow, far-away site)
   --robots FILE           serve FILE as /robots.txt ("{port}" is replaced by the port)
   --robots-status CODE    answer /robots.txt with this status instead (404, 503, ...)
+  --robots-redirect URL   answer /robots.txt with a 301 to URL
   --drop-first N          close the first N connections without an answer (a site that is
                           down for the first attempts; the crawler sees a network error)
   --fail-first N          answer the first N requests with 503 and Retry-After: 1
@@ -34,6 +37,10 @@ The fixture site (default mode), by path:
   /loop/1              redirects forever (/loop/N -> /loop/N+1)
   /offsite             302 to http://localhost:{port}/elsewhere.html (another host: out of scope)
   /to-ftp              302 to ftp://127.0.0.1/file (not http)
+  /go?to=URL           302 to URL (percent-decoded), for redirect tests that pick the target
+  /http09              a body with no status line (HTTP/0.9), then the connection closed
+  /status-999          status 999 (outside every class), a small HTML body
+  /endless             HTML chunks forever, until the client hangs up
   /missing             404
   /flaky               500 on the first request, then 200
   /busy                429 with Retry-After: 1 on the first request, then 200
@@ -65,6 +72,7 @@ import os
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ARGS = None
@@ -125,8 +133,12 @@ def fixture(path, port):
         return 302, [("Location", "http://localhost:%d/elsewhere.html" % port)], b""
     if path == "/elsewhere.html":
         return 200, html, page("elsewhere", "")
+    if path == "/status-999":
+        return 999, html, page("status 999", "")
     if path == "/to-ftp":
         return 302, [("Location", "ftp://127.0.0.1/file")], b""
+    if path.startswith("/go?to="):
+        return 302, [("Location", urllib.parse.unquote(path[7:]))], b""
     if path == "/flaky":
         if hits(path) == 1:
             return 500, html, page("error", "")
@@ -232,11 +244,11 @@ def static(path):
                  ("Last-Modified", email.utils.formatdate(st.st_mtime, usegmt=True))], body
 
 
-def log_line(arrived, method, path, status):
+def log_line(arrived, method, path, status, host="-"):
     if ARGS.log:
         with LOCK:
             with open(ARGS.log, "a") as f:
-                f.write("%.6f %s %s %d\n" % (arrived, method, path, status))
+                f.write("%.6f %s %s %d %s\n" % (arrived, method, path, status, host or "-"))
 
 
 def hits(path):
@@ -256,7 +268,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_request_line(self, arrived, status):
         if self.path != "/slow":
-            log_line(arrived, self.command, self.path, status)
+            log_line(arrived, self.command, self.path, status, self.headers.get("Host"))
 
     def do_GET(self):
         arrived = time.time()
@@ -270,6 +282,8 @@ class Handler(BaseHTTPRequestHandler):
         if ARGS.fail_first and request_number <= ARGS.fail_first:
             return self.answer(arrived, 503, [("Content-Type", "text/plain"),
                                               ("Retry-After", "1")], b"down\n")
+        if self.path == "/robots.txt" and ARGS.robots_redirect:
+            return self.answer(arrived, 301, [("Location", ARGS.robots_redirect)], b"")
         if self.path == "/robots.txt" and (ARGS.robots or ARGS.robots_status):
             if ARGS.robots_status:
                 return self.answer(arrived, ARGS.robots_status, [("Content-Type", "text/plain")],
@@ -277,6 +291,23 @@ class Handler(BaseHTTPRequestHandler):
             with open(ARGS.robots) as f:
                 text = f.read().replace("{port}", str(port))
             return self.answer(arrived, 200, [("Content-Type", "text/plain")], text.encode())
+        if self.path == "/http09" and not (ARGS.site or ARGS.pages):
+            self.log_request_line(arrived, 0)
+            self.close_connection = True
+            self.wfile.write(b"<html><body>no status line</body></html>\n")
+            return
+        if self.path == "/endless" and not (ARGS.site or ARGS.pages):
+            self.log_request_line(arrived, 200)
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                chunk = b"<p>more</p>\n" * 5000
+                while True:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except (BrokenPipeError, ConnectionResetError):
+                return
         if ARGS.site:
             result = static(self.path)
         elif ARGS.pages:
@@ -359,12 +390,14 @@ def main():
     global ARGS
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
+    p.add_argument("--bind", default="127.0.0.1")
     p.add_argument("--log")
     p.add_argument("--site")
     p.add_argument("--pages", type=int, default=0)
     p.add_argument("--latency", type=float, default=0)
     p.add_argument("--robots")
     p.add_argument("--robots-status", type=int, default=0)
+    p.add_argument("--robots-redirect")
     p.add_argument("--drop-first", type=int, default=0)
     p.add_argument("--fail-first", type=int, default=0)
     p.add_argument("--start-after", type=float, default=0)
@@ -372,7 +405,7 @@ def main():
     ARGS = p.parse_args()
     if ARGS.start_after:
         time.sleep(ARGS.start_after)
-    server = Server(("127.0.0.1", ARGS.port), Handler)
+    server = Server((ARGS.bind, ARGS.port), Handler)
     if ARGS.tls:
         import ssl
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

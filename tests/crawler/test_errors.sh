@@ -7,6 +7,12 @@ cd "$T" || exit 1
 check_exit "no arguments: usage error" 2 "$CRAWLER"
 check_exit "unknown option: usage error" 2 "$CRAWLER" --seeds x --out y --frobnicate
 check_exit "bad duration: usage error" 2 "$CRAWLER" --seeds x --out y --delay soon
+expect_eq "a value out of range names its option" \
+    "$("$CRAWLER" --seeds x --out y --concurrency 0 2>&1)" "crawler: --concurrency: 0 is out of range (1..1000)"
+expect_eq "a value that is not a number names its option" \
+    "$("$CRAWLER" --seeds x --out y --retries many 2>&1)" "crawler: --retries: 'many' is not a whole number"
+expect_eq "--timeout out of range names it once" \
+    "$("$CRAWLER" --seeds x --out y --timeout 0 2>&1)" "crawler: --timeout: 0 is out of range (1ms..1d)"
 check_exit "bad scope regex: usage error" 2 "$CRAWLER" --seeds http://127.0.0.1:1/ --out y --scope '(['
 help=$("$CRAWLER" --help)
 missing=""
@@ -160,4 +166,32 @@ if mount -t tmpfs -o size=256k crtest-crawl-full full 2>mount.err; then
 else
     not_ok "a 256 KiB tmpfs for the full-disk test (needs root)" "$(cat mount.err)"
 fi
+# --warc on a file that is not a WARC, or on a WARC damaged in its middle: refused (65), every
+# byte kept (only a torn last record may be cut).
+printf 'my notes, not a WARC\n' >notes.txt
+cp notes.txt notes.orig
+"$CRAWLER" --seeds http://127.0.0.1:1/ --out warcbad --warc notes.txt --quiet 2>warcbad.err
+expect_eq "--warc on a file that is not a WARC: exit 65" "$?" 65
+check "--warc on a file that is not a WARC: kept byte for byte" cmp notes.txt notes.orig
+expect_match "--warc on a file that is not a WARC: says so" "$(cat warcbad.err)" \
+    "^crawler: .*notes.txt is not an intact WARC"
+serve --log "$T/warc.log"
+"$CRAWLER" --seeds "$BASE/" --out warcgood --warc good.warc.gz --delay 0 --max-depth 1 --max-pages 6 --quiet
+expect_eq "a WARC to damage: written" "$?" 0
+$PY -c '
+import os, sys
+size = os.path.getsize(sys.argv[1])
+with open(sys.argv[1], "r+b") as f:
+    f.seek(size // 2); f.write(b"\xff\x00\xff\x00")' good.warc.gz
+cp good.warc.gz good.orig
+"$CRAWLER" --seeds "$BASE/" --out warcgood2 --warc good.warc.gz --delay 0 --max-depth 0 --quiet 2>warcdamaged.err
+expect_eq "--warc damaged in its middle: exit 65" "$?" 65
+check "--warc damaged in its middle: kept byte for byte" cmp good.warc.gz good.orig
+stop_server
+"$CRAWLER" --seeds http://127.0.0.1:1/ --out warcdir --warc "$T" --quiet 2>/dev/null
+expect_eq "--warc naming a folder: usage error" "$?" 2
+mkfifo warc.fifo
+timeout 10 "$CRAWLER" --seeds http://127.0.0.1:1/ --out warcfifo --warc warc.fifo --quiet 2>warcfifo.err
+expect_eq "--warc naming a FIFO: usage error, no wait" "$?" 2
+expect_match "--warc naming a FIFO: says so" "$(cat warcfifo.err)" "not a regular file"
 finish
