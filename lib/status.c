@@ -5,9 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Formats into a buffer of its own first: an argument may be err->msg itself (a message
+ * that wraps the one before), and vsnprintf into its own source is undefined. */
 static void set_message(cr_err *err, const char *fmt, va_list ap)
 {
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    char message[sizeof err->msg];
+    vsnprintf(message, sizeof message, fmt, ap);
+    memcpy(err->msg, message, sizeof message);
 }
 
 int cr_fail(cr_err *err, int code, const char *fmt, ...)

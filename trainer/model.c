@@ -194,9 +194,9 @@ static int open_checked(const char *path, gpt2_config *cfg, int *fd_out, cr_err 
         cfg->num_heads = header[5];
         cfg->channels = header[6];
         cfg->padded_vocab_size = header[7];
-        code = gpt2_config_check(cfg, err);
-        if (code)
-            code = cr_fail(err, CR_EDATA, "checkpoint %s: impossible shape: %s", path, err->msg);
+        cr_err why;
+        if (gpt2_config_check(cfg, &why))
+            code = cr_fail(err, CR_EDATA, "checkpoint %s: impossible shape: %s", path, why.msg);
     }
     if (!code) {
         size_t sizes[GPT2_NUM_TENSORS];

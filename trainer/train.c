@@ -37,13 +37,16 @@ static void on_stop_signal(int signo)
     stop_requested = 1;
 }
 
+#define DEFAULT_LAYERS 4
+#define DEFAULT_CHANNELS 192
+#define DEFAULT_HEADS 6
+
 void train_options_default(train_options *o)
 {
     memset(o, 0, sizeof *o);
     o->init = "new";
-    o->layers = 4;
-    o->channels = 192;
-    o->heads = 6;
+    /* layers, channels, heads 0: not given (a new model takes the DEFAULT_ ones; a resumed
+     * one keeps its own shape, and says so when one was given that differs) */
     o->seq_len = 64;
     o->batch = 12;
     o->steps = -1;
@@ -124,6 +127,41 @@ static int load_resume_point(const char *dir, gpt2_config *cfg, float **params, 
     free(entries);
     used[0] = 0;
     return CR_OK;
+}
+
+/* metrics.jsonl keeps only the steps up to the one this run starts from: a run killed after
+ * its last checkpoint logged steps that the resumed run trains again. Rewritten atomically
+ * (a reader sees the old file or the new one); a line without its newline (torn) goes too. */
+static int metrics_truncate(const char *dir, long start_step, cr_err *err)
+{
+    char path[4096];
+    int code = cr_path_join(path, sizeof path, dir, "metrics.jsonl", err);
+    if (code || !cr_is_file(path))
+        return code;
+    char *text;
+    size_t len;
+    code = cr_read_file(path, &text, &len, (size_t)1 << 34, err);
+    if (code)
+        return code;
+    size_t kept = 0, at = 0;
+    while (at < len) {
+        char *nl = memchr(text + at, '\n', len - at);
+        if (!nl)
+            break;
+        size_t line_len = (size_t)(nl - (text + at)) + 1;
+        const char *step = strstr(text + at, "\"step\":"); /* first key of every line */
+        if (!step || step > nl || strtol(step + 7, NULL, 10) > start_step)
+            break; /* later lines are later steps */
+        kept = at + line_len;
+        at += line_len;
+    }
+    if (kept < len) {
+        cr_info("metrics.jsonl: keeping the steps up to %ld (%zu bytes removed)", start_step,
+                len - kept);
+        code = cr_write_file_atomic(path, text, kept, err);
+    }
+    free(text);
+    return code;
 }
 
 static void append_metrics(const char *dir, const cr_buf *line)
@@ -275,6 +313,26 @@ static void metrics_line(struct run *r, double loss, double val_loss, double lr,
         append_metrics(r->o->out_dir, line);
 }
 
+/* A resumed model keeps its shape: an option asking for another one is named, not obeyed
+ * silently. */
+static void warn_ignored_shape(const train_options *o, const gpt2_config *cfg, const char *used)
+{
+    const struct {
+        const char *option;
+        int given, has;
+    } shape[] = {{"--layers", o->layers, cfg->num_layers},
+                 {"--channels", o->channels, cfg->channels},
+                 {"--heads", o->heads, cfg->num_heads},
+                 {"--vocab", o->vocab, cfg->vocab_size}};
+    for (size_t i = 0; i < sizeof shape / sizeof shape[0]; i++)
+        if (shape[i].given && shape[i].given != shape[i].has)
+            cr_warn("%s %d ignored: the resumed model %s has %d (a model keeps its shape; train "
+                    "into another --out for a new one)",
+                    shape[i].option, shape[i].given, used, shape[i].has);
+    if (o->init && strcmp(o->init, "new") != 0)
+        cr_warn("--init %s ignored: resuming from %s", o->init, used);
+}
+
 static int open_model(struct run *r, float **params, float **m, float **v, int *resumed,
                       cr_err *err)
 {
@@ -290,6 +348,7 @@ static int open_model(struct run *r, float **params, float **m, float **v, int *
         if (used[0]) {
             *resumed = 1;
             cr_info("resuming from %s at step %" PRId64, used, r->state.step);
+            warn_ignored_shape(o, &r->cfg, used);
             return CR_OK;
         }
         cr_info("no checkpoint to resume in %s: starting a new model", o->out_dir);
@@ -313,9 +372,9 @@ static int open_model(struct run *r, float **params, float **m, float **v, int *
     r->cfg.max_seq_len = o->seq_len;
     r->cfg.vocab_size = (int)vocab;
     r->cfg.padded_vocab_size = gpt2_padded_vocab((int)vocab);
-    r->cfg.num_layers = o->layers;
-    r->cfg.num_heads = o->heads;
-    r->cfg.channels = o->channels;
+    r->cfg.num_layers = o->layers ? o->layers : DEFAULT_LAYERS;
+    r->cfg.num_heads = o->heads ? o->heads : DEFAULT_HEADS;
+    r->cfg.channels = o->channels ? o->channels : DEFAULT_CHANNELS;
     code = gpt2_config_check(&r->cfg, err);
     if (code)
         return code;
@@ -362,6 +421,7 @@ int train_run(const train_options *o, cr_err *err)
     memset(&r, 0, sizeof r);
     r.o = o;
     float *params = NULL, *m = NULL, *v = NULL;
+    checkpoint_guard guard = {0};
     int code = data_open(&r.data, o->data_dir, o->val_data == NULL, (uint64_t)o->seq_len + 1, err);
     if (code)
         return code;
@@ -419,6 +479,14 @@ int train_run(const train_options *o, cr_err *err)
         target = (long)ceil(epochs * (double)r.data.total_train / (double)window);
     }
     long decay_steps = o->decay_steps > 0 ? o->decay_steps : target;
+    /* the checkpoints this run finds and does not own are never written over nor pruned */
+    code = checkpoint_guard_open(&guard, o->out_dir, o->resume, resumed ? (int64_t)start : -1,
+                                 resumed ? start + 1 : start, target > start ? target : start, err);
+    if (code)
+        goto done;
+    code = metrics_truncate(o->out_dir, start, err);
+    if (code)
+        goto done;
 
     code = engine_new(&r.engine, &r.cfg, o->batch, o->seq_len, o->threads, err);
     if (code)
@@ -534,7 +602,7 @@ int train_run(const train_options *o, cr_err *err)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (!code) {
-        checkpoint_prune(o->out_dir, o->keep);
+        checkpoint_prune(o->out_dir, o->keep, &guard);
         double seconds = cr_now_s() - run_start;
         cr_info("trained %ld steps in %.1f s (%.0f tokens/s), loss %.4f", steps_done, seconds,
                 seconds > 0 ? (double)steps_done * (double)window / seconds : 0, loss);
@@ -560,6 +628,7 @@ int train_run(const train_options *o, cr_err *err)
         }
     }
 done:
+    checkpoint_guard_close(&guard);
     cr_buf_free(&r.metrics);
     free(params);
     free(m);
