@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
+
 /* Formats into a buffer of its own first: an argument may be err->msg itself (a message
  * that wraps the one before), and vsnprintf into its own source is undefined. */
 static void set_message(cr_err *err, const char *fmt, va_list ap)
@@ -89,6 +91,8 @@ int cr_exit_for_errno(int errnum)
 int cr_err_report(const char *program, const cr_err *err)
 {
     int code = (err && err->code) ? err->code : CR_EOTHER;
-    fprintf(stderr, "%s: %s\n", program, (err && err->msg[0]) ? err->msg : "failed");
+    char shown[2 * sizeof err->msg]; /* a name in the message cannot drive the terminal */
+    cr_escape_controls((err && err->msg[0]) ? err->msg : "failed", shown, sizeof shown);
+    fprintf(stderr, "%s: %s\n", program, shown);
     return code;
 }

@@ -15,6 +15,7 @@
 
 #include "fs.h"
 #include "parse.h"
+#include "yaml_guard.h"
 
 typedef struct loader {
     yaml_document_t *doc;
@@ -276,12 +277,26 @@ typedef struct defaults {
     /* Which notify keys were given at the defaults level. */
 } defaults;
 
+/* A retry mapping over the policy it refines (a stage's over the defaults'): the delays must
+ * still make sense together. */
+static int retry_policy_load(loader *l, yaml_node_t *node, retry_policy *r)
+{
+    int code = each_pair(l, node, "retry", retry_pair, r);
+    if (!code && r->max_delay_ms < r->delay_ms) {
+        char delay[32], max_delay[32];
+        cr_format_duration(r->delay_ms, delay, sizeof delay);
+        cr_format_duration(r->max_delay_ms, max_delay, sizeof max_delay);
+        return fail_at(l, node, "retry: max_delay %s is below delay %s", max_delay, delay);
+    }
+    return code;
+}
+
 static int defaults_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
                          void *target)
 {
     defaults *d = target;
     if (!strcmp(key, "retry"))
-        return each_pair(l, value, "retry", retry_pair, &d->retry);
+        return retry_policy_load(l, value, &d->retry);
     if (!strcmp(key, "timeout"))
         return duration(l, value, "timeout", &d->timeout_ms);
     if (!strcmp(key, "grace"))
@@ -367,7 +382,7 @@ static int stage_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_no
         return whole(l, value, "concurrency", 1, 4096, &s->concurrency);
     if (!strcmp(key, "retry")) {
         t->retry_given = 1;
-        return each_pair(l, value, "retry", retry_pair, &s->retry);
+        return retry_policy_load(l, value, &s->retry);
     }
     if (!strcmp(key, "timeout"))
         return duration(l, value, "timeout", &s->timeout_ms);
@@ -602,12 +617,16 @@ int config_parse(pipeline_config *c, const char *path, const char *text, size_t 
     if (!c->dir)
         return cr_fail(err, CR_EOTHER, "out of memory");
 
+    int code = yaml_guard_check(path, text, len, err); /* size, depth, positioned errors */
+    if (code) {
+        config_free(c);
+        return code;
+    }
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser))
         return cr_fail(err, CR_EOTHER, "libyaml: cannot initialise the parser");
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    int code = CR_OK;
     if (!yaml_parser_load(&parser, &doc)) {
         yaml_mark_t mark = parser.problem_mark;
         code = cr_fail(err, CR_EDATA, "%s:%lu:%lu: %s%s%s", path, (unsigned long)mark.line + 1,
@@ -631,7 +650,7 @@ int config_load(pipeline_config *c, const char *path, cr_err *err)
     memset(c, 0, sizeof *c);
     char *text;
     size_t len;
-    int code = cr_read_file(path, &text, &len, 16 << 20, err);
+    int code = cr_read_file(path, &text, &len, YAML_MAX_BYTES, err);
     if (code)
         return cr_err_context(err, "reading the config");
     code = config_parse(c, path, text, len, err);

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "notify.h"
 #include "parse.h"
+#include "paths.h"
 #include "quarantine.h"
 #include "runner.h"
 
@@ -188,8 +189,8 @@ static void update_watches(engine *e)
             if (known)
                 continue;
             cr_mkdir_p(folder, NULL);
-            int wd =
-                inotify_add_watch(e->inotify_fd, folder, IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR);
+            int wd = inotify_add_watch(e->inotify_fd, folder,
+                                       IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR);
             if (wd < 0) {
                 cr_error("%s: watching %s: %s", s->name, folder, strerror(errno));
                 continue;
@@ -228,6 +229,14 @@ static int64_t take_file(engine *e, int i, const char *path, int force, int *res
     const stage_config *s = &e->config.stages[i];
     struct stat st;
     *result = RECORD_KNOWN;
+    char why[PATH_MAX + 128];
+    /* one rule on every way in (inotify, rescan, run by hand): no symlink out of the
+     * workspace is followed, not even to hash it; a file named by hand may live outside */
+    if (input_allowed(path, force && e->mode == ENGINE_ONCE, why, sizeof why)) {
+        if (lstat(path, &st) == 0 && (S_ISLNK(st.st_mode) || S_ISREG(st.st_mode)))
+            cr_warn("%s: not taking %s: %s", s->name, path, why);
+        return 0;
+    }
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return 0;
     int64_t mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
@@ -361,6 +370,14 @@ static void rescan(engine *e)
     tx_commit(e);
 }
 
+static int is_symlink(const char *folder, const char *name)
+{
+    char path[PATH_MAX + 256];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", folder, name);
+    return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
 static void read_inotify(engine *e)
 {
     char buffer[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -391,6 +408,10 @@ static void read_inotify(engine *e)
             }
             if ((ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) && !(ev->mask & IN_ISDIR) && ev->len)
                 handle_file(e, e->watches[w].folder, ev->name);
+            else if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR) && ev->len &&
+                     is_symlink(e->watches[w].folder, ev->name))
+                handle_file(e, e->watches[w].folder, ev->name); /* never closed after writing:
+                                                                 * judged as it is made */
         }
         tx_commit(e);
     }
@@ -600,7 +621,17 @@ static void start_run(engine *e, int i, record_item *items, int n)
     inputs[n] = NULL;
     argv_vars vars = {
         .workspace = e->config.workspace, .stage = s->name, .inputs = inputs, .input_count = n};
-    int code = program_resolve(s->argv[0], program, sizeof program, &err);
+    /* checked again as the run starts: a file may have become a symlink since it was taken,
+     * or come back by `retry`; a refused input is bad data (quarantined: the link is moved,
+     * never what it points to) */
+    int code = CR_OK;
+    for (int k = 0; k < n && !code; k++) {
+        char why[PATH_MAX + 128];
+        if (input_allowed(items[k].path, e->mode == ENGINE_ONCE, why, sizeof why))
+            code = cr_fail(&err, CR_EDATA, "%s: %s", items[k].path, why);
+    }
+    if (!code)
+        code = program_resolve(s->argv[0], program, sizeof program, &err);
     if (!code)
         code = argv_expand(s->argv, s->argc, &vars, &argv, &err);
     if (!code)
@@ -1035,6 +1066,9 @@ int engine_seed(engine *e, const char *stage, char *const *files, int file_count
         record_path(e, files[k], path, sizeof path);
         if (!cr_is_file(path))
             return cr_fail(err, CR_ENOINPUT, "%s: not a file", files[k]);
+        char why[PATH_MAX + 128];
+        if (input_allowed(path, 1, why, sizeof why))
+            return cr_fail(err, CR_EDATA, "%s: %s", files[k], why);
         int64_t id = take_file(e, i, path, 1, &result);
         if (!id)
             return cr_fail(err, CR_EIO, "%s: cannot be read", files[k]);

@@ -13,6 +13,8 @@
 
 #include "buf.h"
 #include "fs.h"
+#include "log.h"
+#include "paths.h"
 
 int quarantine_move(const char *failed_root, const quarantine_report *r, char *moved_to,
                     size_t moved_to_size, cr_err *err)
@@ -38,7 +40,11 @@ int quarantine_move(const char *failed_root, const quarantine_report *r, char *m
     }
     const char *where = dest;
     char note[PATH_MAX + 64] = "";
-    if (rename(r->input, dest) != 0) {
+    if (!path_in_workspace(r->input)) {
+        /* a file named by hand from outside: the user's, never moved (SPEC.md, round 2) */
+        snprintf(note, sizeof note, "the input is outside the workspace: it is left where it is");
+        where = r->input;
+    } else if (rename(r->input, dest) != 0) {
         if (errno == ENOENT)
             snprintf(note, sizeof note, "the input was gone when it was to be moved here");
         else
@@ -53,24 +59,32 @@ int quarantine_move(const char *failed_root, const quarantine_report *r, char *m
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    /* read with cat: names and messages with their control characters escaped */
+    char input_shown[2 * PATH_MAX], error_shown[2048], note_shown[2 * PATH_MAX];
+    cr_escape_controls(r->input, input_shown, sizeof input_shown);
+    cr_escape_controls(r->last_error ? r->last_error : "", error_shown, sizeof error_shown);
+    cr_escape_controls(note, note_shown, sizeof note_shown);
     cr_buf b;
     cr_buf_init(&b);
     cr_buf_printf(&b,
                   "stage: %s\ninput: %s\nsha256: %s\nattempts: %d\nexit codes: %s\n"
                   "last error: %s\nfailed at: %s\n",
-                  r->stage, r->input, r->hash ? r->hash : "", r->attempts,
-                  r->exit_codes ? r->exit_codes : "", r->last_error ? r->last_error : "", when);
+                  r->stage, input_shown, r->hash ? r->hash : "", r->attempts,
+                  r->exit_codes ? r->exit_codes : "", error_shown, when);
     if (r->log_path)
         cr_buf_printf(&b, "run log: %s\n", r->log_path);
     if (note[0])
-        cr_buf_printf(&b, "note: %s\n", note);
+        cr_buf_printf(&b, "note: %s\n", note_shown);
     cr_buf_puts(&b, "last output lines:\n");
     const char *p = r->log_tail ? r->log_tail : "";
     while (*p) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char line[1024], line_shown[4096];
+        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), p);
+        cr_escape_controls(line, line_shown, sizeof line_shown);
         cr_buf_puts(&b, "  ");
-        cr_buf_append(&b, p, len);
+        cr_buf_puts(&b, line_shown);
         cr_buf_putc(&b, '\n');
         p += len + (nl ? 1 : 0);
     }
