@@ -281,8 +281,18 @@ typedef struct defaults {
  * still make sense together. */
 static int retry_policy_load(loader *l, yaml_node_t *node, retry_policy *r)
 {
+    /* -1: not given in this mapping (durations are never negative) */
+    retry_policy inherited = *r;
+    r->delay_ms = r->max_delay_ms = -1;
     int code = each_pair(l, node, "retry", retry_pair, r);
-    if (!code && r->max_delay_ms < r->delay_ms) {
+    int both_given = r->delay_ms >= 0 && r->max_delay_ms >= 0;
+    if (r->delay_ms < 0)
+        r->delay_ms = inherited.delay_ms;
+    if (r->max_delay_ms < 0)
+        r->max_delay_ms = inherited.max_delay_ms;
+    /* both in one mapping: a mistake to refuse; a stage's longer delay over the defaults'
+     * max_delay raises its max_delay (load_stage) */
+    if (!code && both_given && r->max_delay_ms < r->delay_ms) {
         char delay[32], max_delay[32];
         cr_format_duration(r->delay_ms, delay, sizeof delay);
         cr_format_duration(r->max_delay_ms, max_delay, sizeof max_delay);
@@ -349,6 +359,22 @@ static int valid_stage_name(const char *name)
     return 1;
 }
 
+/* A watch folder is a relative path that stays in the workspace as written (where it leads
+ * through symlinks is judged when files are taken: paths.c). */
+static int watch_inside(const char *folder)
+{
+    if (folder[0] == '/')
+        return 0;
+    for (const char *p = folder; *p;) {
+        size_t len = strcspn(p, "/");
+        if (len == 2 && p[0] == '.' && p[1] == '.')
+            return 0;
+        p += len;
+        p += *p == '/';
+    }
+    return 1;
+}
+
 static int stage_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
                       void *target)
 {
@@ -361,8 +387,16 @@ static int stage_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_no
                            s->name);
         return code;
     }
-    if (!strcmp(key, "watch"))
-        return string_list(l, value, "watch", 1, &s->watch, &s->watch_count);
+    if (!strcmp(key, "watch")) {
+        int code = string_list(l, value, "watch", 1, &s->watch, &s->watch_count);
+        for (int w = 0; !code && w < s->watch_count; w++)
+            if (!watch_inside(s->watch[w]))
+                code = fail_at(l, value,
+                               "watch: '%s' is not inside the workspace (a folder relative to "
+                               "it, without '..'): files there are not the pipeline's to move",
+                               s->watch[w]);
+        return code;
+    }
     if (!strcmp(key, "match"))
         return string_list(l, value, "match", 1, &s->match, &s->match_count);
     if (!strcmp(key, "run")) {

@@ -27,15 +27,20 @@ static int workspace_root(char *out, size_t size)
     return getcwd(out, size) ? 0 : -1;
 }
 
-int path_in_workspace(const char *path)
+int path_inside(const char *path, const char *root_folder)
 {
     char root[PATH_MAX], folder[PATH_MAX], resolved[PATH_MAX];
-    if (workspace_root(root, sizeof root))
+    if (!realpath(root_folder, root))
         return 0;
     cr_path_dirname(path, folder, sizeof folder);
     if (!realpath(folder[0] ? folder : ".", resolved))
         return 0; /* its folder is gone: not ours to touch */
     return inside(root, resolved);
+}
+
+int path_in_workspace(const char *path)
+{
+    return path_inside(path, ".");
 }
 
 int input_allowed(const char *path, int outside_allowed, char *why, size_t why_size)

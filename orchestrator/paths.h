@@ -8,7 +8,8 @@
 #include <stddef.h>
 
 /* 1 when the file named by path (its folders resolved, its last name not followed) is inside
- * the workspace. */
+ * the folder root (resolved too); path_in_workspace: root is the workspace. */
+int path_inside(const char *path, const char *root);
 int path_in_workspace(const char *path);
 
 /* 0 when path may be run: a regular file and, when it lives in the workspace, not a symlink

@@ -40,7 +40,9 @@ int quarantine_move(const char *failed_root, const quarantine_report *r, char *m
     }
     const char *where = dest;
     char note[PATH_MAX + 64] = "";
-    if (!path_in_workspace(r->input)) {
+    char workspace[PATH_MAX]; /* the folder that holds failed/ */
+    cr_path_dirname(failed_root, workspace, sizeof workspace);
+    if (!path_inside(r->input, workspace[0] ? workspace : ".")) {
         /* a file named by hand from outside: the user's, never moved (SPEC.md, round 2) */
         snprintf(note, sizeof note, "the input is outside the workspace: it is left where it is");
         where = r->input;

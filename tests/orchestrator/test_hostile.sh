@@ -131,6 +131,26 @@ YAML
 expect_match "max_delay below delay: refused with its position" "$("$ORCH" -c "$T/delay.yaml" validate 2>&1)" \
     "delay.yaml:5:12: retry: max_delay 2s is below delay 10s"
 check_exit "and exit 65" 65 "$ORCH" -c "$T/delay.yaml" validate
+cat > "$T/delay2.yaml" <<YAML
+workspace: ws
+defaults:
+  retry: {delay: 100ms, max_delay: 2s}
+stages:
+  - name: a
+    watch: in
+    retry: {delay: 10s}
+    run: [$HERE/stage_copy.sh, out, "{input}"]
+YAML
+check "a stage's longer delay over the defaults' max_delay is valid" "$ORCH" -c "$T/delay2.yaml" validate
+cat > "$T/up.yaml" <<YAML
+workspace: ws
+stages:
+  - name: a
+    watch: [in, ../../outside]
+    run: [$HERE/stage_copy.sh, out, "{input}"]
+YAML
+expect_match "a watch folder out of the workspace is refused with its position" \
+    "$("$ORCH" -c "$T/up.yaml" validate 2>&1)" "up.yaml:4:12: watch: '../../outside' is not inside the workspace"
 cat > "$T/t0.yaml" <<YAML
 workspace: ws
 defaults: {timeout: 0s}
