@@ -175,6 +175,7 @@ int cmd_stop(const char *config_path, int64_t timeout_ms, cr_err *err)
     cr_buf reply;
     cr_buf_init(&reply);
     code = control_request("stop", &reply, 5000, err);
+    int signalled = code != CR_OK;
     if (code) {
         /* The socket is gone (removed, or the daemon is stuck before answering), but the
          * pidfile's lock names the daemon for sure: SIGTERM, which ends its runs (they run
@@ -198,6 +199,17 @@ int cmd_stop(const char *config_path, int64_t timeout_ms, cr_err *err)
     int64_t deadline = mono_ms() + timeout_ms;
     while (pidfile_holder() > 0 && mono_ms() < deadline)
         usleep(50000);
+    if (signalled && pidfile_holder() > 0) {
+        /* no socket to ask for stop-now: a daemon that outlives SIGTERM is stopped (SIGSTOP)
+         * or stuck, which the user must look at */
+        char limit[32];
+        cr_format_duration(timeout_ms, limit, sizeof limit);
+        config_free(&c);
+        return cr_fail(err, CR_ETEMP,
+                       "stop: pid %ld is still running %s after SIGTERM (stopped or stuck? see "
+                       "/proc/%ld/status; kill -CONT or kill -KILL it)",
+                       (long)pid, limit, (long)pid);
+    }
     if (pidfile_holder() > 0) {
         char limit[32];
         cr_format_duration(timeout_ms, limit, sizeof limit);

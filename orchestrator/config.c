@@ -363,6 +363,8 @@ static int valid_stage_name(const char *name)
  * through symlinks is judged when files are taken: paths.c). */
 static int watch_inside(const char *folder)
 {
+    while (!strncmp(folder, "./", 2))
+        folder += 2;
     if (folder[0] == '/')
         return 0;
     for (const char *p = folder; *p;) {
@@ -373,6 +375,20 @@ static int watch_inside(const char *folder)
         p += *p == '/';
     }
     return 1;
+}
+
+/* .orchestrator/ and failed/ (and under them) are the orchestrator's. */
+static int watch_reserved(const char *folder)
+{
+    while (!strncmp(folder, "./", 2))
+        folder += 2;
+    static const char *const reserved[] = {".orchestrator", "failed"};
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+        size_t len = strlen(reserved[i]);
+        if (!strncmp(folder, reserved[i], len) && (folder[len] == 0 || folder[len] == '/'))
+            return 1;
+    }
+    return 0;
 }
 
 static int stage_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
@@ -394,6 +410,12 @@ static int stage_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_no
                 code = fail_at(l, value,
                                "watch: '%s' is not inside the workspace (a folder relative to "
                                "it, without '..'): files there are not the pipeline's to move",
+                               s->watch[w]);
+            else if (watch_reserved(s->watch[w]))
+                code = fail_at(l, value,
+                               "watch: '%s' is the orchestrator's own (its state folder or "
+                               "failed/): watching it would take the record or loop on "
+                               "quarantined files",
                                s->watch[w]);
         return code;
     }

@@ -13,8 +13,34 @@
 
 #include "buf.h"
 #include "fs.h"
+#include "hash.h"
 #include "log.h"
 #include "paths.h"
+
+/* Room after the name in failed/: ".NNNN" when taken, ".error", and the atomic writer's
+ * ".tmp.<pid>" (lib/fs.h). */
+#define NAME_SUFFIX_ROOM 40
+
+/* The name an input gets in failed/: its own, or when that leaves no room for the suffixes, its
+ * first bytes (cut on a UTF-8 boundary), '~' and 16 hex digits of the SHA-256 of the whole
+ * name, so that the .error can always be written beside it (it names the input in full). */
+static void quarantine_name(const char *name, char *out, size_t out_size)
+{
+    size_t len = strlen(name), limit = NAME_MAX - NAME_SUFFIX_ROOM;
+    if (len <= limit) {
+        snprintf(out, out_size, "%s", name);
+        return;
+    }
+    uint8_t digest[32];
+    char hex[65];
+    cr_sha256_bytes(name, len, digest);
+    cr_hex_encode(digest, 8, hex);
+    hex[16] = 0;
+    size_t keep = limit - 17;
+    while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80)
+        keep--; /* not inside a UTF-8 sequence */
+    snprintf(out, out_size, "%.*s~%s", (int)keep, name, hex);
+}
 
 int quarantine_move(const char *failed_root, const quarantine_report *r, char *moved_to,
                     size_t moved_to_size, cr_err *err)
@@ -26,7 +52,8 @@ int quarantine_move(const char *failed_root, const quarantine_report *r, char *m
     if (code)
         return code;
     const char *slash = strrchr(r->input, '/');
-    const char *base = slash ? slash + 1 : r->input;
+    char base[NAME_MAX + 1];
+    quarantine_name(slash ? slash + 1 : r->input, base, sizeof base);
     char dest[2 * PATH_MAX], error_path[2 * PATH_MAX + 8];
     struct stat st;
     for (int n = 0;; n++) {

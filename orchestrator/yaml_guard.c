@@ -60,7 +60,7 @@ int yaml_guard_check(const char *path, const char *text, size_t len, cr_err *err
     if (!yaml_parser_initialize(&parser))
         return cr_fail(err, CR_EOTHER, "libyaml: cannot initialise the parser");
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    int code = CR_OK, depth = 0;
+    int code = CR_OK, depth = 0, documents = 0;
     long events = 0;
     for (int done = 0; !done && !code;) {
         yaml_event_t event;
@@ -81,6 +81,12 @@ int yaml_guard_check(const char *path, const char *text, size_t len, cr_err *err
         case YAML_SEQUENCE_END_EVENT:
         case YAML_MAPPING_END_EVENT:
             depth--;
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            if (++documents > 1) /* libyaml's loader would read the first one only */
+                code = cr_fail(err, CR_EDATA,
+                               "%s:%lu:%lu: a second YAML document ('---'): a pipeline is one",
+                               path, line, column);
             break;
         case YAML_STREAM_END_EVENT:
             done = 1;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs.h"
@@ -60,10 +61,16 @@ int checkpoint_list(const char *dir, checkpoint_entry **entries, size_t *count, 
             }
             *entries = grown;
         }
-        checkpoint_entry *e = &(*entries)[(*count)++];
+        checkpoint_entry *e = &(*entries)[*count];
         e->step = step;
         snprintf(e->model_path, sizeof e->model_path, "%s/%s", dir, entry->d_name);
         snprintf(e->state_path, sizeof e->state_path, "%s/model_%08" PRId64 ".state", dir, step);
+        /* a FIFO or a device under a checkpoint's name would hang or flood the reader: such
+         * a pair is listed (so a run never writes over it) but never read */
+        struct stat model_st, state_st;
+        e->irregular = stat(e->model_path, &model_st) != 0 || !S_ISREG(model_st.st_mode) ||
+                       (stat(e->state_path, &state_st) == 0 && !S_ISREG(state_st.st_mode));
+        (*count)++;
     }
     closedir(folder);
     if (*count)
@@ -145,12 +152,14 @@ int checkpoint_guard_open(checkpoint_guard *guard, const char *dir, int resume_a
         if (step < first_step || step > last_step)
             continue;
         if (resume_asked)
-            code = cr_fail(err, CR_EDATA,
-                           "%s cannot be resumed from (see above) and this run (steps "
-                           "%" PRId64 "..%" PRId64 ") would write over it: move it away, or "
-                           "train into another --out (a run never overwrites or removes "
-                           "checkpoints it did not write)",
-                           entries[i].model_path, first_step, last_step);
+            code = cr_fail(
+                err, CR_EDATA,
+                "%s cannot be resumed from (the warning 'not resuming from' says why) and this "
+                "run (steps "
+                "%" PRId64 "..%" PRId64 ") would write over it: move it away, or "
+                "train into another --out (a run never overwrites or removes "
+                "checkpoints it did not write)",
+                entries[i].model_path, first_step, last_step);
         else
             code = cr_fail(err, CR_EUSAGE,
                            "%s is not this run's and this new model (steps %" PRId64 "..%" PRId64
@@ -205,7 +214,8 @@ int checkpoint_resolve(const char *path, char *out, size_t out_size, cr_err *err
     for (size_t i = 0; i < count; i++) {
         gpt2_config cfg;
         cr_err ignored;
-        if (gpt2_checkpoint_read_config(entries[i].model_path, &cfg, &ignored) == CR_OK) {
+        if (!entries[i].irregular &&
+            gpt2_checkpoint_read_config(entries[i].model_path, &cfg, &ignored) == CR_OK) {
             snprintf(out, out_size, "%s", entries[i].model_path);
             free(entries);
             return CR_OK;

@@ -16,6 +16,7 @@ typedef struct checkpoint_entry {
     int64_t step;
     char model_path[4096];
     char state_path[4096];
+    int irregular; /* the model or its state is not a regular file (a FIFO...): never read */
 } checkpoint_entry;
 
 /* model_*.bin files in dir, newest step first (malloc'd; 0 entries when dir is missing). */

@@ -167,13 +167,17 @@ static int read_exact(int fd, void *out, size_t len, const char *path, cr_err *e
 
 static int open_checked(const char *path, gpt2_config *cfg, int *fd_out, cr_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO under a checkpoint's name must not hang the open (it is refused
+     * below; reads of a regular file ignore the flag) */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return cr_fail_errno(err, cr_exit_for_errno(errno), "opening checkpoint %s", path);
     int32_t header[GPT2_HEADER_INTS];
     struct stat st;
     int code =
         fstat(fd, &st) < 0 ? cr_fail_errno(err, CR_EIO, "reading checkpoint %s", path) : CR_OK;
+    if (!code && !S_ISREG(st.st_mode))
+        code = cr_fail(err, CR_EDATA, "checkpoint %s: not a regular file", path);
     if (!code && (size_t)st.st_size < sizeof header)
         code = cr_fail(err, CR_EDATA, "checkpoint %s: truncated header (%lld of %zu bytes)", path,
                        (long long)st.st_size, sizeof header);

@@ -93,7 +93,9 @@ static int load_resume_point(const char *dir, gpt2_config *cfg, float **params, 
     for (size_t i = 0; i < count; i++) {
         cr_err why;
         float *p = NULL, *mm = NULL, *vv = NULL;
-        int bad = gpt2_checkpoint_read(entries[i].model_path, cfg, &p, &why);
+        int bad = entries[i].irregular
+                      ? cr_fail(&why, CR_EDATA, "it or its state is not a regular file")
+                      : gpt2_checkpoint_read(entries[i].model_path, cfg, &p, &why);
         if (!bad) {
             size_t sizes[GPT2_NUM_TENSORS];
             size_t P = gpt2_tensor_sizes(cfg, sizes);
@@ -109,6 +111,9 @@ static int load_resume_point(const char *dir, gpt2_config *cfg, float **params, 
                 if (strcmp(hex, state->model_sha256) != 0)
                     bad = cr_fail(&why, CR_EDATA, "state %s belongs to another model file",
                                   entries[i].state_path);
+                else if (state->step != entries[i].step) /* renamed, or crafted */
+                    bad = cr_fail(&why, CR_EDATA, "state %s is of step %" PRId64 ", not %" PRId64,
+                                  entries[i].state_path, state->step, entries[i].step);
             }
         }
         if (!bad) {

@@ -77,12 +77,29 @@ expect_match "status shows the name escaped" "$status" 'x\\x1B\]0;pwned\\x07\\x1
 expect_eq "daemon.log holds no escape character" "$(tr -d -c '\033\007' < "$T/ws/.orchestrator/daemon.log" | wc -c | tr -d ' ')" 0
 expect_eq "the .error holds no escape character" "$(cat "$T/ws/failed/picky/"*.error | tr -d -c '\033\007' | wc -c | tr -d ' ')" 0
 
+# a name as long as the file system allows: quarantined under a shortened name, and its .error
+# (which names the input in full) is written beside it
+long=$($PY -c "print('x' * 250)")
+printf 'no good\n' > "$T/ws/picky-in/$long"
+check "a 250-byte name is quarantined" wait_for 20 sh -c "ls '$T/ws/failed/picky' | grep -q '^xxxxxxxxxx.*~[0-9a-f]*\.error\$'"
+expect_match "its .error names the input in full" "$(cat "$T/ws/failed/picky/"xxxxxxxxxx*.error 2>&1)" "^input: picky-in/$long\$"
+
 # stop with the control socket gone: falls back to the pidfile's daemon
 rm -f "$T/ws/.orchestrator/control.sock"
 out=$("$ORCH" -c "$T/p.yaml" stop 2>&1)
 expect_eq "stop without the socket: exit 0" "$?" 0
 expect_match "it says it used the pidfile" "$out" "control socket does not answer.*SIGTERM to pid $pid"
 check "and the daemon is gone" wait_for 10 sh -c "! kill -0 $pid"
+
+# a daemon stopped with SIGSTOP: its socket does not answer, SIGTERM cannot act; `stop` says
+# so with exit 75 after --timeout instead of waiting minutes
+pid=$(start_daemon "$T/p.yaml")
+kill -STOP "$pid"
+out=$(timeout 30 "$ORCH" -c "$T/p.yaml" stop --timeout 1s 2>&1)
+expect_eq "stop of a SIGSTOPped daemon: exit 75" "$?" 75
+expect_match "it names the pid and what to do" "$out" "pid $pid is still running 1s after SIGTERM .*kill -CONT or kill -KILL"
+kill -CONT "$pid"
+check "once continued, the pending SIGTERM ends it" wait_for 10 sh -c "! kill -0 $pid"
 
 # an interrupted run shows no exit status in status
 mkdir -p "$T/int/ws"
@@ -151,6 +168,28 @@ stages:
 YAML
 expect_match "a watch folder out of the workspace is refused with its position" \
     "$("$ORCH" -c "$T/up.yaml" validate 2>&1)" "up.yaml:4:12: watch: '../../outside' is not inside the workspace"
+for folder in .orchestrator failed/picky ./failed; do
+    cat > "$T/own.yaml" <<YAML
+workspace: ws
+stages:
+  - name: a
+    watch: $folder
+    run: [$HERE/stage_copy.sh, out, "{input}"]
+YAML
+    expect_match "watch: $folder (the orchestrator's own) is refused" \
+        "$("$ORCH" -c "$T/own.yaml" validate 2>&1)" "own.yaml:4:12: watch: '$folder' is the orchestrator's own"
+done
+cat "$T/t0.yaml" 2>/dev/null; cat > "$T/two.yaml" <<YAML
+workspace: ws
+stages:
+  - name: a
+    watch: in
+    run: [$HERE/stage_copy.sh, out, "{input}"]
+---
+workspace: /
+YAML
+expect_match "a second YAML document is refused, not ignored" "$("$ORCH" -c "$T/two.yaml" validate 2>&1)" \
+    "two.yaml:6:1: a second YAML document"
 cat > "$T/t0.yaml" <<YAML
 workspace: ws
 defaults: {timeout: 0s}

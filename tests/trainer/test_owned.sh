@@ -80,4 +80,33 @@ PYEOF
 out=$("$TR" info "$T/shape999.bin" 2>&1)
 expect_eq "info on an impossible shape: the reason, once" "$out" \
     "trainer: checkpoint $T/shape999.bin: impossible shape: layer count 999 is outside 1..256"
+
+# a state whose checksum verifies but whose step is not its file's (renamed, or crafted: a
+# negative step made the run diverge, a huge one wrote model_4611686018427387906.bin)
+cp -r "$T/base" "$T/crafted"
+$PY - "$T/crafted/model_00000006.state" <<'PYEOF'
+import hashlib, struct, sys
+with open(sys.argv[1], "r+b") as f:
+    b = bytearray(f.read())
+    b[16:24] = struct.pack("<q", -5)  # the step, after magic, version and header size
+    b[-32:] = hashlib.sha256(bytes(b[:-32])).digest()
+    f.seek(0)
+    f.write(b)
+PYEOF
+out=$("$TR" train --data "$T/data" --out "$T/crafted" $TINY --resume --steps +1 2>&1)
+expect_eq "a state of another step: the run from step 4 goes on" "$?" 0
+expect_match "and says why it skipped step 6" "$("$TR" train --data "$T/data" --out "$T/crafted" --layers 2 --channels 32 --heads 4 --seq-len 16 --batch 12 --val-every 0 --resume --steps 5 2>&1)" \
+    "not resuming from .*model_00000006.bin: state .*model_00000006.state is of step -5, not 6"
+
+# a FIFO under a checkpoint's name never hangs a reader: info refuses it, a resume skips it
+# (and, since the run may not write over it, refuses to run into its step)
+mkfifo "$T/fifo.bin"
+check_exit "info on a FIFO: exit 65, at once" 65 timeout 10 "$TR" info "$T/fifo.bin"
+cp -r "$T/base" "$T/fifo"
+rm "$T/fifo/model_00000006.state"
+mkfifo "$T/fifo/model_00000006.state"
+out=$(timeout 20 "$TR" train --data "$T/data" --out "$T/fifo" $TINY --resume --steps +1 2>&1)
+expect_eq "a FIFO as the newest state: the run from step 4 goes on (exit 0, no hang)" "$?" 0
+check "step 5 written" test -s "$T/fifo/model_00000005.bin"
+check "the FIFO is left as it was" test -p "$T/fifo/model_00000006.state"
 finish
