@@ -28,6 +28,7 @@
 #include "hash.h"
 #include "log.h"
 #include "notify.h"
+#include "orphans.h"
 #include "parse.h"
 #include "paths.h"
 #include "quarantine.h"
@@ -83,6 +84,7 @@ struct engine {
     notifier *notifier;
     unsigned short rand_state[3];
     int *settling; /* engine_settling's answer, one count per stage */
+    int64_t next_sweep_mono; /* orphans.h: runs whose hand-run owner died */
     int settling_cap;
 };
 
@@ -1157,6 +1159,8 @@ static int64_t next_wait_ms(engine *e, int64_t now_mono)
     for (int i = 0; i < e->config.stage_count; i++)
         if (e->stages[i].pending_count)
             SOONER(e->stages[i].last_event_mono + e->config.stages[i].settle_ms - now_mono);
+    if (e->mode == ENGINE_DAEMON)
+        SOONER(e->next_sweep_mono - now_mono);
     for (int k = 0; k < e->run_count; k++) {
         if (e->runs[k].deadline_mono && !e->runs[k].term_sent)
             SOONER(e->runs[k].deadline_mono - now_mono);
@@ -1191,6 +1195,13 @@ int engine_run(engine *e, cr_err *err)
                 tx_commit(e);
             }
         check_timeouts(e, now);
+        if (e->mode == ENGINE_DAEMON && now >= e->next_sweep_mono && !e->record_failed) {
+            int64_t own[e->run_count + 1];
+            for (int k = 0; k < e->run_count; k++)
+                own[k] = e->runs[k].run_id;
+            orphans_sweep(e->rec, own, e->run_count, wall_ms());
+            e->next_sweep_mono = now + ORPHANS_SWEEP_MS;
+        }
         if (e->record_failed && !e->draining) {
             cr_error("the record cannot be written, stopping (unfinished work runs again at the "
                      "next start): %s",

@@ -115,10 +115,18 @@ int checkpoint_save(const char *dir, const gpt2_config *cfg, const float *params
     snprintf(model_path, model_path_size, "%s/model_%08" PRId64 ".bin", dir, state->step);
     snprintf(state_path, sizeof state_path, "%s/model_%08" PRId64 ".state", dir, state->step);
     checkpoint_sha256(cfg, params, state->model_sha256);
+    /* the model is written first under its temporary name (a full disk shows there), then
+     * the state, then the model's rename: a crash leaves at most a state without its model */
+    cr_atomic_file model;
+    code = gpt2_checkpoint_stage(&model, model_path, cfg, params, err);
+    if (code)
+        return code;
     code = state_write(state_path, state, m, v, err);
-    if (!code)
-        code = gpt2_checkpoint_write(model_path, cfg, params, err);
-    return code;
+    if (code) {
+        cr_atomic_abort(&model);
+        return code;
+    }
+    return cr_atomic_commit(&model, err);
 }
 
 static int guard_protects(const checkpoint_guard *guard, int64_t step)

@@ -25,9 +25,10 @@ int checkpoint_list(const char *dir, checkpoint_entry **entries, size_t *count, 
 /* SHA-256 (hex) of the model file these parameters make, computed in memory. */
 void checkpoint_sha256(const gpt2_config *cfg, const float *params, char hex[65]);
 
-/* Writes state then model (state->model_sha256 filled here, from the parameters in memory); a
- * crash between the two leaves a state without its model, which no listing sees and the next
- * save of that step replaces. So a model file without its state was never written by a run. */
+/* Writes the model under its temporary name, then the state, then renames the model into
+ * place (state->model_sha256 filled here, from the parameters in memory): a crash leaves at
+ * most a state without its model, which no listing sees and the next save of that step
+ * replaces. So a model file without its state was never written by a run. */
 int checkpoint_save(const char *dir, const gpt2_config *cfg, const float *params,
                     train_state *state, const float *m, const float *v, char *model_path,
                     size_t model_path_size, cr_err *err);

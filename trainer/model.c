@@ -126,25 +126,30 @@ static void header_from_config(const gpt2_config *cfg, int32_t header[GPT2_HEADE
     header[7] = cfg->padded_vocab_size;
 }
 
-int gpt2_checkpoint_write(const char *path, const gpt2_config *cfg, const float *params,
-                          cr_err *err)
+int gpt2_checkpoint_stage(cr_atomic_file *file, const char *path, const gpt2_config *cfg,
+                          const float *params, cr_err *err)
 {
     int32_t header[GPT2_HEADER_INTS];
     header_from_config(cfg, header);
     size_t sizes[GPT2_NUM_TENSORS];
     size_t total = gpt2_tensor_sizes(cfg, sizes);
-    cr_atomic_file file;
-    int code = cr_atomic_open(&file, path, err);
+    int code = cr_atomic_open(file, path, err);
     if (code)
         return code;
-    code = cr_atomic_write(&file, header, sizeof header, err);
+    code = cr_atomic_write(file, header, sizeof header, err);
     if (!code)
-        code = cr_atomic_write(&file, params, total * sizeof *params, err);
-    if (code) {
-        cr_atomic_abort(&file);
-        return code;
-    }
-    return cr_atomic_commit(&file, err);
+        code = cr_atomic_write(file, params, total * sizeof *params, err);
+    if (code)
+        cr_atomic_abort(file);
+    return code;
+}
+
+int gpt2_checkpoint_write(const char *path, const gpt2_config *cfg, const float *params,
+                          cr_err *err)
+{
+    cr_atomic_file file;
+    int code = gpt2_checkpoint_stage(&file, path, cfg, params, err);
+    return code ? code : cr_atomic_commit(&file, err);
 }
 
 static int read_exact(int fd, void *out, size_t len, const char *path, cr_err *err)

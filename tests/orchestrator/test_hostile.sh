@@ -120,7 +120,27 @@ pid=$(start_daemon "$T/int/p.yaml")
 status=$("$ORCH" -c "$T/int/p.yaml" status 2>&1)
 expect_match "status: the killed run is interrupted, with no exit status" "$status" "run 1 +slow +interrupted +exit - "
 expect_match "status --json: its exit is null" "$("$ORCH" -c "$T/int/p.yaml" status --json 2>&1)" '"run":1,"stage":"slow","exit":null'
+# a run by hand killed (SIGKILL) beside the daemon: its child dies with it, and the daemon
+# finds the run without its process, ends it as interrupted and runs its item again
 "$ORCH" -c "$T/int/p.yaml" stop --timeout 1s >/dev/null 2>&1
+cat > "$T/int/q.yaml" <<YAML
+workspace: ws
+stages:
+  - name: slow
+    watch: in
+    run: [$HERE/stage_slow.sh, "2", out, "{input}"]
+YAML
+pid=$(start_daemon "$T/int/q.yaml")
+printf 'hand\n' > "$T/int/hand.txt"
+"$ORCH" -c "$T/int/q.yaml" run slow "$T/int/hand.txt" >/dev/null 2>&1 &
+hand=$!
+check "the run by hand starts" wait_for 20 sh -c "grep -q 'start hand.txt' '$T/int/ws/out/start.log'"
+kill -KILL "$hand"
+wait "$hand" 2>/dev/null
+check "the daemon runs its item again" wait_for 40 sh -c "grep -q 'done hand.txt' '$T/int/ws/out/done.log'"
+expect_match "and says why" "$(cat "$T/int/ws/.orchestrator/daemon.log")" "lost its process .*interrupted, its items queued again"
+check "the user's file outside the workspace is still there" test -f "$T/int/hand.txt"
+"$ORCH" -c "$T/int/q.yaml" stop --timeout 5s >/dev/null 2>&1
 
 # pipeline.yaml: a YAML bomb by depth is refused fast, with its position
 $PY -c "print('workspace: ws\nstages: ' + '[' * 100000 + ']' * 100000)" > "$T/deep.yaml"
