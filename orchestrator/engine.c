@@ -629,7 +629,9 @@ static void start_run(engine *e, int i, record_item *items, int n)
     int code = CR_OK;
     for (int k = 0; k < n && !code; k++) {
         char why[PATH_MAX + 128];
-        if (input_allowed(items[k].path, e->mode == ENGINE_ONCE, why, sizeof why))
+        /* an absolute path in the record was named by hand (the record keeps the
+         * workspace's files relative): the user's, run wherever it is, never moved */
+        if (input_allowed(items[k].path, 1, why, sizeof why))
             code = cr_fail(&err, CR_EDATA, "%s: %s", items[k].path, why);
     }
     if (!code)
