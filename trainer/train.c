@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -134,39 +135,61 @@ static int load_resume_point(const char *dir, gpt2_config *cfg, float **params, 
     return CR_OK;
 }
 
-/* metrics.jsonl keeps only the steps up to the one this run starts from: a run killed after
- * its last checkpoint logged steps that the resumed run trains again. Rewritten atomically
- * (a reader sees the old file or the new one); a line without its newline (torn) goes too. */
-static int metrics_truncate(const char *dir, long start_step, cr_err *err)
+/* metrics.jsonl keeps only the steps up to the one this run starts from (cut): a run killed
+ * after its last checkpoint logged steps that the resumed run trains again. Read line by line
+ * and rewritten atomically (a reader sees the old file or the new one); a line without its
+ * newline (torn) goes too. A metrics.jsonl that is not a regular file (a FIFO would block every
+ * step) is refused. */
+static int metrics_prepare(const char *dir, long start_step, int cut, cr_err *err)
 {
     char path[4096];
     int code = cr_path_join(path, sizeof path, dir, "metrics.jsonl", err);
-    if (code || !cr_is_file(path))
+    struct stat st;
+    if (code || lstat(path, &st) != 0)
         return code;
-    char *text;
-    size_t len;
-    code = cr_read_file(path, &text, &len, (size_t)1 << 34, err);
-    if (code)
-        return code;
-    size_t kept = 0, at = 0;
-    while (at < len) {
-        char *nl = memchr(text + at, '\n', len - at);
-        if (!nl)
-            break;
-        size_t line_len = (size_t)(nl - (text + at)) + 1;
-        const char *step = strstr(text + at, "\"step\":"); /* first key of every line */
-        if (!step || step > nl || strtol(step + 7, NULL, 10) > start_step)
+    if (!S_ISREG(st.st_mode))
+        return cr_fail(err, CR_EDATA, "%s is not a regular file: move it away", path);
+    if (!cut)
+        return CR_OK;
+    FILE *in = fopen(path, "re");
+    if (!in)
+        return cr_fail_errno(err, cr_exit_for_errno(errno), "opening %s", path);
+    char *line = NULL;
+    size_t line_cap = 0;
+    off_t kept = 0;
+    ssize_t len;
+    while ((len = getline(&line, &line_cap, in)) > 0) {
+        const char *step = strstr(line, "\"step\":"); /* first key of every line */
+        if (line[len - 1] != '\n' || !step || strtol(step + 7, NULL, 10) > start_step)
             break; /* later lines are later steps */
-        kept = at + line_len;
-        at += line_len;
+        kept += len;
     }
-    if (kept < len) {
-        cr_info("metrics.jsonl: keeping the steps up to %ld (%zu bytes removed)", start_step,
-                len - kept);
-        code = cr_write_file_atomic(path, text, kept, err);
+    free(line);
+    if (kept == st.st_size) {
+        fclose(in);
+        return CR_OK;
     }
-    free(text);
-    return code;
+    cr_info("metrics.jsonl: keeping the steps up to %ld (%lld bytes removed)", start_step,
+            (long long)(st.st_size - kept));
+    cr_atomic_file out;
+    code = cr_atomic_open(&out, path, err);
+    char buffer[1 << 16];
+    rewind(in);
+    for (off_t left = kept; !code && left > 0;) {
+        size_t want = left < (off_t)sizeof buffer ? (size_t)left : sizeof buffer;
+        size_t got = fread(buffer, 1, want, in);
+        if (got == 0)
+            code = cr_fail(err, CR_EIO, "reading %s", path);
+        else
+            code = cr_atomic_write(&out, buffer, got, err);
+        left -= (off_t)got;
+    }
+    fclose(in);
+    if (code) {
+        cr_atomic_abort(&out);
+        return code;
+    }
+    return cr_atomic_commit(&out, err);
 }
 
 static void append_metrics(const char *dir, const cr_buf *line)
@@ -174,7 +197,8 @@ static void append_metrics(const char *dir, const cr_buf *line)
     char path[4096];
     if (cr_path_join(path, sizeof path, dir, "metrics.jsonl", NULL) != CR_OK)
         return;
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    /* O_NONBLOCK: never blocks on a FIFO put there during the run (ENXIO instead) */
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK | O_CLOEXEC, 0644);
     if (fd < 0) {
         cr_warn("cannot append to %s: %s", path, strerror(errno));
         return;
@@ -489,7 +513,8 @@ int train_run(const train_options *o, cr_err *err)
                                  resumed ? start + 1 : start, target > start ? target : start, err);
     if (code)
         goto done;
-    code = metrics_truncate(o->out_dir, start, err);
+    /* cut, but not over the metrics of another run whose checkpoints stay here */
+    code = metrics_prepare(o->out_dir, start, resumed || guard.foreign_count == 0, err);
     if (code)
         goto done;
 

@@ -109,4 +109,8 @@ out=$(timeout 20 "$TR" train --data "$T/data" --out "$T/fifo" $TINY --resume --s
 expect_eq "a FIFO as the newest state: the run from step 4 goes on (exit 0, no hang)" "$?" 0
 check "step 5 written" test -s "$T/fifo/model_00000005.bin"
 check "the FIFO is left as it was" test -p "$T/fifo/model_00000006.state"
+# a FIFO as metrics.jsonl would block every step's append: refused before training
+mkdir -p "$T/fifometrics"
+mkfifo "$T/fifometrics/metrics.jsonl"
+check_exit "metrics.jsonl is a FIFO: exit 65, at once" 65 timeout -s KILL 20 "$TR" train --data "$T/data" --out "$T/fifometrics" $TINY --steps 1
 finish
