@@ -24,7 +24,7 @@ stages:
     match: ["*.txt"]
     run: [$HERE/stage_exit.sh, "65", picky-out, "{input}"]
 YAML
-pid=$(start_daemon "$T/p.yaml")
+pid=$(start_daemon "$T/p.yaml"); DAEMONS="$DAEMONS $pid" # for the cleanup at exit, even if a check fails
 check "daemon started" test -n "$pid"
 
 # symlinks: out of the workspace never followed, made live or moved in; inside it, taken
@@ -45,7 +45,7 @@ printf 'after ok\n' > "$T/ws/inbox/after.txt"
 check "after a rescan (SIGHUP) the daemon still runs files" wait_for 20 test -f "$T/ws/out/after.txt.out"
 expect_eq "a rescan does not follow them either" "$(cat "$T/ws/out/"*.out | grep -c secret)" 0
 "$ORCH" -c "$T/p.yaml" stop >/dev/null 2>&1
-pid=$(start_daemon "$T/p.yaml")
+pid=$(start_daemon "$T/p.yaml"); DAEMONS="$DAEMONS $pid" # for the cleanup at exit, even if a check fails
 printf 'again ok\n' > "$T/ws/inbox/again.txt"
 check "after a restart the daemon runs files" wait_for 20 test -f "$T/ws/out/again.txt.out"
 expect_eq "a restart does not follow them either" "$(cat "$T/ws/out/"*.out | grep -c secret)" 0
@@ -93,7 +93,7 @@ check "and the daemon is gone" wait_for 10 sh -c "! kill -0 $pid"
 
 # a daemon stopped with SIGSTOP: its socket does not answer, SIGTERM cannot act; `stop` says
 # so with exit 75 after --timeout instead of waiting minutes
-pid=$(start_daemon "$T/p.yaml")
+pid=$(start_daemon "$T/p.yaml"); DAEMONS="$DAEMONS $pid" # for the cleanup at exit, even if a check fails
 kill -STOP "$pid"
 out=$(timeout 30 "$ORCH" -c "$T/p.yaml" stop --timeout 1s 2>&1)
 expect_eq "stop of a SIGSTOPped daemon: exit 75" "$?" 75
@@ -111,12 +111,12 @@ stages:
     run: [$HERE/stage_slow.sh, "30", out, "{input}"]
 YAML
 T_SAVE=$T
-pid=$(start_daemon "$T/int/p.yaml")
+pid=$(start_daemon "$T/int/p.yaml"); DAEMONS="$DAEMONS $pid" # for the cleanup at exit, even if a check fails
 printf 'x\n' > "$T/int/ws/in/a.txt"
 check "a slow run starts" wait_for 20 test -f "$T/int/ws/out/start.log"
 kill -KILL "$pid"
 sleep 0.5
-pid=$(start_daemon "$T/int/p.yaml")
+pid=$(start_daemon "$T/int/p.yaml"); DAEMONS="$DAEMONS $pid" # for the cleanup at exit, even if a check fails
 status=$("$ORCH" -c "$T/int/p.yaml" status 2>&1)
 expect_match "status: the killed run is interrupted, with no exit status" "$status" "run 1 +slow +interrupted +exit - "
 expect_match "status --json: its exit is null" "$("$ORCH" -c "$T/int/p.yaml" status --json 2>&1)" '"run":1,"stage":"slow","exit":null'
@@ -130,7 +130,7 @@ stages:
     watch: in
     run: [$HERE/stage_slow.sh, "2", out, "{input}"]
 YAML
-pid=$(start_daemon "$T/int/q.yaml")
+pid=$(start_daemon "$T/int/q.yaml"); DAEMONS="$DAEMONS $pid" # for the cleanup at exit, even if a check fails
 printf 'hand\n' > "$T/int/hand.txt"
 "$ORCH" -c "$T/int/q.yaml" run slow "$T/int/hand.txt" >/dev/null 2>&1 &
 hand=$!
