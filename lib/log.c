@@ -1,14 +1,14 @@
 /* log.c — see log.h. Format: "2026-11-22T19:43:24.123Z crawler INFO message". */
 #include "log.h"
 
+#include "escape.h"
+
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "escape.h"
 
 static char log_program[64] = "crystalline";
 static int log_max_level = CR_LOG_INFO;
@@ -65,16 +65,13 @@ void cr_log(int level, const char *fmt, ...)
     int used = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s ",
                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                         tm.tm_sec, now.tv_nsec / 1000000, log_program, level_names[level]);
-    char message[sizeof line];
+    char body[sizeof line];
     va_list ap;
     va_start(ap, fmt);
-    int body = vsnprintf(message, sizeof message, fmt, ap);
+    vsnprintf(body, sizeof body, fmt, ap);
     va_end(ap);
-    size_t body_len = body < 0 ? 0 : (size_t)body;
-    if (body_len > sizeof message - 1)
-        body_len = sizeof message - 1;
-    /* Names in messages are outside data: no control byte reaches a terminal or the log. */
-    size_t len = used + cr_escape_controls(message, body_len, line + used, sizeof line - used - 1);
+    /* escaped, and truncated if need be: still one line */
+    size_t len = used + cr_escape_controls(body, line + used, sizeof line - used - 1);
     line[len++] = '\n';
     ssize_t ignored = write(log_fd, line, len);
     (void)ignored;

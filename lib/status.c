@@ -7,9 +7,13 @@
 
 #include "escape.h"
 
+/* Formats into a buffer of its own first: an argument may be err->msg itself (a message
+ * that wraps the one before), and vsnprintf into its own source is undefined. */
 static void set_message(cr_err *err, const char *fmt, va_list ap)
 {
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    char message[sizeof err->msg];
+    vsnprintf(message, sizeof message, fmt, ap);
+    memcpy(err->msg, message, sizeof message);
 }
 
 int cr_fail(cr_err *err, int code, const char *fmt, ...)
@@ -88,9 +92,8 @@ int cr_exit_for_errno(int errnum)
 int cr_err_report(const char *program, const cr_err *err)
 {
     int code = (err && err->code) ? err->code : CR_EOTHER;
-    const char *msg = (err && err->msg[0]) ? err->msg : "failed";
-    char shown[sizeof err->msg * 2];
-    cr_escape_controls(msg, strlen(msg), shown, sizeof shown); /* no control byte to a terminal */
+    char shown[2 * sizeof err->msg]; /* a name in the message cannot drive the terminal */
+    cr_escape_controls((err && err->msg[0]) ? err->msg : "failed", shown, sizeof shown);
     fprintf(stderr, "%s: %s\n", program, shown);
     return code;
 }

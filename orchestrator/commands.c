@@ -22,6 +22,7 @@
 #include "json.h"
 #include "log.h"
 #include "parse.h"
+#include "paths.h"
 #include "record.h"
 #include "report.h"
 
@@ -51,7 +52,10 @@ int cmd_validate(const char *config_path, cr_err *err)
             const stage_config *s = &c.stages[i];
             char program[PATH_MAX], timeout[32], settle[32];
             program_resolve(s->argv[0], program, sizeof program, NULL);
-            cr_format_duration(s->timeout_ms, timeout, sizeof timeout);
+            if (s->timeout_ms > 0)
+                cr_format_duration(s->timeout_ms, timeout, sizeof timeout);
+            else
+                snprintf(timeout, sizeof timeout, "none"); /* `timeout: 0s` */
             cr_format_duration(s->settle_ms, settle, sizeof settle);
             printf("  %-12s watch", s->name);
             for (int w = 0; w < s->watch_count; w++)
@@ -185,17 +189,41 @@ int cmd_stop(const char *config_path, int64_t timeout_ms, cr_err *err)
     cr_buf reply;
     cr_buf_init(&reply);
     code = control_request("stop", &reply, 5000, err);
+    int signalled = code != CR_OK;
     if (code) {
-        cr_buf_free(&reply);
-        config_free(&c);
-        return cr_err_context(err, "stop: pid %ld", (long)pid);
+        /* The socket is gone (removed, or the daemon is stuck before answering), but the
+         * pidfile's lock names the daemon for sure: SIGTERM, which ends its runs (they run
+         * again at the next start) instead of waiting for them. */
+        char shown[sizeof err->msg * 2];
+        cr_escape_controls(err->msg, shown, sizeof shown);
+        printf("orchestrator: the control socket does not answer (%s): sending SIGTERM to pid "
+               "%ld\n",
+               shown, (long)pid);
+        if (kill(pid, SIGTERM) != 0) {
+            cr_buf_free(&reply);
+            config_free(&c);
+            return cr_fail_errno(err, CR_ETEMP, "stop: pid %ld", (long)pid);
+        }
+        code = CR_OK;
+    } else {
+        printf("orchestrator: %s", reply.data ? reply.data : "stopping\n");
     }
-    printf("orchestrator: %s", reply.data ? reply.data : "stopping\n");
     fflush(stdout);
     cr_buf_free(&reply);
     int64_t deadline = mono_ms() + timeout_ms;
     while (pidfile_holder() > 0 && mono_ms() < deadline)
         usleep(50000);
+    if (signalled && pidfile_holder() > 0) {
+        /* no socket to ask for stop-now: a daemon that outlives SIGTERM is stopped (SIGSTOP)
+         * or stuck, which the user must look at */
+        char limit[32];
+        cr_format_duration(timeout_ms, limit, sizeof limit);
+        config_free(&c);
+        return cr_fail(err, CR_ETEMP,
+                       "stop: pid %ld is still running %s after SIGTERM (stopped or stuck? see "
+                       "/proc/%ld/status; kill -CONT or kill -KILL it)",
+                       (long)pid, limit, (long)pid);
+    }
     if (pidfile_holder() > 0) {
         char limit[32];
         cr_format_duration(timeout_ms, limit, sizeof limit);
@@ -278,8 +306,15 @@ int cmd_run(const char *config_path, const char *stage, char *const *files, int 
         return cr_fail(err, CR_EOTHER, "out of memory");
     int code = CR_OK;
     for (int k = 0; k < file_count && !code; k++) {
-        absolute[k] = realpath(files[k], NULL);
+        /* not realpath: a symlink is judged where it lies (engine.c, paths.h), not where it
+         * leads */
+        char lexical[PATH_MAX];
+        absolute[k] =
+            path_absolute_lexical(files[k], lexical, sizeof lexical) == 0 ? strdup(lexical) : NULL;
+        struct stat st;
         if (!absolute[k])
+            code = cr_fail(err, CR_EUSAGE, "run: %s: path too long", files[k]);
+        else if (stat(absolute[k], &st) != 0)
             code = cr_fail_errno(err, cr_exit_for_errno(errno), "run: %s", files[k]);
         else if (!cr_is_file(absolute[k]))
             code = cr_fail(err, CR_ENOINPUT, "run: %s: not a regular file", files[k]);
@@ -334,10 +369,15 @@ static void print_run(sqlite3_stmt *s)
     const unsigned char *first = sqlite3_column_text(s, 7);
     const unsigned char *log = sqlite3_column_text(s, 8);
     const unsigned char *outcome = sqlite3_column_text(s, 4);
-    printf("== run %lld %s: %s, exit %lld, %s, %s%s", sqlite3_column_int64(s, 0),
-           sqlite3_column_text(s, 1), outcome ? (const char *)outcome : "?",
-           sqlite3_column_int64(s, 3), duration, first ? (const char *)first : "(no input)",
-           items > 1 ? "" : "\n");
+    char first_shown[2048];
+    cr_escape_controls(first ? (const char *)first : "(no input)", first_shown, sizeof first_shown);
+    char exit_text[16] = "-"; /* interrupted: the program did not end on its own */
+    if (sqlite3_column_type(s, 3) != SQLITE_NULL &&
+        !(outcome && !strcmp((const char *)outcome, "interrupted")))
+        snprintf(exit_text, sizeof exit_text, "%lld", sqlite3_column_int64(s, 3));
+    printf("== run %lld %s: %s, exit %s, %s, %s%s", sqlite3_column_int64(s, 0),
+           sqlite3_column_text(s, 1), outcome ? (const char *)outcome : "?", exit_text, duration,
+           first_shown, items > 1 ? "" : "\n");
     if (items > 1)
         printf(" (+%lld more)\n", items - 1);
     char *text = NULL;
@@ -502,10 +542,13 @@ int cmd_retry(const char *config_path, const char *item_text, cr_err *err)
         const char *path = rows[k].path;
         const char *hash = rows[k].hash;
         const char *moved = rows[k].moved;
+        char path_shown[2048], moved_shown[2048]; /* names on the terminal: escaped */
+        cr_escape_controls(path, path_shown, sizeof path_shown);
+        cr_escape_controls(moved ? moved : "", moved_shown, sizeof moved_shown);
         if (moved && strcmp(moved, path) && cr_is_file(moved)) {
             if (cr_is_file(path)) {
                 fprintf(stderr, "orchestrator: retry: item %lld: %s exists; not overwriting it\n",
-                        id, path);
+                        id, path_shown);
                 problems++;
                 continue;
             }
@@ -513,8 +556,8 @@ int cmd_retry(const char *config_path, const char *item_text, cr_err *err)
             cr_path_dirname(path, folder, sizeof folder);
             cr_mkdir_p(folder, NULL);
             if (rename(moved, path) != 0) {
-                fprintf(stderr, "orchestrator: retry: item %lld: moving %s back: %s\n", id, moved,
-                        strerror(errno));
+                fprintf(stderr, "orchestrator: retry: item %lld: moving %s back: %s\n", id,
+                        moved_shown, strerror(errno));
                 problems++;
                 continue;
             }
@@ -523,7 +566,7 @@ int cmd_retry(const char *config_path, const char *item_text, cr_err *err)
             unlink(error_file); /* the record keeps the history */
         }
         if (!cr_is_file(path)) {
-            fprintf(stderr, "orchestrator: retry: item %lld: %s is gone\n", id, path);
+            fprintf(stderr, "orchestrator: retry: item %lld: %s is gone\n", id, path_shown);
             problems++;
             continue;
         }
@@ -548,7 +591,7 @@ int cmd_retry(const char *config_path, const char *item_text, cr_err *err)
                                "moved back by retry with changed content: a new item", NULL, 0,
                                wall_ms(), NULL);
         }
-        printf("orchestrator: item %lld (%s): %s queued again%s\n", id, stage, path,
+        printf("orchestrator: item %lld (%s): %s queued again%s\n", id, stage, path_shown,
                item_id != id ? " (changed content: a new item)" : "");
         requeued++;
     }

@@ -16,6 +16,7 @@
 
 #include "fs.h"
 #include "parse.h"
+#include "yaml_guard.h"
 
 typedef struct loader {
     yaml_document_t *doc;
@@ -277,12 +278,36 @@ typedef struct defaults {
     /* Which notify keys were given at the defaults level. */
 } defaults;
 
+/* A retry mapping over the policy it refines (a stage's over the defaults'): the delays must
+ * still make sense together. */
+static int retry_policy_load(loader *l, yaml_node_t *node, retry_policy *r)
+{
+    /* -1: not given in this mapping (durations are never negative) */
+    retry_policy inherited = *r;
+    r->delay_ms = r->max_delay_ms = -1;
+    int code = each_pair(l, node, "retry", retry_pair, r);
+    int both_given = r->delay_ms >= 0 && r->max_delay_ms >= 0;
+    if (r->delay_ms < 0)
+        r->delay_ms = inherited.delay_ms;
+    if (r->max_delay_ms < 0)
+        r->max_delay_ms = inherited.max_delay_ms;
+    /* both in one mapping: a mistake to refuse; a stage's longer delay over the defaults'
+     * max_delay raises its max_delay (load_stage) */
+    if (!code && both_given && r->max_delay_ms < r->delay_ms) {
+        char delay[32], max_delay[32];
+        cr_format_duration(r->delay_ms, delay, sizeof delay);
+        cr_format_duration(r->max_delay_ms, max_delay, sizeof max_delay);
+        return fail_at(l, node, "retry: max_delay %s is below delay %s", max_delay, delay);
+    }
+    return code;
+}
+
 static int defaults_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
                          void *target)
 {
     defaults *d = target;
     if (!strcmp(key, "retry"))
-        return each_pair(l, value, "retry", retry_pair, &d->retry);
+        return retry_policy_load(l, value, &d->retry);
     if (!strcmp(key, "timeout"))
         return duration(l, value, "timeout", &d->timeout_ms);
     if (!strcmp(key, "grace"))
@@ -335,6 +360,38 @@ static int valid_stage_name(const char *name)
     return 1;
 }
 
+/* A watch folder is a relative path that stays in the workspace as written (where it leads
+ * through symlinks is judged when files are taken: paths.c). */
+static int watch_inside(const char *folder)
+{
+    while (!strncmp(folder, "./", 2))
+        folder += 2;
+    if (folder[0] == '/')
+        return 0;
+    for (const char *p = folder; *p;) {
+        size_t len = strcspn(p, "/");
+        if (len == 2 && p[0] == '.' && p[1] == '.')
+            return 0;
+        p += len;
+        p += *p == '/';
+    }
+    return 1;
+}
+
+/* .orchestrator/ and failed/ (and under them) are the orchestrator's. */
+static int watch_reserved(const char *folder)
+{
+    while (!strncmp(folder, "./", 2))
+        folder += 2;
+    static const char *const reserved[] = {".orchestrator", "failed"};
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+        size_t len = strlen(reserved[i]);
+        if (!strncmp(folder, reserved[i], len) && (folder[len] == 0 || folder[len] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
 static int stage_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
                       void *target)
 {
@@ -347,8 +404,22 @@ static int stage_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_no
                            s->name);
         return code;
     }
-    if (!strcmp(key, "watch"))
-        return string_list(l, value, "watch", 1, &s->watch, &s->watch_count);
+    if (!strcmp(key, "watch")) {
+        int code = string_list(l, value, "watch", 1, &s->watch, &s->watch_count);
+        for (int w = 0; !code && w < s->watch_count; w++)
+            if (!watch_inside(s->watch[w]))
+                code = fail_at(l, value,
+                               "watch: '%s' is not inside the workspace (a folder relative to "
+                               "it, without '..'): files there are not the pipeline's to move",
+                               s->watch[w]);
+            else if (watch_reserved(s->watch[w]))
+                code = fail_at(l, value,
+                               "watch: '%s' is the orchestrator's own (its state folder or "
+                               "failed/): watching it would take the record or loop on "
+                               "quarantined files",
+                               s->watch[w]);
+        return code;
+    }
     if (!strcmp(key, "match"))
         return string_list(l, value, "match", 1, &s->match, &s->match_count);
     if (!strcmp(key, "run")) {
@@ -368,7 +439,7 @@ static int stage_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_no
         return whole(l, value, "concurrency", 1, 4096, &s->concurrency);
     if (!strcmp(key, "retry")) {
         t->retry_given = 1;
-        return each_pair(l, value, "retry", retry_pair, &s->retry);
+        return retry_policy_load(l, value, &s->retry);
     }
     if (!strcmp(key, "timeout"))
         return duration(l, value, "timeout", &s->timeout_ms);
@@ -696,12 +767,16 @@ int config_parse(pipeline_config *c, const char *path, const char *text, size_t 
     if (!c->dir)
         return cr_fail(err, CR_EOTHER, "out of memory");
 
+    int code = yaml_guard_check(path, text, len, err); /* size, depth, positioned errors */
+    if (code) {
+        config_free(c);
+        return code;
+    }
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser))
         return cr_fail(err, CR_EOTHER, "libyaml: cannot initialise the parser");
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    int code = CR_OK;
     if (!yaml_parser_load(&parser, &doc)) {
         yaml_mark_t mark = parser.problem_mark;
         code = cr_fail(err, CR_EDATA, "%s:%lu:%lu: %s%s%s", path, (unsigned long)mark.line + 1,
@@ -725,7 +800,7 @@ int config_load(pipeline_config *c, const char *path, cr_err *err)
     memset(c, 0, sizeof *c);
     char *text;
     size_t len;
-    int code = cr_read_file(path, &text, &len, 16 << 20, err);
+    int code = cr_read_file(path, &text, &len, YAML_MAX_BYTES, err);
     if (code)
         return cr_err_context(err, "reading the config");
     code = config_parse(c, path, text, len, err);

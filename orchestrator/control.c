@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "log.h"
 #include "report.h"
 
 static pid_t read_pid(int fd)
@@ -172,7 +173,10 @@ void control_serve(engine *e, int listen_fd)
         } else if (!strcmp(request, "wake")) {
             cr_buf_puts(&reply, "ok\n");
         } else {
-            cr_buf_printf(&reply, "error: unknown request '%.64s'\n", request);
+            char shown[64 * 4 + 1], cut[65]; /* echoed to a terminal: escaped */
+            snprintf(cut, sizeof cut, "%.64s", request);
+            cr_escape_controls(cut, shown, sizeof shown);
+            cr_buf_printf(&reply, "error: unknown request '%s'\n", shown);
         }
         if (reply.data)
             write_all(client, reply.data, reply.len);

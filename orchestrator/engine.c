@@ -28,7 +28,9 @@
 #include "hash.h"
 #include "log.h"
 #include "notify.h"
+#include "orphans.h"
 #include "parse.h"
+#include "paths.h"
 #include "quarantine.h"
 #include "runner.h"
 
@@ -82,6 +84,7 @@ struct engine {
     notifier *notifier;
     unsigned short rand_state[3];
     int *settling; /* engine_settling's answer, one count per stage */
+    int64_t next_sweep_mono; /* orphans.h: runs whose hand-run owner died */
     int settling_cap;
 };
 
@@ -188,8 +191,8 @@ static void update_watches(engine *e)
             if (known)
                 continue;
             cr_mkdir_p(folder, NULL);
-            int wd =
-                inotify_add_watch(e->inotify_fd, folder, IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR);
+            int wd = inotify_add_watch(e->inotify_fd, folder,
+                                       IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR);
             if (wd < 0) {
                 cr_error("%s: watching %s: %s", s->name, folder, strerror(errno));
                 continue;
@@ -228,6 +231,14 @@ static int64_t take_file(engine *e, int i, const char *path, int force, int *res
     const stage_config *s = &e->config.stages[i];
     struct stat st;
     *result = RECORD_KNOWN;
+    char why[PATH_MAX + 128];
+    /* one rule on every way in (inotify, rescan, run by hand): no symlink out of the
+     * workspace is followed, not even to hash it; a file named by hand may live outside */
+    if (input_allowed(path, force && e->mode == ENGINE_ONCE, why, sizeof why)) {
+        if (lstat(path, &st) == 0 && (S_ISLNK(st.st_mode) || S_ISREG(st.st_mode)))
+            cr_warn("%s: not taking %s: %s", s->name, path, why);
+        return 0;
+    }
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return 0;
     int64_t mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
@@ -361,6 +372,14 @@ static void rescan(engine *e)
     tx_commit(e);
 }
 
+static int is_symlink(const char *folder, const char *name)
+{
+    char path[PATH_MAX + 256];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", folder, name);
+    return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
 static void read_inotify(engine *e)
 {
     char buffer[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -391,6 +410,10 @@ static void read_inotify(engine *e)
             }
             if ((ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) && !(ev->mask & IN_ISDIR) && ev->len)
                 handle_file(e, e->watches[w].folder, ev->name);
+            else if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR) && ev->len &&
+                     is_symlink(e->watches[w].folder, ev->name))
+                handle_file(e, e->watches[w].folder, ev->name); /* never closed after writing:
+                                                                 * judged as it is made */
         }
         tx_commit(e);
     }
@@ -600,7 +623,19 @@ static void start_run(engine *e, int i, record_item *items, int n)
     inputs[n] = NULL;
     argv_vars vars = {
         .workspace = e->config.workspace, .stage = s->name, .inputs = inputs, .input_count = n};
-    int code = program_resolve(s->argv[0], program, sizeof program, &err);
+    /* checked again as the run starts: a file may have become a symlink since it was taken,
+     * or come back by `retry`; a refused input is bad data (quarantined: the link is moved,
+     * never what it points to) */
+    int code = CR_OK;
+    for (int k = 0; k < n && !code; k++) {
+        char why[PATH_MAX + 128];
+        /* an absolute path in the record was named by hand (the record keeps the
+         * workspace's files relative): the user's, run wherever it is, never moved */
+        if (input_allowed(items[k].path, 1, why, sizeof why))
+            code = cr_fail(&err, CR_EDATA, "%s: %s", items[k].path, why);
+    }
+    if (!code)
+        code = program_resolve(s->argv[0], program, sizeof program, &err);
     if (!code)
         code = argv_expand(s->argv, s->argc, &vars, &argv, &err);
     if (!code)
@@ -1035,6 +1070,9 @@ int engine_seed(engine *e, const char *stage, char *const *files, int file_count
         record_path(e, files[k], path, sizeof path);
         if (!cr_is_file(path))
             return cr_fail(err, CR_ENOINPUT, "%s: not a file", files[k]);
+        char why[PATH_MAX + 128];
+        if (input_allowed(path, 1, why, sizeof why))
+            return cr_fail(err, CR_EDATA, "%s: %s", files[k], why);
         int64_t id = take_file(e, i, path, 1, &result);
         if (!id)
             return cr_fail(err, CR_EIO, "%s: cannot be read", files[k]);
@@ -1123,6 +1161,8 @@ static int64_t next_wait_ms(engine *e, int64_t now_mono)
     for (int i = 0; i < e->config.stage_count; i++)
         if (e->stages[i].pending_count)
             SOONER(e->stages[i].last_event_mono + e->config.stages[i].settle_ms - now_mono);
+    if (e->mode == ENGINE_DAEMON)
+        SOONER(e->next_sweep_mono - now_mono);
     for (int k = 0; k < e->run_count; k++) {
         if (e->runs[k].deadline_mono && !e->runs[k].term_sent)
             SOONER(e->runs[k].deadline_mono - now_mono);
@@ -1157,6 +1197,13 @@ int engine_run(engine *e, cr_err *err)
                 tx_commit(e);
             }
         check_timeouts(e, now);
+        if (e->mode == ENGINE_DAEMON && now >= e->next_sweep_mono && !e->record_failed) {
+            int64_t own[e->run_count + 1];
+            for (int k = 0; k < e->run_count; k++)
+                own[k] = e->runs[k].run_id;
+            orphans_sweep(e->rec, own, e->run_count, wall_ms());
+            e->next_sweep_mono = now + ORPHANS_SWEEP_MS;
+        }
         if (e->record_failed && !e->draining) {
             cr_error("the record cannot be written, stopping (unfinished work runs again at the "
                      "next start): %s",

@@ -9,6 +9,7 @@
 
 #include "engine.h"
 #include "json.h"
+#include "log.h"
 #include "parse.h"
 
 enum { COL_QUEUED, COL_RUNNING, COL_RETRYING, COL_DONE, COL_FAILED, COL_COUNT };
@@ -18,6 +19,19 @@ static const char *text_or(sqlite3_stmt *s, int col, const char *fallback)
 {
     const unsigned char *t = sqlite3_column_text(s, col);
     return t ? (const char *)t : fallback;
+}
+
+/* A column's text for the terminal: names and messages come from file names and programs'
+ * output, so their control characters are shown escaped (cr_escape_controls). Each call has a
+ * buffer of its own among SHOWN_SLOTS, so one printf may show several columns. */
+#define SHOWN_SLOTS 4
+static const char *shown(sqlite3_stmt *s, int col, const char *fallback)
+{
+    static char slots[SHOWN_SLOTS][2048];
+    static int next;
+    char *out = slots[next++ % SHOWN_SLOTS];
+    cr_escape_controls(text_or(s, col, fallback), out, sizeof slots[0]);
+    return out;
 }
 
 static void counts_for(sqlite3 *db, const char *stage, long long counts[COL_COUNT])
@@ -37,6 +51,13 @@ static void counts_for(sqlite3 *db, const char *stage, long long counts[COL_COUN
     sqlite3_finalize(s);
 }
 
+/* A run of the "last runs" query (exit in column 2, outcome in 4) that the orchestrator ended
+ * (a stop, a crash): its exit status, if any, is not the program's verdict. */
+static int run_interrupted(sqlite3_stmt *s)
+{
+    return sqlite3_column_type(s, 2) == SQLITE_NULL || !strcmp(text_or(s, 4, ""), "interrupted");
+}
+
 static void duration_text(long long ms, char *out, int size)
 {
     cr_format_duration(ms < 0 ? 0 : ms, out, size);
@@ -45,7 +66,7 @@ static void duration_text(long long ms, char *out, int size)
 static void inputs_text(sqlite3_stmt *s, int count_col, int first_col, char *out, size_t size)
 {
     long long count = sqlite3_column_int64(s, count_col);
-    const char *first = text_or(s, first_col, "");
+    const char *first = shown(s, first_col, "");
     if (count <= 0)
         snprintf(out, size, "(no input)");
     else if (count == 1)
@@ -163,8 +184,8 @@ int report_status(record *rec, const pipeline_config *c, pid_t daemon_pid, const
                 cr_buf_puts(out, "retrying:\n");
             duration_text(next_in, when, sizeof when);
             cr_buf_printf(out, "  %-12s %s: attempt %lld of %d failed (%s); next attempt in %s\n",
-                          stage, text_or(s, 1, ""), sqlite3_column_int64(s, 2),
-                          sc ? sc->retry.max_attempts : 0, text_or(s, 4, "?"), when);
+                          stage, shown(s, 1, ""), sqlite3_column_int64(s, 2),
+                          sc ? sc->retry.max_attempts : 0, shown(s, 4, "?"), when);
         }
         sqlite3_finalize(s);
     }
@@ -195,9 +216,8 @@ int report_status(record *rec, const pipeline_config *c, pid_t daemon_pid, const
                             "failed (latest first; `orchestrator retry ITEM` runs one again):\n");
             long long attempts = sqlite3_column_int64(s, 4);
             cr_buf_printf(out, "  item %-6lld %-12s %s -> %s after %lld attempt%s: %s\n",
-                          sqlite3_column_int64(s, 0), text_or(s, 1, ""), text_or(s, 2, ""),
-                          text_or(s, 3, "?"), attempts, attempts == 1 ? "" : "s",
-                          text_or(s, 5, "?"));
+                          sqlite3_column_int64(s, 0), text_or(s, 1, ""), shown(s, 2, ""),
+                          shown(s, 3, "?"), attempts, attempts == 1 ? "" : "s", shown(s, 5, "?"));
         }
         sqlite3_finalize(s);
     }
@@ -216,7 +236,11 @@ int report_status(record *rec, const pipeline_config *c, pid_t daemon_pid, const
                 cr_json_object_begin(&j);
                 cr_json_kv_int(&j, "run", sqlite3_column_int64(s, 0));
                 cr_json_kv_string(&j, "stage", text_or(s, 1, ""));
-                cr_json_kv_int(&j, "exit", sqlite3_column_int64(s, 2));
+                cr_json_key(&j, "exit");
+                if (run_interrupted(s))
+                    cr_json_null(&j);
+                else
+                    cr_json_int(&j, sqlite3_column_int64(s, 2));
                 cr_json_kv_int(&j, "duration_ms", sqlite3_column_int64(s, 3));
                 cr_json_kv_string(&j, "outcome", text_or(s, 4, ""));
                 cr_json_kv_int(&j, "inputs", sqlite3_column_int64(s, 5));
@@ -227,10 +251,16 @@ int report_status(record *rec, const pipeline_config *c, pid_t daemon_pid, const
             if (!header++)
                 cr_buf_puts(out, "last runs:\n");
             inputs_text(s, 5, 6, inputs, sizeof inputs);
-            duration_text(sqlite3_column_int64(s, 3), when, sizeof when);
-            cr_buf_printf(out, "  run %-6lld %-12s %-11s exit %-3lld %-8s %s\n",
+            if (sqlite3_column_type(s, 3) == SQLITE_NULL)
+                snprintf(when, sizeof when, "-");
+            else
+                duration_text(sqlite3_column_int64(s, 3), when, sizeof when);
+            char exit_text[16] = "-"; /* interrupted: the run never exited on its own */
+            if (!run_interrupted(s))
+                snprintf(exit_text, sizeof exit_text, "%lld", sqlite3_column_int64(s, 2));
+            cr_buf_printf(out, "  run %-6lld %-12s %-11s exit %-3s %-8s %s\n",
                           sqlite3_column_int64(s, 0), text_or(s, 1, ""), text_or(s, 4, ""),
-                          sqlite3_column_int64(s, 2), when, inputs);
+                          exit_text, when, inputs);
         }
         sqlite3_finalize(s);
     }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs.h"
@@ -60,10 +61,16 @@ int checkpoint_list(const char *dir, checkpoint_entry **entries, size_t *count, 
             }
             *entries = grown;
         }
-        checkpoint_entry *e = &(*entries)[(*count)++];
+        checkpoint_entry *e = &(*entries)[*count];
         e->step = step;
         snprintf(e->model_path, sizeof e->model_path, "%s/%s", dir, entry->d_name);
         snprintf(e->state_path, sizeof e->state_path, "%s/model_%08" PRId64 ".state", dir, step);
+        /* a FIFO or a device under a checkpoint's name would hang or flood the reader: such
+         * a pair is listed (so a run never writes over it) but never read */
+        struct stat model_st, state_st;
+        e->irregular = stat(e->model_path, &model_st) != 0 || !S_ISREG(model_st.st_mode) ||
+                       (stat(e->state_path, &state_st) == 0 && !S_ISREG(state_st.st_mode));
+        (*count)++;
     }
     closedir(folder);
     if (*count)
@@ -108,13 +115,79 @@ int checkpoint_save(const char *dir, const gpt2_config *cfg, const float *params
     snprintf(model_path, model_path_size, "%s/model_%08" PRId64 ".bin", dir, state->step);
     snprintf(state_path, sizeof state_path, "%s/model_%08" PRId64 ".state", dir, state->step);
     checkpoint_sha256(cfg, params, state->model_sha256);
-    code = gpt2_checkpoint_write(model_path, cfg, params, err);
-    if (!code)
-        code = state_write(state_path, state, m, v, err);
+    /* the model is written first under its temporary name (a full disk shows there), then
+     * the state, then the model's rename: a crash leaves at most a state without its model */
+    cr_atomic_file model;
+    code = gpt2_checkpoint_stage(&model, model_path, cfg, params, err);
+    if (code)
+        return code;
+    code = state_write(state_path, state, m, v, err);
+    if (code) {
+        cr_atomic_abort(&model);
+        return code;
+    }
+    return cr_atomic_commit(&model, err);
+}
+
+static int guard_protects(const checkpoint_guard *guard, int64_t step)
+{
+    for (size_t i = 0; guard && i < guard->foreign_count; i++)
+        if (guard->foreign_steps[i] == step)
+            return 1;
+    return 0;
+}
+
+int checkpoint_guard_open(checkpoint_guard *guard, const char *dir, int resume_asked,
+                          int64_t resumed_step, int64_t first_step, int64_t last_step,
+                          cr_err *err)
+{
+    memset(guard, 0, sizeof *guard);
+    checkpoint_entry *entries;
+    size_t count;
+    int code = checkpoint_list(dir, &entries, &count, err);
+    if (code)
+        return code;
+    guard->foreign_steps = calloc(count + 1, sizeof *guard->foreign_steps);
+    if (!guard->foreign_steps) {
+        free(entries);
+        return cr_fail(err, CR_EOTHER, "out of memory listing %s", dir);
+    }
+    for (size_t i = 0; i < count && !code; i++) {
+        int64_t step = entries[i].step;
+        if (resumed_step >= 0 && step <= resumed_step)
+            continue; /* the one resumed from and its line before it */
+        guard->foreign_steps[guard->foreign_count++] = step;
+        if (step < first_step || step > last_step)
+            continue;
+        if (resume_asked)
+            code = cr_fail(
+                err, CR_EDATA,
+                "%s cannot be resumed from (the warning 'not resuming from' says why) and this "
+                "run (steps "
+                "%" PRId64 "..%" PRId64 ") would write over it: move it away, or "
+                "train into another --out (a run never overwrites or removes "
+                "checkpoints it did not write)",
+                entries[i].model_path, first_step, last_step);
+        else
+            code = cr_fail(err, CR_EUSAGE,
+                           "%s is not this run's and this new model (steps %" PRId64 "..%" PRId64
+                           ") would write over it: use --resume, or train into another --out "
+                           "(a run never overwrites or removes checkpoints it did not write)",
+                           entries[i].model_path, first_step, last_step);
+    }
+    free(entries);
+    if (code)
+        checkpoint_guard_close(guard);
     return code;
 }
 
-void checkpoint_prune(const char *dir, int keep)
+void checkpoint_guard_close(checkpoint_guard *guard)
+{
+    free(guard->foreign_steps);
+    memset(guard, 0, sizeof *guard);
+}
+
+void checkpoint_prune(const char *dir, int keep, const checkpoint_guard *guard)
 {
     if (keep <= 0)
         return;
@@ -122,9 +195,14 @@ void checkpoint_prune(const char *dir, int keep)
     size_t count;
     if (checkpoint_list(dir, &entries, &count, NULL) != CR_OK)
         return;
-    for (size_t i = (size_t)keep; i < count; i++) {
-        unlink(entries[i].state_path);
+    int kept = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (guard_protects(guard, entries[i].step) || kept++ < keep)
+            continue;
+        /* model first: a crash between the two leaves a state without a model, which no
+         * listing sees, never a model without its state */
         unlink(entries[i].model_path);
+        unlink(entries[i].state_path);
         cr_debug("removed %s (keeping the last %d)", entries[i].model_path, keep);
     }
     free(entries);
@@ -144,7 +222,8 @@ int checkpoint_resolve(const char *path, char *out, size_t out_size, cr_err *err
     for (size_t i = 0; i < count; i++) {
         gpt2_config cfg;
         cr_err ignored;
-        if (gpt2_checkpoint_read_config(entries[i].model_path, &cfg, &ignored) == CR_OK) {
+        if (!entries[i].irregular &&
+            gpt2_checkpoint_read_config(entries[i].model_path, &cfg, &ignored) == CR_OK) {
             snprintf(out, out_size, "%s", entries[i].model_path);
             free(entries);
             return CR_OK;

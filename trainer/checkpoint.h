@@ -16,6 +16,7 @@ typedef struct checkpoint_entry {
     int64_t step;
     char model_path[4096];
     char state_path[4096];
+    int irregular; /* the model or its state is not a regular file (a FIFO...): never read */
 } checkpoint_entry;
 
 /* model_*.bin files in dir, newest step first (malloc'd; 0 entries when dir is missing). */
@@ -24,14 +25,34 @@ int checkpoint_list(const char *dir, checkpoint_entry **entries, size_t *count, 
 /* SHA-256 (hex) of the model file these parameters make, computed in memory. */
 void checkpoint_sha256(const gpt2_config *cfg, const float *params, char hex[65]);
 
-/* Writes model then state (state->model_sha256 filled here); a crash between the two leaves a
- * model without a state, which a resume skips. */
+/* Writes the model under its temporary name, then the state, then renames the model into
+ * place (state->model_sha256 filled here, from the parameters in memory): a crash leaves at
+ * most a state without its model, which no listing sees and the next save of that step
+ * replaces. So a model file without its state was never written by a run. */
 int checkpoint_save(const char *dir, const gpt2_config *cfg, const float *params,
                     train_state *state, const float *m, const float *v, char *model_path,
                     size_t model_path_size, cr_err *err);
 
-/* Removes all but the newest keep pairs (keep 0: keep all). */
-void checkpoint_prune(const char *dir, int keep);
+/* The checkpoints a run found in its --out and does not own: every model_*.bin newer than the
+ * one it resumed from (those it refused), or all of them when it starts a new model. A run
+ * never writes over them nor prunes them (docs/trainer.md, "Checkpoints a run does not own"). */
+typedef struct checkpoint_guard {
+    int64_t *foreign_steps;
+    size_t foreign_count;
+} checkpoint_guard;
+
+/* Lists dir's checkpoints; resumed_step is the step resumed from, or -1 for a new model
+ * (resume_asked: --resume found none it could use). Fails (CR_EDATA when --resume refused it,
+ * CR_EUSAGE otherwise) when a foreign checkpoint has a step in
+ * first_step..last_step, the steps this run may write, naming it and what to do. */
+int checkpoint_guard_open(checkpoint_guard *guard, const char *dir, int resume_asked,
+                          int64_t resumed_step, int64_t first_step, int64_t last_step,
+                          cr_err *err);
+void checkpoint_guard_close(checkpoint_guard *guard);
+
+/* Removes all but the newest keep pairs of those the guard does not protect (keep 0: keep
+ * all; guard NULL: protect none). */
+void checkpoint_prune(const char *dir, int keep, const checkpoint_guard *guard);
 
 /* A model path for generate/eval/info: a file as is, or a folder's newest model_*.bin. */
 int checkpoint_resolve(const char *path, char *out, size_t out_size, cr_err *err);

@@ -126,25 +126,30 @@ static void header_from_config(const gpt2_config *cfg, int32_t header[GPT2_HEADE
     header[7] = cfg->padded_vocab_size;
 }
 
-int gpt2_checkpoint_write(const char *path, const gpt2_config *cfg, const float *params,
-                          cr_err *err)
+int gpt2_checkpoint_stage(cr_atomic_file *file, const char *path, const gpt2_config *cfg,
+                          const float *params, cr_err *err)
 {
     int32_t header[GPT2_HEADER_INTS];
     header_from_config(cfg, header);
     size_t sizes[GPT2_NUM_TENSORS];
     size_t total = gpt2_tensor_sizes(cfg, sizes);
-    cr_atomic_file file;
-    int code = cr_atomic_open(&file, path, err);
+    int code = cr_atomic_open(file, path, err);
     if (code)
         return code;
-    code = cr_atomic_write(&file, header, sizeof header, err);
+    code = cr_atomic_write(file, header, sizeof header, err);
     if (!code)
-        code = cr_atomic_write(&file, params, total * sizeof *params, err);
-    if (code) {
-        cr_atomic_abort(&file);
-        return code;
-    }
-    return cr_atomic_commit(&file, err);
+        code = cr_atomic_write(file, params, total * sizeof *params, err);
+    if (code)
+        cr_atomic_abort(file);
+    return code;
+}
+
+int gpt2_checkpoint_write(const char *path, const gpt2_config *cfg, const float *params,
+                          cr_err *err)
+{
+    cr_atomic_file file;
+    int code = gpt2_checkpoint_stage(&file, path, cfg, params, err);
+    return code ? code : cr_atomic_commit(&file, err);
 }
 
 static int read_exact(int fd, void *out, size_t len, const char *path, cr_err *err)
@@ -167,13 +172,17 @@ static int read_exact(int fd, void *out, size_t len, const char *path, cr_err *e
 
 static int open_checked(const char *path, gpt2_config *cfg, int *fd_out, cr_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO under a checkpoint's name must not hang the open (it is refused
+     * below; reads of a regular file ignore the flag) */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return cr_fail_errno(err, cr_exit_for_errno(errno), "opening checkpoint %s", path);
     int32_t header[GPT2_HEADER_INTS];
     struct stat st;
     int code =
         fstat(fd, &st) < 0 ? cr_fail_errno(err, CR_EIO, "reading checkpoint %s", path) : CR_OK;
+    if (!code && !S_ISREG(st.st_mode))
+        code = cr_fail(err, CR_EDATA, "checkpoint %s: not a regular file", path);
     if (!code && (size_t)st.st_size < sizeof header)
         code = cr_fail(err, CR_EDATA, "checkpoint %s: truncated header (%lld of %zu bytes)", path,
                        (long long)st.st_size, sizeof header);
@@ -194,9 +203,9 @@ static int open_checked(const char *path, gpt2_config *cfg, int *fd_out, cr_err 
         cfg->num_heads = header[5];
         cfg->channels = header[6];
         cfg->padded_vocab_size = header[7];
-        code = gpt2_config_check(cfg, err);
-        if (code)
-            code = cr_fail(err, CR_EDATA, "checkpoint %s: impossible shape: %s", path, err->msg);
+        cr_err why;
+        if (gpt2_config_check(cfg, &why))
+            code = cr_fail(err, CR_EDATA, "checkpoint %s: impossible shape: %s", path, why.msg);
     }
     if (!code) {
         size_t sizes[GPT2_NUM_TENSORS];

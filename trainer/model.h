@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fs.h"
 #include "status.h"
 
 #define GPT2_MAGIC 20240326
@@ -44,6 +45,10 @@ double gpt2_flops_per_token(const gpt2_config *cfg, int seq_len);
 void gpt2_init_params(const gpt2_config *cfg, float *params, uint64_t seed);
 
 /* Writes header + params atomically (fs.h). */
+/* The model file written under its temporary name, not yet renamed into place: commit with
+ * cr_atomic_commit (lib/fs.h), or cr_atomic_abort. On failure nothing is left. */
+int gpt2_checkpoint_stage(cr_atomic_file *file, const char *path, const gpt2_config *cfg,
+                          const float *params, cr_err *err);
 int gpt2_checkpoint_write(const char *path, const gpt2_config *cfg, const float *params,
                           cr_err *err);
 /* Reads only the header; CR_EDATA for a bad magic, version or shape. */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -41,13 +42,16 @@ static void on_stop_signal(int signo)
     stop_requested = 1;
 }
 
+#define DEFAULT_LAYERS 4
+#define DEFAULT_CHANNELS 192
+#define DEFAULT_HEADS 6
+
 void train_options_default(train_options *o)
 {
     memset(o, 0, sizeof *o);
     o->init = "new";
-    o->layers = 4;
-    o->channels = 192;
-    o->heads = 6;
+    /* layers, channels, heads 0: not given (a new model takes the DEFAULT_ ones; a resumed
+     * one keeps its own shape, and says so when one was given that differs) */
     o->seq_len = 64;
     o->batch = 12;
     o->steps = -1;
@@ -84,7 +88,9 @@ static int load_resume_point(const char *dir, gpt2_config *cfg, float **params, 
     for (size_t i = 0; i < count; i++) {
         cr_err why;
         float *p = NULL, *mm = NULL, *vv = NULL;
-        int bad = gpt2_checkpoint_read(entries[i].model_path, cfg, &p, &why);
+        int bad = entries[i].irregular
+                      ? cr_fail(&why, CR_EDATA, "it or its state is not a regular file")
+                      : gpt2_checkpoint_read(entries[i].model_path, cfg, &p, &why);
         if (!bad) {
             size_t sizes[GPT2_NUM_TENSORS];
             size_t P = gpt2_tensor_sizes(cfg, sizes);
@@ -100,6 +106,9 @@ static int load_resume_point(const char *dir, gpt2_config *cfg, float **params, 
                 if (strcmp(hex, state->model_sha256) != 0)
                     bad = cr_fail(&why, CR_EDATA, "state %s belongs to another model file",
                                   entries[i].state_path);
+                else if (state->step != entries[i].step) /* renamed, or crafted */
+                    bad = cr_fail(&why, CR_EDATA, "state %s is of step %" PRId64 ", not %" PRId64,
+                                  entries[i].state_path, state->step, entries[i].step);
             }
         }
         if (!bad) {
@@ -120,12 +129,70 @@ static int load_resume_point(const char *dir, gpt2_config *cfg, float **params, 
     return CR_OK;
 }
 
+/* metrics.jsonl keeps only the steps up to the one this run starts from (cut): a run killed
+ * after its last checkpoint logged steps that the resumed run trains again. Read line by line
+ * and rewritten atomically (a reader sees the old file or the new one); a line without its
+ * newline (torn) goes too. A metrics.jsonl that is not a regular file (a FIFO would block every
+ * step) is refused. */
+static int metrics_prepare(const char *dir, long start_step, int cut, cr_err *err)
+{
+    char path[4096];
+    int code = cr_path_join(path, sizeof path, dir, "metrics.jsonl", err);
+    struct stat st;
+    if (code || lstat(path, &st) != 0)
+        return code;
+    if (!S_ISREG(st.st_mode))
+        return cr_fail(err, CR_EDATA, "%s is not a regular file: move it away", path);
+    if (!cut)
+        return CR_OK;
+    FILE *in = fopen(path, "re");
+    if (!in)
+        return cr_fail_errno(err, cr_exit_for_errno(errno), "opening %s", path);
+    char *line = NULL;
+    size_t line_cap = 0;
+    off_t kept = 0;
+    ssize_t len;
+    while ((len = getline(&line, &line_cap, in)) > 0) {
+        const char *step = strstr(line, "\"step\":"); /* first key of every line */
+        if (line[len - 1] != '\n' || !step || strtol(step + 7, NULL, 10) > start_step)
+            break; /* later lines are later steps */
+        kept += len;
+    }
+    free(line);
+    if (kept == st.st_size) {
+        fclose(in);
+        return CR_OK;
+    }
+    cr_info("metrics.jsonl: keeping the steps up to %ld (%lld bytes removed)", start_step,
+            (long long)(st.st_size - kept));
+    cr_atomic_file out;
+    code = cr_atomic_open(&out, path, err);
+    char buffer[1 << 16];
+    rewind(in);
+    for (off_t left = kept; !code && left > 0;) {
+        size_t want = left < (off_t)sizeof buffer ? (size_t)left : sizeof buffer;
+        size_t got = fread(buffer, 1, want, in);
+        if (got == 0)
+            code = cr_fail(err, CR_EIO, "reading %s", path);
+        else
+            code = cr_atomic_write(&out, buffer, got, err);
+        left -= (off_t)got;
+    }
+    fclose(in);
+    if (code) {
+        cr_atomic_abort(&out);
+        return code;
+    }
+    return cr_atomic_commit(&out, err);
+}
+
 static void append_metrics(const char *dir, const cr_buf *line)
 {
     char path[4096];
     if (cr_path_join(path, sizeof path, dir, "metrics.jsonl", NULL) != CR_OK)
         return;
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    /* O_NONBLOCK: never blocks on a FIFO put there during the run (ENXIO instead) */
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK | O_CLOEXEC, 0644);
     if (fd < 0) {
         cr_warn("cannot append to %s: %s", path, strerror(errno));
         return;
@@ -277,6 +344,26 @@ static void metrics_line(struct run *r, double loss, double val_loss, double lr,
         append_metrics(r->o->out_dir, line);
 }
 
+/* A resumed model keeps its shape: an option asking for another one is named, not obeyed
+ * silently. */
+static void warn_ignored_shape(const train_options *o, const gpt2_config *cfg, const char *used)
+{
+    const struct {
+        const char *option;
+        int given, has;
+    } shape[] = {{"--layers", o->layers, cfg->num_layers},
+                 {"--channels", o->channels, cfg->channels},
+                 {"--heads", o->heads, cfg->num_heads},
+                 {"--vocab", o->vocab, cfg->vocab_size}};
+    for (size_t i = 0; i < sizeof shape / sizeof shape[0]; i++)
+        if (shape[i].given && shape[i].given != shape[i].has)
+            cr_warn("%s %d ignored: the resumed model %s has %d (a model keeps its shape; train "
+                    "into another --out for a new one)",
+                    shape[i].option, shape[i].given, used, shape[i].has);
+    if (o->init && strcmp(o->init, "new") != 0)
+        cr_warn("--init %s ignored: resuming from %s", o->init, used);
+}
+
 static int open_model(struct run *r, float **params, float **m, float **v, int *resumed,
                       cr_err *err)
 {
@@ -292,6 +379,7 @@ static int open_model(struct run *r, float **params, float **m, float **v, int *
         if (used[0]) {
             *resumed = 1;
             cr_info("resuming from %s at step %" PRId64, used, r->state.step);
+            warn_ignored_shape(o, &r->cfg, used);
             return CR_OK;
         }
         cr_info("no checkpoint to resume in %s: starting a new model", o->out_dir);
@@ -315,9 +403,9 @@ static int open_model(struct run *r, float **params, float **m, float **v, int *
     r->cfg.max_seq_len = o->seq_len;
     r->cfg.vocab_size = (int)vocab;
     r->cfg.padded_vocab_size = gpt2_padded_vocab((int)vocab);
-    r->cfg.num_layers = o->layers;
-    r->cfg.num_heads = o->heads;
-    r->cfg.channels = o->channels;
+    r->cfg.num_layers = o->layers ? o->layers : DEFAULT_LAYERS;
+    r->cfg.num_heads = o->heads ? o->heads : DEFAULT_HEADS;
+    r->cfg.channels = o->channels ? o->channels : DEFAULT_CHANNELS;
     code = gpt2_config_check(&r->cfg, err);
     if (code)
         return code;
@@ -437,6 +525,7 @@ int train_run(const train_options *o, cr_err *err)
     memset(&r, 0, sizeof r);
     r.o = o;
     float *params = NULL, *m = NULL, *v = NULL;
+    checkpoint_guard guard = {0};
     int code = data_open(&r.data, o->data_dir, o->val_data == NULL, (uint64_t)o->seq_len + 1, err);
     if (code)
         return code;
@@ -497,6 +586,18 @@ int train_run(const train_options *o, cr_err *err)
     lr_schedule sched;
     int continuing;
     long target = plan_run(&r, resumed, start, &sched, &continuing);
+    if (ranks_is_root()) { /* only rank 0 reads or writes --out */
+        /* the checkpoints this run finds and does not own are never written over nor pruned;
+         * a budgeted run's target is open (LONG_MAX) until its speed is measured */
+        code = checkpoint_guard_open(&guard, o->out_dir, o->resume, resumed ? (int64_t)start : -1,
+                                     resumed ? start + 1 : start, target > start ? target : start,
+                                     err);
+        /* cut, but not over the metrics of another run whose checkpoints stay here */
+        if (!code)
+            code = metrics_prepare(o->out_dir, start, resumed || guard.foreign_count == 0, err);
+        if (code)
+            goto done;
+    }
 
     code = engine_new(&r.engine, &r.cfg, o->batch, o->seq_len, o->threads, err);
     if (code)
@@ -673,7 +774,7 @@ int train_run(const train_options *o, cr_err *err)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (!code && ranks_is_root()) {
-        checkpoint_prune(o->out_dir, o->keep);
+        checkpoint_prune(o->out_dir, o->keep, &guard);
         double seconds = cr_now_s() - run_start;
         cr_info("trained %ld steps in %.1f s (%.0f tokens/s), loss %.4f", steps_done, seconds,
                 seconds > 0 ? (double)steps_done * (double)window / seconds : 0, loss);
@@ -701,6 +802,7 @@ int train_run(const train_options *o, cr_err *err)
         }
     }
 done:
+    checkpoint_guard_close(&guard);
     cr_buf_free(&r.metrics);
     rank_exchange_free(r.exchange);
     free(params);

@@ -27,6 +27,20 @@ TEST(fail_errno_appends_strerror_and_keeps_errno)
     CHECK_INT_EQ(errno, ENOENT);
 }
 
+/* A message that wraps the one before, formatted into the same err (cr_fail(err, ...,
+ * err->msg)): the prefix once, the reason kept. */
+TEST(fail_may_format_its_own_message)
+{
+    cr_err err = {0};
+    cr_fail(&err, CR_EUSAGE, "layer count %d is outside 1..256", 999);
+    cr_fail(&err, CR_EDATA, "checkpoint %s: impossible shape: %s", "m.bin", err.msg);
+    CHECK_STR_EQ(err.msg, "checkpoint m.bin: impossible shape: layer count 999 is outside 1..256");
+    errno = ENOENT;
+    cr_fail_errno(&err, CR_EIO, "%s; reading it again", err.msg);
+    CHECK_STR_EQ(err.msg, "checkpoint m.bin: impossible shape: layer count 999 is outside 1..256; "
+                          "reading it again: No such file or directory");
+}
+
 TEST(context_prefixes_message)
 {
     cr_err err = {0};
@@ -61,6 +75,7 @@ int main(void)
     RUN(fail_sets_code_and_message);
     RUN(fail_with_null_err_still_returns_code);
     RUN(fail_errno_appends_strerror_and_keeps_errno);
+    RUN(fail_may_format_its_own_message);
     RUN(context_prefixes_message);
     RUN(context_truncates_instead_of_overflowing);
     RUN(errno_maps_to_sysexits);

@@ -1,0 +1,26 @@
+/* paths.h — where an input lives, for the rule of SPEC.md round 2: the orchestrator never
+ * follows a symlink out of the workspace and never moves or deletes a file outside it. The
+ * workspace is the current folder (engine.c changes into it). Used when files are taken
+ * (engine.c), before each run starts, and when an input is quarantined (quarantine.c). */
+#ifndef ORCH_PATHS_H
+#define ORCH_PATHS_H
+
+#include <stddef.h>
+
+/* 1 when the file named by path (its folders resolved, its last name not followed) is inside
+ * the folder root (resolved too); path_in_workspace: root is the workspace. */
+int path_inside(const char *path, const char *root);
+int path_in_workspace(const char *path);
+
+/* 0 when path may be run: a regular file and, when it lives in the workspace, not a symlink
+ * (nor inside a symlinked folder) that resolves out of it. An absolute path (one that is not
+ * under the workspace as written: the record keeps paths inside it relative) passes when
+ * outside_allowed (a file named by hand to `run STAGE FILE`). Otherwise -1, and why says why
+ * in a few words. */
+int input_allowed(const char *path, int outside_allowed, char *why, size_t why_size);
+
+/* path made absolute against the current folder without following any symlink: "." and ".."
+ * are removed as written (as `realpath -s` does). -1 when it does not fit. */
+int path_absolute_lexical(const char *path, char *out, size_t out_size);
+
+#endif
