@@ -1,0 +1,121 @@
+/* gemm_bf16_pack.h — the operand packing of the bf16 GEMMs, written once and compiled into each
+ * file that needs it (matmul_bf16.c portable, matmul_avx512bf16.c and matmul_amx.c for their
+ * instruction sets): fp32 operands rounded to bf16 (bf16.h) and laid out in k-pairs, the layout
+ * vdpbf16ps and tdpbf16ps read. Integer arithmetic only: every copy packs the same bits.
+ * The kernels that read these panels: matmul_avx512bf16.c, gemm_amx_impl.h. */
+#ifndef TRAINER_GEMM_BF16_PACK_H
+#define TRAINER_GEMM_BF16_PACK_H
+#include <stdint.h>
+
+#include "bf16.h"
+
+#define BF16_NR 32 /* columns per B panel: two zmm of 16 lanes, or two AMX tiles */
+#define BF16_KC 256
+#define BF16_NC 512
+#define BF16_KP_ALIGN 16 /* pair rows of a B panel padded to whole AMX tiles (32 k) */
+
+static inline int bf16_kpairs(int k)
+{
+    return (k + 1) / 2;
+}
+
+static inline int bf16_kpairs_padded(int k)
+{
+    return (bf16_kpairs(k) + BF16_KP_ALIGN - 1) / BF16_KP_ALIGN * BF16_KP_ALIGN;
+}
+
+/* B panel: kc x nc of B(k, n) = B[k*b_ks + n*b_ns] as pair rows: dst[kp*NR + j] holds
+ * (B(2kp, j), B(2kp+1, j)); columns past nc, a missing odd k and rows kcp..rows_padded zero. */
+static __attribute__((unused)) void bf16_pack_b(uint32_t *restrict dst, const float *restrict B, long b_ks, long b_ns,
+                        int kc, int nc, int rows_padded)
+{
+    int kcp = bf16_kpairs(kc), full = kc / 2;
+    if (b_ns == 1) {
+        for (int kp = 0; kp < full; kp++) {
+            const float *r0 = B + 2L * kp * b_ks, *r1 = r0 + b_ks;
+            uint32_t *row = dst + (long)kp * BF16_NR;
+            for (int j = 0; j < nc; j++)
+                row[j] = bf16_pair(r0[j], r1[j]);
+            for (int j = nc; j < BF16_NR; j++)
+                row[j] = 0;
+        }
+        if (kcp > full) {
+            const float *r0 = B + 2L * full * b_ks;
+            uint32_t *row = dst + (long)full * BF16_NR;
+            for (int j = 0; j < nc; j++)
+                row[j] = bf16_pair(r0[j], 0.0f);
+            for (int j = nc; j < BF16_NR; j++)
+                row[j] = 0;
+        }
+    } else {
+        for (int j = 0; j < BF16_NR; j++) {
+            if (j >= nc) {
+                for (int kp = 0; kp < kcp; kp++)
+                    dst[(long)kp * BF16_NR + j] = 0;
+                continue;
+            }
+            const float *src = B + j * b_ns;
+            if (b_ks == 1)
+                for (int kp = 0; kp < full; kp++)
+                    dst[(long)kp * BF16_NR + j] = bf16_pair(src[2 * kp], src[2 * kp + 1]);
+            else
+                for (int kp = 0; kp < full; kp++)
+                    dst[(long)kp * BF16_NR + j] =
+                        bf16_pair(src[2L * kp * b_ks], src[(2L * kp + 1) * b_ks]);
+            if (kcp > full)
+                dst[(long)full * BF16_NR + j] = bf16_pair(src[2L * full * b_ks], 0.0f);
+        }
+    }
+    for (int kp = kcp; kp < rows_padded; kp++)
+        for (int j = 0; j < BF16_NR; j++)
+            dst[(long)kp * BF16_NR + j] = 0;
+}
+
+/* The panels [panel_begin, panel_end) of weight (OC, C) as B(k = c, n = o), each
+ * bf16_kpairs_padded(C) pair rows: panel p at dst + p * kpp * NR. */
+static __attribute__((unused)) void bf16_pack_weight(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
+                             int panel_end)
+{
+    int kpp = bf16_kpairs_padded(C);
+    for (int p = panel_begin; p < panel_end; p++) {
+        int nc = OC - p * BF16_NR < BF16_NR ? OC - p * BF16_NR : BF16_NR;
+        bf16_pack_b(dst + (long)p * kpp * BF16_NR, weight + (long)p * BF16_NR * C, 1, C, C, nc,
+                    kpp);
+    }
+}
+
+#ifdef BF16_MR
+/* A block: rows x kc of A(i, k) = A[i*a_rs + k*a_ks] in micro-panels of BF16_MR rows; panel q
+ * at dst + q * kcp * MR holds dst[kp*MR + r] = (A(r, 2kp), A(r, 2kp+1)). */
+static __attribute__((unused)) void bf16_pack_a(uint32_t *restrict dst, const float *restrict A, long a_rs, long a_ks,
+                        int rows, int kc)
+{
+    int kcp = bf16_kpairs(kc), full = kc / 2;
+    for (int q = 0; q * BF16_MR < rows; q++) {
+        uint32_t *panel = dst + (long)q * kcp * BF16_MR;
+        int mr = rows - q * BF16_MR < BF16_MR ? rows - q * BF16_MR : BF16_MR;
+        const float *base = A + (long)q * BF16_MR * a_rs;
+        if (a_ks == 1) {
+            for (int r = 0; r < mr; r++) {
+                const float *src = base + r * a_rs;
+                for (int kp = 0; kp < full; kp++)
+                    panel[kp * BF16_MR + r] = bf16_pair(src[2 * kp], src[2 * kp + 1]);
+                if (kcp > full)
+                    panel[full * BF16_MR + r] = bf16_pair(src[2 * full], 0.0f);
+            }
+        } else {
+            for (int kp = 0; kp < full; kp++) {
+                const float *r0 = base + 2L * kp * a_ks, *r1 = r0 + a_ks;
+                for (int r = 0; r < mr; r++)
+                    panel[kp * BF16_MR + r] = bf16_pair(r0[r * a_rs], r1[r * a_rs]);
+            }
+            if (kcp > full) {
+                const float *r0 = base + 2L * full * a_ks;
+                for (int r = 0; r < mr; r++)
+                    panel[full * BF16_MR + r] = bf16_pair(r0[r * a_rs], 0.0f);
+            }
+        }
+    }
+}
+#endif
+#endif

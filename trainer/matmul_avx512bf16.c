@@ -1,0 +1,152 @@
+/* matmul_avx512bf16.c — the bf16 GEMM for AVX512-BF16 (vdpbf16ps: 16 lanes, each a pair of k
+ * multiplied and added into fp32), a 6 x 32 register tile over operands packed in k-pairs
+ * (gemm_bf16_pack.h). Built with -mavx512bf16 (build.mk) and only called after matmul_bf16.c saw
+ * the CPU support it. Its scalar twin, which rounds the same way, is gemm_bf16_scalar there. */
+#include <immintrin.h>
+
+#include "matmul.h"
+
+#define BF16_MR 6
+#include "gemm_bf16_pack.h"
+
+#define MR BF16_MR
+#define NR BF16_NR
+#define MC 48
+
+/* C (mr x nc; row stride ldc) += A panel (kcp pairs x MR) . B panel (kcp pairs x NR), the sum
+ * started from zero for this K block and added once (as the fp32 GEMM does). */
+static inline __attribute__((always_inline)) void micro_kernel(int mr, int nc, int kcp,
+                                                               const uint32_t *Ap,
+                                                               const uint32_t *Bp, float *Cm,
+                                                               long ldc)
+{
+    __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+        acc0[r] = _mm512_setzero_ps();
+        acc1[r] = _mm512_setzero_ps();
+    }
+    for (int kp = 0; kp < kcp; kp++) {
+        __m512bh b0 = (__m512bh)_mm512_load_si512(Bp + (long)kp * NR);
+        __m512bh b1 = (__m512bh)_mm512_load_si512(Bp + (long)kp * NR + 16);
+        const uint32_t *a = Ap + (long)kp * MR;
+#pragma GCC unroll 6
+        for (int r = 0; r < MR; r++) {
+            if (r < mr) {
+                __m512bh av = (__m512bh)_mm512_set1_epi32((int)a[r]);
+                acc0[r] = _mm512_dpbf16_ps(acc0[r], av, b0);
+                acc1[r] = _mm512_dpbf16_ps(acc1[r], av, b1);
+            }
+        }
+    }
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+        if (r < mr) {
+            float *c = Cm + r * ldc;
+            if (nc == NR) {
+                _mm512_storeu_ps(c, _mm512_add_ps(_mm512_loadu_ps(c), acc0[r]));
+                _mm512_storeu_ps(c + 16, _mm512_add_ps(_mm512_loadu_ps(c + 16), acc1[r]));
+            } else {
+                int n0 = nc < 16 ? nc : 16;
+                __mmask16 m0 = (__mmask16)((1u << n0) - 1u);
+                _mm512_mask_storeu_ps(c, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, c), acc0[r]));
+                if (nc > 16) {
+                    __mmask16 m1 = (__mmask16)((1u << (nc - 16)) - 1u);
+                    _mm512_mask_storeu_ps(
+                        c + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, c + 16), acc1[r]));
+                }
+            }
+        }
+    }
+}
+
+static void micro_dispatch(int mr, int nc, int kcp, const uint32_t *Ap, const uint32_t *Bp,
+                           float *Cm, long ldc)
+{
+    switch (mr) {
+    case 6:
+        micro_kernel(6, nc, kcp, Ap, Bp, Cm, ldc);
+        break;
+    case 5:
+        micro_kernel(5, nc, kcp, Ap, Bp, Cm, ldc);
+        break;
+    case 4:
+        micro_kernel(4, nc, kcp, Ap, Bp, Cm, ldc);
+        break;
+    case 3:
+        micro_kernel(3, nc, kcp, Ap, Bp, Cm, ldc);
+        break;
+    case 2:
+        micro_kernel(2, nc, kcp, Ap, Bp, Cm, ldc);
+        break;
+    default:
+        micro_kernel(1, nc, kcp, Ap, Bp, Cm, ldc);
+        break;
+    }
+}
+
+/* The M loop for one K block and one run of B panels (packed, pair rows of stride kstride):
+ * A packed MC rows at a time, reused across the panels. */
+static void block_rows(int M, int ncb, int kc, const float *A, long a_rs, long a_ks,
+                       const uint32_t *panels, long panel_stride, float *Cm, long ldc,
+                       uint32_t *apack)
+{
+    int kcp = bf16_kpairs(kc), count = (ncb + NR - 1) / NR;
+    for (int i0 = 0; i0 < M; i0 += MC) {
+        int mcb = M - i0 < MC ? M - i0 : MC;
+        bf16_pack_a(apack, A + (long)i0 * a_rs, a_rs, a_ks, mcb, kc);
+        for (int p = 0; p < count; p++) {
+            int nc = ncb - p * NR < NR ? ncb - p * NR : NR;
+            const uint32_t *Bp = panels + (long)p * panel_stride;
+            for (int ir = 0; ir < mcb; ir += MR) {
+                int mr = mcb - ir < MR ? mcb - ir : MR;
+                micro_dispatch(mr, nc, kcp, apack + (long)(ir / MR) * kcp * MR, Bp,
+                               Cm + (long)(i0 + ir) * ldc + p * NR, ldc);
+            }
+        }
+    }
+}
+
+void gemm_bf16_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
+                      long b_ks, long b_ns, float *Cm, long ldc, float *pack)
+{
+    uint32_t *bpack = (uint32_t *)pack;
+    uint32_t *apack = bpack + (long)(BF16_KC / 2) * BF16_NC;
+    for (int k0 = 0; k0 < K; k0 += BF16_KC) {
+        int kc = K - k0 < BF16_KC ? K - k0 : BF16_KC, kcp = bf16_kpairs(kc);
+        for (int j0 = 0; j0 < N; j0 += BF16_NC) {
+            int ncb = N - j0 < BF16_NC ? N - j0 : BF16_NC;
+            int count = (ncb + NR - 1) / NR;
+            for (int p = 0; p < count; p++) {
+                int nc = ncb - p * NR < NR ? ncb - p * NR : NR;
+                bf16_pack_b(bpack + (long)p * kcp * NR, B + (long)k0 * b_ks + (long)(j0 + p * NR) * b_ns,
+                            b_ks, b_ns, kc, nc, kcp);
+            }
+            block_rows(M, ncb, kc, A + (long)k0 * a_ks, a_rs, a_ks, bpack, (long)kcp * NR,
+                       Cm + j0, ldc, apack);
+        }
+    }
+}
+
+/* C (M, N) += A (M, K; row stride lda) . B, with B pre-packed by bf16_pack_weight (K = C,
+ * N = OC): the same blocks and the same sums as gemm_bf16_avx512. */
+void gemm_bf16_packed_avx512(int M, int N, int K, const float *A, long lda, const uint32_t *packed,
+                             float *Cm, long ldc, float *pack)
+{
+    uint32_t *apack = (uint32_t *)pack + (long)(BF16_KC / 2) * BF16_NC;
+    long kpp = bf16_kpairs_padded(K);
+    for (int k0 = 0; k0 < K; k0 += BF16_KC) {
+        int kc = K - k0 < BF16_KC ? K - k0 : BF16_KC;
+        for (int j0 = 0; j0 < N; j0 += BF16_NC) {
+            int ncb = N - j0 < BF16_NC ? N - j0 : BF16_NC;
+            const uint32_t *panels = packed + (long)(j0 / NR) * kpp * NR + (long)(k0 / 2) * NR;
+            block_rows(M, ncb, kc, A + k0, lda, 1, panels, kpp * NR, Cm + j0, ldc, apack);
+        }
+    }
+}
+
+void pack_weight_bf16_avx512(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
+                             int panel_end)
+{
+    bf16_pack_weight(dst, weight, C, OC, panel_begin, panel_end);
+}
