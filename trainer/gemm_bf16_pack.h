@@ -10,8 +10,12 @@
 #include "bf16.h"
 
 #define BF16_NR 32 /* columns per B panel: two zmm of 16 lanes, or two AMX tiles */
+#ifndef BF16_KC
 #define BF16_KC 256
+#endif
+#ifndef BF16_NC
 #define BF16_NC 512
+#endif
 #define BF16_KP_ALIGN 16 /* pair rows of a B panel padded to whole AMX tiles (32 k) */
 
 static inline int bf16_kpairs(int k)
@@ -84,38 +88,49 @@ static __attribute__((unused)) void bf16_pack_weight(uint32_t *dst, const float 
     }
 }
 
-#ifdef BF16_MR
-/* A block: rows x kc of A(i, k) = A[i*a_rs + k*a_ks] in micro-panels of BF16_MR rows; panel q
- * at dst + q * kcp * MR holds dst[kp*MR + r] = (A(r, 2kp), A(r, 2kp+1)). */
-static __attribute__((unused)) void bf16_pack_a(uint32_t *restrict dst, const float *restrict A, long a_rs, long a_ks,
-                        int rows, int kc)
+/* A block: rows x kc of A(i, k) = A[i*a_rs + k*a_ks] as pair words, A(r, pair kp) at
+ * dst[r * *rs + kp * *ks]. Rows of a row-major A stay rows (rs = kcp, ks = 1: a plain
+ * conversion); a column-major A (dweight's dout^T) becomes pair rows of all the block's rows
+ * (rs = 1, ks = rows rounded up to 16): both are contiguous loops that vectorise. */
+static __attribute__((unused)) void bf16_pack_a(uint32_t *restrict dst, const float *restrict A,
+                                                long a_rs, long a_ks, int rows, int kc,
+                                                long *rs, long *ks)
 {
     int kcp = bf16_kpairs(kc), full = kc / 2;
-    for (int q = 0; q * BF16_MR < rows; q++) {
-        uint32_t *panel = dst + (long)q * kcp * BF16_MR;
-        int mr = rows - q * BF16_MR < BF16_MR ? rows - q * BF16_MR : BF16_MR;
-        const float *base = A + (long)q * BF16_MR * a_rs;
-        if (a_ks == 1) {
-            for (int r = 0; r < mr; r++) {
-                const float *src = base + r * a_rs;
-                for (int kp = 0; kp < full; kp++)
-                    panel[kp * BF16_MR + r] = bf16_pair(src[2 * kp], src[2 * kp + 1]);
-                if (kcp > full)
-                    panel[full * BF16_MR + r] = bf16_pair(src[2 * full], 0.0f);
-            }
-        } else {
+    if (a_ks == 1) {
+        *rs = kcp;
+        *ks = 1;
+        for (int r = 0; r < rows; r++) {
+            const float *src = A + r * a_rs;
+            uint16_t *row = (uint16_t *)(dst + (long)r * kcp);
+            for (int k = 0; k < kc; k++)
+                row[k] = bf16_round(src[k]);
+            if (kcp > full)
+                row[kc] = 0;
+        }
+    } else {
+        long ld = (rows + 15) / 16 * 16;
+        *rs = 1;
+        *ks = ld;
+        if (a_rs == 1)
             for (int kp = 0; kp < full; kp++) {
-                const float *r0 = base + 2L * kp * a_ks, *r1 = r0 + a_ks;
-                for (int r = 0; r < mr; r++)
-                    panel[kp * BF16_MR + r] = bf16_pair(r0[r * a_rs], r1[r * a_rs]);
+                const float *r0 = A + 2L * kp * a_ks, *r1 = r0 + a_ks;
+                uint32_t *out = dst + kp * ld;
+                for (int r = 0; r < rows; r++)
+                    out[r] = bf16_pair(r0[r], r1[r]);
             }
-            if (kcp > full) {
-                const float *r0 = base + 2L * full * a_ks;
-                for (int r = 0; r < mr; r++)
-                    panel[full * BF16_MR + r] = bf16_pair(r0[r * a_rs], 0.0f);
+        else
+            for (int kp = 0; kp < full; kp++) {
+                const float *r0 = A + 2L * kp * a_ks, *r1 = r0 + a_ks;
+                uint32_t *out = dst + kp * ld;
+                for (int r = 0; r < rows; r++)
+                    out[r] = bf16_pair(r0[r * a_rs], r1[r * a_rs]);
             }
+        if (kcp > full) {
+            const float *r0 = A + 2L * full * a_ks;
+            for (int r = 0; r < rows; r++)
+                dst[full * ld + r] = bf16_pair(r0[r * a_rs], 0.0f);
         }
     }
 }
-#endif
 #endif

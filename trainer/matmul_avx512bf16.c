@@ -1,27 +1,33 @@
 /* matmul_avx512bf16.c — the bf16 GEMM for AVX512-BF16 (vdpbf16ps: 16 lanes, each a pair of k
- * multiplied and added into fp32), a 6 x 32 register tile over operands packed in k-pairs
+ * multiplied and added into fp32), an 8 x 32 register tile over operands packed in k-pairs
  * (gemm_bf16_pack.h). Built with -mavx512bf16 (build.mk) and only called after matmul_bf16.c saw
  * the CPU support it. Its scalar twin, which rounds the same way, is gemm_bf16_scalar there. */
 #include <immintrin.h>
 
 #include "matmul.h"
 
-#define BF16_MR 6
 #include "gemm_bf16_pack.h"
 
-#define MR BF16_MR
+#ifndef MR
+#define MR 8
+#endif
 #define NR BF16_NR
 #define MC 48
 
-/* C (mr x nc; row stride ldc) += A panel (kcp pairs x MR) . B panel (kcp pairs x NR), the sum
- * started from zero for this K block and added once (as the fp32 GEMM does). */
+/* C (mr x nc; row stride ldc) += A (mr x kcp pairs; A(r, kp) = Ap[r*rs + kp*ks]) . B panel
+ * (kcp pairs x NR), the sum started from zero for this K block and added once (as the fp32
+ * GEMM does). */
 static inline __attribute__((always_inline)) void micro_kernel(int mr, int nc, int kcp,
-                                                               const uint32_t *Ap,
-                                                               const uint32_t *Bp, float *Cm,
-                                                               long ldc)
+                                                               const uint32_t *Ap, long rs,
+                                                               long ks, const uint32_t *Bp,
+                                                               float *Cm, long ldc)
 {
+    const uint32_t *arow[MR];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++)
+        arow[r] = Ap + (r < mr ? r : 0) * rs;
     __m512 acc0[MR], acc1[MR];
-#pragma GCC unroll 6
+#pragma GCC unroll 16
     for (int r = 0; r < MR; r++) {
         acc0[r] = _mm512_setzero_ps();
         acc1[r] = _mm512_setzero_ps();
@@ -29,17 +35,17 @@ static inline __attribute__((always_inline)) void micro_kernel(int mr, int nc, i
     for (int kp = 0; kp < kcp; kp++) {
         __m512bh b0 = (__m512bh)_mm512_load_si512(Bp + (long)kp * NR);
         __m512bh b1 = (__m512bh)_mm512_load_si512(Bp + (long)kp * NR + 16);
-        const uint32_t *a = Ap + (long)kp * MR;
-#pragma GCC unroll 6
+        long at = (long)kp * ks;
+#pragma GCC unroll 16
         for (int r = 0; r < MR; r++) {
             if (r < mr) {
-                __m512bh av = (__m512bh)_mm512_set1_epi32((int)a[r]);
+                __m512bh av = (__m512bh)_mm512_set1_epi32((int)arow[r][at]);
                 acc0[r] = _mm512_dpbf16_ps(acc0[r], av, b0);
                 acc1[r] = _mm512_dpbf16_ps(acc1[r], av, b1);
             }
         }
     }
-#pragma GCC unroll 6
+#pragma GCC unroll 16
     for (int r = 0; r < MR; r++) {
         if (r < mr) {
             float *c = Cm + r * ldc;
@@ -60,29 +66,29 @@ static inline __attribute__((always_inline)) void micro_kernel(int mr, int nc, i
     }
 }
 
-static void micro_dispatch(int mr, int nc, int kcp, const uint32_t *Ap, const uint32_t *Bp,
-                           float *Cm, long ldc)
+static void micro_dispatch(int mr, int nc, int kcp, const uint32_t *Ap, long rs, long ks,
+                           const uint32_t *Bp, float *Cm, long ldc)
 {
+#define MICRO_CASE(n)                                                                              \
+    case n:                                                                                        \
+        micro_kernel(n < MR ? n : MR, nc, kcp, Ap, rs, ks, Bp, Cm, ldc);                           \
+        break;
     switch (mr) {
-    case 6:
-        micro_kernel(6, nc, kcp, Ap, Bp, Cm, ldc);
-        break;
-    case 5:
-        micro_kernel(5, nc, kcp, Ap, Bp, Cm, ldc);
-        break;
-    case 4:
-        micro_kernel(4, nc, kcp, Ap, Bp, Cm, ldc);
-        break;
-    case 3:
-        micro_kernel(3, nc, kcp, Ap, Bp, Cm, ldc);
-        break;
-    case 2:
-        micro_kernel(2, nc, kcp, Ap, Bp, Cm, ldc);
-        break;
+        MICRO_CASE(12)
+        MICRO_CASE(11)
+        MICRO_CASE(10)
+        MICRO_CASE(9)
+        MICRO_CASE(8)
+        MICRO_CASE(7)
+        MICRO_CASE(6)
+        MICRO_CASE(5)
+        MICRO_CASE(4)
+        MICRO_CASE(3)
+        MICRO_CASE(2)
     default:
-        micro_kernel(1, nc, kcp, Ap, Bp, Cm, ldc);
-        break;
+        micro_kernel(1, nc, kcp, Ap, rs, ks, Bp, Cm, ldc);
     }
+#undef MICRO_CASE
 }
 
 /* The M loop for one K block and one run of B panels (packed, pair rows of stride kstride):
@@ -94,13 +100,14 @@ static void block_rows(int M, int ncb, int kc, const float *A, long a_rs, long a
     int kcp = bf16_kpairs(kc), count = (ncb + NR - 1) / NR;
     for (int i0 = 0; i0 < M; i0 += MC) {
         int mcb = M - i0 < MC ? M - i0 : MC;
-        bf16_pack_a(apack, A + (long)i0 * a_rs, a_rs, a_ks, mcb, kc);
+        long rs, ks;
+        bf16_pack_a(apack, A + (long)i0 * a_rs, a_rs, a_ks, mcb, kc, &rs, &ks);
         for (int p = 0; p < count; p++) {
             int nc = ncb - p * NR < NR ? ncb - p * NR : NR;
             const uint32_t *Bp = panels + (long)p * panel_stride;
             for (int ir = 0; ir < mcb; ir += MR) {
                 int mr = mcb - ir < MR ? mcb - ir : MR;
-                micro_dispatch(mr, nc, kcp, apack + (long)(ir / MR) * kcp * MR, Bp,
+                micro_dispatch(mr, nc, kcp, apack + ir * rs, rs, ks, Bp,
                                Cm + (long)(i0 + ir) * ldc + p * NR, ldc);
             }
         }
