@@ -83,13 +83,8 @@ void AMX_GEMM_NAME(int M, int N, int K, const float *A, long a_rs, long a_ks, co
         int rows = (kc + 31) / 32 * 16; /* pair rows, whole tiles */
         for (int j0 = 0; j0 < N; j0 += BF16_NC) {
             int ncb = N - j0 < BF16_NC ? N - j0 : BF16_NC;
-            int count = (ncb + BF16_NR - 1) / BF16_NR;
-            for (int p = 0; p < count; p++) {
-                int nc = ncb - p * BF16_NR < BF16_NR ? ncb - p * BF16_NR : BF16_NR;
-                bf16_pack_b(bpack + (long)p * rows * BF16_NR,
-                            B + (long)k0 * b_ks + (long)(j0 + p * BF16_NR) * b_ns, b_ks, b_ns, kc,
-                            nc, rows);
-            }
+            bf16_pack_b_block(bpack, B + (long)k0 * b_ks + (long)j0 * b_ns, b_ks, b_ns, kc, ncb,
+                              rows);
             amx_rows(M, ncb, kc, A + (long)k0 * a_ks, a_rs, a_ks, bpack, (long)rows * BF16_NR,
                      Cm + j0, ldc, pack);
         }

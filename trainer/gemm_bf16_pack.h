@@ -75,6 +75,36 @@ static __attribute__((unused)) void bf16_pack_b(uint32_t *restrict dst, const fl
             dst[(long)kp * BF16_NR + j] = 0;
 }
 
+/* The panels of a whole block of ncb columns, panel p at dst + p * rows_padded * NR. A
+ * row-major B is walked row pair by row pair, each row front to back once (panel by panel
+ * would stride across all the rows 32 floats at a time); the same words as bf16_pack_b. */
+static __attribute__((unused)) void bf16_pack_b_block(uint32_t *restrict dst,
+                                                      const float *restrict B, long b_ks,
+                                                      long b_ns, int kc, int ncb, int rows_padded)
+{
+    int count = (ncb + BF16_NR - 1) / BF16_NR;
+    long stride = (long)rows_padded * BF16_NR;
+    if (b_ns != 1 || ncb % BF16_NR != 0 || kc % 2 != 0) {
+        for (int p = 0; p < count; p++) {
+            int nc = ncb - p * BF16_NR < BF16_NR ? ncb - p * BF16_NR : BF16_NR;
+            bf16_pack_b(dst + p * stride, B + (long)p * BF16_NR * b_ns, b_ks, b_ns, kc, nc,
+                        rows_padded);
+        }
+        return;
+    }
+    for (int kp = 0; kp < kc / 2; kp++) {
+        const float *r0 = B + 2L * kp * b_ks, *r1 = r0 + b_ks;
+        for (int p = 0; p < count; p++) {
+            uint32_t *row = dst + p * stride + (long)kp * BF16_NR;
+            for (int j = 0; j < BF16_NR; j++)
+                row[j] = bf16_pair(r0[p * BF16_NR + j], r1[p * BF16_NR + j]);
+        }
+    }
+    for (int p = 0; p < count; p++)
+        for (long w = (long)(kc / 2) * BF16_NR; w < stride; w++)
+            dst[p * stride + w] = 0;
+}
+
 /* The panels [panel_begin, panel_end) of weight (OC, C) as B(k = c, n = o), each
  * bf16_kpairs_padded(C) pair rows: panel p at dst + p * kpp * NR. */
 static __attribute__((unused)) void bf16_pack_weight(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,

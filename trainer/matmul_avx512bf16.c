@@ -123,12 +123,8 @@ void gemm_bf16_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks,
         int kc = K - k0 < BF16_KC ? K - k0 : BF16_KC, kcp = bf16_kpairs(kc);
         for (int j0 = 0; j0 < N; j0 += BF16_NC) {
             int ncb = N - j0 < BF16_NC ? N - j0 : BF16_NC;
-            int count = (ncb + NR - 1) / NR;
-            for (int p = 0; p < count; p++) {
-                int nc = ncb - p * NR < NR ? ncb - p * NR : NR;
-                bf16_pack_b(bpack + (long)p * kcp * NR, B + (long)k0 * b_ks + (long)(j0 + p * NR) * b_ns,
-                            b_ks, b_ns, kc, nc, kcp);
-            }
+            bf16_pack_b_block(bpack, B + (long)k0 * b_ks + (long)j0 * b_ns, b_ks, b_ns, kc, ncb,
+                              kcp);
             block_rows(M, ncb, kc, A + (long)k0 * a_ks, a_rs, a_ks, bpack, (long)kcp * NR,
                        Cm + j0, ldc, apack);
         }
