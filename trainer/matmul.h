@@ -95,6 +95,16 @@ void matmul_forward_packed_bf16(int kernel, float *out, const float *inp, const 
 void matmul_backward_bf16(int kernel, float *dinp, float *dweight, float *dbias, const float *dout,
                           const float *inp, const float *weight, int N, int C, int OC, float *pack);
 
+/* Generation's out (OC) = w (OC, C) . x (C) + bias with w already bf16 (row-major, rounded by
+ * bf16_round_array) and x rounded into x_bf16 (C) here; fp32 sums. */
+void matvec_bf16(int kernel, float *out, const float *x, uint16_t *x_bf16, const uint16_t *w,
+                 const float *bias, int C, int OC);
+void bf16_round_array(uint16_t *dst, const float *src, size_t n);
+void matvec_bf16_avx512(float *out, const uint16_t *x, const uint16_t *w, const float *bias, int C,
+                        int OC);
+void matvec_bf16_scalar(float *out, const uint16_t *x, const uint16_t *w, const float *bias,
+                        int C, int OC);
+
 /* The kernels themselves, for the twin tests. The twins: gemm_bf16_scalar (vdpbf16ps order),
  * gemm_bf16_amx_twin (tdpbf16ps order). */
 void gemm_bf16_scalar(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,

@@ -153,3 +153,30 @@ void pack_weight_bf16_avx512(uint32_t *dst, const float *weight, int C, int OC, 
 {
     bf16_pack_weight(dst, weight, C, OC, panel_begin, panel_end);
 }
+
+/* out (OC) = w (OC, C; bf16 rows) . x (C; bf16) + bias: generation's matrix-vector products
+ * on bf16 weights (half the bytes of fp32 to stream). 16 lanes of pairs per row, the lanes then
+ * added in order 0..15 (matvec_bf16_scalar does the same). */
+void matvec_bf16_avx512(float *out, const uint16_t *x, const uint16_t *w, const float *bias, int C,
+                        int OC)
+{
+    float lanes[16];
+    for (int o = 0; o < OC; o++) {
+        const uint16_t *row = w + (size_t)o * C;
+        __m512 acc = _mm512_setzero_ps();
+        int c = 0;
+        for (; c + 32 <= C; c += 32)
+            acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_loadu_si512(x + c),
+                                   (__m512bh)_mm512_loadu_si512(row + c));
+        if (c < C) {
+            __mmask32 tail = (__mmask32)((1ull << (C - c)) - 1);
+            acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_maskz_loadu_epi16(tail, x + c),
+                                   (__m512bh)_mm512_maskz_loadu_epi16(tail, row + c));
+        }
+        _mm512_storeu_ps(lanes, acc);
+        float sum = 0;
+        for (int l = 0; l < 16; l++)
+            sum += lanes[l];
+        out[o] = sum + (bias ? bias[o] : 0.0f);
+    }
+}

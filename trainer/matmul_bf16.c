@@ -23,7 +23,7 @@ static int cpu_has_avx512_bf16(void)
 {
     unsigned a, b, c, d;
     __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx512f"))
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw"))
         return 0; /* also false when the OS does not save the zmm state */
     if (!__get_cpuid_count(7, 1, &a, &b, &c, &d))
         return 0;
@@ -312,4 +312,46 @@ void matmul_backward_bf16(int kernel, float *dinp, float *dweight, float *dbias,
         gemm_bf16(kernel, N, C, OC, dout, OC, 1, weight, C, 1, dinp, C, pack);
     /* dweight(o, c) += sum_i dout(i, o) * inp(i, c) */
     gemm_bf16(kernel, OC, C, N, dout, 1, OC, inp, C, 1, dweight, C, pack);
+}
+
+/* The twin of matvec_bf16_avx512: 16 lanes, lane l taking the pair (2l, 2l+1) of every 32
+ * elements (zeros past C), the odd product first, then the lanes added in order. */
+void matvec_bf16_scalar(float *out, const uint16_t *x, const uint16_t *w, const float *bias,
+                        int C, int OC)
+{
+    for (int o = 0; o < OC; o++) {
+        const uint16_t *row = w + (size_t)o * C;
+        float lanes[16] = {0};
+        for (int c0 = 0; c0 < C; c0 += 32)
+            for (int l = 0; l < 16; l++) {
+                int k = c0 + 2 * l;
+                float x0 = k < C ? bf16_to_float(x[k]) : 0.0f;
+                float w0 = k < C ? bf16_to_float(row[k]) : 0.0f;
+                float x1 = k + 1 < C ? bf16_to_float(x[k + 1]) : 0.0f;
+                float w1 = k + 1 < C ? bf16_to_float(row[k + 1]) : 0.0f;
+                lanes[l] = bf16_fma_ftz(x1, w1, lanes[l]);
+                lanes[l] = bf16_fma_ftz(x0, w0, lanes[l]);
+            }
+        float sum = 0;
+        for (int l = 0; l < 16; l++)
+            sum += lanes[l];
+        out[o] = sum + (bias ? bias[o] : 0.0f);
+    }
+}
+
+void matvec_bf16(int kernel, float *out, const float *x, uint16_t *x_bf16, const uint16_t *w,
+                 const float *bias, int C, int OC)
+{
+    for (int c = 0; c < C; c++)
+        x_bf16[c] = bf16_round(x[c]);
+    if (kernel == BF16_AVX512 || kernel == BF16_AMX)
+        matvec_bf16_avx512(out, x_bf16, w, bias, C, OC);
+    else
+        matvec_bf16_scalar(out, x_bf16, w, bias, C, OC);
+}
+
+void bf16_round_array(uint16_t *dst, const float *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = bf16_round(src[i]);
 }

@@ -246,6 +246,39 @@ TEST(bf16_model_near_fp32)
     free(g32);
 }
 
+/* Generation's bf16 matrix-vector product: the AVX512-BF16 kernel writes its twin's bits, and
+ * both stay within the bf16 bound of the exact product (odd C, C past one 32-element chunk). */
+TEST(matvec_bf16_equals_its_twin)
+{
+    const int sizes[][2] = {{1, 1}, {31, 5}, {33, 7}, {64, 100}, {301, 70}, {768, 50}};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int C = sizes[s][0], OC = sizes[s][1];
+        float *x = random_floats((size_t)C, 31), *w = random_floats((size_t)OC * C, 32);
+        float *bias = random_floats((size_t)OC, 33);
+        uint16_t *wb = malloc((size_t)OC * C * 2), *xb = malloc((size_t)C * 2);
+        float *got = malloc((size_t)OC * 4), *want = malloc((size_t)OC * 4);
+        bf16_round_array(wb, w, (size_t)OC * C);
+        matvec_bf16(BF16_AVX512, got, x, xb, wb, bias, C, OC);
+        matvec_bf16(BF16_SCALAR, want, x, xb, wb, bias, C, OC);
+        CHECK(memcmp(got, want, (size_t)OC * 4) == 0);
+        for (int o = 0; o < OC; o++) {
+            double exact = bias[o], bound = 0;
+            for (int c = 0; c < C; c++) {
+                exact += (double)w[(size_t)o * C + c] * x[c];
+                bound += fabs((double)w[(size_t)o * C + c] * x[c]);
+            }
+            CHECK(fabs(got[o] - exact) <= ldexp(bound, -7) + 1e-6 * fabs(exact) + 1e-30);
+        }
+        free(x);
+        free(w);
+        free(bias);
+        free(wb);
+        free(xb);
+        free(got);
+        free(want);
+    }
+}
+
 /* AdamW (vectorised for the bf16 step's sake): the AVX-512 instance writes the portable
  * instance's bits (no fused multiply-add, IEEE division and sqrt), odd lengths included. */
 TEST(adamw_instances_give_the_same_bits)
@@ -312,6 +345,7 @@ int main(void)
     RUN_IF(bf16_cpu_kernel() == BF16_AMX, amx_bf16_on_hardware_within_the_bound,
            "the CPU has no AMX-BF16 (its code ran on emulated tiles above)");
     RUN(packed_weights_give_the_same_bits);
+    RUN_IF(avx512_bf16, matvec_bf16_equals_its_twin, "the CPU has no AVX512-BF16");
     RUN_IF(avx512_bf16, bf16_model_near_fp32, "the CPU has no bf16 kernel");
     RUN_IF(kernels_cpu_level() == KERNEL_AVX512, adamw_instances_give_the_same_bits,
            "the CPU has no AVX-512");
