@@ -92,7 +92,8 @@ static void micro_dispatch(int mr, int nc, int kcp, const uint32_t *Ap, long rs,
 }
 
 /* The M loop for one K block and one run of B panels (packed, pair rows of stride kstride):
- * A packed MC rows at a time, reused across the panels. */
+ * A packed MC rows at a time, reused across the panels; or (A == NULL) apack already holds
+ * all M rows of the K block as bf16 rows. */
 static void block_rows(int M, int ncb, int kc, const float *A, long a_rs, long a_ks,
                        const uint32_t *panels, long panel_stride, float *Cm, long ldc,
                        uint32_t *apack)
@@ -100,14 +101,18 @@ static void block_rows(int M, int ncb, int kc, const float *A, long a_rs, long a
     int kcp = bf16_kpairs(kc), count = (ncb + NR - 1) / NR;
     for (int i0 = 0; i0 < M; i0 += MC) {
         int mcb = M - i0 < MC ? M - i0 : MC;
-        long rs, ks;
-        bf16_pack_a(apack, A + (long)i0 * a_rs, a_rs, a_ks, mcb, kc, &rs, &ks);
+        long rs = kcp, ks = 1;
+        const uint32_t *arows = apack + (long)i0 * kcp;
+        if (A) {
+            bf16_pack_a(apack, A + (long)i0 * a_rs, a_rs, a_ks, mcb, kc, &rs, &ks);
+            arows = apack;
+        }
         for (int p = 0; p < count; p++) {
             int nc = ncb - p * NR < NR ? ncb - p * NR : NR;
             const uint32_t *Bp = panels + (long)p * panel_stride;
             for (int ir = 0; ir < mcb; ir += MR) {
                 int mr = mcb - ir < MR ? mcb - ir : MR;
-                micro_dispatch(mr, nc, kcp, apack + ir * rs, rs, ks, Bp,
+                micro_dispatch(mr, nc, kcp, arows + ir * rs, rs, ks, Bp,
                                Cm + (long)(i0 + ir) * ldc + p * NR, ldc);
             }
         }
@@ -132,18 +137,28 @@ void gemm_bf16_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks,
 }
 
 /* C (M, N) += A (M, K; row stride lda) . B, with B pre-packed by bf16_pack_weight (K = C,
- * N = OC): the same blocks and the same sums as gemm_bf16_avx512. */
+ * N = OC): the same blocks and the same sums as gemm_bf16_avx512. The whole workspace is free
+ * for A here, so when its M rows of a K block fit they are rounded once, not once per N block
+ * (the classifier has up to a hundred). */
 void gemm_bf16_packed_avx512(int M, int N, int K, const float *A, long lda, const uint32_t *packed,
                              float *Cm, long ldc, float *pack)
 {
     uint32_t *apack = (uint32_t *)pack + (long)(BF16_KC / 2) * BF16_NC;
     long kpp = bf16_kpairs_padded(K);
+    int all_rows = (long)M * (BF16_KC / 2) <= MATMUL_PACK_FLOATS;
+    if (all_rows)
+        apack = (uint32_t *)pack;
     for (int k0 = 0; k0 < K; k0 += BF16_KC) {
         int kc = K - k0 < BF16_KC ? K - k0 : BF16_KC;
+        if (all_rows) {
+            long rs, ks;
+            bf16_pack_a(apack, A + k0, lda, 1, M, kc, &rs, &ks);
+        }
         for (int j0 = 0; j0 < N; j0 += BF16_NC) {
             int ncb = N - j0 < BF16_NC ? N - j0 : BF16_NC;
             const uint32_t *panels = packed + (long)(j0 / NR) * kpp * NR + (long)(k0 / 2) * NR;
-            block_rows(M, ncb, kc, A + k0, lda, 1, panels, kpp * NR, Cm + j0, ldc, apack);
+            block_rows(M, ncb, kc, all_rows ? NULL : A + k0, lda, 1, panels, kpp * NR, Cm + j0,
+                       ldc, apack);
         }
     }
 }

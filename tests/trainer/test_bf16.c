@@ -154,7 +154,7 @@ TEST(packed_weights_give_the_same_bits)
     for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++) {
         if (kernels[k] == BF16_AVX512 && bf16_cpu_kernel() < BF16_AVX512)
             continue;
-        const int N = 37, C = 300, OC = 70;
+        const int N = 37, C = 300, OC = 600; /* two N blocks of 512 */
         float *inp = random_floats((size_t)N * C, 1), *w = random_floats((size_t)OC * C, 2);
         float *bias = random_floats(OC, 3);
         float *out = calloc((size_t)N * OC, 4), *out_packed = calloc((size_t)N * OC, 4);
