@@ -142,6 +142,25 @@ static inline R FN(lanes_sum)(const R *a, int n)
     return sum;
 }
 
+/* The largest of a[0..n), in DOT_LANES lanes so that it vectorises; a maximum does not depend on
+ * the order it is taken in, so this is the plain loop's value. */
+static inline R FN(lanes_max)(const R *a, int n)
+{
+    R acc[DOT_LANES];
+    for (int j = 0; j < DOT_LANES; j++)
+        acc[j] = a[0];
+    int i = 0;
+    for (; i + DOT_LANES <= n; i += DOT_LANES)
+        for (int j = 0; j < DOT_LANES; j++)
+            acc[j] = a[i + j] > acc[j] ? a[i + j] : acc[j];
+    R best = acc[0];
+    for (int j = 1; j < DOT_LANES; j++)
+        best = acc[j] > best ? acc[j] : best;
+    for (; i < n; i++)
+        best = a[i] > best ? a[i] : best;
+    return best;
+}
+
 /* y += alpha * x */
 static inline void FN(lanes_axpy)(R *y, R alpha, const R *x, int n)
 {
@@ -432,10 +451,7 @@ double FN(crossentropy_fused)(R *logits, R *losses, const int *targets, int N, i
     for (int i = 0; i < N; i++) {
         R *row = logits + (size_t)i * V;
         int target = targets[i];
-        R maxv = row[0];
-        for (int v = 1; v < V; v++)
-            if (row[v] > maxv)
-                maxv = row[v];
+        R maxv = FN(lanes_max)(row, V);
         R target_logit = row[target];
         if (dloss != 0) {
             for (int v = 0; v < V; v++)
