@@ -9,7 +9,7 @@
 
 typedef struct adamw_step {
     float beta1, beta2, eps, lr, weight_decay;
-    float clip_scale; /* the gradient is multiplied by it first */
+    float clip_scale;   /* the gradient is multiplied by it first */
     float bias1, bias2; /* 1 - beta^t */
 } adamw_step;
 

@@ -39,7 +39,8 @@ int bench_run(const bench_options *o, cr_err *err)
         cfg = (gpt2_config){256, 50257, 50304, 12, 12, 768};
         B = 12;
         T = 256;
-    } else if (strcmp(o->config, "default") == 0) { /* `trainer train`'s defaults, the pipeline's vocab */
+    } else if (strcmp(o->config, "default") == 0) {
+        /* `trainer train`'s defaults, with the pipeline's vocabulary */
         cfg = (gpt2_config){64, 2048, 2048, 4, 6, 192};
         B = 12;
         T = 64;

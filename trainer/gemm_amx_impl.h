@@ -14,8 +14,8 @@
 
 /* A block: rows (<= 32) x kc of A(i, k) = A[i*a_rs + k*a_ks] as bf16, row r at dst + r*kc_pad,
  * zero past kc and past rows (a tile reads 16 whole rows of 32 k). */
-static __attribute__((unused)) void amx_pack_a(uint16_t *restrict dst, const float *restrict A, long a_rs, long a_ks,
-                       int rows, int kc, int kc_pad)
+static __attribute__((unused)) void amx_pack_a(uint16_t *restrict dst, const float *restrict A,
+                                               long a_rs, long a_ks, int rows, int kc, int kc_pad)
 {
     for (int r = 0; r < AMX_MB; r++) {
         uint16_t *row = dst + (long)r * kc_pad;
@@ -29,8 +29,9 @@ static __attribute__((unused)) void amx_pack_a(uint16_t *restrict dst, const flo
 }
 
 /* C (mr x nc) += the 32 x 32 block A (32 x slices*32) . B panel (slices*16 pair rows). */
-static __attribute__((unused)) void amx_block(int mr, int nc, int slices, const uint16_t *Ap, int kc_pad,
-                      const uint32_t *Bp, float *Cm, long ldc, float *scratch)
+static __attribute__((unused)) void amx_block(int mr, int nc, int slices, const uint16_t *Ap,
+                                              int kc_pad, const uint32_t *Bp, float *Cm, long ldc,
+                                              float *scratch)
 {
     TILE_ZERO(0);
     TILE_ZERO(1);
@@ -56,8 +57,9 @@ static __attribute__((unused)) void amx_block(int mr, int nc, int slices, const 
 }
 
 /* The M loop for one K block over a run of B panels (pair rows padded to whole tiles). */
-static __attribute__((unused)) void amx_rows(int M, int ncb, int kc, const float *A, long a_rs, long a_ks,
-                     const uint32_t *panels, long panel_stride, float *Cm, long ldc, float *pack)
+static __attribute__((unused)) void amx_rows(int M, int ncb, int kc, const float *A, long a_rs,
+                                             long a_ks, const uint32_t *panels, long panel_stride,
+                                             float *Cm, long ldc, float *pack)
 {
     uint16_t *apack = (uint16_t *)((uint32_t *)pack + (long)(BF16_KC / 2) * BF16_NC);
     float *scratch = (float *)((uint32_t *)pack + (long)(BF16_KC / 2) * BF16_NC + AMX_A_WORDS);

@@ -30,8 +30,9 @@ static inline int bf16_kpairs_padded(int k)
 
 /* B panel: kc x nc of B(k, n) = B[k*b_ks + n*b_ns] as pair rows: dst[kp*NR + j] holds
  * (B(2kp, j), B(2kp+1, j)); columns past nc, a missing odd k and rows kcp..rows_padded zero. */
-static __attribute__((unused)) void bf16_pack_b(uint32_t *restrict dst, const float *restrict B, long b_ks, long b_ns,
-                        int kc, int nc, int rows_padded)
+static __attribute__((unused)) void bf16_pack_b(uint32_t *restrict dst, const float *restrict B,
+                                                long b_ks, long b_ns, int kc, int nc,
+                                                int rows_padded)
 {
     int kcp = bf16_kpairs(kc), full = kc / 2;
     if (b_ns == 1) {
@@ -79,8 +80,8 @@ static __attribute__((unused)) void bf16_pack_b(uint32_t *restrict dst, const fl
  * row-major B is walked row pair by row pair, each row front to back once (panel by panel
  * would stride across all the rows 32 floats at a time); the same words as bf16_pack_b. */
 static __attribute__((unused)) void bf16_pack_b_block(uint32_t *restrict dst,
-                                                      const float *restrict B, long b_ks,
-                                                      long b_ns, int kc, int ncb, int rows_padded)
+                                                      const float *restrict B, long b_ks, long b_ns,
+                                                      int kc, int ncb, int rows_padded)
 {
     int count = (ncb + BF16_NR - 1) / BF16_NR;
     long stride = (long)rows_padded * BF16_NR;
@@ -107,8 +108,8 @@ static __attribute__((unused)) void bf16_pack_b_block(uint32_t *restrict dst,
 
 /* The panels [panel_begin, panel_end) of weight (OC, C) as B(k = c, n = o), each
  * bf16_kpairs_padded(C) pair rows: panel p at dst + p * kpp * NR. */
-static __attribute__((unused)) void bf16_pack_weight(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
-                             int panel_end)
+static __attribute__((unused)) void bf16_pack_weight(uint32_t *dst, const float *weight, int C,
+                                                     int OC, int panel_begin, int panel_end)
 {
     int kpp = bf16_kpairs_padded(C);
     for (int p = panel_begin; p < panel_end; p++) {
@@ -123,8 +124,8 @@ static __attribute__((unused)) void bf16_pack_weight(uint32_t *dst, const float 
  * conversion); a column-major A (dweight's dout^T) becomes pair rows of all the block's rows
  * (rs = 1, ks = rows rounded up to 16): both are contiguous loops that vectorise. */
 static __attribute__((unused)) void bf16_pack_a(uint32_t *restrict dst, const float *restrict A,
-                                                long a_rs, long a_ks, int rows, int kc,
-                                                long *rs, long *ks)
+                                                long a_rs, long a_ks, int rows, int kc, long *rs,
+                                                long *ks)
 {
     int kcp = bf16_kpairs(kc), full = kc / 2;
     if (a_ks == 1) {

@@ -85,8 +85,8 @@ static void matvec(const kv_model *m, float *out, const float *x, const float *w
                    const float *bias, int C, int OC)
 {
     if (m->weights_bf16) { /* the same matrix in the bf16 copy, at the same offset */
-        matvec_bf16(bf16_kernel(), out, x, m->x_bf16, m->weights_bf16 + (weight - m->weights),
-                    bias, C, OC);
+        matvec_bf16(bf16_kernel(), out, x, m->x_bf16, m->weights_bf16 + (weight - m->weights), bias,
+                    C, OC);
         return;
     }
     for (int o = 0; o < OC; o++) {

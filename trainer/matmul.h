@@ -63,7 +63,6 @@ void pack_weight_avx512(float *dst, const float *weight, int C, int OC, int pane
 void gemm_acc_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
                      long b_ks, long b_ns, float *Cm, long ldc, float *pack);
 
-
 /* ---- bf16 (matmul_bf16.c, matmul_avx512bf16.c, matmul_amx.c) ----
  * C += A . B with both operands rounded to bf16 (round to nearest even) and fp32 sums, in K
  * blocks of 256 whose sums start from zero. B is packed into panels of 32 columns in k-pairs;
@@ -102,8 +101,8 @@ void matvec_bf16(int kernel, float *out, const float *x, uint16_t *x_bf16, const
 void bf16_round_array(uint16_t *dst, const float *src, size_t n);
 void matvec_bf16_avx512(float *out, const uint16_t *x, const uint16_t *w, const float *bias, int C,
                         int OC);
-void matvec_bf16_scalar(float *out, const uint16_t *x, const uint16_t *w, const float *bias,
-                        int C, int OC);
+void matvec_bf16_scalar(float *out, const uint16_t *x, const uint16_t *w, const float *bias, int C,
+                        int OC);
 
 /* The kernels themselves, for the twin tests. The twins: gemm_bf16_scalar (vdpbf16ps order),
  * gemm_bf16_amx_twin (tdpbf16ps order). */

@@ -18,9 +18,9 @@
  * (kcp pairs x NR), the sum started from zero for this K block and added once (as the fp32
  * GEMM does). */
 static inline __attribute__((always_inline)) void micro_kernel(int mr, int nc, int kcp,
-                                                               const uint32_t *Ap, long rs,
-                                                               long ks, const uint32_t *Bp,
-                                                               float *Cm, long ldc)
+                                                               const uint32_t *Ap, long rs, long ks,
+                                                               const uint32_t *Bp, float *Cm,
+                                                               long ldc)
 {
     const uint32_t *arow[MR];
 #pragma GCC unroll 16
@@ -130,8 +130,8 @@ void gemm_bf16_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks,
             int ncb = N - j0 < BF16_NC ? N - j0 : BF16_NC;
             bf16_pack_b_block(bpack, B + (long)k0 * b_ks + (long)j0 * b_ns, b_ks, b_ns, kc, ncb,
                               kcp);
-            block_rows(M, ncb, kc, A + (long)k0 * a_ks, a_rs, a_ks, bpack, (long)kcp * NR,
-                       Cm + j0, ldc, apack);
+            block_rows(M, ncb, kc, A + (long)k0 * a_ks, a_rs, a_ks, bpack, (long)kcp * NR, Cm + j0,
+                       ldc, apack);
         }
     }
 }
@@ -157,8 +157,8 @@ void gemm_bf16_packed_avx512(int M, int N, int K, const float *A, long lda, cons
         for (int j0 = 0; j0 < N; j0 += BF16_NC) {
             int ncb = N - j0 < BF16_NC ? N - j0 : BF16_NC;
             const uint32_t *panels = packed + (long)(j0 / NR) * kpp * NR + (long)(k0 / 2) * NR;
-            block_rows(M, ncb, kc, all_rows ? NULL : A + k0, lda, 1, panels, kpp * NR, Cm + j0,
-                       ldc, apack);
+            block_rows(M, ncb, kc, all_rows ? NULL : A + k0, lda, 1, panels, kpp * NR, Cm + j0, ldc,
+                       apack);
         }
     }
 }

@@ -53,8 +53,8 @@ int bf16_cpu_kernel(void)
     static int cached = -1;
     if (cached < 0)
         cached = cpu_has_amx_bf16() && cpu_has_avx512_bf16() ? BF16_AMX
-                 : cpu_has_avx512_bf16()                      ? BF16_AVX512
-                                                              : BF16_SCALAR;
+                 : cpu_has_avx512_bf16()                     ? BF16_AVX512
+                                                             : BF16_SCALAR;
     return cached;
 }
 
@@ -111,9 +111,9 @@ int precision_level(int request, int kernel_max, char *reason, size_t reason_siz
 /* The scalar twins: per K block of BF16_KC a sum from zero, pair by pair in the instruction's
  * order (vdpbf16ps: the odd k first; tdpbf16ps: the even k first), each step one rounding with
  * DAZ/FTZ, then added into C; packed: B read from bf16_pack_weight panels. */
-static void gemm_bf16_twin(int odd_first, int M, int N, int K, const float *A, long a_rs,
-                           long a_ks, const float *B, long b_ks, long b_ns, const uint32_t *packed,
-                           float *Cm, long ldc)
+static void gemm_bf16_twin(int odd_first, int M, int N, int K, const float *A, long a_rs, long a_ks,
+                           const float *B, long b_ks, long b_ns, const uint32_t *packed, float *Cm,
+                           long ldc)
 {
     long kpp = bf16_kpairs_padded(K);
     for (int k0 = 0; k0 < K; k0 += BF16_KC) {
@@ -316,8 +316,8 @@ void matmul_backward_bf16(int kernel, float *dinp, float *dweight, float *dbias,
 
 /* The twin of matvec_bf16_avx512: 16 lanes, lane l taking the pair (2l, 2l+1) of every 32
  * elements (zeros past C), the odd product first, then the lanes added in order. */
-void matvec_bf16_scalar(float *out, const uint16_t *x, const uint16_t *w, const float *bias,
-                        int C, int OC)
+void matvec_bf16_scalar(float *out, const uint16_t *x, const uint16_t *w, const float *bias, int C,
+                        int OC)
 {
     for (int o = 0; o < OC; o++) {
         const uint16_t *row = w + (size_t)o * C;

@@ -162,8 +162,8 @@ static void adamw_chunk(sphere_engine *e, int chunk)
 {
     size_t begin, end;
     chunk_range(e, chunk, &begin, &end);
-    adamw_step step = {e->hp.beta1, e->hp.beta2, e->hp.eps, e->lr, 0.0f,
-                       e->clip_scale, e->bias1, e->bias2};
+    adamw_step step = {e->hp.beta1, e->hp.beta2,   e->hp.eps, e->lr,
+                       0.0f,        e->clip_scale, e->bias1,  e->bias2};
     for (int t = 0; t < GPT2_NUM_TENSORS; t++) {
         size_t lo = e->tensor_offset[t] > begin ? e->tensor_offset[t] : begin;
         size_t hi = e->tensor_offset[t + 1] < end ? e->tensor_offset[t + 1] : end;

@@ -22,7 +22,8 @@ static double bf16_loop(long iterations)
     __m512 acc[CHAINS];
     for (int c = 0; c < CHAINS; c++)
         acc[c] = _mm512_set1_ps((float)c);
-    __m512bh a = (__m512bh)_mm512_set1_epi32(0x3f803f80), b = (__m512bh)_mm512_set1_epi32(0x3c003c00);
+    __m512bh a = (__m512bh)_mm512_set1_epi32(0x3f803f80),
+             b = (__m512bh)_mm512_set1_epi32(0x3c003c00);
     double start = now_s();
     for (long i = 0; i < iterations; i++) {
 #pragma GCC unroll 12

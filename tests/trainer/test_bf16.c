@@ -53,9 +53,9 @@ static const struct layout layouts[] = {
     {"A rows, B cols", 0, 1}, /* forward, attention Q.K^T */
     {"A cols, B rows", 1, 0}, /* backward dweight, attention dv, dk */
 };
-static const int shapes[][3] = {{1, 1, 1},    {7, 5, 3},     {6, 32, 16},  {13, 65, 33},
-                                {64, 192, 64}, {50, 17, 300}, {97, 530, 260}, {1, 2304, 768},
-                                {49, 33, 513}};
+static const int shapes[][3] = {{1, 1, 1},      {7, 5, 3},      {6, 32, 16},
+                                {13, 65, 33},   {64, 192, 64},  {50, 17, 300},
+                                {97, 530, 260}, {1, 2304, 768}, {49, 33, 513}};
 
 static void run_gemm(int kernel, int M, int N, int K, const float *A, const float *B,
                      const struct layout *l, float *Cm, float *pack)
@@ -71,8 +71,8 @@ static void run_gemm(int kernel, int M, int N, int K, const float *A, const floa
 /* The worst |C - exact| / bound over the elements, where bound = 2^-7 sum_k |a_ik b_kj|: each
  * operand's rounding is within 2^-9 relative, a product of two within 2^-8, and the fp32
  * sums of these lengths add far less than the remaining 2^-8. Must be <= 1. */
-static double worst_vs_exact(const float *Cm, const float *C0, int M, int N, int K,
-                             const float *A, const float *B, const struct layout *l)
+static double worst_vs_exact(const float *Cm, const float *C0, int M, int N, int K, const float *A,
+                             const float *B, const struct layout *l)
 {
     long a_rs = l->a_transposed ? 1 : K, a_ks = l->a_transposed ? M : 1;
     long b_ks = l->b_transposed ? 1 : N, b_ns = l->b_transposed ? K : 1;
