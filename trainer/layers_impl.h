@@ -340,20 +340,16 @@ void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, in
             memset(w, 0, (size_t)T * T * sizeof(R));
             /* w (T, T) += q (T, hs) . k (T, hs)^T */
             ATTENTION_GEMM(T, T, hs, q, ld, 1, k, 1, ld, w, T, pack);
+            /* each pass a plain loop over the row, so that the exponentials vectorise; the
+             * sum in DOT_LANES lanes */
             for (int t = 0; t < T; t++) {
                 R *row = w + (size_t)t * T;
-                R maxv = -1e30;
-                for (int t2 = 0; t2 <= t; t2++) {
+                for (int t2 = 0; t2 <= t; t2++)
                     row[t2] *= scale;
-                    if (row[t2] > maxv)
-                        maxv = row[t2];
-                }
-                R sum = 0;
-                for (int t2 = 0; t2 <= t; t2++) {
+                R maxv = FN(lanes_max)(row, t + 1);
+                for (int t2 = 0; t2 <= t; t2++)
                     row[t2] = R_EXP(row[t2] - maxv);
-                    sum += row[t2];
-                }
-                R inv = 1 / sum;
+                R inv = 1 / FN(lanes_sum)(row, t + 1);
                 for (int t2 = 0; t2 < T; t2++)
                     row[t2] = t2 <= t ? row[t2] * inv : 0;
             }
@@ -390,9 +386,7 @@ void FN(attention_backward)(R *dqkv, R *drow, const R *dout, const R *qkv, const
             for (int t = 0; t < T; t++) {
                 const R *wr = w + (size_t)t * T;
                 R *dr = datt + (size_t)t * T;
-                R weighted = 0;
-                for (int t2 = 0; t2 <= t; t2++)
-                    weighted += wr[t2] * dr[t2];
+                R weighted = FN(lanes_dot)(wr, dr, t + 1);
                 for (int t2 = 0; t2 < T; t2++)
                     dr[t2] = t2 <= t ? wr[t2] * (dr[t2] - weighted) * scale : 0;
             }
