@@ -39,12 +39,18 @@ int bench_run(const bench_options *o, cr_err *err)
         cfg = (gpt2_config){256, 50257, 50304, 12, 12, 768};
         B = 12;
         T = 256;
+    } else if (strcmp(o->config, "default") == 0) {
+        /* `trainer train`'s defaults, with the pipeline's vocabulary */
+        cfg = (gpt2_config){64, 2048, 2048, 4, 6, 192};
+        B = 12;
+        T = 64;
     } else if (strcmp(o->config, "tiny") == 0) {
         cfg = (gpt2_config){32, 512, 512, 2, 4, 64};
         B = 12;
         T = 32;
     } else {
-        return cr_fail(err, CR_EUSAGE, "--config: expected A, B or tiny, not \"%s\"", o->config);
+        return cr_fail(err, CR_EUSAGE, "--config: expected A, B, default or tiny, not \"%s\"",
+                       o->config);
     }
     sphere_engine *e;
     int code = engine_new(&e, &cfg, B, T, o->threads, err);
@@ -90,6 +96,7 @@ int bench_run(const bench_options *o, cr_err *err)
         cr_json_kv_string(&j, "config", o->config);
         cr_json_kv_int(&j, "threads", o->threads);
         cr_json_kv_string(&j, "kernels", kernels_level_name(kernels_level()));
+        cr_json_kv_string(&j, "precision", kernels_level() == KERNEL_BF16 ? "bf16" : "fp32");
         cr_json_kv_int(&j, "parameters", (int64_t)engine_param_count(e));
         cr_json_kv_double(&j, "tokens_per_s", tokens_per_s);
         cr_json_kv_double(&j, "gflops", gflops);

@@ -26,6 +26,7 @@ typedef struct kv_model {
     gpt2_params p;
     float *k_cache, *v_cache; /* (L, maxT, C) each */
     float *x, *ln, *qkv, *atty, *proj, *fch, *fch_gelu, *logits, *scores, *mean_rstd;
+    uint16_t *weights_bf16, *x_bf16; /* --precision bf16: the weights rounded once; else NULL */
 } kv_model;
 
 static void kv_free(kv_model *m)
@@ -34,6 +35,8 @@ static void kv_free(kv_model *m)
     free(m->k_cache);
     free(m->v_cache);
     free(m->x);
+    free(m->weights_bf16);
+    free(m->x_bf16);
     memset(m, 0, sizeof *m);
 }
 
@@ -63,14 +66,29 @@ static int kv_new(kv_model *m, const char *path, cr_err *err)
     m->logits = m->fch_gelu + 4 * C;
     m->scores = m->logits + V;
     m->mean_rstd = m->scores + T;
+    if (kernels_level() == KERNEL_BF16) {
+        size_t sizes[GPT2_NUM_TENSORS], count = gpt2_tensor_sizes(&m->cfg, sizes);
+        m->weights_bf16 = malloc(count * sizeof(uint16_t));
+        m->x_bf16 = malloc(4 * C * sizeof(uint16_t));
+        if (!m->weights_bf16 || !m->x_bf16) {
+            kv_free(m);
+            return cr_fail(err, CR_EOTHER, "out of memory for the bf16 weights");
+        }
+        bf16_round_array(m->weights_bf16, m->weights, count);
+    }
     return CR_OK;
 }
 
 /* out (OC) = weight (OC, C) . x (C) + bias: one row at a time, summed in 8 lanes (the compiler
  * vectorises them). A token's products are matrix-vector: memory-bound, no packing. */
-static void matvec(float *out, const float *x, const float *weight, const float *bias, int C,
-                   int OC)
+static void matvec(const kv_model *m, float *out, const float *x, const float *weight,
+                   const float *bias, int C, int OC)
 {
+    if (m->weights_bf16) { /* the same matrix in the bf16 copy, at the same offset */
+        matvec_bf16(bf16_kernel(), out, x, m->x_bf16, m->weights_bf16 + (weight - m->weights), bias,
+                    C, OC);
+        return;
+    }
     for (int o = 0; o < OC; o++) {
         const float *w = weight + (size_t)o * C;
         float acc[8] = {0};
@@ -97,7 +115,7 @@ static void kv_step(kv_model *m, int token, int pos)
         size_t lc = (size_t)l * C;
         layernorm_forward(m->ln, m->mean_rstd, m->mean_rstd + 1, m->x, p->ln1w + lc, p->ln1b + lc,
                           1, C);
-        matvec(m->qkv, m->ln, p->qkvw + lc * 3 * C, p->qkvb + lc * 3, C, 3 * C);
+        matvec(m, m->qkv, m->ln, p->qkvw + lc * 3 * C, p->qkvb + lc * 3, C, 3 * C);
         float *keys = m->k_cache + (size_t)l * T * C, *values = m->v_cache + (size_t)l * T * C;
         memcpy(keys + (size_t)pos * C, m->qkv + C, (size_t)C * sizeof(float));
         memcpy(values + (size_t)pos * C, m->qkv + 2 * C, (size_t)C * sizeof(float));
@@ -128,17 +146,17 @@ static void kv_step(kv_model *m, int token, int pos)
                     out[i] += w * v[i];
             }
         }
-        matvec(m->proj, m->atty, p->attprojw + lc * C, p->attprojb + lc, C, C);
+        matvec(m, m->proj, m->atty, p->attprojw + lc * C, p->attprojb + lc, C, C);
         residual_forward(m->x, m->x, m->proj, (size_t)C);
         layernorm_forward(m->ln, m->mean_rstd, m->mean_rstd + 1, m->x, p->ln2w + lc, p->ln2b + lc,
                           1, C);
-        matvec(m->fch, m->ln, p->fcw + lc * 4 * C, p->fcb + lc * 4, C, 4 * C);
+        matvec(m, m->fch, m->ln, p->fcw + lc * 4 * C, p->fcb + lc * 4, C, 4 * C);
         gelu_forward(m->fch_gelu, m->fch, (size_t)4 * C);
-        matvec(m->proj, m->fch_gelu, p->fcprojw + lc * 4 * C, p->fcprojb + lc, 4 * C, C);
+        matvec(m, m->proj, m->fch_gelu, p->fcprojw + lc * 4 * C, p->fcprojb + lc, 4 * C, C);
         residual_forward(m->x, m->x, m->proj, (size_t)C);
     }
     layernorm_forward(m->ln, m->mean_rstd, m->mean_rstd + 1, m->x, p->lnfw, p->lnfb, 1, C);
-    matvec(m->logits, m->ln, p->wte, NULL, C, m->cfg.vocab_size);
+    matvec(m, m->logits, m->ln, p->wte, NULL, C, m->cfg.vocab_size);
 }
 
 static int compare_desc(const void *a, const void *b)

@@ -18,14 +18,16 @@
 
 gpt2_forward_fn *gpt2_forward_for_level(int level)
 {
-    return level == KERNEL_AVX512 ? gpt2_forward_avx512
-           : level == KERNEL_AVX2 ? gpt2_forward_avx2
-                                  : gpt2_forward;
+    return level == KERNEL_BF16     ? gpt2_forward_bf16
+           : level == KERNEL_AVX512 ? gpt2_forward_avx512
+           : level == KERNEL_AVX2   ? gpt2_forward_avx2
+                                    : gpt2_forward;
 }
 
 gpt2_backward_fn *gpt2_backward_for_level(int level)
 {
-    return level == KERNEL_AVX512 ? gpt2_backward_avx512
-           : level == KERNEL_AVX2 ? gpt2_backward_avx2
-                                  : gpt2_backward;
+    return level == KERNEL_BF16     ? gpt2_backward_bf16
+           : level == KERNEL_AVX512 ? gpt2_backward_avx512
+           : level == KERNEL_AVX2   ? gpt2_backward_avx2
+                                    : gpt2_backward;
 }

@@ -1,5 +1,6 @@
 /* layers.h — GPT-2's layers as llm.c-style _forward/_backward pairs, in float (the trainer: a
- * portable instance, an AVX2 one (_avx2) and an AVX-512 one (_avx512)) and double (_f64, the
+ * portable instance, an AVX2 one (_avx2), an AVX-512 one (_avx512) and the AVX-512 one with bf16
+ * matrix products (_bf16, layers_bf16.c)) and double (_f64, the
  * finite-difference gradient check). One source for all: layers_impl.h, compiled by layers.c,
  * layers_avx2.c, layers_avx512.c and layers_f64.c. The matrix products are matmul.h's. */
 #ifndef TRAINER_LAYERS_H
@@ -26,6 +27,9 @@ typedef struct gpt2_packed {
 #include "layers_types.h"
 #undef FN
 #define FN(name) name##_avx512
+#include "layers_types.h"
+#undef FN
+#define FN(name) name##_bf16
 #include "layers_types.h"
 #undef FN
 #undef LAYERS_COMPUTE_ONLY

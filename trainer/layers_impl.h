@@ -142,6 +142,25 @@ static inline R FN(lanes_sum)(const R *a, int n)
     return sum;
 }
 
+/* The largest of a[0..n), in DOT_LANES lanes so that it vectorises; a maximum does not depend on
+ * the order it is taken in, so this is the plain loop's value. */
+static inline R FN(lanes_max)(const R *a, int n)
+{
+    R acc[DOT_LANES];
+    for (int j = 0; j < DOT_LANES; j++)
+        acc[j] = a[0];
+    int i = 0;
+    for (; i + DOT_LANES <= n; i += DOT_LANES)
+        for (int j = 0; j < DOT_LANES; j++)
+            acc[j] = a[i + j] > acc[j] ? a[i + j] : acc[j];
+    R best = acc[0];
+    for (int j = 1; j < DOT_LANES; j++)
+        best = acc[j] > best ? acc[j] : best;
+    for (; i < n; i++)
+        best = a[i] > best ? a[i] : best;
+    return best;
+}
+
 /* y += alpha * x */
 static inline void FN(lanes_axpy)(R *y, R alpha, const R *x, int n)
 {
@@ -321,20 +340,16 @@ void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, in
             memset(w, 0, (size_t)T * T * sizeof(R));
             /* w (T, T) += q (T, hs) . k (T, hs)^T */
             ATTENTION_GEMM(T, T, hs, q, ld, 1, k, 1, ld, w, T, pack);
+            /* each pass a plain loop over the row, so that the exponentials vectorise; the
+             * sum in DOT_LANES lanes */
             for (int t = 0; t < T; t++) {
                 R *row = w + (size_t)t * T;
-                R maxv = -1e30;
-                for (int t2 = 0; t2 <= t; t2++) {
+                for (int t2 = 0; t2 <= t; t2++)
                     row[t2] *= scale;
-                    if (row[t2] > maxv)
-                        maxv = row[t2];
-                }
-                R sum = 0;
-                for (int t2 = 0; t2 <= t; t2++) {
+                R maxv = FN(lanes_max)(row, t + 1);
+                for (int t2 = 0; t2 <= t; t2++)
                     row[t2] = R_EXP(row[t2] - maxv);
-                    sum += row[t2];
-                }
-                R inv = 1 / sum;
+                R inv = 1 / FN(lanes_sum)(row, t + 1);
                 for (int t2 = 0; t2 < T; t2++)
                     row[t2] = t2 <= t ? row[t2] * inv : 0;
             }
@@ -371,9 +386,7 @@ void FN(attention_backward)(R *dqkv, R *drow, const R *dout, const R *qkv, const
             for (int t = 0; t < T; t++) {
                 const R *wr = w + (size_t)t * T;
                 R *dr = datt + (size_t)t * T;
-                R weighted = 0;
-                for (int t2 = 0; t2 <= t; t2++)
-                    weighted += wr[t2] * dr[t2];
+                R weighted = FN(lanes_dot)(wr, dr, t + 1);
                 for (int t2 = 0; t2 < T; t2++)
                     dr[t2] = t2 <= t ? wr[t2] * (dr[t2] - weighted) * scale : 0;
             }
@@ -432,10 +445,7 @@ double FN(crossentropy_fused)(R *logits, R *losses, const int *targets, int N, i
     for (int i = 0; i < N; i++) {
         R *row = logits + (size_t)i * V;
         int target = targets[i];
-        R maxv = row[0];
-        for (int v = 1; v < V; v++)
-            if (row[v] > maxv)
-                maxv = row[v];
+        R maxv = FN(lanes_max)(row, V);
         R target_logit = row[target];
         if (dloss != 0) {
             for (int v = 0; v < V; v++)

@@ -84,12 +84,16 @@ static const char usage_text[] =
     "  --model PATH --data DIR [--batch B] [--seq-len T] [--max-batches N] [--threads N]\n"
     "\n"
     "bench options:\n"
-    "  --config A|B|tiny     A: 4x256, vocab 8192, seq 128, batch 24; B: GPT-2 small, seq 256,\n"
-    "                        batch 12 (default A)\n"
+    "  --config A|B|default|tiny  A: 4x256, vocab 8192, seq 128, batch 24; B: GPT-2 small,\n"
+    "                        seq 256, batch 12; default: train's defaults (4x192, seq 64,\n"
+    "                        batch 12, vocab 2048) (default A)\n"
     "  --steps N             timed steps after one warm-up step (default 5)\n"
     "\n"
     "common options:\n"
     "  --simd LEVEL          highest kernel level: scalar, avx2, avx512 (default: the best)\n"
+    "  --precision P         auto, fp32 or bf16: bf16 rounds matrix operands to bfloat16 and\n"
+    "                        keeps weights, moments, gradients and sums in fp32 (default auto:\n"
+    "                        bf16 where the CPU has AVX512-BF16 or AMX-BF16, else fp32)\n"
     "  --json                a JSON summary on stdout\n"
     "  --progress            a progress line even on a pipe;  --quiet: errors only\n"
     "  -v                    more log detail;  --help, --version\n"
@@ -139,6 +143,7 @@ enum {
     OPT_MAX_BATCHES,
     OPT_CONFIG,
     OPT_SIMD,
+    OPT_PRECISION,
     OPT_JSON,
     OPT_PROGRESS,
     OPT_QUIET,
@@ -190,6 +195,7 @@ static const struct option long_options[] = {
     {"max-batches", required_argument, 0, OPT_MAX_BATCHES},
     {"config", required_argument, 0, OPT_CONFIG},
     {"simd", required_argument, 0, OPT_SIMD},
+    {"precision", required_argument, 0, OPT_PRECISION},
     {"json", no_argument, 0, OPT_JSON},
     {"progress", no_argument, 0, OPT_PROGRESS},
     {"quiet", no_argument, 0, OPT_QUIET},
@@ -250,6 +256,7 @@ int main(int argc, char **argv)
     bench_options b = {
         .config = "A", .threads = default_threads(), .steps = 5, .kernel_max = KERNEL_AVX512};
     int quiet = 0, verbose = 0, json = 0, progress = CR_PROGRESS_AUTO, kernel_max = KERNEL_AVX512;
+    int precision = PRECISION_AUTO;
     cr_err err = {0};
     int code = CR_OK, opt, option_index = 0;
     optind = 2;
@@ -409,6 +416,16 @@ int main(int argc, char **argv)
             else
                 code = cr_fail(&err, CR_EUSAGE, "expected scalar, avx2 or avx512");
             break;
+        case OPT_PRECISION:
+            if (strcmp(a, "auto") == 0)
+                precision = PRECISION_AUTO;
+            else if (strcmp(a, "fp32") == 0)
+                precision = PRECISION_FP32;
+            else if (strcmp(a, "bf16") == 0)
+                precision = PRECISION_BF16;
+            else
+                code = cr_fail(&err, CR_EUSAGE, "expected auto, fp32 or bf16");
+            break;
         case OPT_JSON:
             json = 1;
             break;
@@ -438,7 +455,15 @@ int main(int argc, char **argv)
     cr_log_verbosity(quiet, verbose);
     if (quiet)
         progress = CR_PROGRESS_NEVER;
-    kernels_select(kernel_max);
+    char precision_reason[200];
+    int level = precision_level(precision, kernel_max, precision_reason, sizeof precision_reason);
+    if (level < 0) {
+        fprintf(stderr, "trainer: --precision bf16: %s\n", precision_reason);
+        return CR_EUSAGE;
+    }
+    kernels_select(level);
+    if (!is_info)
+        cr_info("precision %s; kernels %s", precision_reason, kernels_level_name(kernels_level()));
     const char *positional = optind < argc ? argv[optind] : NULL;
     if (optind + (is_info ? 1 : 0) < argc)
         return usage_error("unexpected argument \"%s\"", argv[argc - 1]);

@@ -22,6 +22,8 @@ int kernels_select(int max_level)
 {
     int level = kernels_cpu_level();
     current_level = level < max_level ? level : max_level;
+    if (max_level == KERNEL_BF16 && level == KERNEL_AVX512 && bf16_cpu_kernel() != BF16_SCALAR)
+        current_level = KERNEL_BF16;
     return current_level;
 }
 
@@ -34,6 +36,8 @@ int kernels_level(void)
 
 const char *kernels_level_name(int level)
 {
+    if (level == KERNEL_BF16)
+        return bf16_kernel_name(bf16_kernel());
     return level == KERNEL_AVX512 ? "avx512" : level == KERNEL_AVX2 ? "avx2" : "scalar";
 }
 
@@ -97,6 +101,10 @@ static gemm_fn *gemm_for(int level)
 void matmul_forward_level(int level, float *out, const float *inp, const float *weight,
                           const float *bias, int N, int C, int OC, float *pack)
 {
+    if (level == KERNEL_BF16) {
+        matmul_forward_bf16(bf16_kernel(), out, inp, weight, bias, N, C, OC, pack);
+        return;
+    }
     if (level == KERNEL_SCALAR) {
         forward_scalar(out, inp, weight, bias, N, C, OC);
         return;
@@ -115,6 +123,11 @@ void matmul_forward_level(int level, float *out, const float *inp, const float *
 void matmul_backward_level(int level, float *dinp, float *dweight, float *dbias, const float *dout,
                            const float *inp, const float *weight, int N, int C, int OC, float *pack)
 {
+    if (level == KERNEL_BF16) {
+        matmul_backward_bf16(bf16_kernel(), dinp, dweight, dbias, dout, inp, weight, N, C, OC,
+                             pack);
+        return;
+    }
     if (dbias)
         bias_backward(dbias, dout, N, OC);
     if (level == KERNEL_SCALAR) {
@@ -143,7 +156,7 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
 
 int matmul_panel_width(int level)
 {
-    return level == KERNEL_AVX512 ? 32 : level == KERNEL_AVX2 ? 16 : 0;
+    return level == KERNEL_AVX512 || level == KERNEL_BF16 ? 32 : level == KERNEL_AVX2 ? 16 : 0;
 }
 
 size_t matmul_packed_floats(int level, int C, int OC)
@@ -151,13 +164,18 @@ size_t matmul_packed_floats(int level, int C, int OC)
     int width = matmul_panel_width(level);
     if (!width)
         return 0;
+    if (level == KERNEL_BF16) /* 32-bit words of k-pairs, the size of a float each */
+        return matmul_packed_words_bf16(C, OC);
     return (size_t)((OC + width - 1) / width) * (size_t)width * (size_t)C;
 }
 
 void matmul_pack_weight(int level, float *dst, const float *weight, int C, int OC, int panel_begin,
                         int panel_end)
 {
-    if (level == KERNEL_AVX512)
+    if (level == KERNEL_BF16)
+        matmul_pack_weight_bf16(bf16_kernel(), (uint32_t *)dst, weight, C, OC, panel_begin,
+                                panel_end);
+    else if (level == KERNEL_AVX512)
         pack_weight_avx512(dst, weight, C, OC, panel_begin, panel_end);
     else if (level == KERNEL_AVX2)
         pack_weight_avx2(dst, weight, C, OC, panel_begin, panel_end);

@@ -7,8 +7,11 @@
 #define TRAINER_MATMUL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-enum kernel_level { KERNEL_SCALAR = 0, KERNEL_AVX2 = 1, KERNEL_AVX512 = 2 };
+/* KERNEL_BF16: the AVX-512 layers with every matrix product in bf16 (mixed precision, see
+ * matmul_bf16.c); chosen by precision_level, never by kernels_cpu_level. */
+enum kernel_level { KERNEL_SCALAR = 0, KERNEL_AVX2 = 1, KERNEL_AVX512 = 2, KERNEL_BF16 = 3 };
 
 /* Floats of workspace a caller passes to the packed kernels (one per thread). */
 #define MATMUL_PACK_FLOATS (256 * 512)
@@ -59,5 +62,69 @@ void pack_weight_avx512(float *dst, const float *weight, int C, int OC, int pane
                         int panel_end);
 void gemm_acc_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
                      long b_ks, long b_ns, float *Cm, long ldc, float *pack);
+
+/* ---- bf16 (matmul_bf16.c, matmul_avx512bf16.c, matmul_amx.c) ----
+ * C += A . B with both operands rounded to bf16 (round to nearest even) and fp32 sums, in K
+ * blocks of 256 whose sums start from zero. B is packed into panels of 32 columns in k-pairs;
+ * a packed weight (bf16_pack_weight layout) takes matmul_packed_words_bf16 32-bit words. */
+enum bf16_kernel { BF16_SCALAR = 0, BF16_AMX_EMULATED = 1, BF16_AVX512 = 2, BF16_AMX = 3 };
+enum precision { PRECISION_AUTO = 0, PRECISION_FP32 = 1, PRECISION_BF16 = 2 };
+
+/* The best bf16 kernel this CPU runs (AMX only once Linux granted the tile state), or
+ * BF16_SCALAR when it has neither AVX512-BF16 nor AMX-BF16. */
+int bf16_cpu_kernel(void);
+int bf16_kernel(void); /* the kernel KERNEL_BF16 runs */
+void bf16_kernel_set(int kernel);
+const char *bf16_kernel_name(int kernel);
+/* --precision under the --simd cap: the kernel level to select (KERNEL_BF16 for bf16), or -1
+ * when bf16 was asked for and cannot run; reason says which and why, in one line. */
+int precision_level(int request, int kernel_max, char *reason, size_t reason_size);
+
+void gemm_bf16(int kernel, int M, int N, int K, const float *A, long a_rs, long a_ks,
+               const float *B, long b_ks, long b_ns, float *Cm, long ldc, float *pack);
+void gemm_acc_bf16(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
+                   long b_ks, long b_ns, float *Cm, long ldc, float *pack);
+size_t matmul_packed_words_bf16(int C, int OC);
+void matmul_pack_weight_bf16(int kernel, uint32_t *dst, const float *weight, int C, int OC,
+                             int panel_begin, int panel_end);
+void matmul_forward_bf16(int kernel, float *out, const float *inp, const float *weight,
+                         const float *bias, int N, int C, int OC, float *pack);
+void matmul_forward_packed_bf16(int kernel, float *out, const float *inp, const uint32_t *packed,
+                                const float *bias, int N, int C, int OC, float *pack);
+void matmul_backward_bf16(int kernel, float *dinp, float *dweight, float *dbias, const float *dout,
+                          const float *inp, const float *weight, int N, int C, int OC, float *pack);
+
+/* Generation's out (OC) = w (OC, C) . x (C) + bias with w already bf16 (row-major, rounded by
+ * bf16_round_array) and x rounded into x_bf16 (C) here; fp32 sums. */
+void matvec_bf16(int kernel, float *out, const float *x, uint16_t *x_bf16, const uint16_t *w,
+                 const float *bias, int C, int OC);
+void bf16_round_array(uint16_t *dst, const float *src, size_t n);
+void matvec_bf16_avx512(float *out, const uint16_t *x, const uint16_t *w, const float *bias, int C,
+                        int OC);
+void matvec_bf16_scalar(float *out, const uint16_t *x, const uint16_t *w, const float *bias, int C,
+                        int OC);
+
+/* The kernels themselves, for the twin tests. The twins: gemm_bf16_scalar (vdpbf16ps order),
+ * gemm_bf16_amx_twin (tdpbf16ps order). */
+void gemm_bf16_scalar(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
+                      long b_ks, long b_ns, float *Cm, long ldc, float *pack);
+void gemm_bf16_amx_twin(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
+                        long b_ks, long b_ns, float *Cm, long ldc);
+void gemm_bf16_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
+                      long b_ks, long b_ns, float *Cm, long ldc, float *pack);
+void gemm_bf16_packed_avx512(int M, int N, int K, const float *A, long lda, const uint32_t *packed,
+                             float *Cm, long ldc, float *pack);
+void gemm_bf16_amx(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
+                   long b_ks, long b_ns, float *Cm, long ldc, float *pack);
+void gemm_bf16_packed_amx(int M, int N, int K, const float *A, long lda, const uint32_t *packed,
+                          float *Cm, long ldc, float *pack);
+void gemm_bf16_amx_emulated(int M, int N, int K, const float *A, long a_rs, long a_ks,
+                            const float *B, long b_ks, long b_ns, float *Cm, long ldc, float *pack);
+void gemm_bf16_packed_amx_emulated(int M, int N, int K, const float *A, long lda,
+                                   const uint32_t *packed, float *Cm, long ldc, float *pack);
+void pack_weight_bf16_avx512(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
+                             int panel_end);
+void pack_weight_bf16_scalar(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
+                             int panel_end);
 
 #endif

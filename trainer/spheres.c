@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "adamw.h"
 #include "matmul.h"
 
 #define CHUNK_FLOATS (64 * 1024)
@@ -165,22 +166,15 @@ static void adamw_chunk(sphere_engine *e, int chunk)
 {
     size_t begin, end;
     chunk_range(e, chunk, &begin, &end);
-    const float *grad = e->grad;
-    float b1 = e->hp.beta1, b2 = e->hp.beta2, eps = e->hp.eps, lr = e->lr;
-    float clip = e->clip_scale, bias1 = e->bias1, bias2 = e->bias2;
+    adamw_step step = {e->hp.beta1, e->hp.beta2,   e->hp.eps, e->lr,
+                       0.0f,        e->clip_scale, e->bias1,  e->bias2};
     for (int t = 0; t < GPT2_NUM_TENSORS; t++) {
         size_t lo = e->tensor_offset[t] > begin ? e->tensor_offset[t] : begin;
         size_t hi = e->tensor_offset[t + 1] < end ? e->tensor_offset[t + 1] : end;
-        float wd = gpt2_tensor_decays(t) ? e->hp.weight_decay : 0.0f;
-        for (size_t i = lo; i < hi; i++) {
-            float g = grad[i] * clip;
-            float m = b1 * e->adam_m[i] + (1.0f - b1) * g;
-            float v = b2 * e->adam_v[i] + (1.0f - b2) * g * g;
-            e->adam_m[i] = m;
-            e->adam_v[i] = v;
-            float m_hat = m / bias1, v_hat = v / bias2;
-            e->params[i] -= lr * (m_hat / (sqrtf(v_hat) + eps) + wd * e->params[i]);
-        }
+        step.weight_decay = gpt2_tensor_decays(t) ? e->hp.weight_decay : 0.0f;
+        if (hi > lo)
+            adamw_update(e->params + lo, e->adam_m + lo, e->adam_v + lo, e->grad + lo, hi - lo,
+                         &step);
     }
 }
 

@@ -7,6 +7,10 @@
 # First mpi.sh: 2 MPI ranks x 1 thread against 1 process x 2 threads on A (scaling efficiency).
 # BENCH_STEPS (default 3) timed steps per run; BENCH_REPEAT (default 3) runs of each side on A,
 # the best kept (B runs once: minutes per run); BENCH_SKIP_B=1 skips configuration B.
+# bf16 (issue 11): each configuration also runs `--precision bf16` beside fp32, PyTorch's own
+# bf16 (torch.autocast) beside PyTorch fp32, and the default pipeline shape (4 x 192, seq 64,
+# batch 12) too; achieved FLOP/s are set against a bf16 register peak (vdpbf16ps, bf16_peak.c)
+# measured here. Ratios are the figures that mean something on a shared machine.
 set -u
 : "${CR_BIN:?}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,23 +42,64 @@ else
     echo "OpenBLAS sgemm peak: not measured (libopenblas-dev missing: $(head -1 "$work/cc.log"))"
 fi
 
+# the bf16 yardstick: a register loop of vdpbf16ps (and vfmadd231ps) on one core, then on two at
+# once; only where the CPU has AVX512-BF16
+bf16_ok=0; bpeak1=""; bpeak2=""
+if grep -q avx512_bf16 /proc/cpuinfo &&
+    cc -O2 -mavx512f -mavx512bf16 "$here/bf16_peak.c" -o "$work/bf16_peak" 2>>"$work/cc.log"; then
+    bf16_ok=1
+    set -- $("$work/bf16_peak"); bpeak1=$1; fpeak1=$2
+    "$work/bf16_peak" >"$work/peak_a" & pa=$!
+    "$work/bf16_peak" >"$work/peak_b" & pb=$!
+    wait $pa $pb
+    bpeak2=$(calc "$(cut -d' ' -f1 "$work/peak_a") + $(cut -d' ' -f1 "$work/peak_b")")
+    fpeak2=$(calc "$(cut -d' ' -f2 "$work/peak_a") + $(cut -d' ' -f2 "$work/peak_b")")
+    echo "register peak: bf16 (vdpbf16ps) $bpeak1 GFLOP/s on 1 core, $bpeak2 on 2; fp32 (vfmadd) $fpeak1 on 1 core, $fpeak2 on 2 (load now: $(cut -d' ' -f1-3 /proc/loadavg))"
+else
+    echo "bf16: not measured (this CPU has no AVX512-BF16)"
+fi
+
 run_config() {
     config=$1 repeat=$2
     # interleaved (ours on 2 threads, PyTorch, ours on 1 thread), so that both sides meet the
     # same background load; the best run of each kept
     i=0
-    : >"$work/ours2" ; : >"$work/ours1" ; : >"$work/torch"
+    : >"$work/ours2" ; : >"$work/ours1" ; : >"$work/torch" ; : >"$work/ours16" ; : >"$work/torch16"
     while [ $i -lt "$repeat" ]; do
-        "$TR" bench --config "$config" --threads 2 --steps "$STEPS" --json >>"$work/ours2" || return
+        "$TR" bench --config "$config" --threads 2 --steps "$STEPS" --json --precision fp32 >>"$work/ours2" || return
+        if [ "$bf16_ok" = 1 ]; then
+            "$TR" bench --config "$config" --threads 2 --steps "$STEPS" --json --precision bf16 >>"$work/ours16" || return
+        fi
         BENCH_THREADS=2 $PY "$here/torch_gpt2.py" train "$config" "$STEPS" >>"$work/torch" || return
-        "$TR" bench --config "$config" --threads 1 --steps "$STEPS" --json >>"$work/ours1" || return
+        if [ "$bf16_ok" = 1 ]; then
+            BENCH_THREADS=2 $PY "$here/torch_gpt2.py" train "$config" "$STEPS" bf16 >>"$work/torch16" || return
+        fi
+        [ "$config" = default ] ||
+            "$TR" bench --config "$config" --threads 1 --steps "$STEPS" --json --precision fp32 >>"$work/ours1" || return
         i=$((i + 1))
     done
-    ours2=$(best <"$work/ours2"); ours1=$(best <"$work/ours1"); torch=$(best <"$work/torch")
-    echo "config $config (best of $repeat runs each, $STEPS timed steps after one warm-up step):"
-    t2=$(field "$ours2" tokens_per_s); t1=$(field "$ours1" tokens_per_s)
-    g2=$(field "$ours2" gflops); g1=$(field "$ours1" gflops)
+    ours2=$(best <"$work/ours2"); torch=$(best <"$work/torch")
+    [ -s "$work/ours1" ] && ours1=$(best <"$work/ours1")
+    echo "config $config (best of $repeat runs each, $STEPS timed steps after one warm-up step; load now: $(cut -d' ' -f1-3 /proc/loadavg)):"
+    t2=$(field "$ours2" tokens_per_s)
+    g2=$(field "$ours2" gflops)
     pt=$(field "$torch" tokens_per_s)
+    if [ "$bf16_ok" = 1 ]; then
+        ours16=$(best <"$work/ours16"); torch16=$(best <"$work/torch16")
+        b2=$(field "$ours16" tokens_per_s); bg=$(field "$ours16" gflops); pb=$(field "$torch16" tokens_per_s)
+        target=1.7; [ "$config" = default ] && target=1.5
+        echo "  bf16: trainer $(calc "$b2") tokens/s on 2 threads ($(calc "$bg") GFLOP/s, $(calc "100 * $bg / $bpeak2")% of the bf16 register peak $bpeak2)"
+        echo "  bf16 vs our fp32 ($(calc "$t2") tokens/s): $(calc "$b2 / $t2")x   (issue 11 target: >= ${target}x)"
+        echo "  bf16 CPU seconds per step $(calc "$(field "$ours16" cpu_s_per_step)") vs fp32 $(calc "$(field "$ours2" cpu_s_per_step)"): work ratio $(calc "$(field "$ours2" cpu_s_per_step) / $(field "$ours16" cpu_s_per_step)")x"
+        echo "  bf16 vs PyTorch fp32 ($(calc "$pt") tokens/s): $(calc "$b2 / $pt")x (issue 11 target on B: >= 2.6x); PyTorch bf16 autocast $(calc "$pb") tokens/s: ours $(calc "$b2 / $pb")x"
+        echo "  work ratio bf16 (PyTorch fp32 CPU s / trainer bf16 CPU s per step): $(calc "$(field "$torch" cpu_s_per_step) / $(field "$ours16" cpu_s_per_step)")x; vs PyTorch bf16: $(calc "$(field "$torch16" cpu_s_per_step) / $(field "$ours16" cpu_s_per_step)")x"
+        echo "  bf16 peak RSS: trainer $(calc "$(field "$ours16" peak_rss_mib)") MiB ($(calc "$(field "$ours16" peak_rss_mib) * 1.048576 / 1000") GB), PyTorch bf16 $(calc "$(field "$torch16" peak_rss_mib)") MiB"
+    fi
+    if [ "$config" = default ]; then
+        echo "  fp32: trainer $(calc "$t2") tokens/s on 2 threads, PyTorch $(calc "$pt") tokens/s: $(calc "$t2 / $pt")x"
+        return
+    fi
+    t1=$(field "$ours1" tokens_per_s); g1=$(field "$ours1" gflops)
     echo "  trainer $(calc "$t2") tokens/s on 2 threads ($(calc "$g2") GFLOP/s), PyTorch $(calc "$pt") tokens/s"
     echo "  ratio vs PyTorch (2 threads): $(calc "$t2 / $pt")x   (issue target: >= 1.5x)"
     echo "  2 threads vs 1 ($(calc "$t1") tokens/s): $(calc "$t2 / $t1")x   (issue target: >= 1.85x)"
@@ -71,6 +116,7 @@ run_config() {
 # data-parallel scaling on A: 2 MPI ranks x 1 thread against 1 process x 2 threads
 sh "$here/mpi.sh"
 run_config A "${BENCH_REPEAT:-3}"
+run_config default "${BENCH_REPEAT:-3}"
 
 if [ "${BENCH_SKIP_B:-0}" = 1 ]; then
     echo "config B: skipped (BENCH_SKIP_B=1)"

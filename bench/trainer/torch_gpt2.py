@@ -1,10 +1,13 @@
 """torch_gpt2.py — the PyTorch side of bench/trainer/bench.sh: the same GPT-2 (fp32, tied head,
 tanh GELU, AdamW on the matrices) trained on random tokens, and a KV-cache generation loop.
 
-usage: torch_gpt2.py train CONFIG STEPS     -> JSON {tokens_per_s, step_s, cpu_s_per_step,
+usage: torch_gpt2.py train CONFIG STEPS [bf16] -> JSON {tokens_per_s, step_s, cpu_s_per_step,
                                                      peak_rss_mib}
        torch_gpt2.py generate CONFIG TOKENS -> JSON {tokens_per_s}
-CONFIG: A (4 x 256, vocab 8192, seq 128, batch 24), B (GPT-2 small, seq 256, batch 12), tiny.
+CONFIG: A (4 x 256, vocab 8192, seq 128, batch 24), B (GPT-2 small, seq 256, batch 12), default
+(4 x 192, vocab 2048, seq 64, batch 12), tiny. bf16: the forward and backward under
+torch.autocast("cpu", dtype=torch.bfloat16) (fp32 weights and optimizer, PyTorch's own mixed
+precision).
 Threads: torch.set_num_threads(BENCH_THREADS, default 2); run it with OMP_WAIT_POLICY=PASSIVE.
 """
 import json
@@ -21,6 +24,7 @@ import torch.nn.functional as F
 CONFIGS = {
     "A": dict(layers=4, channels=256, heads=8, vocab=8192, seq=128, batch=24),
     "B": dict(layers=12, channels=768, heads=12, vocab=50257, seq=256, batch=12),
+    "default": dict(layers=4, channels=192, heads=6, vocab=2048, seq=64, batch=12),
     "tiny": dict(layers=2, channels=64, heads=4, vocab=512, seq=32, batch=12),
 }
 
@@ -75,7 +79,7 @@ class GPT2(nn.Module):
         return self.lnf(x) @ self.wte.weight.T
 
 
-def train(cfg, steps):
+def train(cfg, steps, bf16=False):
     model = GPT2(cfg)
     decay = [p for p in model.parameters() if p.dim() >= 2]
     other = [p for p in model.parameters() if p.dim() < 2]
@@ -89,7 +93,9 @@ def train(cfg, steps):
         if step == 1:
             start, cpu_start = time.time(), time.process_time()
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x).view(-1, V), y.view(-1))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(x)
+        loss = F.cross_entropy(logits.float().view(-1, V), y.view(-1))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -116,7 +122,8 @@ def main():
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     torch.manual_seed(0)
     mode, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    result = train(CONFIGS[name], count) if mode == "train" else generate(CONFIGS[name], count)
+    bf16 = len(sys.argv) > 4 and sys.argv[4] == "bf16"
+    result = train(CONFIGS[name], count, bf16) if mode == "train" else generate(CONFIGS[name], count)
     print(json.dumps(result))
 
 

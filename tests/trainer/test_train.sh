@@ -141,4 +141,58 @@ last=$(tail -1 "$T/rss/metrics.jsonl" | sed 's/.*"rss_kib":\([0-9]*\).*/\1/')
 expect_match "anonymous resident memory at step 3 ($first KiB) and step 60 ($last KiB) within 1%" \
     "$(( (last - first) * 100 / first ))" '^(-[0-9]+|0)$'
 
+# --precision: fp32 and bf16 each bit-identical for 1, 2, 3 and 12 threads and across a resume
+# (the runs above use auto: bf16 on a CPU with AVX512-BF16 or AMX-BF16, fp32 elsewhere)
+check_exit "--precision half: usage error" 2 "$TR" train --data "$T/data" --out "$T/p0" $TINY --precision half
+if "$TR" train --data "$T/data" --out "$T/bf16probe" $TINY --steps 0 --precision bf16 2>/dev/null; then
+    has_bf16=1
+else
+    has_bf16=0
+    expect_match "--precision bf16 without a bf16 CPU says why" \
+        "$("$TR" train --data "$T/data" --out "$T/bf16probe" $TINY --steps 0 --precision bf16 2>&1)" \
+        "^trainer: --precision bf16: bf16 is not available: this CPU has neither"
+fi
+expect_match "the start-up line says which precision and why" \
+    "$("$TR" train --data "$T/data" --out "$T/p1" $LOUD --steps 0 2>&1)" \
+    "precision (bf16 mixed precision \(auto: the CPU has (AVX512|AMX)-BF16\)|fp32 \(auto\): this CPU has neither)"
+for precision in fp32 bf16; do
+    if [ "$precision" = bf16 ] && [ "$has_bf16" = 0 ]; then
+        echo "ok - --precision bf16: threads and resume bit-identity # SKIP the CPU has neither AVX512-BF16 nor AMX-BF16"
+        continue
+    fi
+    P="--precision $precision"
+    for threads in 1 2 3 12; do
+        "$TR" train --data "$T/data" --out "$T/$precision-t$threads" $TINY $P --steps 6 --threads $threads
+    done
+    for threads in 2 3 12; do
+        check "--precision $precision: parameters, --threads $threads == --threads 1" \
+            cmp "$T/$precision-t1/model_00000006.bin" "$T/$precision-t$threads/model_00000006.bin"
+        check "--precision $precision: AdamW state, --threads $threads == --threads 1" \
+            cmp "$T/$precision-t1/model_00000006.state" "$T/$precision-t$threads/model_00000006.state"
+    done
+    "$TR" train --data "$T/data" --out "$T/$precision-straight" $TINY $P $SCHED --steps 10 --threads 2
+    "$TR" train --data "$T/data" --out "$T/$precision-split" $TINY $P $SCHED --steps 5 --threads 1
+    "$TR" train --data "$T/data" --out "$T/$precision-split" $TINY $P $SCHED --steps 10 --threads 3 --resume
+    check "--precision $precision: 10 steps == 5 + resume + 5, model bit for bit" \
+        cmp "$T/$precision-straight/model_00000010.bin" "$T/$precision-split/model_00000010.bin"
+    check "--precision $precision: 10 steps == 5 + resume + 5, AdamW state bit for bit" \
+        cmp "$T/$precision-straight/model_00000010.state" "$T/$precision-split/model_00000010.state"
+done
+if [ "$has_bf16" = 1 ]; then
+    check "bf16 and fp32 runs differ (bf16 really rounds)" \
+        sh -c "! cmp -s '$T/fp32-t1/model_00000006.bin' '$T/bf16-t1/model_00000006.bin'"
+    check "a bf16 checkpoint is an llm.c fp32 model file of the same size" \
+        test "$(wc -c <"$T/bf16-t1/model_00000006.bin")" = "$(wc -c <"$T/fp32-t1/model_00000006.bin")"
+    l32=$(tail -1 "$T/fp32-straight/metrics.jsonl" | sed 's/.*"loss":\([0-9.]*\).*/\1/')
+    l16=$(tail -1 "$T/bf16-straight/metrics.jsonl" | sed 's/.*"loss":\([0-9.]*\).*/\1/')
+    expect_eq "bf16 loss after 10 steps ($l16) within 1% of fp32 ($l32)" \
+        "$($PY -c "print(abs($l16 - $l32) <= 0.01 * $l32)")" True
+    e16=$("$TR" eval --model "$T/fp32-t1" --data "$T/data" --batch 4 --precision bf16 --json --quiet)
+    e32=$("$TR" eval --model "$T/fp32-t1" --data "$T/data" --batch 4 --precision fp32 --json --quiet)
+    e16=$(printf '%s' "$e16" | sed 's/.*"loss":\([0-9.]*\).*/\1/')
+    e32=$(printf '%s' "$e32" | sed 's/.*"loss":\([0-9.]*\).*/\1/')
+    expect_eq "eval --precision bf16 ($e16) within 0.5% of fp32 ($e32), not equal" \
+        "$($PY -c "print(abs($e16 - $e32) <= 0.005 * $e32 and $e16 != $e32)")" True
+fi
+
 finish

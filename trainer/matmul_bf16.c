@@ -1,0 +1,357 @@
+/* matmul_bf16.c — the bf16 side of the matrix products (matmul.h): which bf16 kernel this CPU
+ * runs (CPUID, and Linux's permission for the AMX tile state), the --precision decision, the
+ * scalar twins that round and accumulate exactly as vdpbf16ps and tdpbf16ps are specified, an
+ * emulation of the AMX tiles that runs gemm_amx_impl.h on any CPU, and the linear layer's
+ * forward and backward over the chosen kernel. The SIMD kernels: matmul_avx512bf16.c,
+ * matmul_amx.c. The fp32 products: matmul.c. */
+#include <cpuid.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "matmul.h"
+
+#include "gemm_bf16_pack.h"
+
+#define ARCH_REQ_XCOMP_PERM 0x1023
+#define XFEATURE_XTILEDATA 18
+
+static int current_bf16 = -1;
+
+static int cpu_has_avx512_bf16(void)
+{
+    unsigned a, b, c, d;
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw"))
+        return 0; /* also false when the OS does not save the zmm state */
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d))
+        return 0;
+    return (a >> 5) & 1;
+}
+
+/* AMX-BF16 and AMX-TILE in CPUID, the OS saving the tile state (XCR0 bits 17, 18), and
+ * Linux granting this process the tile data (it is off until asked for, per process). */
+static int cpu_has_amx_bf16(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+        return 0;
+    if (!((d >> 22) & 1) || !((d >> 24) & 1))
+        return 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !((c >> 27) & 1)) /* OSXSAVE */
+        return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & (3u << 17)) != (3u << 17))
+        return 0;
+    return syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+}
+
+int bf16_cpu_kernel(void)
+{
+    static int cached = -1;
+    if (cached < 0)
+        cached = cpu_has_amx_bf16() && cpu_has_avx512_bf16() ? BF16_AMX
+                 : cpu_has_avx512_bf16()                     ? BF16_AVX512
+                                                             : BF16_SCALAR;
+    return cached;
+}
+
+int bf16_kernel(void)
+{
+    if (current_bf16 < 0)
+        current_bf16 = bf16_cpu_kernel();
+    return current_bf16;
+}
+
+void bf16_kernel_set(int kernel)
+{
+    current_bf16 = kernel;
+}
+
+const char *bf16_kernel_name(int kernel)
+{
+    return kernel == BF16_AMX            ? "amx-bf16"
+           : kernel == BF16_AVX512       ? "avx512-bf16"
+           : kernel == BF16_AMX_EMULATED ? "amx-bf16 (emulated)"
+                                         : "scalar-bf16";
+}
+
+int precision_level(int request, int kernel_max, char *reason, size_t reason_size)
+{
+    int kernel = bf16_cpu_kernel();
+    int fp32_level = kernels_cpu_level() < kernel_max ? kernels_cpu_level() : kernel_max;
+    if (fp32_level > KERNEL_AVX512)
+        fp32_level = KERNEL_AVX512;
+    const char *has = kernel == BF16_AMX ? "AMX-BF16" : "AVX512-BF16";
+    if (request == PRECISION_FP32) {
+        snprintf(reason, reason_size, "fp32 (--precision fp32)");
+        return fp32_level;
+    }
+    if (kernel == BF16_SCALAR) {
+        snprintf(reason, reason_size, "%s: this CPU has neither AVX512-BF16 nor AMX-BF16",
+                 request == PRECISION_BF16 ? "bf16 is not available" : "fp32 (auto)");
+        return request == PRECISION_BF16 ? -1 : fp32_level;
+    }
+    if (kernel_max < KERNEL_AVX512) {
+        snprintf(reason, reason_size, "%s: --simd %s is below avx512",
+                 request == PRECISION_BF16 ? "bf16 is not available" : "fp32 (auto)",
+                 kernels_level_name(kernel_max));
+        return request == PRECISION_BF16 ? -1 : fp32_level;
+    }
+    snprintf(reason, reason_size,
+             "bf16 mixed precision (%s: the CPU has %s): fp32 master weights, moments and "
+             "gradients; matrix operands rounded to bf16",
+             request == PRECISION_BF16 ? "--precision bf16" : "auto", has);
+    current_bf16 = kernel;
+    return KERNEL_BF16;
+}
+
+/* The scalar twins: per K block of BF16_KC a sum from zero, pair by pair in the instruction's
+ * order (vdpbf16ps: the odd k first; tdpbf16ps: the even k first), each step one rounding with
+ * DAZ/FTZ, then added into C; packed: B read from bf16_pack_weight panels. */
+static void gemm_bf16_twin(int odd_first, int M, int N, int K, const float *A, long a_rs, long a_ks,
+                           const float *B, long b_ks, long b_ns, const uint32_t *packed, float *Cm,
+                           long ldc)
+{
+    long kpp = bf16_kpairs_padded(K);
+    for (int k0 = 0; k0 < K; k0 += BF16_KC) {
+        int kend = K - k0 < BF16_KC ? K : k0 + BF16_KC;
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) {
+                float acc = 0.0f;
+                for (int k = k0; k < kend; k += 2) {
+                    int odd = k + 1 < kend;
+                    uint32_t a = bf16_pair(A[i * a_rs + k * a_ks],
+                                           odd ? A[i * a_rs + (k + 1) * a_ks] : 0.0f);
+                    uint32_t b = packed ? packed[(long)(j / BF16_NR) * kpp * BF16_NR +
+                                                 (long)(k / 2) * BF16_NR + j % BF16_NR]
+                                        : bf16_pair(B[k * b_ks + j * b_ns],
+                                                    odd ? B[(k + 1) * b_ks + j * b_ns] : 0.0f);
+                    float a0 = bf16_bits_float(a << 16), a1 = bf16_bits_float(a & 0xffff0000u);
+                    float b0 = bf16_bits_float(b << 16), b1 = bf16_bits_float(b & 0xffff0000u);
+                    if (odd_first) {
+                        acc = bf16_fma_ftz(a1, b1, acc);
+                        acc = bf16_fma_ftz(a0, b0, acc);
+                    } else {
+                        acc = bf16_fma_ftz(a0, b0, acc);
+                        acc = bf16_fma_ftz(a1, b1, acc);
+                    }
+                }
+                Cm[i * ldc + j] += acc;
+            }
+    }
+}
+
+void gemm_bf16_scalar(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
+                      long b_ks, long b_ns, float *Cm, long ldc, float *pack)
+{
+    (void)pack;
+    gemm_bf16_twin(1, M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, NULL, Cm, ldc);
+}
+
+void gemm_bf16_amx_twin(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
+                        long b_ks, long b_ns, float *Cm, long ldc)
+{
+    gemm_bf16_twin(0, M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, NULL, Cm, ldc);
+}
+
+static void gemm_bf16_packed_scalar(int M, int N, int K, const float *A, long lda,
+                                    const uint32_t *packed, float *Cm, long ldc, float *pack)
+{
+    (void)pack;
+    gemm_bf16_twin(1, M, N, K, A, lda, 1, NULL, 0, 0, packed, Cm, ldc);
+}
+
+/* The AMX tiles in plain C: eight registers of 16 rows x 64 bytes, tdpbf16ps as the SDM
+ * writes it (per row m, pair k, column n: the even product, then the odd, each rounded). */
+struct emulated_tile {
+    unsigned char bytes[16][64];
+};
+static _Thread_local struct emulated_tile tiles[8];
+
+static void tile_load(int t, const void *p, long stride)
+{
+    for (int r = 0; r < 16; r++)
+        memcpy(tiles[t].bytes[r], (const char *)p + r * stride, 64);
+}
+
+static void tile_store(int t, void *p, long stride)
+{
+    for (int r = 0; r < 16; r++)
+        memcpy((char *)p + r * stride, tiles[t].bytes[r], 64);
+}
+
+static void tile_dp(int c, int a, int b)
+{
+    for (int m = 0; m < 16; m++) {
+        float acc[16], av[32];
+        uint16_t ah[32];
+        memcpy(acc, tiles[c].bytes[m], 64);
+        memcpy(ah, tiles[a].bytes[m], 64);
+        for (int k = 0; k < 32; k++)
+            av[k] = bf16_to_float(ah[k]);
+        for (int kp = 0; kp < 16; kp++) {
+            uint16_t bh[32];
+            memcpy(bh, tiles[b].bytes[kp], 64);
+            for (int n = 0; n < 16; n++) {
+                acc[n] = bf16_fma_ftz(av[2 * kp], bf16_to_float(bh[2 * n]), acc[n]);
+                acc[n] = bf16_fma_ftz(av[2 * kp + 1], bf16_to_float(bh[2 * n + 1]), acc[n]);
+            }
+        }
+        memcpy(tiles[c].bytes[m], acc, 64);
+    }
+}
+
+#define TILE_CONFIGURE() ((void)0)
+#define TILE_RELEASE() ((void)0)
+#define TILE_ZERO(t) memset(tiles[t].bytes, 0, sizeof tiles[t].bytes)
+#define TILE_LOAD(t, p, stride) tile_load(t, p, stride)
+#define TILE_STORE(t, p, stride) tile_store(t, p, stride)
+#define TILE_DP(c, a, b) tile_dp(c, a, b)
+#define AMX_GEMM_NAME gemm_bf16_amx_emulated
+#define AMX_PACKED_NAME gemm_bf16_packed_amx_emulated
+#include "gemm_amx_impl.h"
+
+void pack_weight_bf16_scalar(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
+                             int panel_end)
+{
+    bf16_pack_weight(dst, weight, C, OC, panel_begin, panel_end);
+}
+
+size_t matmul_packed_words_bf16(int C, int OC)
+{
+    return (size_t)((OC + BF16_NR - 1) / BF16_NR) * BF16_NR * (size_t)bf16_kpairs_padded(C);
+}
+
+void gemm_bf16(int kernel, int M, int N, int K, const float *A, long a_rs, long a_ks,
+               const float *B, long b_ks, long b_ns, float *Cm, long ldc, float *pack)
+{
+    switch (kernel) {
+    case BF16_AMX:
+        gemm_bf16_amx(M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, ldc, pack);
+        break;
+    case BF16_AVX512:
+        gemm_bf16_avx512(M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, ldc, pack);
+        break;
+    case BF16_AMX_EMULATED:
+        gemm_bf16_amx_emulated(M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, ldc, pack);
+        break;
+    default:
+        gemm_bf16_scalar(M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, ldc, pack);
+    }
+}
+
+/* The attention products of the bf16 layers (ATTENTION_GEMM): the selected kernel. */
+void gemm_acc_bf16(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
+                   long b_ks, long b_ns, float *Cm, long ldc, float *pack)
+{
+    gemm_bf16(bf16_kernel(), M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, ldc, pack);
+}
+
+void matmul_pack_weight_bf16(int kernel, uint32_t *dst, const float *weight, int C, int OC,
+                             int panel_begin, int panel_end)
+{
+    if (kernel == BF16_AVX512 || kernel == BF16_AMX)
+        pack_weight_bf16_avx512(dst, weight, C, OC, panel_begin, panel_end);
+    else
+        pack_weight_bf16_scalar(dst, weight, C, OC, panel_begin, panel_end);
+}
+
+static void rows_from_bias(float *out, const float *bias, int N, int OC)
+{
+    for (int i = 0; i < N; i++) {
+        float *row = out + (size_t)i * OC;
+        if (bias)
+            memcpy(row, bias, (size_t)OC * sizeof *row);
+        else
+            memset(row, 0, (size_t)OC * sizeof *row);
+    }
+}
+
+void matmul_forward_bf16(int kernel, float *out, const float *inp, const float *weight,
+                         const float *bias, int N, int C, int OC, float *pack)
+{
+    rows_from_bias(out, bias, N, OC);
+    /* out(i, o) += sum_c inp(i, c) * weight(o, c): B(k=c, n=o) = weight[o*C + c] */
+    gemm_bf16(kernel, N, OC, C, inp, C, 1, weight, 1, C, out, OC, pack);
+}
+
+void matmul_forward_packed_bf16(int kernel, float *out, const float *inp, const uint32_t *packed,
+                                const float *bias, int N, int C, int OC, float *pack)
+{
+    rows_from_bias(out, bias, N, OC);
+    switch (kernel) {
+    case BF16_AMX:
+        gemm_bf16_packed_amx(N, OC, C, inp, C, packed, out, OC, pack);
+        break;
+    case BF16_AVX512:
+        gemm_bf16_packed_avx512(N, OC, C, inp, C, packed, out, OC, pack);
+        break;
+    case BF16_AMX_EMULATED:
+        gemm_bf16_packed_amx_emulated(N, OC, C, inp, C, packed, out, OC, pack);
+        break;
+    default:
+        gemm_bf16_packed_scalar(N, OC, C, inp, C, packed, out, OC, pack);
+    }
+}
+
+void matmul_backward_bf16(int kernel, float *dinp, float *dweight, float *dbias, const float *dout,
+                          const float *inp, const float *weight, int N, int C, int OC, float *pack)
+{
+    /* the bias gradient is a plain fp32 sum, row by row as at every fp32 level */
+    if (dbias)
+        for (int i = 0; i < N; i++) {
+            const float *d = dout + (size_t)i * OC;
+            for (int o = 0; o < OC; o++)
+                dbias[o] += d[o];
+        }
+    /* dinp(i, c) += sum_o dout(i, o) * weight(o, c) */
+    if (dinp)
+        gemm_bf16(kernel, N, C, OC, dout, OC, 1, weight, C, 1, dinp, C, pack);
+    /* dweight(o, c) += sum_i dout(i, o) * inp(i, c) */
+    gemm_bf16(kernel, OC, C, N, dout, 1, OC, inp, C, 1, dweight, C, pack);
+}
+
+/* The twin of matvec_bf16_avx512: 16 lanes, lane l taking the pair (2l, 2l+1) of every 32
+ * elements (zeros past C), the odd product first, then the lanes added in order. */
+void matvec_bf16_scalar(float *out, const uint16_t *x, const uint16_t *w, const float *bias, int C,
+                        int OC)
+{
+    for (int o = 0; o < OC; o++) {
+        const uint16_t *row = w + (size_t)o * C;
+        float lanes[16] = {0};
+        for (int c0 = 0; c0 < C; c0 += 32)
+            for (int l = 0; l < 16; l++) {
+                int k = c0 + 2 * l;
+                float x0 = k < C ? bf16_to_float(x[k]) : 0.0f;
+                float w0 = k < C ? bf16_to_float(row[k]) : 0.0f;
+                float x1 = k + 1 < C ? bf16_to_float(x[k + 1]) : 0.0f;
+                float w1 = k + 1 < C ? bf16_to_float(row[k + 1]) : 0.0f;
+                lanes[l] = bf16_fma_ftz(x1, w1, lanes[l]);
+                lanes[l] = bf16_fma_ftz(x0, w0, lanes[l]);
+            }
+        float sum = 0;
+        for (int l = 0; l < 16; l++)
+            sum += lanes[l];
+        out[o] = sum + (bias ? bias[o] : 0.0f);
+    }
+}
+
+void matvec_bf16(int kernel, float *out, const float *x, uint16_t *x_bf16, const uint16_t *w,
+                 const float *bias, int C, int OC)
+{
+    for (int c = 0; c < C; c++)
+        x_bf16[c] = bf16_round(x[c]);
+    if (kernel == BF16_AVX512 || kernel == BF16_AMX)
+        matvec_bf16_avx512(out, x_bf16, w, bias, C, OC);
+    else
+        matvec_bf16_scalar(out, x_bf16, w, bias, C, OC);
+}
+
+void bf16_round_array(uint16_t *dst, const float *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = bf16_round(src[i]);
+}
