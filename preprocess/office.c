@@ -239,7 +239,13 @@ static void finish_title(pp_doc_info *info, writer *w)
         copy_title(info, w->heading.data);
 }
 
-int pp_docx_extract(const char *bytes, size_t len, cr_buf *out, pp_doc_info *info, cr_err *err)
+/* The part both formats share: a ZIP, the title from a metadata part, the text from one XML
+ * part read by the format's own walker. */
+typedef int (*body_reader)(const cr_buf *xml, writer *w, cr_err *err);
+
+static int extract_zip_document(const char *bytes, size_t len, const char *meta_part,
+                                const char *body_part, const char *missing_body, body_reader body,
+                                cr_buf *out, pp_doc_info *info, cr_err *err)
 {
     pp_zip *zip;
     int code = pp_zip_open(&zip, bytes, len, err);
@@ -250,19 +256,25 @@ int pp_docx_extract(const char *bytes, size_t len, cr_buf *out, pp_doc_info *inf
     writer w = {.out = out};
     cr_buf_init(&w.heading);
     info->parts = info->parts_read = 1;
-    if (pp_zip_read(zip, "docProps/core.xml", &xml, err) == CR_OK)
+    if (pp_zip_read(zip, meta_part, &xml, err) == CR_OK)
         pp_xml_dc_title(&xml, info->title, sizeof info->title);
-    code = pp_zip_read(zip, "word/document.xml", &xml, err);
+    code = pp_zip_read(zip, body_part, &xml, err);
     if (code == CR_ENOINPUT)
-        code = cr_fail(err, CR_EDATA, "a DOCX without word/document.xml");
+        code = cr_fail(err, CR_EDATA, "%s", missing_body);
     if (code == CR_OK)
-        code = docx_body(&xml, &w, err);
+        code = body(&xml, &w, err);
     if (code == CR_OK)
         finish_title(info, &w);
     cr_buf_free(&xml);
     cr_buf_free(&w.heading);
     pp_zip_close(zip);
     return code;
+}
+
+int pp_docx_extract(const char *bytes, size_t len, cr_buf *out, pp_doc_info *info, cr_err *err)
+{
+    return extract_zip_document(bytes, len, "docProps/core.xml", "word/document.xml",
+                                "a DOCX without word/document.xml", docx_body, out, info, err);
 }
 
 /* ---- ODT --------------------------------------------------------------------------------- */
@@ -359,26 +371,7 @@ static int odt_body(const cr_buf *xml, writer *w, cr_err *err)
 
 int pp_odt_extract(const char *bytes, size_t len, cr_buf *out, pp_doc_info *info, cr_err *err)
 {
-    pp_zip *zip;
-    int code = pp_zip_open(&zip, bytes, len, err);
-    if (code)
-        return code;
-    cr_buf xml;
-    cr_buf_init(&xml);
-    writer w = {.out = out};
-    cr_buf_init(&w.heading);
-    info->parts = info->parts_read = 1;
-    if (pp_zip_read(zip, "meta.xml", &xml, err) == CR_OK)
-        pp_xml_dc_title(&xml, info->title, sizeof info->title);
-    code = pp_zip_read(zip, "content.xml", &xml, err);
-    if (code == CR_ENOINPUT)
-        code = cr_fail(err, CR_EDATA, "an OpenDocument file without content.xml");
-    if (code == CR_OK)
-        code = odt_body(&xml, &w, err);
-    if (code == CR_OK)
-        finish_title(info, &w);
-    cr_buf_free(&xml);
-    cr_buf_free(&w.heading);
-    pp_zip_close(zip);
-    return code;
+    return extract_zip_document(bytes, len, "meta.xml", "content.xml",
+                                "an OpenDocument file without content.xml", odt_body, out, info,
+                                err);
 }

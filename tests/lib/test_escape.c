@@ -58,8 +58,41 @@ TEST(log_lines_and_error_reports_carry_no_control_byte)
     check_rm_rf(dir);
 }
 
+/* A file name with terminal escapes cannot drive the terminal nor forge a log line. */
+TEST(log_escapes_control_characters)
+{
+    char out[256];
+    cr_escape_controls("a\033]0;t\007b\nforged\r\tok \xc2\x9b"
+                       "2J \xff h\xc3\xa9 \xe2\x82\xac",
+                       out, sizeof out);
+    CHECK_STR_EQ(out, "a\\x1B]0;t\\x07b\\nforged\\r\tok \\u009B2J \\xFF h\xc3\xa9 \xe2\x82\xac");
+    /* cut on a whole escape, never inside one */
+    char small[6];
+    CHECK_INT_EQ((int)cr_escape_controls("ab\033c", small, sizeof small), 2);
+    CHECK_STR_EQ(small, "ab");
+    /* overlong and surrogate forms are not UTF-8 */
+    cr_escape_controls("\xc0\xaf\xed\xa0\x80", out, sizeof out);
+    CHECK_STR_EQ(out, "\\xC0\\xAF\\xED\\xA0\\x80");
+
+    char *dir = check_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/esc.log", dir);
+    cr_log_init("orchestrator", CR_LOG_INFO);
+    CHECK_INT_EQ(cr_log_to_file(path), 0);
+    cr_info("taking %s", "x\033[2Jy\n2026-01-01T00:00:00.000Z orchestrator INFO forged");
+    char *text;
+    size_t len;
+    CHECK_INT_EQ(cr_read_file(path, &text, &len, 0, NULL), CR_OK);
+    CHECK(memchr(text, '\033', len) == NULL);
+    CHECK_CONTAINS(text, "taking x\\x1B[2Jy\\n2026");
+    CHECK(strchr(text, '\n') == text + len - 1); /* one line */
+    free(text);
+    check_rm_rf(dir);
+}
+
 int main(void)
 {
+    RUN(log_escapes_control_characters);
     RUN(controls_become_hex_and_text_stays);
     RUN(a_cut_escape_is_dropped_whole);
     RUN(log_lines_and_error_reports_carry_no_control_byte);
