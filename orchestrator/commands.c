@@ -140,7 +140,7 @@ int cmd_start(const char *config_path, int foreground, cr_err *err)
     dashboard *dash = NULL;
     cr_err why = {0};
     if (engine_config(e)->dashboard.listen &&
-        dashboard_start(&dash, engine_config(e), getpid(), &why) != CR_OK)
+        dashboard_start(&dash, engine_config(e), getpid(), cmd_retry, &why) != CR_OK)
         cr_warn("running without the dashboard: %s", why.msg);
     if (engine_config(e)->dashboard.listen)
         snprintf(ready + strlen(ready), sizeof ready - strlen(ready), "; %s%s",

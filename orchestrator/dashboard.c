@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "commands.h"
 #include "control.h"
 #include "dashboard_assets.h"
 #include "engine.h"
@@ -71,6 +70,7 @@ typedef struct crawl_figures {
 struct dashboard {
     pipeline_config config; /* our own copy, loaded from the same file */
     pid_t daemon_pid;
+    dashboard_retry_fn retry;
     struct MHD_Daemon *mhd;
     int listen_fd;
     int port;
@@ -987,7 +987,7 @@ static enum MHD_Result serve_retry(dashboard *d, struct MHD_Connection *c)
         char text[32];
         snprintf(text, sizeof text, "%lld", (long long)id);
         cr_err err = {0};
-        int code = cmd_retry(d->config.path, text, &err);
+        int code = d->retry(d->config.path, text, &err);
         cr_json_kv_bool(&j, "ok", code == CR_OK);
         cr_json_kv_int(&j, "item", id);
         if (code) {
@@ -1202,7 +1202,8 @@ static int page_with_token(dashboard *d)
     return d->index_html.failed ? -1 : 0;
 }
 
-int dashboard_start(dashboard **out, const pipeline_config *config, pid_t daemon_pid, cr_err *err)
+int dashboard_start(dashboard **out, const pipeline_config *config, pid_t daemon_pid,
+                    dashboard_retry_fn retry, cr_err *err)
 {
     *out = NULL;
     dashboard *d = calloc(1, sizeof *d);
@@ -1210,6 +1211,7 @@ int dashboard_start(dashboard **out, const pipeline_config *config, pid_t daemon
         return cr_fail(err, CR_EOTHER, "out of memory");
     d->listen_fd = -1;
     d->daemon_pid = daemon_pid;
+    d->retry = retry;
     d->metrics.last_val_loss = NAN;
     d->metrics.last_val_step = -1;
     pthread_mutex_init(&d->lock, NULL);

@@ -17,9 +17,14 @@
 
 typedef struct dashboard dashboard;
 
+/* What the page's "retry" button does: `orchestrator retry ITEM` (commands.c passes cmd_retry,
+ * so this file does not depend on the commands that start it). */
+typedef int (*dashboard_retry_fn)(const char *config_path, const char *item, cr_err *err);
+
 /* Binds config->dashboard.listen and starts serving (threads of its own). The current folder
  * must be the workspace. CR_ETEMP when the address is in use (the daemon then runs without). */
-int dashboard_start(dashboard **out, const pipeline_config *config, pid_t daemon_pid, cr_err *err);
+int dashboard_start(dashboard **out, const pipeline_config *config, pid_t daemon_pid,
+                    dashboard_retry_fn retry, cr_err *err);
 /* "http://127.0.0.1:PORT/" */
 const char *dashboard_url(const dashboard *d);
 /* Ends the open connections (event streams included) and the threads; NULL is fine. */
