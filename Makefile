@@ -28,7 +28,8 @@ else ifeq ($(SANITIZE),thread)
 BUILD   := build/tsan
 SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 TEST_ENV := TSAN_OPTIONS="suppressions=$(abspath tests/tsan.supp) second_deadlock_stack=1 \
-	log_path=$(abspath build/tsan/reports)/tsan" CR_SANITIZER_REPORTS=$(abspath build/tsan/reports)
+	log_path=$(abspath build/tsan/reports)/tsan" CR_SANITIZER_REPORTS=$(abspath build/tsan/reports) \
+	CR_TEST_TIME_SCALE=$(or $(CR_TEST_TIME_SCALE),4) CR_TEST_TIMEOUT=$(or $(CR_TEST_TIMEOUT),1800)
 else ifeq ($(SANITIZE),fuzz)
 BUILD   := build/fuzz
 SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
