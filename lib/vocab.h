@@ -14,6 +14,9 @@
 #define TOK_FILE_MAGIC "crystalline-tokenizer"
 #define TOK_FILE_VERSION 1
 #define TOK_MAX_TOKEN_BYTES (1u << 20)
+/* Ids at or above this are refused (the trainer's vocabulary limit too): one line of a ranks
+ * file or an encoder.json must not make a reader allocate gigabytes. */
+#define TOK_MAX_VOCAB (1u << 24)
 
 enum tok_kind { TOK_UNUSED = 0, TOK_ORDINARY = 1, TOK_SPECIAL = 2 };
 

@@ -234,6 +234,8 @@ int tok_import_gpt2(tok_vocab *v, const char *encoder_json, const char *vocab_bp
             code = tok_vocab_add_special(v, key, (uint32_t)id, err);
         else
             code = tok_vocab_add(v, bytes, (size_t)len, (uint32_t)id, err);
+        if (code == CR_EUSAGE) /* a key with a line break: bad data here, not a bad option */
+            err->code = code = CR_EDATA;
         if (code)
             cr_err_context(err, "%s", encoder_json);
     }
