@@ -1,7 +1,8 @@
 /* fuzz.h — what the harnesses in tests/fuzz/ share: the libFuzzer entry point's declaration and
  * a private temporary folder for the parsers that read a path rather than bytes (shards,
  * checkpoints, tokenizer files, WARC). The folder is made once per process (under $TMPDIR, else
- * /dev/shm, else /tmp) and removed at exit. The replay main is replay.c; libFuzzer brings its own. */
+ * /dev/shm, else /tmp) and removed at exit. The replay main is replay.c; libFuzzer brings its own.
+ */
 #ifndef CR_FUZZ_H
 #define CR_FUZZ_H
 
@@ -18,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char fuzz_dir_path[4096];
 
-__attribute__((unused)) static int fuzz_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+__attribute__((unused)) static int fuzz_remove_entry(const char *path, const struct stat *st,
+                                                     int flag, struct FTW *ftw)
 {
     (void)st;
     (void)flag;
@@ -53,8 +55,8 @@ __attribute__((unused)) static const char *fuzz_dir(void)
 
 /* Writes size bytes to the file name inside fuzz_dir() and returns its path (a static buffer
  * per call site is not needed: the path is copied into out). */
-__attribute__((unused)) static void fuzz_write_file(const char *name, const void *data, size_t size, char *out,
-                            size_t out_size)
+__attribute__((unused)) static void fuzz_write_file(const char *name, const void *data, size_t size,
+                                                    char *out, size_t out_size)
 {
     snprintf(out, out_size, "%s/%s", fuzz_dir(), name);
     int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -76,7 +78,8 @@ __attribute__((unused)) static void fuzz_write_file(const char *name, const void
 }
 
 /* Splits data at its first NUL byte: the part before (a NUL-terminated copy) and the rest. */
-__attribute__((unused)) static char *fuzz_split(const uint8_t *data, size_t size, const uint8_t **rest, size_t *rest_size)
+__attribute__((unused)) static char *fuzz_split(const uint8_t *data, size_t size,
+                                                const uint8_t **rest, size_t *rest_size)
 {
     const uint8_t *nul = memchr(data, 0, size);
     size_t head = nul ? (size_t)(nul - data) : size;

@@ -8,9 +8,9 @@
 #include "html.h"
 #include "text.h"
 
-static const char *const http_charsets[] = {NULL,        "utf-8",  "windows-1252", "shift_jis",
-                                            "euc-kr",    "gb18030", "utf-16le",     "iso-2022-jp",
-                                            "big5",      "koi8-r", "x-unknown",    ""};
+static const char *const http_charsets[] = {NULL,     "utf-8",   "windows-1252", "shift_jis",
+                                            "euc-kr", "gb18030", "utf-16le",     "iso-2022-jp",
+                                            "big5",   "koi8-r",  "x-unknown",    ""};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -11,8 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t body_size;
     char *headers = fuzz_split(data, size, &body, &body_size);
     size_t len = strlen(headers);
-    static const char *const names[] = {"content-type", "retry-after", "location",
-                                        "content-length", "x"};
+    static const char *const names[] = {"content-type", "retry-after", "location", "content-length",
+                                        "x"};
     char value[512], type[128], charset[64];
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         if (!http_header_value(headers, len, names[i], value, sizeof value))

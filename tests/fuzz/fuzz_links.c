@@ -6,7 +6,8 @@
 #include "links.h"
 #include "url.h"
 
-static const char *const hints[] = {NULL, "", "utf-8", "iso-8859-1", "shift_jis", "utf-16", "bogus"};
+static const char *const hints[] = {NULL,        "",       "utf-8", "iso-8859-1",
+                                    "shift_jis", "utf-16", "bogus"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

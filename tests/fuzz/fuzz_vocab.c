@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* an ordinary token's bytes lead back to it */
     }
     tok_pretok pretok;
-    if (strcmp(v.pattern_name, "custom") != 0 && tok_pretok_compile(&pretok, v.pattern, &err) == 0) {
+    if (strcmp(v.pattern_name, "custom") != 0 &&
+        tok_pretok_compile(&pretok, v.pattern, &err) == 0) {
         tok_encoder encoder;
         if (tok_encoder_init(&encoder, &v, &pretok, &err) == 0) {
             tok_ids ids = {0};
