@@ -19,17 +19,29 @@ endif
 ifeq ($(WERROR),1)
 WARN    += -Werror
 endif
+# SANITIZE=1: ASan and UBSan; SANITIZE=thread: ThreadSanitizer (tests/tsan.supp lists the
+# reports judged false, each with why); SANITIZE=fuzz: the libFuzzer build (tests/fuzz/fuzz.mk).
 ifeq ($(SANITIZE),1)
 BUILD   := build/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SANITIZE),thread)
+BUILD   := build/tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+TEST_ENV := TSAN_OPTIONS="suppressions=$(abspath tests/tsan.supp) second_deadlock_stack=1 \
+	log_path=$(abspath build/tsan/reports)/tsan" CR_SANITIZER_REPORTS=$(abspath build/tsan/reports) \
+	CR_TEST_TIME_SCALE=$(or $(CR_TEST_TIME_SCALE),4) CR_TEST_TIMEOUT=$(or $(CR_TEST_TIMEOUT),1800)
+else ifeq ($(SANITIZE),fuzz)
+BUILD   := build/fuzz
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
 else
 BUILD   := build/opt
 SANFLAGS :=
 endif
-ifeq ($(SANITIZE),1)
-BIN     := $(BUILD)/bin
-else
+ifeq ($(BUILD),build/opt)
 BIN     := bin
+else
+BIN     := $(BUILD)/bin
 endif
 ALL_CFLAGS  = $(CSTD) $(CFLAGS) $(WARN) $(SANFLAGS) -pthread -D_GNU_SOURCE -Ilib -MMD -MP
 ALL_LDFLAGS = $(SANFLAGS) -pthread $(LDFLAGS)
@@ -86,6 +98,9 @@ TEST_BINS += $$($(1)_TESTS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(p))))
 
+# libFuzzer harnesses, their corpus replay in `make test`, and `make fuzz`.
+include tests/fuzz/fuzz.mk
+
 # Unit tests of lib/ itself.
 LIBTEST_SRCS := $(wildcard tests/lib/test_*.c)
 TEST_BINS += $(LIBTEST_SRCS:%.c=$(BUILD)/%)
@@ -102,7 +117,7 @@ deps:
 # TESTS=pattern runs only the test files whose path contains the pattern.
 test: deps
 	@$(MAKE) --no-print-directory all test-bins
-	@CR_BIN=$(abspath $(BIN)) CR_BUILD=$(abspath $(BUILD)) sh tests/run.sh $(TESTS)
+	@$(TEST_ENV) CR_BIN=$(abspath $(BIN)) CR_BUILD=$(abspath $(BUILD)) sh tests/run.sh $(TESTS)
 
 .PHONY: test-bins
 test-bins: $(TEST_BINS)

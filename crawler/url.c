@@ -280,10 +280,12 @@ static int normalize_authority(const char *auth, int auth_len, const char *schem
             out[pos++] = (char)tolower(c);
         }
     }
-    /* Again after decoding: "%2e" is a dot too. */
+    /* Again after decoding: "%2e" is a dot too. The length limit holds for the normal form
+     * as well (percent-encoding triples a byte), so that a normal form normalises again to
+     * itself and fits url_parts.host. */
     while (pos > 0 && out[pos - 1] == '.')
         pos--;
-    if (pos == 0)
+    if (pos == 0 || pos > 253)
         return -1;
     if (port_value != default_port(scheme)) {
         int n = snprintf(out + pos, out_size - pos, ":%ld", port_value);

@@ -60,7 +60,7 @@ void tok_vocab_free(tok_vocab *v)
 static int grow_ids(tok_vocab *v, uint32_t id, cr_err *err)
 {
     if (id == TOK_NONE || id >= TOK_MAX_VOCAB)
-        return cr_fail(err, CR_EDATA, "token id %u is too large (ids stop at %u)", id,
+        return cr_fail(err, CR_EDATA, "token id %u is too large (at most %u)", id,
                        TOK_MAX_VOCAB - 1);
     if (id < v->id_capacity)
         return CR_OK;
@@ -177,9 +177,10 @@ int tok_vocab_add(tok_vocab *v, const uint8_t *bytes, size_t len, uint32_t id, c
 int tok_vocab_add_special(tok_vocab *v, const char *name, uint32_t id, cr_err *err)
 {
     size_t len = strlen(name);
-    if (len == 0 || strpbrk(name, "\r\n"))
-        return cr_fail(err, CR_EUSAGE, "special token name \"%s\" is empty or has a line break",
-                       name);
+    size_t line_len = strcspn(name, "\r\n"); /* the message stays one line */
+    if (len == 0 || line_len < len)
+        return cr_fail(err, CR_EUSAGE, "special token name \"%.*s%s\" is empty or has a line break",
+                       (int)line_len, name, line_len < len ? "..." : "");
     int code = grow_ids(v, id, err);
     if (code)
         return code;

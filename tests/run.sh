@@ -13,6 +13,12 @@ passed=0
 failed=0
 failed_files=""
 log=$(mktemp)
+# A sanitizer build that logs its reports to files (SANITIZE=thread, see the Makefile): each
+# report a test file leaves counts as one failure of that file, whatever its own exit status.
+reports=${CR_SANITIZER_REPORTS:-}
+if [ -n "$reports" ]; then
+    mkdir -p "$reports" && rm -f "$reports"/tsan.*
+fi
 
 files=$( (find "$CR_BUILD/tests" -type f -name 'test_*' ! -name '*.o' ! -name '*.d' ! -name '*.tmp.*' 2>/dev/null;
           find "$here" -mindepth 2 -name 'test_*.sh') | sort)
@@ -36,6 +42,15 @@ for file in $files; do
     if [ "$status" != 0 ] && [ "$file_failed" = 0 ]; then
         echo "not ok - $name exited with status $status"
         file_failed=1
+    fi
+    if [ -n "$reports" ]; then
+        for report in "$reports"/tsan.*; do
+            [ -f "$report" ] || continue
+            cat "$report"
+            echo "not ok - $name: sanitizer report $(basename "$report")"
+            file_failed=$((file_failed + 1))
+            mv -f "$report" "$reports/seen-$(basename "$name")-$(basename "$report")"
+        done
     fi
     passed=$((passed + file_passed))
     failed=$((failed + file_failed))

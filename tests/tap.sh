@@ -62,10 +62,12 @@ start_bg() {
     TAP_PIDS="$TAP_PIDS $BG_PID"
 }
 
-# wait_for SECONDS COMMAND...: polls every 0.1 s until the command succeeds.
+# wait_for SECONDS COMMAND...: polls every 0.1 s until the command succeeds. The limit is
+# multiplied by CR_TEST_TIME_SCALE (default 1; `make test SANITIZE=thread` sets it, as every
+# instrumented process runs several times slower).
 wait_for() {
     limit=$1; shift
-    tries=$(($(printf '%.0f' "$limit") * 10))
+    tries=$(($(printf '%.0f' "$limit") * 10 * ${CR_TEST_TIME_SCALE:-1}))
     while [ "$tries" -gt 0 ]; do
         if "$@" >/dev/null 2>&1; then return 0; fi
         sleep 0.1

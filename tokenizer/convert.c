@@ -86,7 +86,7 @@ static int add_specials(tok_vocab *v, const char *const *specials, int special_c
             return cr_fail(err, CR_EUSAGE, "--special %s: expected NAME=ID", specials[i]);
         memcpy(name, specials[i], (size_t)(equals - specials[i]));
         name[equals - specials[i]] = 0;
-        int code = cr_parse_long(equals + 1, 0, 0x7ffffffeL, &id, err);
+        int code = cr_parse_long(equals + 1, 0, TOK_MAX_VOCAB - 1, &id, err);
         if (code)
             return code;
         code = tok_vocab_add_special(v, name, (uint32_t)id, err);
@@ -234,6 +234,8 @@ int tok_import_gpt2(tok_vocab *v, const char *encoder_json, const char *vocab_bp
             code = tok_vocab_add_special(v, key, (uint32_t)id, err);
         else
             code = tok_vocab_add(v, bytes, (size_t)len, (uint32_t)id, err);
+        if (code == CR_EUSAGE) /* a key with a line break: bad data here, not a bad option */
+            err->code = code = CR_EDATA;
         if (code)
             cr_err_context(err, "%s", encoder_json);
     }

@@ -183,6 +183,22 @@ printf '{"a": 0, "b": ' > "$T/broken.json"
 printf '#version: 0.2\n' > "$T/vocab.bpe"
 check_exit "import --gpt2 of a broken encoder.json: exit 65" 65 \
     "$TOK" import --gpt2 "$T/broken.json" "$T/vocab.bpe" -o "$T/x"
+# One line with a huge id must not make the reader allocate gigabytes (found by
+# tests/fuzz/fuzz_tiktoken: 16 bytes took 2 GiB and minutes): ids stop at 2^24 - 1.
+printf 'IQ== 2147483646\n' > "$T/huge-rank.tiktoken"
+check_exit "import of a rank of 2^31-2: exit 65" 65 \
+    "$TOK" import --tiktoken "$T/huge-rank.tiktoken" --pattern gpt4 -o "$T/x"
+expect_match "  says the id is too large" \
+    "$("$TOK" import --tiktoken "$T/huge-rank.tiktoken" --pattern gpt4 -o "$T/x" 2>&1)" \
+    "token id 2147483646 is too large \\(at most 16777215\\)"
+printf '{"a": 2147483646}' > "$T/huge-id.json"
+check_exit "import --gpt2 of an id of 2^31-2: exit 65" 65 \
+    "$TOK" import --gpt2 "$T/huge-id.json" "$T/vocab.bpe" -o "$T/x"
+expect_match "  says the id is too large" \
+    "$("$TOK" import --gpt2 "$T/huge-id.json" "$T/vocab.bpe" -o "$T/x" 2>&1)" "too large"
+printf '{"line\\nbreak": 300}' > "$T/newline-key.json"
+check_exit "import --gpt2 of a key with a line break: exit 65, not 2" 65 \
+    "$TOK" import --gpt2 "$T/newline-key.json" "$T/vocab.bpe" -o "$T/x"
 head -n 100 "$T/t1.tiktoken" > "$T/partial.tiktoken"
 check_exit "import of ranks lacking single bytes: exit 65" 65 \
     "$TOK" import --tiktoken "$T/partial.tiktoken" --pattern gpt4 -o "$T/x"

@@ -122,7 +122,7 @@ for i in range(256):
 print("YWI= 2000000000")' >huge-rank.tiktoken
 timeout 20 "$TOK" import --tiktoken huge-rank.tiktoken --pattern gpt2 -o imported 2>huge.err
 expect_eq "a ranks file with rank 2,000,000,000: exit 65 at once" "$?" 65
-expect_match "  names the line and the limit" "$(cat huge.err)" "huge-rank.tiktoken:257: token id 2000000000 is too large \(ids stop at 16777215\)"
+expect_match "  names the line and the limit" "$(cat huge.err)" "huge-rank.tiktoken:257: token id 2000000000 is too large \(at most 16777215\)"
 sed 's/^special [0-9]* /special 2000000000 /' tok >bigspecial
 timeout 20 "$TOK" info bigspecial >/dev/null 2>&1
 expect_eq "a tokenizer file with special id 2,000,000,000: exit 65 at once" "$?" 65
