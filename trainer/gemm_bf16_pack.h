@@ -119,6 +119,19 @@ static __attribute__((unused)) void bf16_pack_weight(uint32_t *dst, const float 
     }
 }
 
+/* The panels [panel_begin, panel_end) of weight (OC, C) as B(k = o, n = c), the operand of
+ * the backward's dinp = dout . weight, each bf16_kpairs_padded(OC) pair rows: panel p at
+ * dst + p * kpp * NR. The same words bf16_pack_b_block builds from the rows of weight. */
+static __attribute__((unused)) void bf16_pack_weight_t(uint32_t *dst, const float *weight, int C,
+                                                       int OC, int panel_begin, int panel_end)
+{
+    int kpp = bf16_kpairs_padded(OC);
+    for (int p = panel_begin; p < panel_end; p++) {
+        int nc = C - p * BF16_NR < BF16_NR ? C - p * BF16_NR : BF16_NR;
+        bf16_pack_b(dst + (long)p * kpp * BF16_NR, weight + (long)p * BF16_NR, C, 1, OC, nc, kpp);
+    }
+}
+
 /* A block: rows x kc of A(i, k) = A[i*a_rs + k*a_ks] as pair words, A(r, pair kp) at
  * dst[r * *rs + kp * *ks]. Rows of a row-major A stay rows (rs = kcp, ks = 1: a plain
  * conversion); a column-major A (dweight's dout^T) becomes pair rows of all the block's rows
