@@ -357,7 +357,8 @@ static int setup_packing(sphere_engine *e)
     e->packed_block = aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
     int max_items = 0;
     int panels_wte = (V + width - 1) / width, panels_big = (4 * C + width - 1) / width;
-    max_items = (1 + transposed) * (panels_wte / 32 + 1 + 4 * L * (panels_big / 32 + 1));
+    max_items = panels_wte / 32 + 1 + 4 * L * (panels_big / 32 + 1) +
+                transposed * (panels_big + 1) * (4 * L + 1);
     e->pack_items = calloc((size_t)max_items, sizeof *e->pack_items);
     if (!e->packed_block || !e->pack_items)
         return -1;
@@ -429,14 +430,17 @@ static int setup_packing(sphere_engine *e)
         /* forward panels over the OC outputs; transposed ones over the C inputs */
         int columns = matrices[m].transposed ? matrices[m].C : matrices[m].OC;
         int panels = (columns + width - 1) / width;
-        for (int p0 = 0; p0 < panels; p0 += 32) {
+        /* a transposed panel spans all OC rows (the classifier's: the whole vocabulary), so
+         * one panel an item, else a few items would leave the other workers idle */
+        int step = matrices[m].transposed ? 1 : 32;
+        for (int p0 = 0; p0 < panels; p0 += step) {
             struct pack_item *item = &e->pack_items[e->pack_item_count++];
             item->src = matrices[m].src;
             item->dst = matrices[m].dst;
             item->C = matrices[m].C;
             item->OC = matrices[m].OC;
             item->p0 = p0;
-            item->p1 = p0 + 32 < panels ? p0 + 32 : panels;
+            item->p1 = p0 + step < panels ? p0 + step : panels;
             item->transposed = matrices[m].transposed;
         }
     }
