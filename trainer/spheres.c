@@ -351,7 +351,7 @@ static int setup_packing(sphere_engine *e)
         proj_t = matmul_packed_words_bf16(C, C);
         fc_t = matmul_packed_words_bf16(4 * C, C);
         fcproj_t = matmul_packed_words_bf16(C, 4 * C);
-        wte_t = matmul_packed_words_bf16(V, C);
+        wte_t = 0; /* the classifier's dinp packs on the fly (pre-packed: config B slower) */
     }
     total += wte_t + (size_t)L * (qkv_t + proj_t + fc_t + fcproj_t);
     e->packed_block = aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
@@ -379,8 +379,6 @@ static int setup_packing(sphere_engine *e)
     e->packed.fcprojw_stride = fcproj;
     at += (size_t)L * fcproj;
     if (transposed) {
-        e->packed.wte_t = at;
-        at += wte_t;
         e->packed.qkvw_t = at;
         e->packed.qkvw_t_stride = qkv_t;
         at += (size_t)L * qkv_t;
@@ -412,7 +410,6 @@ static int setup_packing(sphere_engine *e)
             e->p.fcprojw + l * 4 * cc, (float *)e->packed.fcprojw + l * fcproj, 4 * C, C, 0};
     }
     if (transposed) {
-        matrices[count++] = (typeof(matrices[0])){e->p.wte, (float *)e->packed.wte_t, C, V, 1};
         for (int l = 0; l < L; l++) {
             size_t cc = (size_t)C * C;
             matrices[count++] = (typeof(matrices[0])){
