@@ -119,6 +119,39 @@ static __attribute__((unused)) void bf16_pack_weight(uint32_t *dst, const float 
     }
 }
 
+/* The panels [panel_begin, panel_end) of weight (OC, C) as B(k = o, n = c), the operand of
+ * the backward's dinp = dout . weight, each bf16_kpairs_padded(OC) pair rows: panel p at
+ * dst + p * kpp * NR. The same words bf16_pack_b_block builds from the rows of weight. */
+static __attribute__((unused)) void bf16_pack_weight_t(uint32_t *restrict dst,
+                                                       const float *restrict weight, int C, int OC,
+                                                       int panel_begin, int panel_end)
+{
+    /* row pair by row pair, each row's stretch of the panels read front to back once (panel
+     * by panel would stride across all OC rows 32 floats at a time) */
+    int kpp = bf16_kpairs_padded(OC), full = OC / 2;
+    long stride = (long)kpp * BF16_NR;
+    for (int kp = 0; kp < bf16_kpairs(OC); kp++) {
+        const float *r0 = weight + 2L * kp * C, *r1 = r0 + C;
+        int odd = kp < full;
+        for (int p = panel_begin; p < panel_end; p++) {
+            int nc = C - p * BF16_NR < BF16_NR ? C - p * BF16_NR : BF16_NR;
+            uint32_t *row = dst + p * stride + (long)kp * BF16_NR;
+            const float *a = r0 + p * BF16_NR, *b = r1 + p * BF16_NR;
+            if (odd)
+                for (int j = 0; j < nc; j++)
+                    row[j] = bf16_pair(a[j], b[j]);
+            else
+                for (int j = 0; j < nc; j++)
+                    row[j] = bf16_pair(a[j], 0.0f);
+            for (int j = nc; j < BF16_NR; j++)
+                row[j] = 0;
+        }
+    }
+    for (int p = panel_begin; p < panel_end; p++)
+        for (long w = (long)bf16_kpairs(OC) * BF16_NR; w < stride; w++)
+            dst[p * stride + w] = 0;
+}
+
 /* A block: rows x kc of A(i, k) = A[i*a_rs + k*a_ks] as pair words, A(r, pair kp) at
  * dst[r * *rs + kp * *ks]. Rows of a row-major A stay rows (rs = kcp, ks = 1: a plain
  * conversion); a column-major A (dweight's dout^T) becomes pair rows of all the block's rows

@@ -11,10 +11,13 @@
 #include "model.h"
 
 /* Forward weights packed once per step for the SIMD matmul (matmul_pack_weight); layer l's
- * matrix is at base + l * stride. NULL pointers: pack on the fly. */
+ * matrix is at base + l * stride. NULL pointers: pack on the fly. The *_t: the transposed
+ * panels of the bf16 backward (matmul_pack_weight_t_bf16), NULL at the other levels. */
 typedef struct gpt2_packed {
     const float *wte, *qkvw, *attprojw, *fcw, *fcprojw;
     size_t qkvw_stride, attprojw_stride, fcw_stride, fcprojw_stride;
+    const float *wte_t, *qkvw_t, *attprojw_t, *fcw_t, *fcprojw_t;
+    size_t qkvw_t_stride, attprojw_t_stride, fcw_t_stride, fcprojw_t_stride;
 } gpt2_packed;
 
 #define R float
@@ -48,9 +51,9 @@ typedef struct gpt2_packed {
 typedef double gpt2_forward_fn(const gpt2_params *p, const gpt2_packed *packed,
                                const gpt2_config *cfg, gpt2_acts *a, const int *inputs,
                                const int *targets, int B, int T, float dloss);
-typedef void gpt2_backward_fn(const gpt2_params *p, const gpt2_params *grads,
-                              const gpt2_config *cfg, gpt2_acts *a, const int *inputs, int B,
-                              int T);
+typedef void gpt2_backward_fn(const gpt2_params *p, const gpt2_packed *packed,
+                              const gpt2_params *grads, const gpt2_config *cfg, gpt2_acts *a,
+                              const int *inputs, int B, int T);
 gpt2_forward_fn *gpt2_forward_for_level(int level);
 gpt2_backward_fn *gpt2_backward_for_level(int level);
 

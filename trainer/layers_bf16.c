@@ -21,6 +21,9 @@
     matmul_forward_bf16(bf16_kernel(), out, inp, w, b, N, C, OC, pack)
 #define MATMUL_BACKWARD(dinp, dw, db, dout, inp, w, N, C, OC, pack)                                \
     matmul_backward_bf16(bf16_kernel(), dinp, dw, db, dout, inp, w, N, C, OC, pack)
+#define MATMUL_BACKWARD_PACKED(dinp, dw, db, dout, inp, w, packed_t, N, C, OC, pack)               \
+    matmul_backward_packed_bf16(bf16_kernel(), dinp, dw, db, dout, inp, w,                         \
+                                (const uint32_t *)(packed_t), N, C, OC, pack)
 #define MATMUL_FORWARD_PACKED(out, inp, packed, w, b, N, C, OC, pack)                              \
     ((packed) ? matmul_forward_packed_bf16(bf16_kernel(), out, inp, (const uint32_t *)(packed), b, \
                                            N, C, OC, pack)                                         \

@@ -502,7 +502,12 @@ double FN(crossentropy_fused)(R *logits, R *losses, const int *targets, int N, i
 #define MATMUL_FORWARD_PACKED(out, inp, packed, w, b, N, C, OC, pack)                              \
     MATMUL_FORWARD(out, inp, w, b, N, C, OC, pack)
 #endif
-#define PACKED(field, l) (packed ? packed->field + (size_t)(l)*packed->field##_stride : NULL)
+#ifndef MATMUL_BACKWARD_PACKED
+#define MATMUL_BACKWARD_PACKED(dinp, dw, db, dout, inp, w, packed_t, N, C, OC, pack)               \
+    MATMUL_BACKWARD(dinp, dw, db, dout, inp, w, N, C, OC, pack)
+#endif
+#define PACKED(field, l)                                                                           \
+    (packed && packed->field ? packed->field + (size_t)(l)*packed->field##_stride : NULL)
 
 double FN(gpt2_forward)(const SFX(gpt2_params) * p, const gpt2_packed *packed,
                         const gpt2_config *cfg, SFX(gpt2_acts) * a, const int *inputs,
@@ -541,7 +546,8 @@ double FN(gpt2_forward)(const SFX(gpt2_params) * p, const gpt2_packed *packed,
     return FN(crossentropy_fused)(a->logits, a->losses, targets, (int)BT, V, dloss);
 }
 
-void FN(gpt2_backward)(const SFX(gpt2_params) * p, const SFX(gpt2_params) * g,
+void FN(gpt2_backward)(const SFX(gpt2_params) * p, const gpt2_packed *packed,
+                       const SFX(gpt2_params) * g,
                        const gpt2_config *cfg, SFX(gpt2_acts) * a, const int *inputs, int B, int T)
 {
     size_t C = (size_t)cfg->channels, NH = (size_t)cfg->num_heads;
@@ -550,7 +556,8 @@ void FN(gpt2_backward)(const SFX(gpt2_params) * p, const SFX(gpt2_params) * g,
     const R *top = L > 0 ? a->residual3 + (size_t)(L - 1) * BT * C : a->encoded;
     /* classifier: the logits buffer already holds dlogits (crossentropy_fused) */
     memset(a->dln, 0, BT * C * sizeof(R));
-    MATMUL_BACKWARD(a->dln, g->wte, (R *)NULL, a->logits, a->lnf, p->wte, (int)BT, (int)C, V,
+    MATMUL_BACKWARD_PACKED(a->dln, g->wte, (R *)NULL, a->logits, a->lnf, p->wte,
+                           packed ? packed->wte_t : NULL, (int)BT, (int)C, V,
                     a->pack);
     memset(a->dres, 0, BT * C * sizeof(R));
     FN(layernorm_backward)
@@ -572,24 +579,26 @@ void FN(gpt2_backward)(const SFX(gpt2_params) * p, const SFX(gpt2_params) * g,
         const R *residual = l == 0 ? a->encoded : a->residual3 + (size_t)(l - 1) * BT * C;
         size_t lc = (size_t)l * C;
         memset(a->dfch_gelu, 0, BT * 4 * C * sizeof(R));
-        MATMUL_BACKWARD(a->dfch_gelu, g->fcprojw + lc * 4 * C, g->fcprojb + lc, a->dres, fch_gelu,
-                        fcprojw, (int)BT, 4 * (int)C, (int)C, a->pack);
+        MATMUL_BACKWARD_PACKED(a->dfch_gelu, g->fcprojw + lc * 4 * C, g->fcprojb + lc, a->dres, fch_gelu,
+                        fcprojw, PACKED(fcprojw_t, l), (int)BT, 4 * (int)C, (int)C, a->pack);
         memset(a->dfch, 0, BT * 4 * C * sizeof(R));
         FN(gelu_backward)(a->dfch, fch, a->dfch_gelu, BT * 4 * C);
         memset(a->dln, 0, BT * C * sizeof(R));
-        MATMUL_BACKWARD(a->dln, g->fcw + lc * 4 * C, g->fcb + lc * 4, a->dfch, ln2, fcw, (int)BT,
+        MATMUL_BACKWARD_PACKED(a->dln, g->fcw + lc * 4 * C, g->fcb + lc * 4, a->dfch, ln2, fcw,
+                        PACKED(fcw_t, l), (int)BT,
                         (int)C, 4 * (int)C, a->pack);
         FN(layernorm_backward)
         (a->dres, g->ln2w + lc, g->ln2b + lc, a->dln, residual2, ln2w, ln2_mean, ln2_rstd, (int)BT,
          (int)C);
         memset(a->datty, 0, BT * C * sizeof(R));
-        MATMUL_BACKWARD(a->datty, g->attprojw + lc * C, g->attprojb + lc, a->dres, atty, attprojw,
-                        (int)BT, (int)C, (int)C, a->pack);
+        MATMUL_BACKWARD_PACKED(a->datty, g->attprojw + lc * C, g->attprojb + lc, a->dres, atty, attprojw,
+                        PACKED(attprojw_t, l), (int)BT, (int)C, (int)C, a->pack);
         memset(a->dqkv, 0, BT * 3 * C * sizeof(R));
         FN(attention_backward)
         (a->dqkv, a->drow, a->datty, qkv, att, B, T, (int)C, (int)NH, a->pack);
         memset(a->dln, 0, BT * C * sizeof(R));
-        MATMUL_BACKWARD(a->dln, g->qkvw + lc * 3 * C, g->qkvb + lc * 3, a->dqkv, ln1, qkvw, (int)BT,
+        MATMUL_BACKWARD_PACKED(a->dln, g->qkvw + lc * 3 * C, g->qkvb + lc * 3, a->dqkv, ln1, qkvw,
+                        PACKED(qkvw_t, l), (int)BT,
                         (int)C, 3 * (int)C, a->pack);
         FN(layernorm_backward)
         (a->dres, g->ln1w + lc, g->ln1b + lc, a->dln, residual, ln1w, ln1_mean, ln1_rstd, (int)BT,

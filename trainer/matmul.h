@@ -93,6 +93,14 @@ void matmul_forward_packed_bf16(int kernel, float *out, const float *inp, const 
                                 const float *bias, int N, int C, int OC, float *pack);
 void matmul_backward_bf16(int kernel, float *dinp, float *dweight, float *dbias, const float *dout,
                           const float *inp, const float *weight, int N, int C, int OC, float *pack);
+/* The backward with dinp's operand weight^T pre-packed (packed_t, from matmul_pack_weight_t_bf16;
+ * NULL: packed on the fly): bit-identical to matmul_backward_bf16. packed_t takes
+ * matmul_packed_words_bf16(OC, C) words, panels over the C columns. */
+void matmul_pack_weight_t_bf16(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
+                               int panel_end);
+void matmul_backward_packed_bf16(int kernel, float *dinp, float *dweight, float *dbias,
+                                 const float *dout, const float *inp, const float *weight,
+                                 const uint32_t *packed_t, int N, int C, int OC, float *pack);
 
 /* Generation's out (OC) = w (OC, C) . x (C) + bias with w already bf16 (row-major, rounded by
  * bf16_round_array) and x rounded into x_bf16 (C) here; fp32 sums. */

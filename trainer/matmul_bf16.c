@@ -259,6 +259,30 @@ void matmul_pack_weight_bf16(int kernel, uint32_t *dst, const float *weight, int
         pack_weight_bf16_scalar(dst, weight, C, OC, panel_begin, panel_end);
 }
 
+void matmul_pack_weight_t_bf16(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
+                               int panel_end)
+{
+    bf16_pack_weight_t(dst, weight, C, OC, panel_begin, panel_end);
+}
+
+static void gemm_bf16_packed(int kernel, int M, int N, int K, const float *A, long lda,
+                             const uint32_t *packed, float *Cm, long ldc, float *pack)
+{
+    switch (kernel) {
+    case BF16_AMX:
+        gemm_bf16_packed_amx(M, N, K, A, lda, packed, Cm, ldc, pack);
+        break;
+    case BF16_AVX512:
+        gemm_bf16_packed_avx512(M, N, K, A, lda, packed, Cm, ldc, pack);
+        break;
+    case BF16_AMX_EMULATED:
+        gemm_bf16_packed_amx_emulated(M, N, K, A, lda, packed, Cm, ldc, pack);
+        break;
+    default:
+        gemm_bf16_packed_scalar(M, N, K, A, lda, packed, Cm, ldc, pack);
+    }
+}
+
 static void rows_from_bias(float *out, const float *bias, int N, int OC)
 {
     for (int i = 0; i < N; i++) {
@@ -282,23 +306,19 @@ void matmul_forward_packed_bf16(int kernel, float *out, const float *inp, const 
                                 const float *bias, int N, int C, int OC, float *pack)
 {
     rows_from_bias(out, bias, N, OC);
-    switch (kernel) {
-    case BF16_AMX:
-        gemm_bf16_packed_amx(N, OC, C, inp, C, packed, out, OC, pack);
-        break;
-    case BF16_AVX512:
-        gemm_bf16_packed_avx512(N, OC, C, inp, C, packed, out, OC, pack);
-        break;
-    case BF16_AMX_EMULATED:
-        gemm_bf16_packed_amx_emulated(N, OC, C, inp, C, packed, out, OC, pack);
-        break;
-    default:
-        gemm_bf16_packed_scalar(N, OC, C, inp, C, packed, out, OC, pack);
-    }
+    gemm_bf16_packed(kernel, N, OC, C, inp, C, packed, out, OC, pack);
 }
 
 void matmul_backward_bf16(int kernel, float *dinp, float *dweight, float *dbias, const float *dout,
                           const float *inp, const float *weight, int N, int C, int OC, float *pack)
+{
+    matmul_backward_packed_bf16(kernel, dinp, dweight, dbias, dout, inp, weight, NULL, N, C, OC,
+                                pack);
+}
+
+void matmul_backward_packed_bf16(int kernel, float *dinp, float *dweight, float *dbias,
+                                 const float *dout, const float *inp, const float *weight,
+                                 const uint32_t *packed_t, int N, int C, int OC, float *pack)
 {
     /* the bias gradient is a plain fp32 sum, row by row as at every fp32 level */
     if (dbias)
@@ -308,7 +328,9 @@ void matmul_backward_bf16(int kernel, float *dinp, float *dweight, float *dbias,
                 dbias[o] += d[o];
         }
     /* dinp(i, c) += sum_o dout(i, o) * weight(o, c) */
-    if (dinp)
+    if (dinp && packed_t) /* weight^T pre-packed once per step: the same words, the same sums */
+        gemm_bf16_packed(kernel, N, C, OC, dout, OC, packed_t, dinp, C, pack);
+    else if (dinp)
         gemm_bf16(kernel, N, C, OC, dout, OC, 1, weight, C, 1, dinp, C, pack);
     /* dweight(o, c) += sum_i dout(i, o) * inp(i, c) */
     gemm_bf16(kernel, OC, C, N, dout, 1, OC, inp, C, 1, dweight, C, pack);

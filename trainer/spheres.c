@@ -27,7 +27,7 @@ enum phase { PHASE_FORWARD_BACKWARD, PHASE_FORWARD, PHASE_NORM, PHASE_ADAMW, PHA
 struct pack_item {
     const float *src;
     float *dst;
-    int C, OC, p0, p1;
+    int C, OC, p0, p1, transposed;
 };
 
 struct worker_arg {
@@ -128,8 +128,9 @@ static void run_sphere(sphere_engine *e, int s, int worker, int backward)
             int buffer = s == 0 ? -1 : e->sphere_buffer[s];
             float *grad = buffer < 0 ? e->grad : e->pool[buffer];
             memset(grad, 0, e->param_count * sizeof(float));
-            e->backward(&e->p, buffer < 0 ? &e->grad_p : &e->pool_p[buffer], &e->cfg, acts, inputs,
-                        count, T);
+            e->backward(&e->p, e->packed_block ? &e->packed : NULL,
+                        buffer < 0 ? &e->grad_p : &e->pool_p[buffer], &e->cfg, acts, inputs, count,
+                        T);
         }
     }
     e->stats[s].sequences = count;
@@ -192,7 +193,10 @@ static void run_item(sphere_engine *e, int phase, int item, int worker)
         break;
     case PHASE_PACK: {
         const struct pack_item *p = &e->pack_items[item];
-        matmul_pack_weight(e->level, p->dst, p->src, p->C, p->OC, p->p0, p->p1);
+        if (p->transposed)
+            matmul_pack_weight_t_bf16((uint32_t *)p->dst, p->src, p->C, p->OC, p->p0, p->p1);
+        else
+            matmul_pack_weight(e->level, p->dst, p->src, p->C, p->OC, p->p0, p->p1);
         break;
     }
     }
@@ -339,10 +343,22 @@ static int setup_packing(sphere_engine *e)
     size_t fcproj = matmul_packed_floats(e->level, 4 * C, C);
     size_t wte = matmul_packed_floats(e->level, C, V);
     size_t total = wte + (size_t)L * (qkv + proj + fc + fcproj);
+    /* bf16: weight^T too, for the backward's dinp (panels over C; else each sphere re-rounds) */
+    int transposed = e->level == KERNEL_BF16;
+    size_t qkv_t = 0, proj_t = 0, fc_t = 0, fcproj_t = 0, wte_t = 0;
+    if (transposed) {
+        qkv_t = matmul_packed_words_bf16(3 * C, C);
+        proj_t = matmul_packed_words_bf16(C, C);
+        fc_t = matmul_packed_words_bf16(4 * C, C);
+        fcproj_t = matmul_packed_words_bf16(C, 4 * C);
+        wte_t = 0; /* the classifier's dinp packs on the fly (pre-packed: config B slower) */
+    }
+    total += wte_t + (size_t)L * (qkv_t + proj_t + fc_t + fcproj_t);
     e->packed_block = aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
     int max_items = 0;
     int panels_wte = (V + width - 1) / width, panels_big = (4 * C + width - 1) / width;
-    max_items = panels_wte / 32 + 1 + 4 * L * (panels_big / 32 + 1);
+    max_items = panels_wte / 32 + 1 + 4 * L * (panels_big / 32 + 1) +
+                transposed * (panels_big + 1) * (4 * L + 1);
     e->pack_items = calloc((size_t)max_items, sizeof *e->pack_items);
     if (!e->packed_block || !e->pack_items)
         return -1;
@@ -361,34 +377,68 @@ static int setup_packing(sphere_engine *e)
     at += (size_t)L * fc;
     e->packed.fcprojw = at;
     e->packed.fcprojw_stride = fcproj;
+    at += (size_t)L * fcproj;
+    if (transposed) {
+        e->packed.qkvw_t = at;
+        e->packed.qkvw_t_stride = qkv_t;
+        at += (size_t)L * qkv_t;
+        e->packed.attprojw_t = at;
+        e->packed.attprojw_t_stride = proj_t;
+        at += (size_t)L * proj_t;
+        e->packed.fcw_t = at;
+        e->packed.fcw_t_stride = fc_t;
+        at += (size_t)L * fc_t;
+        e->packed.fcprojw_t = at;
+        e->packed.fcprojw_t_stride = fcproj_t;
+    }
     struct {
         const float *src;
         float *dst;
-        int C, OC;
-    } matrices[4 * 256 + 1];
+        int C, OC, transposed;
+    } matrices[2 * (4 * 256 + 1)];
     int count = 0;
-    matrices[count++] = (typeof(matrices[0])){e->p.wte, (float *)e->packed.wte, C, V};
+    matrices[count++] = (typeof(matrices[0])){e->p.wte, (float *)e->packed.wte, C, V, 0};
     for (int l = 0; l < L; l++) {
         size_t cc = (size_t)C * C;
         matrices[count++] = (typeof(matrices[0])){e->p.qkvw + l * 3 * cc,
-                                                  (float *)e->packed.qkvw + l * qkv, C, 3 * C};
+                                                  (float *)e->packed.qkvw + l * qkv, C, 3 * C, 0};
         matrices[count++] = (typeof(matrices[0])){e->p.attprojw + l * cc,
-                                                  (float *)e->packed.attprojw + l * proj, C, C};
-        matrices[count++] =
-            (typeof(matrices[0])){e->p.fcw + l * 4 * cc, (float *)e->packed.fcw + l * fc, C, 4 * C};
+                                                  (float *)e->packed.attprojw + l * proj, C, C, 0};
+        matrices[count++] = (typeof(matrices[0])){e->p.fcw + l * 4 * cc,
+                                                  (float *)e->packed.fcw + l * fc, C, 4 * C, 0};
         matrices[count++] = (typeof(matrices[0])){
-            e->p.fcprojw + l * 4 * cc, (float *)e->packed.fcprojw + l * fcproj, 4 * C, C};
+            e->p.fcprojw + l * 4 * cc, (float *)e->packed.fcprojw + l * fcproj, 4 * C, C, 0};
+    }
+    if (transposed) {
+        for (int l = 0; l < L; l++) {
+            size_t cc = (size_t)C * C;
+            matrices[count++] = (typeof(matrices[0])){
+                e->p.qkvw + l * 3 * cc, (float *)e->packed.qkvw_t + l * qkv_t, C, 3 * C, 1};
+            matrices[count++] = (typeof(matrices[0])){
+                e->p.attprojw + l * cc, (float *)e->packed.attprojw_t + l * proj_t, C, C, 1};
+            matrices[count++] = (typeof(matrices[0])){
+                e->p.fcw + l * 4 * cc, (float *)e->packed.fcw_t + l * fc_t, C, 4 * C, 1};
+            matrices[count++] =
+                (typeof(matrices[0])){e->p.fcprojw + l * 4 * cc,
+                                      (float *)e->packed.fcprojw_t + l * fcproj_t, 4 * C, C, 1};
+        }
     }
     for (int m = 0; m < count; m++) {
-        int panels = (matrices[m].OC + width - 1) / width;
-        for (int p0 = 0; p0 < panels; p0 += 32) {
+        /* forward panels over the OC outputs; transposed ones over the C inputs */
+        int columns = matrices[m].transposed ? matrices[m].C : matrices[m].OC;
+        int panels = (columns + width - 1) / width;
+        /* a transposed panel spans all OC rows (the classifier's: the whole vocabulary), so
+         * one panel an item, else a few items would leave the other workers idle */
+        int step = matrices[m].transposed ? 1 : 32;
+        for (int p0 = 0; p0 < panels; p0 += step) {
             struct pack_item *item = &e->pack_items[e->pack_item_count++];
             item->src = matrices[m].src;
             item->dst = matrices[m].dst;
             item->C = matrices[m].C;
             item->OC = matrices[m].OC;
             item->p0 = p0;
-            item->p1 = p0 + 32 < panels ? p0 + 32 : panels;
+            item->p1 = p0 + step < panels ? p0 + step : panels;
+            item->transposed = matrices[m].transposed;
         }
     }
     e->packed_stale = 1;

@@ -180,6 +180,48 @@ TEST(packed_weights_give_the_same_bits)
     free(pack);
 }
 
+/* The backward with weight^T pre-packed (the sphere engine packs it once per step): the very
+ * same dinp and dweight bits as packing on the fly, with every kernel; an odd OC (a pair
+ * half-empty), C not a multiple of 32 and more than one K block of 256. */
+TEST(packed_backward_gives_the_same_bits)
+{
+    int kernels[] = {BF16_SCALAR, BF16_AMX_EMULATED, BF16_AVX512};
+    float *pack = aligned_alloc(64, MATMUL_PACK_FLOATS * sizeof(float));
+    for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++) {
+        if (kernels[k] == BF16_AVX512 && bf16_cpu_kernel() < BF16_AVX512)
+            continue;
+        const int N = 37, C = 300, OC = 523;
+        float *inp = random_floats((size_t)N * C, 4), *w = random_floats((size_t)OC * C, 5);
+        float *dout = random_floats((size_t)N * OC, 6);
+        float *dinp = calloc((size_t)N * C, 4), *dinp_packed = calloc((size_t)N * C, 4);
+        float *dw = calloc((size_t)OC * C, 4), *dw_packed = calloc((size_t)OC * C, 4);
+        float *db = calloc((size_t)OC, 4), *db_packed = calloc((size_t)OC, 4);
+        size_t words = matmul_packed_words_bf16(OC, C);
+        uint32_t *packed = aligned_alloc(64, (words * 4 + 63) / 64 * 64);
+        memset(packed, 0xa5, words * 4); /* every word written by the packer */
+        int panels = (C + 31) / 32;
+        matmul_pack_weight_t_bf16(packed, w, C, OC, 0, 3);
+        matmul_pack_weight_t_bf16(packed, w, C, OC, 3, panels);
+        matmul_backward_bf16(kernels[k], dinp, dw, db, dout, inp, w, N, C, OC, pack);
+        matmul_backward_packed_bf16(kernels[k], dinp_packed, dw_packed, db_packed, dout, inp, w,
+                                    packed, N, C, OC, pack);
+        CHECK(memcmp(dinp, dinp_packed, (size_t)N * C * 4) == 0);
+        CHECK(memcmp(dw, dw_packed, (size_t)OC * C * 4) == 0);
+        CHECK(memcmp(db, db_packed, (size_t)OC * 4) == 0);
+        free(inp);
+        free(w);
+        free(dout);
+        free(dinp);
+        free(dinp_packed);
+        free(dw);
+        free(dw_packed);
+        free(db);
+        free(db_packed);
+        free(packed);
+    }
+    free(pack);
+}
+
 /* A small model's loss and gradients in bf16 against fp32 (the AVX-512 layers, the same
  * parameters and tokens). Tolerances: every matrix operand carries a relative rounding error up
  * to 2^-9 (0.2%), errors that partly cancel over sums of 64+ products; so the loss may move by
@@ -345,6 +387,7 @@ int main(void)
     RUN_IF(bf16_cpu_kernel() == BF16_AMX, amx_bf16_on_hardware_within_the_bound,
            "the CPU has no AMX-BF16 (its code ran on emulated tiles above)");
     RUN(packed_weights_give_the_same_bits);
+    RUN(packed_backward_gives_the_same_bits);
     RUN_IF(avx512_bf16, matvec_bf16_equals_its_twin, "the CPU has no AVX512-BF16");
     RUN_IF(avx512_bf16, bf16_model_near_fp32, "the CPU has no bf16 kernel");
     RUN_IF(kernels_cpu_level() == KERNEL_AVX512, adamw_instances_give_the_same_bits,

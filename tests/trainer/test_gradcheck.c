@@ -71,7 +71,7 @@ TEST(every_tensor_matches_finite_differences)
     gpt2_point_params_f64(&p, &tiny, params);
     gpt2_point_params_f64(&g, &tiny, grads);
     gpt2_forward_f64(&p, NULL, &tiny, &acts, inputs, targets, B, T, 1.0 / (B * T));
-    gpt2_backward_f64(&p, &g, &tiny, &acts, inputs, B, T);
+    gpt2_backward_f64(&p, NULL, &g, &tiny, &acts, inputs, B, T);
     size_t at = 0;
     for (int t = 0; t < GPT2_NUM_TENSORS; t++) {
         double worst = 0, largest = 0;
@@ -113,7 +113,7 @@ TEST(float_engine_matches_double_gradients)
     gpt2_point_params_f64(&g, &tiny, grads);
     double loss64 =
         gpt2_forward_f64(&p, NULL, &tiny, &acts, inputs, targets, B, T, 1.0 / (B * T)) / (B * T);
-    gpt2_backward_f64(&p, &g, &tiny, &acts, inputs, B, T);
+    gpt2_backward_f64(&p, NULL, &g, &tiny, &acts, inputs, B, T);
 
     sphere_engine *e;
     cr_err err;
