@@ -62,6 +62,21 @@ for run in again threads2; do
         cmp "$T/two/model_00000010.state" "$T/$run/model_00000010.state"
 done
 
+# The runs above take --precision auto (bf16 on a CPU with AVX512-BF16 or AMX); the same
+# checks in fp32 explicitly, so that both precisions are covered where the CPU has bf16.
+FP32="$TINY $SCHED --precision fp32 --steps 10"
+one=$("$TR" train --data "$T/data" --out "$T/one32" $FP32 --batch 14 --threads 1 --json)
+two=$(run2 train --data "$T/data" --out "$T/two32" $FP32 --batch 7 --threads 1 --json)
+expect_eq "fp32, 2 ranks: exit 0" "$?" 0
+l1=$(field "$one" loss); l2=$(field "$two" loss)
+expect_eq "fp32: loss after 10 steps, 2 ranks x 7 ($l2) within 1e-5 relative of 1 x 14 ($l1)" \
+    "$(close "$l2" "$l1" 1e-5)" True
+run2 train --data "$T/data" --out "$T/two32t2" $FP32 --batch 7 --threads 2
+check "fp32, 2 ranks: parameters after 10 steps, 2 threads per rank == 1" \
+    cmp "$T/two32/model_00000010.bin" "$T/two32t2/model_00000010.bin"
+check "fp32, 2 ranks: AdamW state after 10 steps, 2 threads per rank == 1" \
+    cmp "$T/two32/model_00000010.state" "$T/two32t2/model_00000010.state"
+
 # rank_pid OUT N: the pid of rank N of the job writing to OUT (mpirun sets OMPI_COMM_WORLD_RANK)
 rank_pid() {
     for pid in $(pgrep -f -- "--out $1 "); do
