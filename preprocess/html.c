@@ -1,15 +1,19 @@
-/* html.c — from a parsed page to its main text, in passes over libxml2's tree: flatten
- * pathological nesting, drop what is never text (script, style, hidden elements), find the main
- * region (<main>, role=main, a lone <article>, else a text-density score in the spirit of
- * jusText and Readability), drop the chrome inside it (nav, aside, footer, cookie banners, ...),
- * then lay the text out. It does not decode charsets (charset.c) nor normalise Unicode (text.c). */
+/* html.c — from a page to its main text. libxml2's HTML parser reads the page (its tokenizer
+ * and its error recovery: implied and auto-closed elements), but no libxml2 tree is built: its
+ * SAX events build a compact tree of our own, in document order, leaving out on the way what is
+ * never text (script, style, hidden elements, comments). On that tree: find the main region
+ * (<main>, role=main, a lone <article>, else a text-density score in the spirit of jusText and
+ * Readability), drop the chrome inside it (nav, aside, footer, cookie banners, ...), then lay
+ * the text out. The result is the text the tree-based extraction gave (same passes, same
+ * rules); only the building is cheaper. It does not decode charsets (charset.c) nor normalise
+ * Unicode (text.c). */
 #include "html.h"
 
 #include <libxml/HTMLparser.h>
-#include <libxml/HTMLtree.h>
 #include <libxml/parser.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -150,25 +154,6 @@ static unsigned tag_flags(const xmlChar *name)
     return flags;
 }
 
-static int is_element(xmlNodePtr node, const char *name)
-{
-    return node->type == XML_ELEMENT_NODE && node->name[0] == (xmlChar)name[0] &&
-           strcmp((const char *)node->name, name) == 0;
-}
-
-/* The value of an attribute, without copying (NULL when absent). */
-static const char *attr(xmlNodePtr node, const char *name)
-{
-    for (xmlAttrPtr a = node->properties; a; a = a->next) {
-        if (a->name && strcasecmp((const char *)a->name, name) == 0) {
-            if (a->children && a->children->content)
-                return (const char *)a->children->content;
-            return "";
-        }
-    }
-    return NULL;
-}
-
 static int has_substring_ci(const char *haystack, const char *needle)
 {
     return strcasestr(haystack, needle) != NULL;
@@ -212,19 +197,162 @@ static int value_names_chrome(const char *value, int allow_header)
     return 0;
 }
 
+/* ---- the page's tree ---------------------------------------------------------------------- */
+
+/* One element or text of the page. Nodes sit in an array in document order (a node's subtree
+ * is the range [node, end)), linked by index; node 0 is the document, so index 0 also means
+ * "none". Names come from the parser's dictionary, which lives as long as the parse. */
+typedef struct hnode {
+    const xmlChar *name; /* NULL for a text node */
+    uint32_t parent, first_child, last_child, next;
+    uint32_t end;
+    uint32_t text_at;                  /* text: its NUL-terminated bytes in page.text */
+    uint32_t class_at, id_at, role_at; /* offset + 1 of the value in page.attrs; 0: absent */
+    unsigned flags;                    /* tag_flags of the name */
+    uint8_t removed;                   /* chrome, dropped with its subtree */
+    uint8_t alive;                     /* neither it nor an ancestor removed (measure) */
+    uint8_t in_link;                   /* it or an ancestor is an <a> */
+    uint8_t good_block;                /* density mode: inside a block of good text */
+    size_t text;                       /* non-blank bytes of text below (a text node: its own) */
+    size_t link;                       /* of which inside <a> */
+    size_t good;                       /* good text directly in this element (density mode) */
+    size_t good_total;                 /* good text below it */
+    double score;
+    int scored;
+} hnode;
+
+/* The parser's open elements, as SAX reports them (a subtree that is not kept still has its
+ * entries: the depth and the title are counted in it). */
+typedef struct open_element {
+    uint32_t node;   /* its node; 0 when it is not kept */
+    uint32_t depth;  /* the root element is at 0 */
+    uint8_t in_tree; /* part of the root element's tree, and not below MAX_DEPTH */
+} open_element;
+
+/* The text of the first <title> or <h1> of the tree (wherever it is: the title lives in <head>,
+ * which is never text), collapsed as it streams in. */
+typedef struct capture {
+    size_t open_at; /* its place in the open stack + 1 while it is open */
+    int found, has_child;
+    cr_buf text;
+    int pending_space;
+} capture;
+
+/* The passes below recurse; a page of 100,000 unclosed <div>s would overflow the stack. At
+ * MAX_DEPTH an element keeps all of its subtree's text as one text child (a pathological page
+ * loses its layout there, not its words). */
+#define MAX_DEPTH 400
+
+enum { DOC_EMPTY, DOC_ROOT, DOC_OTHER };
+
+typedef struct page {
+    hnode *nodes;
+    size_t count, cap;
+    cr_buf text;  /* text nodes' bytes, each NUL-terminated */
+    cr_buf attrs; /* class, id and role values, each NUL-terminated */
+    open_element *open;
+    size_t open_count, open_cap;
+    size_t flat_at; /* the open element at MAX_DEPTH (stack place + 1) taking all text below */
+    uint32_t root;  /* the root element (<html>): node 1 once the parse has begun */
+    int doc_first;  /* the document's first child: DOC_EMPTY, DOC_ROOT (the root element) or
+                       DOC_OTHER (a doctype, a comment, a PI) */
+    int seen_doctype;
+    int failed; /* out of memory */
+    capture title, h1;
+    htmlParserCtxtPtr ctxt;
+} page;
+
+static _Thread_local page *building; /* the page the SAX handlers of this thread build */
+
+static int named(const hnode *n, const char *name)
+{
+    return n->name && n->name[0] == (xmlChar)name[0] && strcmp((const char *)n->name, name) == 0;
+}
+
+static int is_heading_name(const xmlChar *name)
+{
+    return name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2];
+}
+
+static void build_failed(page *p)
+{
+    if (!p->failed) {
+        p->failed = 1;
+        xmlStopParser(p->ctxt);
+    }
+}
+
+static uint32_t new_node(page *p, const xmlChar *name, uint32_t parent)
+{
+    if (p->count == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 1024;
+        hnode *nodes = cap < UINT32_MAX ? realloc(p->nodes, cap * sizeof *nodes) : NULL;
+        if (!nodes) {
+            build_failed(p);
+            return 0;
+        }
+        p->nodes = nodes;
+        p->cap = cap;
+    }
+    uint32_t index = (uint32_t)p->count++;
+    hnode *n = &p->nodes[index];
+    memset(n, 0, sizeof *n);
+    n->name = name;
+    n->parent = parent;
+    hnode *up = &p->nodes[parent];
+    if (up->last_child)
+        p->nodes[up->last_child].next = index;
+    else
+        up->first_child = index;
+    up->last_child = index;
+    return index;
+}
+
+/* Text appended to parent's last child when that is a text node (and so the last of page.text:
+ * nothing is added to the tree between the two), else as a new text node. */
+static void add_text(page *p, uint32_t parent, const xmlChar *bytes, size_t len)
+{
+    uint32_t last = p->nodes[parent].last_child;
+    if (last && !p->nodes[last].name && last == p->count - 1) {
+        p->text.len--; /* its NUL */
+    } else {
+        if (p->text.len >= UINT32_MAX || !new_node(p, NULL, parent)) {
+            build_failed(p);
+            return;
+        }
+        p->nodes[p->count - 1].text_at = (uint32_t)p->text.len;
+    }
+    cr_buf_append(&p->text, bytes, len);
+    cr_buf_putc(&p->text, '\0');
+    if (p->text.failed)
+        build_failed(p);
+}
+
+static uint32_t keep_attr(page *p, const xmlChar *value)
+{
+    if (p->attrs.len >= UINT32_MAX - 1)
+        return 0;
+    uint32_t at = (uint32_t)p->attrs.len + 1;
+    cr_buf_puts(&p->attrs, value ? (const char *)value : "");
+    cr_buf_putc(&p->attrs, '\0');
+    return at;
+}
+
+static const char *attr_value(const page *p, uint32_t at)
+{
+    return at ? p->attrs.data + at - 1 : NULL;
+}
+
 /* hidden, aria-hidden=true, or display:none / visibility:hidden in style: one walk over the
  * attributes (this runs for every element of every page). */
-static int is_hidden(xmlNodePtr node)
+static int is_hidden(const xmlChar **atts)
 {
-    for (xmlAttrPtr a = node->properties; a; a = a->next) {
-        const char *name = (const char *)a->name;
-        if (!name)
-            continue;
+    for (; atts && atts[0]; atts += 2) {
+        const char *name = (const char *)atts[0];
         char first = name[0] | 0x20;
         if (first != 'h' && first != 'a' && first != 's')
             continue;
-        const char *value =
-            a->children && a->children->content ? (const char *)a->children->content : "";
+        const char *value = atts[1] ? (const char *)atts[1] : "";
         if (first == 'h' && strcasecmp(name, "hidden") == 0)
             return 1;
         if (first == 'a' && strcasecmp(name, "aria-hidden") == 0 && strcasecmp(value, "true") == 0)
@@ -232,9 +360,9 @@ static int is_hidden(xmlNodePtr node)
         if (first == 's' && strcasecmp(name, "style") == 0) {
             char compact[256];
             size_t n = 0;
-            for (const char *p = value; *p && n + 1 < sizeof compact; p++)
-                if (*p != ' ' && *p != '\t' && *p != '\n')
-                    compact[n++] = *p;
+            for (const char *c = value; *c && n + 1 < sizeof compact; c++)
+                if (*c != ' ' && *c != '\t' && *c != '\n')
+                    compact[n++] = *c;
             compact[n] = '\0';
             if (has_substring_ci(compact, "display:none") ||
                 has_substring_ci(compact, "visibility:hidden"))
@@ -244,410 +372,14 @@ static int is_hidden(xmlNodePtr node)
     return 0;
 }
 
-/* ---- pass 0: depth ---------------------------------------------------------------------- */
-
-/* The passes below recurse; a page of 100,000 unclosed <div>s would overflow the stack. Below
- * MAX_DEPTH an element's subtree is replaced by its text (a pathological page loses its layout
- * there, not its words). This walk itself is iterative. */
-#define MAX_DEPTH 400
-
-static void flatten_deep(xmlDocPtr doc, xmlNodePtr root)
-{
-    xmlNodePtr node = root;
-    int depth = 0;
-    while (node) {
-        if (node->type == XML_ELEMENT_NODE && node->children) {
-            if (depth < MAX_DEPTH) {
-                node = node->children;
-                depth++;
-                continue;
-            }
-            xmlChar *text = xmlNodeGetContent(node);
-            xmlFreeNodeList(node->children);
-            node->children = node->last = NULL;
-            if (text) {
-                xmlNodePtr child = xmlNewDocText(doc, text);
-                if (child)
-                    xmlAddChild(node, child);
-                xmlFree(text);
-            }
-        }
-        while (node != root && !node->next) {
-            node = node->parent;
-            depth--;
-        }
-        if (node == root)
-            break;
-        node = node->next;
-    }
-}
-
-/* The parse, with the deepest element depth noted on the way (from the parser's own stack of
- * open elements, which the tree follows), so that flatten_deep's walk is skipped on the pages
- * that cannot need it: nearly all of them. */
-typedef struct depth_probe {
-    startElementSAXFunc start;
-    int max_depth;
-} depth_probe;
-static _Thread_local depth_probe probe;
-
-static void probe_start(void *ctx, const xmlChar *name, const xmlChar **atts)
-{
-    htmlParserCtxtPtr ctxt = ctx;
-    if (ctxt->nameNr > probe.max_depth)
-        probe.max_depth = ctxt->nameNr;
-    probe.start(ctx, name, atts);
-}
-
-static htmlDocPtr parse_page(const char *utf8, int len, const char *url, int options,
-                             int *max_depth)
-{
-    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
-    if (!ctxt)
-        return NULL;
-    htmlDocPtr doc;
-    if (ctxt->sax && ctxt->sax->startElement && ctxt->userData == ctxt) {
-        probe.start = ctxt->sax->startElement;
-        probe.max_depth = 0;
-        ctxt->sax->startElement = probe_start; /* this context's own copy of the handlers */
-        doc = htmlCtxtReadMemory(ctxt, utf8, len, url, "UTF-8", options);
-        *max_depth = probe.max_depth;
-    } else {
-        doc = htmlCtxtReadMemory(ctxt, utf8, len, url, "UTF-8", options);
-        *max_depth = MAX_DEPTH; /* unknown: walk */
-    }
-    htmlFreeParserCtxt(ctxt);
-    return doc;
-}
-
-/* ---- pass 1: what is never text ---------------------------------------------------------- */
-
-static void drop_never_text(xmlNodePtr node)
-{
-    xmlNodePtr child = node->children;
-    while (child) {
-        xmlNodePtr next = child->next;
-        if (child->type == XML_COMMENT_NODE || child->type == XML_PI_NODE ||
-            (child->type == XML_ELEMENT_NODE &&
-             ((tag_flags(child->name) & T_NEVER) || is_hidden(child)))) {
-            xmlUnlinkNode(child);
-            xmlFreeNode(child);
-        } else if (child->type == XML_ELEMENT_NODE) {
-            drop_never_text(child);
-        }
-        child = next;
-    }
-}
-
-/* ---- text measures ----------------------------------------------------------------------- */
-
-/* Per element figures, reached through node->_private (an index + 1 into the table). */
-typedef struct node_info {
-    xmlNodePtr node;
-    size_t text;   /* non-blank bytes of text below */
-    size_t link;   /* of which inside <a> */
-    size_t direct; /* in text children of the element itself */
-    size_t commas;
-    size_t good;       /* good text directly in this element (density mode) */
-    size_t good_total; /* good text below it */
-    double score;
-    int scored;
-} node_info;
-
-typedef struct info_table {
-    node_info *rows;
-    size_t count, cap;
-} info_table;
-
-static node_info *info_of(info_table *t, xmlNodePtr node)
-{
-    uintptr_t index = (uintptr_t)node->_private;
-    return index ? &t->rows[index - 1] : NULL;
-}
-
-static size_t count_non_blank(const xmlChar *s, size_t *commas)
-{
-    size_t n = 0;
-    for (const unsigned char *p = s; *p; p++) {
-        if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == '\f')
-            continue;
-        if (*p == ',')
-            (*commas)++;
-        else if (p[0] == 0xE3 && p[1] == 0x80 && (p[2] == 0x81 || p[2] == 0x82)) /* 、。 */
-            (*commas)++;
-        n++;
-    }
-    return n;
-}
-
-/* Post-order walk filling the table; returns the element's row index + 1 (0 on failure). */
-static int measure(info_table *t, xmlNodePtr node, int in_link)
-{
-    if (t->count == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 1024;
-        node_info *rows = realloc(t->rows, cap * sizeof *rows);
-        if (!rows)
-            return -1;
-        t->rows = rows;
-        t->cap = cap;
-    }
-    size_t index = t->count++;
-    memset(&t->rows[index], 0, sizeof t->rows[index]);
-    t->rows[index].node = node;
-    node->_private = (void *)(uintptr_t)(index + 1);
-    int link = in_link || is_element(node, "a");
-    size_t text = 0, linked = 0, direct = 0, commas = 0;
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
-            size_t n = c->content ? count_non_blank(c->content, &commas) : 0;
-            text += n;
-            direct += n;
-            if (link)
-                linked += n;
-        } else if (c->type == XML_ELEMENT_NODE) {
-            if (measure(t, c, link) < 0)
-                return -1;
-            node_info *ci = info_of(t, c);
-            text += ci->text;
-            linked += ci->link;
-            commas += ci->commas;
-        }
-    }
-    node_info *row = &t->rows[index];
-    row->text = text;
-    row->link = linked;
-    row->direct = direct;
-    row->commas = commas;
-    return 0;
-}
-
-static void forget_measures(xmlNodePtr node)
-{
-    node->_private = NULL;
-    for (xmlNodePtr c = node->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE)
-            forget_measures(c);
-}
-
-static double link_density(const node_info *row)
-{
-    return row->text ? (double)row->link / (double)row->text : 0.0;
-}
-
-/* ---- pass 2: the main region ------------------------------------------------------------- */
-
-static xmlNodePtr find_first(xmlNodePtr node, int (*match)(xmlNodePtr))
-{
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE)
-            continue;
-        if (match(c))
-            return c;
-        xmlNodePtr found = find_first(c, match);
-        if (found)
-            return found;
-    }
-    return NULL;
-}
-
-static int match_main(xmlNodePtr n)
-{
-    return is_element(n, "main");
-}
-static int match_role_main(xmlNodePtr n)
-{
-    const char *role = attr(n, "role");
-    return role && strcasecmp(role, "main") == 0;
-}
-static int match_title(xmlNodePtr n)
-{
-    return is_element(n, "title");
-}
-static int match_h1(xmlNodePtr n)
-{
-    return is_element(n, "h1");
-}
-static int match_body(xmlNodePtr n)
-{
-    return is_element(n, "body");
-}
-
-/* The first <main> and the first [role=main] in one walk (a page without <main> would
- * otherwise be walked twice). The walk stops once a <main> is found: it wins anyway. */
-static int find_mains(xmlNodePtr node, xmlNodePtr *main_element, xmlNodePtr *role_main)
-{
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE)
-            continue;
-        if (match_main(c)) {
-            *main_element = c;
-            return 1;
-        }
-        if (!*role_main && match_role_main(c))
-            *role_main = c;
-        if (find_mains(c, main_element, role_main))
-            return 1;
-    }
-    return 0;
-}
-
-static void collect_articles(xmlNodePtr node, xmlNodePtr *found, size_t *count, size_t cap)
-{
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE)
-            continue;
-        if (is_element(c, "article")) {
-            if (*count < cap)
-                found[*count] = c;
-            (*count)++;
-            continue; /* nested articles (comments) belong to their article */
-        }
-        collect_articles(c, found, count, cap);
-    }
-}
-
-/* ---- pass 3: chrome ---------------------------------------------------------------------- */
-
-static int inside_article(xmlNodePtr node, xmlNodePtr stop)
-{
-    for (xmlNodePtr p = node->parent; p && p != stop; p = p->parent)
-        if (is_element(p, "article") || is_element(p, "main"))
-            return 1;
-    return stop && (is_element(stop, "article") || is_element(stop, "main"));
-}
-
-static int is_chrome(xmlNodePtr node, xmlNodePtr root, int use_ids)
-{
-    if (tag_flags(node->name) & T_CHROME)
-        return 1;
-    if (is_element(node, "header") && !inside_article(node, root))
-        return 1;
-    const char *role = attr(node, "role");
-    if (role) {
-        for (const char *const *r = chrome_roles; *r; r++)
-            if (strcasecmp(role, *r) == 0)
-                return 1;
-    }
-    int allow_header = !inside_article(node, root);
-    if (value_names_chrome(attr(node, "class"), allow_header))
-        return 1;
-    if (use_ids && value_names_chrome(attr(node, "id"), allow_header))
-        return 1;
-    return 0;
-}
-
-/* Removes chrome below root. A "chrome" element holding more than half of root's text is a
- * page wrapper with an unlucky class (ASP.NET's page-wide <form>, "has-sidebar"), so it stays. */
-static void drop_chrome(info_table *t, xmlNodePtr node, xmlNodePtr root, size_t root_text,
-                        int use_ids)
-{
-    xmlNodePtr child = node->children;
-    while (child) {
-        xmlNodePtr next = child->next;
-        if (child->type == XML_ELEMENT_NODE) {
-            node_info *row = info_of(t, child);
-            int wrapper = row && root_text > 0 && row->text * 2 > root_text;
-            if (!wrapper && is_chrome(child, root, use_ids)) {
-                xmlUnlinkNode(child);
-                xmlFreeNode(child);
-            } else if (!is_element(child, "pre") && !is_element(child, "code")) {
-                /* (inside code, classes are syntax colours, never chrome) */
-                drop_chrome(t, child, root, root_text, use_ids);
-            }
-        }
-        child = next;
-    }
-}
-
-/* ---- pass 2b: text density, when the page does not mark its main region ------------------- */
-
-/* Text density, in the spirit of jusText: a block (p, li, td, div, ...) with 25+ bytes of text
- * and at most half of it in links is good; each element's value is the good, unlinked text
- * below it, times (1 - its link density). The pick is the smallest element holding at least
- * 90% of the best value: big enough to hold all of the article (its sections, lists, code),
- * small enough to leave out what surrounds it. */
-static void mark_good(info_table *t, xmlNodePtr node, int block_good, int in_link)
-{
-    node_info *row = info_of(t, node);
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content) {
-            if (block_good && !in_link && row) {
-                size_t commas = 0;
-                row->good += count_non_blank(c->content, &commas);
-            }
-        } else if (c->type == XML_ELEMENT_NODE) {
-            node_info *crow = info_of(t, c);
-            if (!crow)
-                continue;
-            int good = block_good;
-            unsigned flags = tag_flags(c->name);
-            if (flags & (T_PARAGRAPH | T_LINE)) {
-                int heading =
-                    c->name[0] == 'h' && c->name[1] >= '1' && c->name[1] <= '6' && !c->name[2];
-                good = (crow->text >= 25 || heading) && link_density(crow) <= 0.5;
-            }
-            mark_good(t, c, good, in_link || is_element(c, "a"));
-        }
-    }
-}
-
-static xmlNodePtr density_pick(info_table *t, xmlNodePtr body)
-{
-    mark_good(t, body, 0, 0);
-    for (size_t i = 0; i < t->count; i++)
-        t->rows[i].good_total = t->rows[i].good;
-    /* rows are in document (pre-)order: a row's descendants come after it, so summing from the
-     * end adds every subtree into its parent before the parent is added to its own */
-    for (size_t i = t->count; i-- > 1;) {
-        node_info *row = &t->rows[i];
-        node_info *parent = row->node->parent ? info_of(t, row->node->parent) : NULL;
-        if (parent)
-            parent->good_total += row->good_total;
-    }
-    double best_value = 0;
-    for (size_t i = 0; i < t->count; i++) {
-        node_info *row = &t->rows[i];
-        row->score = (double)row->good_total * (1.0 - link_density(row));
-        row->scored = row->score > 0;
-        if (row->score > best_value)
-            best_value = row->score;
-    }
-    node_info *best = NULL;
-    for (size_t i = 0; i < t->count; i++) {
-        node_info *row = &t->rows[i];
-        if (row->scored && row->score >= 0.9 * best_value && (!best || row->text < best->text))
-            best = row;
-    }
-    return best ? best->node : NULL;
-}
-
-/* The siblings of best that carry text too (after Readability): a scored sibling within a
- * fifth of the best score, or a paragraph, list, quote or heading with few links (broken
- * markup often pushes the end of an article out of its container). */
-static int sibling_belongs(info_table *t, xmlNodePtr sibling, double threshold)
-{
-    node_info *row = info_of(t, sibling);
-    if (!row)
-        return 0;
-    if (row->scored && row->score >= threshold)
-        return 1;
-    if ((tag_flags(sibling->name) & T_SIBLING) && row->text > 0 && link_density(row) < 0.25) {
-        int short_ok =
-            (sibling->name[0] == 'h' && sibling->name[1] >= '1' && sibling->name[1] <= '6') ||
-            is_element(sibling, "ul") || is_element(sibling, "ol");
-        return short_ok || row->text >= 25;
-    }
-    return 0;
-}
-
-/* ---- pass 4: layout ---------------------------------------------------------------------- */
+/* ---- collapsing prose ---------------------------------------------------------------------- */
 
 typedef struct layout {
     cr_buf *out;
     int pending_break; /* 0 none, 1 newline, 2 blank line */
     int pending_space;
     int drop_link_lists; /* density mode: lists and tables that are mostly links are chrome */
-    info_table *table;
+    page *page;
 } layout;
 
 static void request_break(layout *l, int level)
@@ -671,48 +403,476 @@ static void flush_pending(layout *l)
     l->pending_space = 0;
 }
 
-/* Prose text: runs of blanks (NBSP included) become one space. */
-static void put_prose(layout *l, const xmlChar *text)
+static int is_blank_byte(unsigned char c)
 {
-    const unsigned char *p = text;
-    while (*p) {
-        if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == '\f') {
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f';
+}
+
+/* Prose text (up to len bytes or a NUL): runs of blanks (NBSP included) become one space. */
+static void put_prose(layout *l, const xmlChar *text, size_t len)
+{
+    const unsigned char *p = text, *end = text + len;
+    while (p < end && *p) {
+        if (is_blank_byte(*p)) {
             l->pending_space = 1;
             p++;
             continue;
         }
-        if (p[0] == 0xC2 && p[1] == 0xA0) {
+        if (p[0] == 0xC2 && p + 1 < end && p[1] == 0xA0) {
             l->pending_space = 1;
             p += 2;
             continue;
         }
         const unsigned char *start = p;
-        while (*p && !(*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == '\f') &&
-               !(p[0] == 0xC2 && p[1] == 0xA0))
+        while (p < end && *p && !is_blank_byte(*p) &&
+               !(p[0] == 0xC2 && p + 1 < end && p[1] == 0xA0))
             p++;
         flush_pending(l);
         cr_buf_append(l->out, start, (size_t)(p - start));
     }
 }
 
-static void raw_text(xmlNodePtr node, cr_buf *out)
+/* ---- building: the SAX handlers ------------------------------------------------------------ */
+
+/* A title longer than this is cut anyway (pp_html_info.title). */
+#define CAPTURE_LIMIT (2 * sizeof(((pp_html_info *)0)->title))
+
+static void capture_text(capture *c, const xmlChar *bytes, size_t len)
 {
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content)
-            cr_buf_puts(out, (const char *)c->content);
-        else if (c->type == XML_ELEMENT_NODE && is_element(c, "br"))
+    c->has_child = 1;
+    if (c->text.len > CAPTURE_LIMIT)
+        return;
+    layout l = {.out = &c->text, .pending_space = c->pending_space};
+    put_prose(&l, bytes, len);
+    c->pending_space = l.pending_space;
+}
+
+static void capture_start(capture *c, size_t open_at, const xmlChar *name, const char *wanted,
+                          int in_tree)
+{
+    if (c->open_at)
+        c->has_child = 1; /* an element inside it */
+    else if (!c->found && in_tree && strcmp((const char *)name, wanted) == 0) {
+        c->found = 1;
+        c->open_at = open_at;
+    }
+}
+
+static open_element *push_open(page *p)
+{
+    if (p->open_count == p->open_cap) {
+        size_t cap = p->open_cap ? p->open_cap * 2 : 256;
+        open_element *open = realloc(p->open, cap * sizeof *open);
+        if (!open) {
+            build_failed(p);
+            return NULL;
+        }
+        p->open = open;
+        p->open_cap = cap;
+    }
+    open_element *e = &p->open[p->open_count++];
+    memset(e, 0, sizeof *e);
+    return e;
+}
+
+static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    (void)ctx;
+    page *p = building;
+    if (p->failed)
+        return;
+    open_element *up = p->open_count ? &p->open[p->open_count - 1] : NULL;
+    uint32_t parent = 0;
+    int in_tree = 0;
+    uint32_t depth = 0;
+    if (up) {
+        parent = up->node;
+        in_tree = up->in_tree && up->depth < MAX_DEPTH;
+        depth = up->depth + 1;
+    } else if (!p->root) {
+        in_tree = 1; /* the root element */
+        p->doc_first = p->doc_first ? p->doc_first : DOC_ROOT;
+    } else if (p->doc_first == DOC_ROOT) {
+        /* after the root element was closed: libxml2's tree adds a new top element to the
+         * document's first child when that is an element (else it goes beside it, out of the
+         * root's tree) */
+        parent = p->root;
+        in_tree = 1;
+        depth = 1;
+    }
+    open_element *e = push_open(p);
+    if (!e)
+        return;
+    e->depth = depth;
+    e->in_tree = (uint8_t)in_tree;
+    capture_start(&p->title, p->open_count, name, "title", in_tree);
+    capture_start(&p->h1, p->open_count, name, "h1", in_tree);
+
+    unsigned flags = tag_flags(name);
+    int kept = in_tree && !p->flat_at && (parent || !p->root) &&
+               !(depth > 0 && ((flags & T_NEVER) || is_hidden(atts)));
+    if (!kept)
+        return;
+    uint32_t index = new_node(p, name, parent);
+    if (!index)
+        return;
+    if (!p->root)
+        p->root = index;
+    e->node = index;
+    hnode *n = &p->nodes[index];
+    n->flags = flags;
+    for (; atts && atts[0]; atts += 2) {
+        const char *attr = (const char *)atts[0];
+        uint32_t *slot = NULL;
+        if (!n->class_at && strcasecmp(attr, "class") == 0)
+            slot = &n->class_at;
+        else if (!n->id_at && strcasecmp(attr, "id") == 0)
+            slot = &n->id_at;
+        else if (!n->role_at && strcasecmp(attr, "role") == 0)
+            slot = &n->role_at;
+        if (slot && !(*slot = keep_attr(p, atts[1])))
+            build_failed(p);
+    }
+    if (p->attrs.failed)
+        build_failed(p);
+    if (depth == MAX_DEPTH)
+        p->flat_at = p->open_count;
+}
+
+static void on_end(void *ctx, const xmlChar *name)
+{
+    (void)ctx;
+    (void)name;
+    page *p = building;
+    if (!p->open_count)
+        return;
+    if (p->flat_at == p->open_count)
+        p->flat_at = 0;
+    if (p->title.open_at == p->open_count)
+        p->title.open_at = 0;
+    if (p->h1.open_at == p->open_count)
+        p->h1.open_at = 0;
+    p->open_count--;
+}
+
+/* Where a piece of text goes: into the open kept element, or the flattened one. */
+static void take_text(page *p, const xmlChar *bytes, int len)
+{
+    if (p->title.open_at)
+        capture_text(&p->title, bytes, (size_t)len);
+    if (p->h1.open_at)
+        capture_text(&p->h1, bytes, (size_t)len);
+    if (p->failed)
+        return;
+    if (p->flat_at)
+        add_text(p, p->open[p->flat_at - 1].node, bytes, (size_t)len);
+    else if (p->open[p->open_count - 1].node)
+        add_text(p, p->open[p->open_count - 1].node, bytes, (size_t)len);
+}
+
+static void on_text(void *ctx, const xmlChar *bytes, int len)
+{
+    (void)ctx;
+    page *p = building;
+    if (!p->open_count || p->failed)
+        return; /* (libxml2's tree drops text outside any element too) */
+    take_text(p, bytes, len);
+}
+
+/* The content of <script> and <style>: never kept, but it is text of a flattened subtree and of
+ * the title (libxml2's node content holds it). */
+static void on_cdata(void *ctx, const xmlChar *bytes, int len)
+{
+    (void)ctx;
+    page *p = building;
+    if (!p->open_count || p->failed)
+        return;
+    take_text(p, bytes, len);
+}
+
+static void on_comment(void *ctx, const xmlChar *value)
+{
+    (void)ctx;
+    (void)value;
+    page *p = building;
+    if (p->open_count) {
+        if (p->title.open_at)
+            p->title.has_child = 1;
+        if (p->h1.open_at)
+            p->h1.has_child = 1;
+    } else if (!p->doc_first) {
+        p->doc_first = DOC_OTHER;
+    }
+}
+
+static void on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+    (void)target;
+    (void)data;
+    on_comment(ctx, NULL);
+}
+
+/* The first doctype becomes the document's first child in libxml2's tree, whatever came
+ * before it. */
+static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                       const xmlChar *system_id)
+{
+    (void)ctx;
+    (void)name;
+    (void)external_id;
+    (void)system_id;
+    page *p = building;
+    if (p->seen_doctype)
+        return;
+    p->seen_doctype = 1;
+    p->doc_first = DOC_OTHER;
+}
+
+/* ---- text measures ----------------------------------------------------------------------- */
+
+static size_t count_non_blank(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += !is_blank_byte(*p);
+    return n;
+}
+
+static double link_density(const hnode *n)
+{
+    return n->text ? (double)n->link / (double)n->text : 0.0;
+}
+
+/* Text and linked text below every element of top's subtree that is still there. */
+static void measure(page *p, uint32_t top)
+{
+    hnode *nodes = p->nodes;
+    uint32_t end = nodes[top].end;
+    for (uint32_t i = top; i < end; i++) {
+        hnode *n = &nodes[i];
+        if (i == top) {
+            n->alive = !n->removed;
+            n->in_link = named(n, "a");
+        } else {
+            const hnode *up = &nodes[n->parent];
+            n->alive = up->alive && !n->removed;
+            n->in_link = up->in_link || named(n, "a");
+        }
+        if (n->name)
+            n->text = n->link = 0;
+    }
+    /* children come after their parent: from the end, each subtree is summed before its
+     * parent is added to its own */
+    for (uint32_t i = end; i-- > top + 1;) {
+        const hnode *n = &nodes[i];
+        if (!n->alive)
+            continue;
+        hnode *up = &nodes[n->parent];
+        up->text += n->text;
+        up->link += n->name ? n->link : up->in_link ? n->text : 0;
+    }
+}
+
+/* ---- pass 2: the main region ------------------------------------------------------------- */
+
+static int is_role_main(const page *p, const hnode *n)
+{
+    const char *role = attr_value(p, n->role_at);
+    return role && strcasecmp(role, "main") == 0;
+}
+
+/* The first <main> below top, and the first [role=main] before it. */
+static void find_mains(const page *p, uint32_t top, uint32_t *main_element, uint32_t *role_main)
+{
+    for (uint32_t i = top + 1; i < p->nodes[top].end; i++) {
+        const hnode *n = &p->nodes[i];
+        if (!n->name)
+            continue;
+        if (named(n, "main")) {
+            *main_element = i;
+            return;
+        }
+        if (!*role_main && is_role_main(p, n))
+            *role_main = i;
+    }
+}
+
+/* The <article>s below top that are not inside another one (nested articles are comments). */
+static size_t count_articles(const page *p, uint32_t top, uint32_t *first)
+{
+    size_t count = 0;
+    for (uint32_t i = top + 1; i < p->nodes[top].end; i++) {
+        const hnode *n = &p->nodes[i];
+        if (named(n, "article")) {
+            if (!count)
+                *first = i;
+            count++;
+            i = n->end - 1;
+        }
+    }
+    return count;
+}
+
+static uint32_t find_element(const page *p, uint32_t top, const char *name)
+{
+    for (uint32_t i = top + 1; i < p->nodes[top].end; i++)
+        if (named(&p->nodes[i], name))
+            return i;
+    return 0;
+}
+
+/* ---- pass 3: chrome ---------------------------------------------------------------------- */
+
+static int inside_article(const page *p, uint32_t node, uint32_t stop)
+{
+    for (uint32_t up = p->nodes[node].parent; up && up != stop; up = p->nodes[up].parent)
+        if (named(&p->nodes[up], "article") || named(&p->nodes[up], "main"))
+            return 1;
+    return stop && (named(&p->nodes[stop], "article") || named(&p->nodes[stop], "main"));
+}
+
+static int is_chrome(const page *p, uint32_t node, uint32_t root, int use_ids)
+{
+    const hnode *n = &p->nodes[node];
+    if (n->flags & T_CHROME)
+        return 1;
+    if (named(n, "header") && !inside_article(p, node, root))
+        return 1;
+    const char *role = attr_value(p, n->role_at);
+    if (role) {
+        for (const char *const *r = chrome_roles; *r; r++)
+            if (strcasecmp(role, *r) == 0)
+                return 1;
+    }
+    const char *class_value = attr_value(p, n->class_at);
+    const char *id_value = use_ids ? attr_value(p, n->id_at) : NULL;
+    if ((!class_value || !*class_value) && (!id_value || !*id_value))
+        return 0;
+    int allow_header = !inside_article(p, node, root);
+    if (value_names_chrome(class_value, allow_header))
+        return 1;
+    if (use_ids && value_names_chrome(id_value, allow_header))
+        return 1;
+    return 0;
+}
+
+/* Removes chrome below node. A "chrome" element holding more than half of root's text is a
+ * page wrapper with an unlucky class (ASP.NET's page-wide <form>, "has-sidebar"), so it stays.
+ * (The measures are those from before this pass.) */
+static void drop_chrome(page *p, uint32_t node, uint32_t root, size_t root_text, int use_ids)
+{
+    for (uint32_t c = p->nodes[node].first_child; c; c = p->nodes[c].next) {
+        hnode *child = &p->nodes[c];
+        if (!child->name || child->removed)
+            continue;
+        int wrapper = root_text > 0 && child->text * 2 > root_text;
+        if (!wrapper && is_chrome(p, c, root, use_ids))
+            child->removed = 1;
+        else if (!named(child, "pre") && !named(child, "code"))
+            /* (inside code, classes are syntax colours, never chrome) */
+            drop_chrome(p, c, root, root_text, use_ids);
+    }
+}
+
+/* ---- pass 2b: text density, when the page does not mark its main region ------------------- */
+
+/* Text density, in the spirit of jusText: a block (p, li, td, div, ...) with 25+ bytes of text
+ * and at most half of it in links is good; each element's value is the good, unlinked text
+ * below it, times (1 - its link density). The pick is the smallest element holding at least
+ * 90% of the best value: big enough to hold all of the article (its sections, lists, code),
+ * small enough to leave out what surrounds it. The measures must be fresh (measure). */
+static uint32_t density_pick(page *p, uint32_t body)
+{
+    hnode *nodes = p->nodes;
+    uint32_t end = nodes[body].end;
+    for (uint32_t i = body; i < end; i++) {
+        hnode *n = &nodes[i];
+        if (!n->alive)
+            continue;
+        if (i == body) {
+            n->good_block = 0;
+            n->good = 0;
+            continue;
+        }
+        hnode *up = &nodes[n->parent];
+        if (!n->name) {
+            if (up->good_block && !up->in_link)
+                up->good += n->text;
+            continue;
+        }
+        n->good = 0;
+        n->good_block = up->good_block;
+        if (n->flags & (T_PARAGRAPH | T_LINE))
+            n->good_block = (n->text >= 25 || is_heading_name(n->name)) && link_density(n) <= 0.5;
+    }
+    for (uint32_t i = body; i < end; i++)
+        nodes[i].good_total = nodes[i].name ? nodes[i].good : 0;
+    for (uint32_t i = end; i-- > body + 1;)
+        if (nodes[i].alive && nodes[i].name)
+            nodes[nodes[i].parent].good_total += nodes[i].good_total;
+    double best_value = 0;
+    for (uint32_t i = body; i < end; i++) {
+        hnode *n = &nodes[i];
+        if (!n->alive || !n->name)
+            continue;
+        n->score = (double)n->good_total * (1.0 - link_density(n));
+        n->scored = n->score > 0;
+        if (n->score > best_value)
+            best_value = n->score;
+    }
+    uint32_t best = 0;
+    for (uint32_t i = body; i < end; i++) {
+        const hnode *n = &nodes[i];
+        if (n->alive && n->name && n->scored && n->score >= 0.9 * best_value &&
+            (!best || n->text < nodes[best].text))
+            best = i;
+    }
+    return best;
+}
+
+/* The siblings of best that carry text too (after Readability): a scored sibling within a
+ * fifth of the best score, or a paragraph, list, quote or heading with few links (broken
+ * markup often pushes the end of an article out of its container). */
+static int sibling_belongs(const hnode *sibling, double threshold)
+{
+    if (sibling->scored && sibling->score >= threshold)
+        return 1;
+    if ((sibling->flags & T_SIBLING) && sibling->text > 0 && link_density(sibling) < 0.25) {
+        int short_ok =
+            is_heading_name(sibling->name) || named(sibling, "ul") || named(sibling, "ol");
+        return short_ok || sibling->text >= 25;
+    }
+    return 0;
+}
+
+/* ---- pass 4: layout ---------------------------------------------------------------------- */
+
+static const char *text_of(const page *p, const hnode *n)
+{
+    return p->text.data + n->text_at;
+}
+
+static void raw_text(const page *p, uint32_t node, cr_buf *out)
+{
+    for (uint32_t c = p->nodes[node].first_child; c; c = p->nodes[c].next) {
+        const hnode *n = &p->nodes[c];
+        if (n->removed)
+            continue;
+        if (!n->name)
+            cr_buf_puts(out, text_of(p, n));
+        else if (named(n, "br"))
             cr_buf_putc(out, '\n');
-        else if (c->type == XML_ELEMENT_NODE)
-            raw_text(c, out);
+        else
+            raw_text(p, c, out);
     }
 }
 
 /* A <pre> (or a <code> that spans lines): its text as written, as its own paragraph. */
-static void put_verbatim_block(layout *l, xmlNodePtr node)
+static void put_verbatim_block(layout *l, uint32_t node)
 {
     cr_buf code;
     cr_buf_init(&code);
-    raw_text(node, &code);
+    raw_text(l->page, node, &code);
     const char *start = code.data ? code.data : "";
     size_t len = code.len;
     if (len && start[0] == '\n') { /* HTML drops the newline right after <pre> */
@@ -734,24 +894,25 @@ static void put_verbatim_block(layout *l, xmlNodePtr node)
     cr_buf_free(&code);
 }
 
-static void lay_out(layout *l, xmlNodePtr node);
+static void lay_out(layout *l, uint32_t node);
 
-static void lay_out_element(layout *l, xmlNodePtr node)
+static void lay_out_element(layout *l, uint32_t node)
 {
-    const xmlChar *name = node->name;
-    unsigned flags = tag_flags(name);
+    const hnode *n = &l->page->nodes[node];
+    const xmlChar *name = n->name;
+    unsigned flags = n->flags;
     if (name[0] == 'b' && name[1] == 'r' && !name[2]) {
         request_break(l, 1);
         return;
     }
-    if (is_element(node, "pre")) {
+    if (named(n, "pre")) {
         put_verbatim_block(l, node);
         return;
     }
     if (flags & T_CODE) {
         cr_buf code;
         cr_buf_init(&code);
-        raw_text(node, &code);
+        raw_text(l->page, node, &code);
         if (code.data && strchr(code.data, '\n')) {
             put_verbatim_block(l, node);
         } else if (code.len) {
@@ -766,13 +927,10 @@ static void lay_out_element(layout *l, xmlNodePtr node)
         cr_buf_free(&code);
         return;
     }
-    if (is_element(node, "img"))
+    if (named(n, "img"))
         return;
-    if (l->drop_link_lists && (flags & T_LINK_LIST)) {
-        node_info *row = info_of(l->table, node);
-        if (row && row->text > 0 && link_density(row) > 0.6)
-            return;
-    }
+    if (l->drop_link_lists && (flags & T_LINK_LIST) && n->text > 0 && link_density(n) > 0.6)
+        return;
     int level = flags & T_PARAGRAPH ? 2 : flags & T_LINE ? 1 : 0;
     if (level)
         request_break(l, level);
@@ -781,12 +939,16 @@ static void lay_out_element(layout *l, xmlNodePtr node)
         request_break(l, level);
 }
 
-static void lay_out(layout *l, xmlNodePtr node)
+static void lay_out(layout *l, uint32_t node)
 {
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content)
-            put_prose(l, c->content);
-        else if (c->type == XML_ELEMENT_NODE)
+    const page *p = l->page;
+    for (uint32_t c = p->nodes[node].first_child; c; c = p->nodes[c].next) {
+        const hnode *n = &p->nodes[c];
+        if (n->removed)
+            continue;
+        if (!n->name)
+            put_prose(l, (const xmlChar *)text_of(p, n), strlen(text_of(p, n)));
+        else
             lay_out_element(l, c);
     }
 }
@@ -800,13 +962,11 @@ void pp_html_init(void)
     pthread_once(&tag_once, tag_table_init);
 }
 
-static void collapse_into(const xmlChar *text, char *out, size_t out_size)
+static void set_title(const capture *c, pp_html_info *info)
 {
-    cr_buf b;
-    cr_buf_init(&b);
-    layout l = {.out = &b};
-    put_prose(&l, text);
-    snprintf(out, out_size, "%s", b.data ? b.data : "");
+    char *out = info->title;
+    size_t out_size = sizeof info->title;
+    snprintf(out, out_size, "%s", c->text.data ? c->text.data : "");
     /* do not leave half a UTF-8 character at a cut */
     size_t n = strlen(out);
     if (n + 1 == out_size) {
@@ -816,53 +976,75 @@ static void collapse_into(const xmlChar *text, char *out, size_t out_size)
             n--;
         out[n] = '\0';
     }
-    cr_buf_free(&b);
 }
 
-static void find_title(xmlNodePtr root, pp_html_info *info)
+/* The parse: SAX events into p (the handlers of this context's own copy of the SAX table). */
+static int parse_page(page *p, const char *utf8, int len, const char *url)
 {
-    xmlNodePtr title = find_first(root, match_title);
-    if (!title || !title->children)
-        title = find_first(root, match_h1);
-    if (!title)
-        return;
-    xmlChar *text = xmlNodeGetContent(title);
-    if (text) {
-        collapse_into(text, info->title, sizeof info->title);
-        xmlFree(text);
-    }
-}
-
-/* The tree's memory: with the arena, the dictionary alone needs freeing (it holds a mutex
- * from the heap); the nodes go with the arena. */
-static void free_doc(htmlDocPtr doc, int in_arena)
-{
-    if (!in_arena) {
+    int options = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+                  HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC |
+                  XML_PARSE_HUGE;
+    p->ctxt = htmlNewParserCtxt();
+    if (!p->ctxt || !p->ctxt->sax)
+        return -1;
+    htmlSAXHandler *sax = p->ctxt->sax;
+    sax->startDocument = NULL;
+    sax->endDocument = NULL;
+    sax->internalSubset = on_doctype;
+    sax->externalSubset = NULL;
+    sax->startElement = on_start;
+    sax->endElement = on_end;
+    sax->characters = on_text;
+    sax->cdataBlock = on_cdata;
+    sax->ignorableWhitespace = NULL;
+    sax->comment = on_comment;
+    sax->processingInstruction = on_pi;
+    sax->reference = NULL;
+    p->nodes = calloc(1024, sizeof *p->nodes); /* node 0: the document */
+    if (!p->nodes)
+        return -1;
+    p->cap = 1024;
+    p->count = 1;
+    building = p;
+    htmlDocPtr doc = htmlCtxtReadMemory(p->ctxt, utf8, len, url, "UTF-8", options);
+    building = NULL;
+    if (doc) /* (never, without the tree handlers) */
         xmlFreeDoc(doc);
-    } else if (doc->dict) {
-        xmlDictFree(doc->dict);
+    return p->failed ? -1 : 0;
+}
+
+static void page_free(page *p)
+{
+    if (p->ctxt)
+        htmlFreeParserCtxt(p->ctxt);
+    free(p->nodes);
+    free(p->open);
+    cr_buf_free(&p->text);
+    cr_buf_free(&p->attrs);
+    cr_buf_free(&p->title.text);
+    cr_buf_free(&p->h1.text);
+}
+
+/* Subtree ends and the text nodes' own measures, once the tree is complete. */
+static void finish_tree(page *p)
+{
+    hnode *nodes = p->nodes;
+    for (size_t i = p->count; i-- > 0;) {
+        hnode *n = &nodes[i];
+        if (n->end < i + 1)
+            n->end = (uint32_t)i + 1;
+        if (i && nodes[n->parent].end < n->end)
+            nodes[n->parent].end = n->end;
+        if (!n->name && i)
+            n->text = count_non_blank(text_of(p, n));
     }
 }
 
-static int extract_tree(const char *utf8, size_t len, const char *url, cr_buf *out,
-                        pp_html_info *info, int in_arena, cr_err *err);
+static int extract_page(page *p, const char *utf8, size_t len, const char *url, cr_buf *out,
+                        pp_html_info *info, cr_err *err);
 
 int pp_html_extract(const char *utf8, size_t len, const char *url, cr_buf *out, pp_html_info *info,
                     cr_err *err)
-{
-    int in_arena = pp_xml_arena_installed();
-    if (in_arena)
-        pp_xml_arena_begin();
-    int code = extract_tree(utf8, len, url, out, info, in_arena, err);
-    if (in_arena) {
-        xmlResetLastError(); /* its message would outlive the arena */
-        pp_xml_arena_end();
-    }
-    return code;
-}
-
-static int extract_tree(const char *utf8, size_t len, const char *url, cr_buf *out,
-                        pp_html_info *info, int in_arena, cr_err *err)
 {
     pthread_once(&tag_once, tag_table_init);
     tag_cache_clear();
@@ -870,103 +1052,95 @@ static int extract_tree(const char *utf8, size_t len, const char *url, cr_buf *o
     info->method = "body";
     if (len > (size_t)INT32_MAX)
         return cr_fail(err, CR_EDATA, "page too large for the HTML parser (%zu bytes)", len);
-    int options = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-                  HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC |
-                  XML_PARSE_HUGE;
-    int max_depth = 0;
-    htmlDocPtr doc = parse_page(utf8, (int)len, url, options, &max_depth);
-    if (!doc)
-        return cr_fail(err, CR_EDATA, "no HTML document could be parsed");
-    xmlNodePtr html = xmlDocGetRootElement(doc);
-    if (!html) {
-        free_doc(doc, in_arena);
-        return cr_fail(err, CR_EDATA, "no HTML document could be parsed");
+    int in_arena = pp_xml_arena_installed();
+    if (in_arena)
+        pp_xml_arena_begin();
+    page p;
+    memset(&p, 0, sizeof p);
+    cr_buf_init(&p.text);
+    cr_buf_init(&p.attrs);
+    cr_buf_init(&p.title.text);
+    cr_buf_init(&p.h1.text);
+    int code = extract_page(&p, utf8, len, url, out, info, err);
+    page_free(&p);
+    if (in_arena) {
+        xmlResetLastError(); /* its message would outlive the arena */
+        pp_xml_arena_end();
     }
-    if (max_depth >= MAX_DEPTH) /* (a walk of the whole tree: only when it can find work) */
-        flatten_deep(doc, html);
-    find_title(html, info);
-    drop_never_text(html);
+    return code;
+}
 
-    xmlNodePtr body = is_element(html, "body") ? html : find_first(html, match_body);
+static int extract_page(page *p, const char *utf8, size_t len, const char *url, cr_buf *out,
+                        pp_html_info *info, cr_err *err)
+{
+    if (parse_page(p, utf8, (int)len, url) < 0)
+        return p->failed ? cr_fail(err, CR_EOTHER, "reading the page: out of memory")
+                         : cr_fail(err, CR_EDATA, "no HTML document could be parsed");
+    if (!p->root)
+        return cr_fail(err, CR_EDATA, "no HTML document could be parsed");
+    finish_tree(p);
+    const capture *title = p->title.found && p->title.has_child ? &p->title
+                           : p->h1.found                        ? &p->h1
+                                                                : NULL;
+    if (title)
+        set_title(title, info);
+
+    uint32_t html = p->root;
+    uint32_t body = named(&p->nodes[html], "body") ? html : find_element(p, html, "body");
     if (!body)
         body = html;
-    xmlNodePtr root = NULL;
-    xmlNodePtr first_main = NULL, first_role_main = NULL;
-    find_mains(body, &first_main, &first_role_main);
+    uint32_t root = 0, first_main = 0, first_role_main = 0, article = 0;
+    find_mains(p, body, &first_main, &first_role_main);
     if ((root = first_main))
         info->method = "main";
     else if ((root = first_role_main))
         info->method = "role=main";
-    else {
-        xmlNodePtr articles[2];
-        size_t article_count = 0;
-        collect_articles(body, articles, &article_count, 2);
-        if (article_count == 1) {
-            root = articles[0];
-            info->method = "article";
-        }
+    else if (count_articles(p, body, &article) == 1) {
+        root = article;
+        info->method = "article";
     }
 
-    info_table table = {0};
-    int code = CR_OK;
+    measure(p, body);
     if (root) {
         /* A marked region with almost nothing in it (a <main> around a search box) is not
          * where the text is: fall back to the density score. */
-        if (measure(&table, body, 0) < 0) {
-            code = cr_fail(err, CR_EOTHER, "reading the page: out of memory");
+        size_t root_text = p->nodes[root].text;
+        if (root_text < 200 && root_text * 10 < p->nodes[body].text) {
+            root = 0;
+            info->method = "density";
         } else {
-            node_info *root_row = info_of(&table, root), *body_row = info_of(&table, body);
-            if (root_row->text < 200 && root_row->text * 10 < body_row->text) {
-                root = NULL;
-                info->method = "density";
-            } else {
-                drop_chrome(&table, root, root, root_row->text, 0);
-            }
+            drop_chrome(p, root, root, root_text, 0);
         }
     }
-    layout l = {.out = out, .table = &table};
-    if (code == CR_OK && root) {
+    layout l = {.out = out, .page = p};
+    if (root) {
         lay_out(&l, root);
-    } else if (code == CR_OK) {
-        forget_measures(body);
-        table.count = 0;
-        if (measure(&table, body, 0) < 0) {
-            code = cr_fail(err, CR_EOTHER, "reading the page: out of memory");
+    } else {
+        drop_chrome(p, body, body, p->nodes[body].text, 1);
+        measure(p, body);
+        uint32_t best = density_pick(p, body);
+        l.drop_link_lists = 1;
+        if (!best || best == body) {
+            info->method = "body";
+            lay_out(&l, body);
         } else {
-            drop_chrome(&table, body, body, info_of(&table, body)->text, 1);
-            forget_measures(body);
-            table.count = 0;
-            if (measure(&table, body, 0) < 0)
-                code = cr_fail(err, CR_EOTHER, "reading the page: out of memory");
-        }
-        if (code == CR_OK) {
-            xmlNodePtr best = density_pick(&table, body);
-            l.drop_link_lists = 1;
-            if (!best || best == body) {
-                info->method = "body";
-                lay_out(&l, body);
-            } else {
-                info->method = "density";
-                double threshold = info_of(&table, best)->score * 0.2;
-                if (threshold < 10)
-                    threshold = 10;
-                xmlNodePtr parent = best->parent;
-                for (xmlNodePtr s = parent->children; s; s = s->next) {
-                    if (s->type != XML_ELEMENT_NODE)
-                        continue;
-                    if (s == best || sibling_belongs(&table, s, threshold)) {
-                        request_break(&l, 2);
-                        lay_out_element(&l, s);
-                    }
+            info->method = "density";
+            double threshold = p->nodes[best].score * 0.2;
+            if (threshold < 10)
+                threshold = 10;
+            uint32_t parent = p->nodes[best].parent;
+            for (uint32_t s = p->nodes[parent].first_child; s; s = p->nodes[s].next) {
+                const hnode *n = &p->nodes[s];
+                if (!n->name || n->removed)
+                    continue;
+                if (s == best || sibling_belongs(n, threshold)) {
+                    request_break(&l, 2);
+                    lay_out_element(&l, s);
                 }
             }
         }
     }
-    if (!in_arena) /* (in the arena the tree is dropped as a whole: nobody reads _private) */
-        forget_measures(html);
-    free(table.rows);
-    free_doc(doc, in_arena);
-    if (code == CR_OK && out->failed)
-        code = cr_fail(err, CR_EOTHER, "reading the page: out of memory");
-    return code;
+    if (out->failed)
+        return cr_fail(err, CR_EOTHER, "reading the page: out of memory");
+    return CR_OK;
 }
