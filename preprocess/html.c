@@ -96,6 +96,9 @@ static void tag_add(const char *const *list, unsigned flag)
     }
 }
 
+/* chrome_substrings by their first letter, each list NULL-terminated */
+static const char *substrings_by_letter[26][8];
+
 static const char *sorted_chrome_words[64];
 static size_t chrome_word_count;
 
@@ -117,6 +120,13 @@ static void tag_table_init(void)
     for (const char *const *w = chrome_words; *w && chrome_word_count < 64; w++)
         sorted_chrome_words[chrome_word_count++] = *w;
     qsort(sorted_chrome_words, chrome_word_count, sizeof sorted_chrome_words[0], compare_strings);
+    for (const char *const *sub = chrome_substrings; *sub; sub++) {
+        const char **list = substrings_by_letter[(*sub)[0] - 'a'];
+        size_t k = 0;
+        while (list[k] && k + 2 < 8)
+            k++;
+        list[k] = *sub;
+    }
 }
 
 static unsigned tag_flags_lookup(const xmlChar *name)
@@ -165,6 +175,23 @@ static int is_chrome_word(const char *word)
                    compare_strings) != NULL;
 }
 
+/* strstr of each chrome substring in word, by the substrings that start with each letter of
+ * the word (eleven strstr a word were a twentieth of the run time on class-heavy pages). */
+static int has_chrome_substring(const char *word, size_t n)
+{
+    for (size_t i = 0; i + 4 <= n; i++) {
+        unsigned char c = (unsigned char)word[i];
+        if (c < 'a' || c > 'z')
+            continue;
+        for (const char *const *s = substrings_by_letter[c - 'a']; s && *s; s++) {
+            size_t len = strlen(*s);
+            if (len <= n - i && memcmp(word + i, *s, len) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* A class or id names chrome when one of its words (runs of letters and digits, lower-cased)
  * contains a chrome substring or is a chrome word. */
 static int value_names_chrome(const char *value, int allow_header)
@@ -190,9 +217,8 @@ static int value_names_chrome(const char *value, int allow_header)
             return 1;
         if (n < 4)
             continue;
-        for (const char *const *s = chrome_substrings; *s; s++)
-            if (strstr(word, *s))
-                return 1;
+        if (has_chrome_substring(word, n))
+            return 1;
     }
     return 0;
 }
