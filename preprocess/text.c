@@ -140,9 +140,25 @@ static void fix_lines_and_controls(const char *in, size_t len, cr_buf *out)
     cr_buf_append(out, in + run_start, len - run_start);
 }
 
+/* A code point NFC leaves as it is wherever it stands: no canonical decomposition, combining
+ * class 0, and never the second of a composition (utf8proc marks those with a comb_index of
+ * 0x8000 and up; the Hangul jamo compose by arithmetic, not by table). All of U+0000-U+02FF is;
+ * so are the punctuation, CJK and most letters of other scripts. */
+static int nfc_inert(utf8proc_int32_t cp)
+{
+    if (cp < 0x300)
+        return 1;
+    if ((cp >= 0x1100 && cp <= 0x11FF) || (cp >= 0xA960 && cp <= 0xA97F) ||
+        (cp >= 0xD7B0 && cp <= 0xD7FF))
+        return 0;
+    const utf8proc_property_t *p = utf8proc_get_property(cp);
+    return p->combining_class == 0 && (p->comb_index == UINT16_MAX || p->comb_index < 0x8000) &&
+           (p->decomp_seqindex == UINT16_MAX || p->decomp_type != 0);
+}
+
 /* NFC works line by line: a newline is a starter that composes with nothing, so
- * NFC(a "\n" b) == NFC(a) "\n" NFC(b). A line whose code points are all below U+0300 (no lead
- * byte >= 0xCC) is already in NFC and is copied; only the others go through utf8proc. */
+ * NFC(a "\n" b) == NFC(a) "\n" NFC(b). A line of inert code points only (nfc_inert) is
+ * already in NFC and is copied; only the others go through utf8proc. */
 int pp_nfc(const char *in, size_t len, cr_buf *out, cr_err *err)
 {
     size_t pos = 0;
@@ -151,8 +167,15 @@ int pp_nfc(const char *in, size_t len, cr_buf *out, cr_err *err)
         size_t end = pos, stable_end;
         int stable = 1;
         while (end < len && in[end] != '\n') {
-            if ((unsigned char)in[end] >= 0xCC)
-                stable = 0;
+            if ((unsigned char)in[end] >= 0xCC && stable) {
+                utf8proc_int32_t cp;
+                utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)in + end,
+                                                      (utf8proc_ssize_t)(len - end), &cp);
+                if (n <= 0 || !nfc_inert(cp))
+                    stable = 0;
+                else
+                    end += (size_t)n - 1;
+            }
             end++;
         }
         stable_end = end < len ? end + 1 : end; /* with its newline */

@@ -1,5 +1,7 @@
 /* test_text.c — the clean-up every document gets (text.c): UTF-8 repair, NFC, controls,
  * line ends, whitespace by kind. */
+#include <utf8proc.h>
+
 #include "check.h"
 #include "text.h"
 
@@ -45,6 +47,56 @@ TEST(normalises_to_nfc)
     CHECK_STR_EQ(clean("Cafe\xCC\x81 \xE2\x84\xAB", PP_TEXT_PROSE, NULL), "Caf\xC3\xA9 \xC3\x85\n");
 }
 
+/* pp_nfc copies the lines it finds inert and sends the others to utf8proc: for every code
+ * point, after an ASCII letter, before and after itself, after a Greek and a Hangul starter,
+ * and before a combining mark, its result is utf8proc's own. */
+TEST(nfc_fast_path_equals_utf8proc)
+{
+    static const char *const before[] = {"e", "\xCE\xB1", "\xEA\xB0\x80", "", NULL};
+    size_t mismatches = 0;
+    utf8proc_int32_t first_bad = -1;
+    cr_buf out;
+    cr_buf_init(&out);
+    for (utf8proc_int32_t cp = 0x80; cp <= 0x10FFFF; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            continue;
+        utf8proc_uint8_t one[4];
+        utf8proc_ssize_t n = utf8proc_encode_char(cp, one);
+        for (const char *const *b = before; *b; b++) {
+            char line[32];
+            size_t len = strlen(*b);
+            memcpy(line, *b, len);
+            memcpy(line + len, one, (size_t)n);
+            len += (size_t)n;
+            if (!**b) { /* itself twice, then a combining acute */
+                memcpy(line + len, one, (size_t)n);
+                len += (size_t)n;
+                memcpy(line + len, "\xCC\x81", 2);
+                len += 2;
+            }
+            cr_err err;
+            cr_buf_reset(&out);
+            utf8proc_uint8_t *reference = NULL;
+            utf8proc_ssize_t ref_len =
+                utf8proc_map((const utf8proc_uint8_t *)line, (utf8proc_ssize_t)len, &reference,
+                             UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+            int code = pp_nfc(line, len, &out, &err);
+            if (ref_len < 0 ? code == CR_OK
+                            : code != CR_OK || out.len != (size_t)ref_len ||
+                                  memcmp(out.data, reference, (size_t)ref_len) != 0) {
+                if (first_bad < 0)
+                    first_bad = cp;
+                mismatches++;
+            }
+            free(reference);
+        }
+    }
+    cr_buf_free(&out);
+    if (mismatches)
+        fprintf(stderr, "first mismatch at U+%04X\n", (unsigned)first_bad);
+    CHECK_INT_EQ(mismatches, 0);
+}
+
 TEST(drops_controls_keeps_tab_and_newline)
 {
     CHECK_STR_EQ(clean("a\x01"
@@ -82,6 +134,7 @@ int main(void)
 {
     RUN(repairs_invalid_utf8_and_counts);
     RUN(normalises_to_nfc);
+    RUN(nfc_fast_path_equals_utf8proc);
     RUN(drops_controls_keeps_tab_and_newline);
     RUN(prose_collapses_blanks_and_blank_lines);
     RUN(markdown_keeps_code_verbatim);
