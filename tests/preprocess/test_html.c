@@ -118,6 +118,37 @@ TEST(line_breaks_and_cells)
                  "one\ntwo\n\na\nb\n\nterm\nmeaning");
 }
 
+/* What the streaming build (html.c builds its own tree from SAX events) must get right: text on
+ * both sides of a dropped element joins as it did in the tree, entities split the parser's
+ * text callbacks, a title longer than the field is cut on a character boundary, and the
+ * element at the depth limit keeps every word below it. */
+TEST(streaming_build_keeps_the_tree_rules)
+{
+    pp_html_info info;
+    CHECK_STR_EQ(extract("<main><p>fore<script>x()</script>cast <b hidden>no</b>rain</p>"
+                         "<p>salt &amp; pepper&nbsp;mill</p></main>",
+                         &info),
+                 "forecast rain\n\nsalt & pepper mill");
+    char page[8192];
+    size_t n = (size_t)snprintf(page, sizeof page, "<title>");
+    for (int i = 0; i < 400; i++) /* 800 bytes of "é" */
+        n += (size_t)snprintf(page + n, sizeof page - n, "\xC3\xA9");
+    snprintf(page + n, sizeof page - n, "</title><main><p>x</p></main>");
+    extract(page, &info);
+    CHECK_INT_EQ(strlen(info.title), 510); /* 255 whole characters in the 512-byte field */
+    CHECK((unsigned char)info.title[509] == 0xA9);
+
+    static char deep[64 * 1024];
+    size_t len = (size_t)snprintf(deep, sizeof deep, "<html><body><main>");
+    for (int i = 0; i < 500; i++)
+        len += (size_t)snprintf(deep + len, sizeof deep - len, "<div>");
+    len += (size_t)snprintf(deep + len, sizeof deep - len, "deep <p>words</p> here");
+    for (int i = 0; i < 500; i++)
+        len += (size_t)snprintf(deep + len, sizeof deep - len, "</div>");
+    snprintf(deep + len, sizeof deep - len, "<p>after</p></main></body></html>");
+    CHECK_STR_EQ(extract(deep, &info), "deep words here\n\nafter");
+}
+
 int main(void)
 {
     pp_html_init();
@@ -127,5 +158,6 @@ int main(void)
     RUN(title_falls_back_to_h1);
     RUN(an_empty_main_is_not_trusted);
     RUN(line_breaks_and_cells);
+    RUN(streaming_build_keeps_the_tree_rules);
     return check_summary();
 }
