@@ -1,7 +1,7 @@
 /* xmlarena.c — the allocator behind libxml2 (xmlMemSetup) with a per-thread bump arena for the
  * span of one page (html.c). Every block carries a 16-byte header saying where it came from,
  * so xmlFree of a heap block frees it and xmlFree of an arena block does nothing, whichever
- * mode the thread is in when it is freed. The libxml2 tree code itself is untouched. */
+ * mode the thread is in when it is freed. libxml2 itself is untouched. */
 #include "xmlarena.h"
 
 #include <libxml/xmlmemory.h>

@@ -1,8 +1,9 @@
-/* xmlarena.h — libxml2's allocations for one page from a per-thread arena: the tree of a page
- * is thousands of small nodes, strings and attributes, and malloc/free of each was a quarter
- * of preprocess's time. Inside pp_xml_arena_begin/end a thread's xmlMalloc bumps a pointer and
- * xmlFree does nothing; the arena is emptied at the end. Outside, allocations go to the heap.
- * html.c uses it around one page's parse and passes; nothing else needs to know. */
+/* xmlarena.h — libxml2's allocations for one page from a per-thread arena. html.c builds no
+ * libxml2 tree, but the parser still allocates for every page (its input copy, each attribute
+ * value, its name stacks and dictionary): inside pp_xml_arena_begin/end a thread's xmlMalloc
+ * bumps a pointer and xmlFree does nothing; the arena is emptied at the end (fewer
+ * instructions than malloc/free, measured with callgrind). Outside, allocations go to the heap.
+ * html.c uses it around one page's parse; nothing else needs to know. */
 #ifndef PP_XMLARENA_H
 #define PP_XMLARENA_H
 
