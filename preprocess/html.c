@@ -123,9 +123,10 @@ static void tag_table_init(void)
     for (const char *const *sub = chrome_substrings; *sub; sub++) {
         const char **list = substrings_by_letter[(*sub)[0] - 'a'];
         size_t k = 0;
-        while (list[k] && k + 2 < 8)
+        while (k + 1 < 8 && list[k])
             k++;
-        list[k] = *sub;
+        if (k + 1 < 8) /* (list[7] stays the terminator) */
+            list[k] = *sub;
     }
 }
 
@@ -597,23 +598,14 @@ static void take_text(page *p, const xmlChar *bytes, int len)
         add_text(p, p->open[p->open_count - 1].node, bytes, (size_t)len);
 }
 
+/* Text, and the CDATA of <script> and <style> too: never kept (they are never text), but it is
+ * text of a flattened subtree and of the title (libxml2's node content holds it). */
 static void on_text(void *ctx, const xmlChar *bytes, int len)
 {
     (void)ctx;
     page *p = building;
     if (!p->open_count || p->failed)
         return; /* (libxml2's tree drops text outside any element too) */
-    take_text(p, bytes, len);
-}
-
-/* The content of <script> and <style>: never kept, but it is text of a flattened subtree and of
- * the title (libxml2's node content holds it). */
-static void on_cdata(void *ctx, const xmlChar *bytes, int len)
-{
-    (void)ctx;
-    page *p = building;
-    if (!p->open_count || p->failed)
-        return;
     take_text(p, bytes, len);
 }
 
@@ -1022,7 +1014,7 @@ static int parse_page(page *p, const char *utf8, int len, const char *url)
     sax->startElement = on_start;
     sax->endElement = on_end;
     sax->characters = on_text;
-    sax->cdataBlock = on_cdata;
+    sax->cdataBlock = on_text;
     sax->ignorableWhitespace = NULL;
     sax->comment = on_comment;
     sax->processingInstruction = on_pi;
