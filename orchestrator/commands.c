@@ -447,21 +447,16 @@ typedef struct failed_row {
 
 typedef struct failed_rows {
     failed_row *rows;
-    int count, cap, out_of_memory;
+    size_t cap;
+    int count, out_of_memory;
 } failed_rows;
 
 static void keep_failed(const record_item_row *item, void *arg)
 {
     failed_rows *found = arg;
-    if (found->count == found->cap) {
-        int cap = found->cap ? found->cap * 2 : 16;
-        failed_row *grown = realloc(found->rows, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            found->out_of_memory = 1;
-            return;
-        }
-        found->rows = grown;
-        found->cap = cap;
+    if (cr_grow(&found->rows, &found->cap, (size_t)found->count + 1, sizeof *found->rows) < 0) {
+        found->out_of_memory = 1;
+        return;
     }
     failed_row *r = &found->rows[found->count++];
     r->id = item->id;

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "fs.h"
 #include "hash.h"
@@ -42,7 +43,8 @@
 
 typedef struct stage_state {
     char **pending; /* paths waiting for the stage's settle time */
-    int pending_count, pending_cap;
+    int pending_count;
+    size_t pending_cap;
     int64_t last_event_mono;
     int running;
 } stage_state;
@@ -82,12 +84,14 @@ struct engine {
     watch_entry *watches;
     int watch_count;
     active_run *runs;
-    int run_count, run_cap;
+    int run_count;
+    size_t run_cap;
     int draining, rescan_needed;
     int record_failed; /* a write to the record failed: stop, and let a restart recover */
     char record_error[1024];
     int64_t *once_ids;
-    int once_count, once_cap;
+    int once_count;
+    size_t once_cap;
     int once_stage; /* the stage a run by hand is for */
     int once_result;
     notifier *notifier;
@@ -144,7 +148,8 @@ static void update_watches(engine *e)
     if (e->inotify_fd < 0)
         return;
     watch_entry *fresh = NULL;
-    int count = 0, cap = 0;
+    int count = 0;
+    size_t cap = 0;
     for (int i = 0; i < e->config.stage_count; i++) {
         const stage_config *s = &e->config.stages[i];
         for (int w = 0; w < s->watch_count; w++) {
@@ -162,13 +167,8 @@ static void update_watches(engine *e)
                 cr_error("%s: watching %s: %s", s->name, folder, strerror(errno));
                 continue;
             }
-            if (count == cap) {
-                cap = cap ? cap * 2 : 8;
-                watch_entry *grown = realloc(fresh, (size_t)cap * sizeof *grown);
-                if (!grown)
-                    break;
-                fresh = grown;
-            }
+            if (cr_grow(&fresh, &cap, (size_t)count + 1, sizeof *fresh) < 0)
+                break;
             fresh[count].wd = wd;
             fresh[count].folder = strdup(folder);
             count++;
@@ -228,14 +228,9 @@ static int64_t take_file(engine *e, int i, const char *path, int force, int *res
 
 static void pending_add(stage_state *st, const char *path)
 {
-    if (st->pending_count == st->pending_cap) {
-        int cap = st->pending_cap ? st->pending_cap * 2 : 64;
-        char **grown = realloc(st->pending, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return;
-        st->pending = grown;
-        st->pending_cap = cap;
-    }
+    if (cr_grow(&st->pending, &st->pending_cap, (size_t)st->pending_count + 1,
+                sizeof *st->pending) < 0)
+        return;
     char *copy = strdup(path);
     if (copy)
         st->pending[st->pending_count++] = copy;
@@ -607,16 +602,10 @@ static void start_run(engine *e, int i, record_item *items, int n)
     }
     if (s->timeout_ms > 0)
         run.deadline_mono = run.start_mono + s->timeout_ms;
-    if (e->run_count == e->run_cap) {
-        int cap = e->run_cap ? e->run_cap * 2 : 16;
-        active_run *grown = realloc(e->runs, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            runner_signal(run.pid, SIGKILL); /* reaped as an unknown child; items rerun */
-            run_free(&run);
-            return;
-        }
-        e->runs = grown;
-        e->run_cap = cap;
+    if (cr_grow(&e->runs, &e->run_cap, (size_t)e->run_count + 1, sizeof *e->runs) < 0) {
+        runner_signal(run.pid, SIGKILL); /* reaped as an unknown child; items rerun */
+        run_free(&run);
+        return;
     }
     e->runs[e->run_count++] = run;
     e->stages[i].running++;
@@ -640,14 +629,8 @@ static void once_add(engine *e, int64_t id)
 {
     if (once_contains(e, id))
         return;
-    if (e->once_count == e->once_cap) {
-        int cap = e->once_cap ? e->once_cap * 2 : 64;
-        int64_t *grown = realloc(e->once_ids, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return;
-        e->once_ids = grown;
-        e->once_cap = cap;
-    }
+    if (cr_grow(&e->once_ids, &e->once_cap, (size_t)e->once_count + 1, sizeof *e->once_ids) < 0)
+        return;
     e->once_ids[e->once_count++] = id;
 }
 

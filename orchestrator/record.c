@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "db.h"
 
 /* The scheduler's statements, prepared once at open. */
@@ -191,19 +192,11 @@ int record_recover(record *rec, int64_t now_ms, pid_t **pids, long long **pid_st
         cr_db_prepare(rec->db, &stmt, "SELECT pid, pid_start FROM runs WHERE end_ms IS NULL", err);
     if (code)
         return code;
-    int cap = 0;
+    size_t pids_cap = 0, starts_cap = 0;
     while (sqlite3_step(stmt) == SQLITE_ROW) {
-        if (*count == cap) {
-            cap = cap ? cap * 2 : 16;
-            pid_t *p = realloc(*pids, (size_t)cap * sizeof *p);
-            long long *s = p ? realloc(*pid_starts, (size_t)cap * sizeof *s) : NULL;
-            if (p)
-                *pids = p;
-            if (s)
-                *pid_starts = s;
-            if (!p || !s)
-                break;
-        }
+        if (cr_grow(pids, &pids_cap, (size_t)*count + 1, sizeof **pids) < 0 ||
+            cr_grow(pid_starts, &starts_cap, (size_t)*count + 1, sizeof **pid_starts) < 0)
+            break; /* the runs beyond are still recovered below, their pids not looked at */
         (*pids)[*count] = (pid_t)sqlite3_column_int64(stmt, 0);
         (*pid_starts)[*count] = sqlite3_column_int64(stmt, 1);
         (*count)++;
