@@ -166,13 +166,17 @@ int cmd_start(const char *config_path, int foreground, cr_err *err)
     return code;
 }
 
-/* Enters the workspace of an existing config without making anything. */
-static int enter_existing(pipeline_config *c, const char *config_path, int *exists, cr_err *err)
+/* Enters the workspace of an existing config without making anything; *daemon_pid: the
+ * daemon that runs there, 0 when none (NULL: not asked). */
+static int enter_existing(pipeline_config *c, const char *config_path, int *exists,
+                          pid_t *daemon_pid, cr_err *err)
 {
     int code = config_load(c, config_path, err);
     if (code)
         return code;
     *exists = chdir(c->workspace) == 0;
+    if (daemon_pid)
+        *daemon_pid = *exists ? pidfile_holder() : 0;
     return CR_OK;
 }
 
@@ -180,10 +184,10 @@ int cmd_stop(const char *config_path, int64_t timeout_ms, cr_err *err)
 {
     pipeline_config c;
     int exists;
-    int code = enter_existing(&c, config_path, &exists, err);
+    pid_t pid;
+    int code = enter_existing(&c, config_path, &exists, &pid, err);
     if (code)
         return code;
-    pid_t pid = exists ? pidfile_holder() : 0;
     if (pid <= 0) {
         printf("orchestrator: not running (workspace %s)\n", c.workspace);
         config_free(&c);
@@ -256,10 +260,10 @@ int cmd_status(const char *config_path, int json, cr_err *err)
 {
     pipeline_config c;
     int exists;
-    int code = enter_existing(&c, config_path, &exists, err);
+    pid_t pid;
+    int code = enter_existing(&c, config_path, &exists, &pid, err);
     if (code)
         return code;
-    pid_t pid = exists ? pidfile_holder() : 0;
     cr_buf out;
     cr_buf_init(&out);
     if (pid > 0 && control_request(json ? "status-json" : "status", &out, 5000, NULL) == CR_OK &&
@@ -395,7 +399,7 @@ int cmd_logs(const char *config_path, const char *stage, int follow, int run_cou
 {
     pipeline_config c;
     int exists;
-    int code = enter_existing(&c, config_path, &exists, err);
+    int code = enter_existing(&c, config_path, &exists, NULL, err);
     if (code)
         return code;
     if (stage && !config_stage(&c, stage)) {

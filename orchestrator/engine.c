@@ -280,7 +280,8 @@ static void handle_file(engine *e, const char *folder, const char *name)
     }
 }
 
-/* Many files arrive together: their records are written in one transaction. */
+/* Many files arrive together: their records are written in one transaction. When it cannot
+ * begin, each file's record_add commits on its own (slower, nothing lost). */
 static void tx_begin(engine *e)
 {
     cr_err err;
@@ -581,8 +582,11 @@ static void start_run(engine *e, int i, record_item *items, int n)
     if (code) {
         /* Nothing started: the run ends here, with the reason in its log. */
         cr_err commit_err;
-        if (record_commit(e->rec, &commit_err))
-            cr_error("%s: %s", s->name, commit_err.msg);
+        if (record_commit(e->rec, &commit_err)) { /* the claim is undone: its items wait */
+            record_broken(e, commit_err.msg);
+            run_free(&run);
+            return;
+        }
         int fd = open(run.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (fd >= 0) {
             dprintf(fd, "orchestrator: %s\n", err.msg);
@@ -638,8 +642,12 @@ static void once_add(engine *e, int64_t id)
 static int due_items(engine *e, const char *stage, int64_t now, int limit, record_item *items)
 {
     cr_err err;
-    if (e->mode == ENGINE_DAEMON)
-        return record_due(e->rec, stage, now, limit, items, &err);
+    if (e->mode == ENGINE_DAEMON) {
+        int n = record_due(e->rec, stage, now, limit, items, &err);
+        if (n < 0) /* busy past the timeout: the next turn of the loop reads it again */
+            cr_warn("%s: %s", stage, err.msg);
+        return n < 0 ? 0 : n;
+    }
     int n = 0;
     for (int k = 0; k < e->once_count && n < limit; k++) {
         char state[16];
@@ -1060,37 +1068,36 @@ int engine_seed(engine *e, const char *stage, char *const *files, int file_count
     return CR_OK;
 }
 
+enum { ONCE_DONE, ONCE_FAILED, ONCE_UNFINISHED, ONCE_OTHER, ONCE_UNKNOWN };
+
+/* Where seeded item k stands (ONCE_UNKNOWN when the record cannot say now). */
+static int once_state(engine *e, int k)
+{
+    record_item item;
+    char state[16];
+    if (!record_item_get(e->rec, e->once_ids[k], &item, state, sizeof state))
+        return ONCE_UNKNOWN;
+    record_item_free(&item);
+    if (!strcmp(state, ITEM_DONE) || !strcmp(state, ITEM_FAILED))
+        return !strcmp(state, ITEM_DONE) ? ONCE_DONE : ONCE_FAILED;
+    return item_waiting(state) || !strcmp(state, ITEM_RUNNING) ? ONCE_UNFINISHED : ONCE_OTHER;
+}
+
 static int once_finished(engine *e)
 {
-    if (e->run_count > 0)
-        return 0;
-    for (int k = 0; k < e->once_count; k++) {
-        record_item item;
-        char state[16];
-        if (!record_item_get(e->rec, e->once_ids[k], &item, state, sizeof state))
-            continue;
-        record_item_free(&item);
-        if (item_waiting(state) || !strcmp(state, ITEM_RUNNING))
+    for (int k = 0; k < e->once_count && e->run_count == 0; k++)
+        if (once_state(e, k) == ONCE_UNFINISHED)
             return 0;
-    }
-    return 1;
+    return e->run_count == 0;
 }
 
 void engine_once_summary(engine *e, int *done, int *failed, int *other)
 {
     *done = *failed = *other = 0;
     for (int k = 0; k < e->once_count; k++) {
-        record_item item;
-        char state[16];
-        if (!record_item_get(e->rec, e->once_ids[k], &item, state, sizeof state))
-            continue;
-        record_item_free(&item);
-        if (!strcmp(state, ITEM_DONE))
-            (*done)++;
-        else if (!strcmp(state, ITEM_FAILED))
-            (*failed)++;
-        else
-            (*other)++;
+        int where = once_state(e, k);
+        if (where != ONCE_UNKNOWN)
+            (*(where == ONCE_DONE ? done : where == ONCE_FAILED ? failed : other))++;
     }
 }
 

@@ -6,6 +6,7 @@
 #include "record.h"
 
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,28 @@ static void rollback(record *rec)
 {
     if (!sqlite3_get_autocommit(rec->db))
         sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Binds values to the prepared statement `which` from parameter 1, one letter of types each:
+ * 't' a string (NULL binds NULL), 'i' an int64_t (callers cast), and steps it once. A write
+ * (SQLITE_DONE) or an error is reset here; a row (SQLITE_ROW) is the caller's to read and
+ * reset. Returns what sqlite3_step returned. */
+static int step_with(record *rec, int which, const char *types, ...)
+{
+    sqlite3_stmt *s = rec->stmt[which];
+    va_list ap;
+    va_start(ap, types);
+    for (int k = 0; types[k]; k++) {
+        if (types[k] == 't')
+            sqlite3_bind_text(s, k + 1, va_arg(ap, const char *), -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(s, k + 1, va_arg(ap, int64_t));
+    }
+    va_end(ap);
+    int step = sqlite3_step(s);
+    if (step != SQLITE_ROW)
+        sqlite3_reset(s);
+    return step;
 }
 
 static const char *schema =
@@ -216,26 +239,24 @@ int record_recover(record *rec, int64_t now_ms, pid_t **pids, long long **pid_st
 
 int record_seen(record *rec, const char *stage, const char *path, int64_t size, int64_t mtime_ns)
 {
-    sqlite3_stmt *s = rec->stmt[SEEN];
-    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
     int seen = 0;
-    if (sqlite3_step(s) == SQLITE_ROW) {
+    if (step_with(rec, SEEN, "tt", stage, path) == SQLITE_ROW) {
+        sqlite3_stmt *s = rec->stmt[SEEN];
         const char *state = (const char *)sqlite3_column_text(s, 2);
         seen = sqlite3_column_int64(s, 0) == size && sqlite3_column_int64(s, 1) == mtime_ns &&
                state && strcmp(state, ITEM_FAILED) && strcmp(state, ITEM_GONE);
+        sqlite3_reset(s);
     }
-    sqlite3_reset(s);
     return seen;
 }
 
 int64_t record_newest(record *rec, const char *stage, const char *path)
 {
-    sqlite3_stmt *s = rec->stmt[SEEN];
-    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
-    int64_t id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 3) : 0;
-    sqlite3_reset(s);
+    int64_t id = 0;
+    if (step_with(rec, SEEN, "tt", stage, path) == SQLITE_ROW) {
+        id = sqlite3_column_int64(rec->stmt[SEEN], 3);
+        sqlite3_reset(rec->stmt[SEEN]);
+    }
     return id;
 }
 
@@ -243,64 +264,31 @@ static int add_item(record *rec, const char *stage, const char *path, const char
                     int64_t size, int64_t mtime_ns, int64_t now_ms, int force, int64_t *item_id,
                     int *result, cr_err *err)
 {
-    sqlite3_stmt *s = rec->stmt[FIND];
-    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
+    int step = step_with(rec, FIND, "ttt", stage, path, hash);
     if (step == SQLITE_ROW) {
+        sqlite3_stmt *s = rec->stmt[FIND];
         int64_t id = sqlite3_column_int64(s, 0);
         const char *state = (const char *)sqlite3_column_text(s, 1);
         int back = state && (!strcmp(state, ITEM_FAILED) || !strcmp(state, ITEM_GONE) ||
                              (force && !strcmp(state, ITEM_DONE)));
         sqlite3_reset(s);
         *item_id = id;
-        if (!back) {
-            *result = RECORD_KNOWN;
-            return CR_OK;
-        }
-        sqlite3_stmt *u = rec->stmt[REQUEUE];
-        sqlite3_bind_int64(u, 1, size);
-        sqlite3_bind_int64(u, 2, mtime_ns);
-        sqlite3_bind_int64(u, 3, now_ms);
-        sqlite3_bind_int64(u, 4, id);
-        step = sqlite3_step(u);
-        sqlite3_reset(u);
-        if (step != SQLITE_DONE)
+        *result = back ? RECORD_REQUEUED : RECORD_KNOWN;
+        if (back && step_with(rec, REQUEUE, "iiii", size, mtime_ns, now_ms, id) != SQLITE_DONE)
             return cr_db_fail(rec->db, err, "queueing an item again");
-        *result = RECORD_REQUEUED;
         return CR_OK;
     }
-    sqlite3_reset(s);
     if (step != SQLITE_DONE)
         return cr_db_fail(rec->db, err, "finding an item");
-    s = rec->stmt[INSERT];
-    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, size);
-    sqlite3_bind_int64(s, 5, mtime_ns);
-    sqlite3_bind_int64(s, 6, now_ms);
-    sqlite3_bind_int64(s, 7, now_ms);
-    step = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (step != SQLITE_DONE)
+    if (step_with(rec, INSERT, "tttiiii", stage, path, hash, size, mtime_ns, now_ms, now_ms) !=
+        SQLITE_DONE)
         return cr_db_fail(rec->db, err, "adding an item");
     *item_id = sqlite3_last_insert_rowid(rec->db);
     *result = RECORD_ADDED;
-    /* Older content of the same path still waiting would run on the new content: close it. */
-    sqlite3_stmt *u = rec->stmt[SUPERSEDE];
-    sqlite3_bind_text(u, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_text(u, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(u, 3, *item_id);
-    sqlite3_bind_int64(u, 4, now_ms);
-    step = sqlite3_step(u);
-    sqlite3_reset(u);
-    if (step != SQLITE_DONE)
+    if (step_with(rec, SUPERSEDE, "ttii", stage, path, *item_id, now_ms) != SQLITE_DONE)
         return cr_db_fail(rec->db, err, "closing an item's older content");
     return CR_OK;
 }
-
 /* Finding and inserting are one transaction, so that the daemon and a `retry` adding the same
  * content at once end with one item, whichever comes first. */
 int record_add(record *rec, const char *stage, const char *path, const char *hash, int64_t size,
@@ -343,50 +331,48 @@ int record_due(record *rec, const char *stage, int64_t now_ms, int limit, record
         } else {
             sqlite3_bind_int(s, 2, limit - n);
         }
-        while (n < limit && sqlite3_step(s) == SQLITE_ROW) {
+        int step = SQLITE_ROW;
+        while (n < limit && (step = sqlite3_step(s)) == SQLITE_ROW) {
             memset(&items[n], 0, sizeof items[n]);
             items[n].id = sqlite3_column_int64(s, 0);
             fill_item(s, 1, &items[n]);
             n++;
         }
+        if (step != SQLITE_ROW && step != SQLITE_DONE) {
+            cr_db_fail(rec->db, err, "reading the queue");
+            sqlite3_reset(s);
+            while (n > 0)
+                record_item_free(&items[--n]);
+            return -1;
+        }
         sqlite3_reset(s);
     }
-    (void)err;
     return n;
 }
 
 int64_t record_next_due(record *rec, const char *stage)
 {
-    if (!stage) {
-        sqlite3_stmt *s = rec->stmt[NEXT_DUE_ALL];
-        int64_t next = -1;
-        if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+    if (stage && step_with(rec, ANY_QUEUED, "t", stage) == SQLITE_ROW) {
+        sqlite3_reset(rec->stmt[ANY_QUEUED]);
+        return 0;
+    }
+    int which = stage ? NEXT_DUE : NEXT_DUE_ALL;
+    int64_t next = -1;
+    if (step_with(rec, which, stage ? "t" : "", stage) == SQLITE_ROW) {
+        sqlite3_stmt *s = rec->stmt[which];
+        if (sqlite3_column_type(s, 0) != SQLITE_NULL)
             next = sqlite3_column_int64(s, 0);
         sqlite3_reset(s);
-        return next;
     }
-    sqlite3_stmt *q = rec->stmt[ANY_QUEUED];
-    sqlite3_bind_text(q, 1, stage, -1, SQLITE_STATIC);
-    int queued = sqlite3_step(q) == SQLITE_ROW;
-    sqlite3_reset(q);
-    if (queued)
-        return 0;
-    sqlite3_stmt *s = rec->stmt[NEXT_DUE];
-    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-    int64_t next = -1;
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-        next = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
     return next;
 }
 
 int record_item_get(record *rec, int64_t id, record_item *item, char *state, size_t state_size)
 {
     sqlite3_stmt *s = rec->stmt[GET];
-    sqlite3_bind_int64(s, 1, id);
     int found = 0;
     memset(item, 0, sizeof *item);
-    if (sqlite3_step(s) == SQLITE_ROW) {
+    if (step_with(rec, GET, "i", id) == SQLITE_ROW) {
         item->id = id;
         fill_item(s, 0, item);
         const unsigned char *st = sqlite3_column_text(s, 5);
@@ -410,11 +396,7 @@ int record_run_begin(record *rec, const char *stage, pid_t pid, long long pid_st
      * (the daemon and a hand `run` share the record) is no longer waiting, and is left out. */
     int kept = 0;
     for (int i = 0; i < *item_count; i++) {
-        sqlite3_bind_int64(rec->stmt[ITEM_RUNNING_], 1, start_ms);
-        sqlite3_bind_int64(rec->stmt[ITEM_RUNNING_], 2, items[i].id);
-        int step = sqlite3_step(rec->stmt[ITEM_RUNNING_]);
-        sqlite3_reset(rec->stmt[ITEM_RUNNING_]);
-        if (step != SQLITE_DONE) {
+        if (step_with(rec, ITEM_RUNNING_, "ii", start_ms, items[i].id) != SQLITE_DONE) {
             code = cr_db_fail(rec->db, err, "claiming an item");
             rollback(rec);
             for (int rest = i; rest < *item_count; rest++)
@@ -430,23 +412,11 @@ int record_run_begin(record *rec, const char *stage, pid_t pid, long long pid_st
     *item_count = kept;
     if (kept == 0)
         return record_commit(rec, err);
-    sqlite3_stmt *s = rec->stmt[RUN_INSERT];
-    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, pid);
-    sqlite3_bind_int64(s, 3, pid_start);
-    sqlite3_bind_int64(s, 4, start_ms);
-    sqlite3_bind_int(s, 5, kept);
-    sqlite3_bind_text(s, 6, items[0].path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 7, log_path, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    sqlite3_reset(s);
+    int step = step_with(rec, RUN_INSERT, "tiiiitt", stage, (int64_t)pid, (int64_t)pid_start,
+                         start_ms, (int64_t)kept, items[0].path, log_path);
     int64_t id = sqlite3_last_insert_rowid(rec->db);
-    for (int i = 0; step == SQLITE_DONE && i < kept; i++) {
-        sqlite3_bind_int64(rec->stmt[RUN_ITEM], 1, id);
-        sqlite3_bind_int64(rec->stmt[RUN_ITEM], 2, items[i].id);
-        step = sqlite3_step(rec->stmt[RUN_ITEM]);
-        sqlite3_reset(rec->stmt[RUN_ITEM]);
-    }
+    for (int i = 0; step == SQLITE_DONE && i < kept; i++)
+        step = step_with(rec, RUN_ITEM, "ii", id, items[i].id);
     if (step != SQLITE_DONE) {
         code = cr_db_fail(rec->db, err, "recording a run");
         rollback(rec);
@@ -459,52 +429,29 @@ int record_run_begin(record *rec, const char *stage, pid_t pid, long long pid_st
 int record_run_end(record *rec, int64_t run_id, int exit_code, int64_t end_ms, const char *outcome,
                    cr_err *err)
 {
-    sqlite3_stmt *s = rec->stmt[RUN_END];
-    sqlite3_bind_int64(s, 1, run_id);
-    sqlite3_bind_int64(s, 2, end_ms);
-    sqlite3_bind_int(s, 3, exit_code);
-    sqlite3_bind_text(s, 4, outcome, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    sqlite3_reset(s);
-    return step == SQLITE_DONE ? CR_OK : cr_db_fail(rec->db, err, "ending a run");
+    if (step_with(rec, RUN_END, "iiit", run_id, end_ms, (int64_t)exit_code, outcome) != SQLITE_DONE)
+        return cr_db_fail(rec->db, err, "ending a run");
+    return CR_OK;
 }
 
 int record_item_update(record *rec, int64_t id, const char *state, int attempts,
                        int64_t next_attempt_ms, int exit_code, const char *last_error,
                        const char *failed_path, int solo, int64_t now_ms, cr_err *err)
 {
-    sqlite3_stmt *s = rec->stmt[ITEM_UPDATE];
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, attempts);
-    sqlite3_bind_int64(s, 4, next_attempt_ms);
-    sqlite3_bind_int(s, 5, exit_code);
-    if (last_error)
-        sqlite3_bind_text(s, 6, last_error, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, 6);
-    if (failed_path)
-        sqlite3_bind_text(s, 7, failed_path, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, 7);
-    sqlite3_bind_int(s, 8, solo);
-    sqlite3_bind_int64(s, 9, now_ms);
-    int step = sqlite3_step(s);
-    sqlite3_reset(s);
-    return step == SQLITE_DONE ? CR_OK : cr_db_fail(rec->db, err, "updating an item");
+    if (step_with(rec, ITEM_UPDATE, "itiiittii", id, state, (int64_t)attempts, next_attempt_ms,
+                  (int64_t)exit_code, last_error, failed_path, (int64_t)solo,
+                  now_ms) != SQLITE_DONE)
+        return cr_db_fail(rec->db, err, "updating an item");
+    return CR_OK;
 }
 
 int record_run_pid(record *rec, int64_t run_id, pid_t pid, long long pid_start,
                    const char *log_path, cr_err *err)
 {
-    sqlite3_stmt *s = rec->stmt[RUN_PID];
-    sqlite3_bind_int64(s, 1, run_id);
-    sqlite3_bind_int64(s, 2, pid);
-    sqlite3_bind_int64(s, 3, pid_start);
-    sqlite3_bind_text(s, 4, log_path, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    sqlite3_reset(s);
-    return step == SQLITE_DONE ? CR_OK : cr_db_fail(rec->db, err, "recording a run's pid");
+    if (step_with(rec, RUN_PID, "iiit", run_id, (int64_t)pid, (int64_t)pid_start, log_path) !=
+        SQLITE_DONE)
+        return cr_db_fail(rec->db, err, "recording a run's pid");
+    return CR_OK;
 }
 
 int record_finish_run(record *rec, int64_t run_id, int exit_code, const char *outcome,

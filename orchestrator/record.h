@@ -37,6 +37,10 @@ int record_commit(record *rec, cr_err *err);
 int record_recover(record *rec, int64_t now_ms, pid_t **pids, long long **pid_starts, int *count,
                    cr_err *err);
 
+/* The small reads of the scheduler below answer "no" when the record cannot be read (busy
+ * past the timeout): the file is then hashed, the item looked at again at the next turn of
+ * the loop, and nothing is lost. */
+
 /* 1 when the newest item of (stage, path) has this size and mtime and is not failed: the file
  * is known and need not be hashed again. */
 int record_seen(record *rec, const char *stage, const char *path, int64_t size, int64_t mtime_ns);
@@ -55,12 +59,14 @@ int record_add(record *rec, const char *stage, const char *path, const char *has
 
 /* Up to limit items of stage that are due at now_ms: retries whose time has come, then
  * queued items, oldest first.
- * Returns the count; items are filled (free each with record_item_free). */
+ * Returns the count; items are filled (free each with record_item_free). -1 with err when the
+ * queue cannot be read. */
 int record_due(record *rec, const char *stage, int64_t now_ms, int limit, record_item *items,
                cr_err *err);
 /* The earliest next attempt among waiting items of stage (0 when one is queued; any stage
  * when NULL); -1 if none. */
 int64_t record_next_due(record *rec, const char *stage);
+/* 1 and the item with its state when found. */
 int record_item_get(record *rec, int64_t id, record_item *item, char *state, size_t state_size);
 
 /* Opens a transaction with the run (pid 0) and its items marked running; record_run_pid
