@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "db.h"
 #include "fs.h"
 
 struct crawl_state {
@@ -27,39 +28,13 @@ struct crawl_state {
         *count_done;
 };
 
-static int db_fail(crawl_state *s, cr_err *err, const char *what)
-{
-    int code = sqlite3_errcode(s->db) == SQLITE_BUSY || sqlite3_errcode(s->db) == SQLITE_LOCKED
-                   ? CR_ETEMP
-                   : CR_EIO;
-    return cr_fail(err, code, "state %s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
-}
-
-static int exec_sql(crawl_state *s, const char *sql, cr_err *err)
-{
-    char *why = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &why) != SQLITE_OK) {
-        int rc = cr_fail(err, CR_EIO, "state %s: %s", s->path, why ? why : "error");
-        sqlite3_free(why);
-        return rc;
-    }
-    return CR_OK;
-}
-
-static int prepare(crawl_state *s, sqlite3_stmt **stmt, const char *sql, cr_err *err)
-{
-    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK)
-        return db_fail(s, err, "preparing a statement");
-    return CR_OK;
-}
-
 static int meta_get(crawl_state *s, const char *key, int64_t *value, int *found, cr_err *err)
 {
     sqlite3_stmt *stmt;
     *found = 0;
     if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key=?", -1, &stmt, NULL) !=
         SQLITE_OK)
-        return db_fail(s, err, "reading meta");
+        return cr_db_fail(s->db, err, "reading meta");
     sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
@@ -68,7 +43,7 @@ static int meta_get(crawl_state *s, const char *key, int64_t *value, int *found,
     }
     sqlite3_finalize(stmt);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_fail(s, err, "reading meta");
+        return cr_db_fail(s->db, err, "reading meta");
     return CR_OK;
 }
 
@@ -77,13 +52,13 @@ static int meta_set(crawl_state *s, const char *key, int64_t value, cr_err *err)
     sqlite3_stmt *stmt;
     if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key,value) VALUES(?,?)", -1, &stmt,
                            NULL) != SQLITE_OK)
-        return db_fail(s, err, "writing meta");
+        return cr_db_fail(s->db, err, "writing meta");
     sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, value);
     int rc = sqlite3_step(stmt);
     sqlite3_finalize(stmt);
     if (rc != SQLITE_DONE)
-        return db_fail(s, err, "writing meta");
+        return cr_db_fail(s->db, err, "writing meta");
     return CR_OK;
 }
 
@@ -125,49 +100,51 @@ int state_open(crawl_state **out, const char *dir, cr_err *err)
         return rc;
     }
     sqlite3_busy_timeout(s->db, 5000);
-    rc = exec_sql(s,
-                  /* Our lock file already keeps other crawlers out: SQLite's own per-
-                   * transaction file locks (and the WAL's shared memory) are not needed. */
-                  "PRAGMA locking_mode=EXCLUSIVE;"
-                  "PRAGMA journal_mode=WAL;"
-                  "PRAGMA synchronous=NORMAL;"
-                  "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER);"
-                  "CREATE TABLE IF NOT EXISTS pages("
-                  " url TEXT PRIMARY KEY, gen INTEGER NOT NULL, state INTEGER NOT NULL,"
-                  " depth INTEGER NOT NULL, referrer TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
-                  " seq INTEGER NOT NULL, status INTEGER, reason TEXT, etag TEXT,"
-                  " last_modified TEXT);"
-                  "CREATE INDEX IF NOT EXISTS pages_queue ON pages(gen, state, seq);",
-                  err);
+    rc =
+        cr_db_exec(s->db, /* Our lock file already keeps other crawlers out: SQLite's own per-
+                           * transaction file locks (and the WAL's shared memory) are not needed. */
+                   "PRAGMA locking_mode=EXCLUSIVE;"
+                   "PRAGMA journal_mode=WAL;"
+                   "PRAGMA synchronous=NORMAL;"
+                   "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER);"
+                   "CREATE TABLE IF NOT EXISTS pages("
+                   " url TEXT PRIMARY KEY, gen INTEGER NOT NULL, state INTEGER NOT NULL,"
+                   " depth INTEGER NOT NULL, referrer TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
+                   " seq INTEGER NOT NULL, status INTEGER, reason TEXT, etag TEXT,"
+                   " last_modified TEXT);"
+                   "CREATE INDEX IF NOT EXISTS pages_queue ON pages(gen, state, seq);",
+                   err);
     if (!rc)
-        rc = prepare(s, &s->insert,
-                     "INSERT OR IGNORE INTO pages(url,gen,state,depth,referrer,attempts,seq)"
-                     " VALUES(?1,?2,0,?3,?4,0,?5)",
-                     err);
+        rc = cr_db_prepare(s->db, &s->insert,
+                           "INSERT OR IGNORE INTO pages(url,gen,state,depth,referrer,attempts,seq)"
+                           " VALUES(?1,?2,0,?3,?4,0,?5)",
+                           err);
     if (!rc)
-        rc = prepare(s, &s->requeue,
-                     "UPDATE pages SET gen=?2,state=0,depth=?3,referrer=?4,attempts=0,seq=?5,"
-                     "status=NULL,reason=NULL WHERE url=?1 AND gen<?2 RETURNING rowid",
-                     err);
+        rc = cr_db_prepare(s->db, &s->requeue,
+                           "UPDATE pages SET gen=?2,state=0,depth=?3,referrer=?4,attempts=0,seq=?5,"
+                           "status=NULL,reason=NULL WHERE url=?1 AND gen<?2 RETURNING rowid",
+                           err);
     if (!rc)
-        rc = prepare(s, &s->mark,
-                     "UPDATE pages SET state=?2,status=?3,reason=?4,etag=coalesce(?5,etag),"
-                     "last_modified=coalesce(?6,last_modified) WHERE rowid=?1",
-                     err);
+        rc = cr_db_prepare(s->db, &s->mark,
+                           "UPDATE pages SET state=?2,status=?3,reason=?4,etag=coalesce(?5,etag),"
+                           "last_modified=coalesce(?6,last_modified) WHERE rowid=?1",
+                           err);
     if (!rc)
-        rc = prepare(s, &s->attempts, "UPDATE pages SET attempts=?2 WHERE rowid=?1", err);
+        rc = cr_db_prepare(s->db, &s->attempts, "UPDATE pages SET attempts=?2 WHERE rowid=?1", err);
     if (!rc)
-        rc = prepare(s, &s->alias_get, "SELECT gen,state FROM pages WHERE url=?1", err);
+        rc = cr_db_prepare(s->db, &s->alias_get, "SELECT gen,state FROM pages WHERE url=?1", err);
     if (!rc)
-        rc = prepare(s, &s->alias_set,
-                     "INSERT INTO pages(url,gen,state,depth,attempts,seq) VALUES(?1,?2,7,0,0,?3)"
-                     " ON CONFLICT(url) DO UPDATE SET gen=?2,state=7",
-                     err);
+        rc = cr_db_prepare(
+            s->db, &s->alias_set,
+            "INSERT INTO pages(url,gen,state,depth,attempts,seq) VALUES(?1,?2,7,0,0,?3)"
+            " ON CONFLICT(url) DO UPDATE SET gen=?2,state=7",
+            err);
     if (!rc)
-        rc = prepare(s, &s->validators, "SELECT etag,last_modified FROM pages WHERE rowid=?1", err);
+        rc = cr_db_prepare(s->db, &s->validators,
+                           "SELECT etag,last_modified FROM pages WHERE rowid=?1", err);
     if (!rc)
-        rc = prepare(s, &s->count_done,
-                     "SELECT count(*) FROM pages WHERE gen=?1 AND state IN (2,3)", err);
+        rc = cr_db_prepare(s->db, &s->count_done,
+                           "SELECT count(*) FROM pages WHERE gen=?1 AND state IN (2,3)", err);
     if (rc) {
         state_close(s);
         return rc;
@@ -210,13 +187,13 @@ int state_begin_run(crawl_state *s, int *resumed, int64_t *generation, cr_err *e
         char sql[160];
         snprintf(sql, sizeof sql, "UPDATE pages SET state=0,attempts=0 WHERE gen=%lld AND state=6",
                  (long long)gen);
-        if ((rc = exec_sql(s, sql, err)))
+        if ((rc = cr_db_exec(s->db, sql, err)))
             return rc;
     }
     sqlite3_stmt *stmt;
     if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(seq),0) FROM pages", -1, &stmt, NULL) !=
         SQLITE_OK)
-        return db_fail(s, err, "reading the queue");
+        return cr_db_fail(s->db, err, "reading the queue");
     if (sqlite3_step(stmt) == SQLITE_ROW)
         seq = sqlite3_column_int64(stmt, 0);
     sqlite3_finalize(stmt);
@@ -233,12 +210,12 @@ int state_finish_generation(crawl_state *s, cr_err *err)
 
 int state_transaction_begin(crawl_state *s, cr_err *err)
 {
-    return exec_sql(s, "BEGIN IMMEDIATE", err);
+    return cr_db_exec(s->db, "BEGIN IMMEDIATE", err);
 }
 
 int state_transaction_commit(crawl_state *s, cr_err *err)
 {
-    return exec_sql(s, "COMMIT", err);
+    return cr_db_exec(s->db, "COMMIT", err);
 }
 
 /* The insert and the requeue statements take the same row: url, generation, depth, referrer,
@@ -263,7 +240,7 @@ int state_enqueue(crawl_state *s, const char *url, int depth, const char *referr
     sqlite3_stmt *st = s->insert;
     bind_queue_row(s, st, url, depth, referrer);
     if (sqlite3_step(st) != SQLITE_DONE)
-        return -db_fail(s, err, "queueing a URL");
+        return -cr_db_fail(s->db, err, "queueing a URL");
     if (sqlite3_changes(s->db) == 1) {
         *row = sqlite3_last_insert_rowid(s->db);
         s->next_seq++;
@@ -281,7 +258,7 @@ int state_enqueue(crawl_state *s, const char *url, int depth, const char *referr
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
-        return -db_fail(s, err, "queueing a URL again");
+        return -cr_db_fail(s->db, err, "queueing a URL again");
     return 0;
 }
 
@@ -303,7 +280,7 @@ int state_add_alias(crawl_state *s, const char *url, int *known_done, cr_err *er
     } else {
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
-            return -db_fail(s, err, "reading a URL");
+            return -cr_db_fail(s->db, err, "reading a URL");
     }
     st = s->alias_set;
     sqlite3_reset(st);
@@ -311,7 +288,7 @@ int state_add_alias(crawl_state *s, const char *url, int *known_done, cr_err *er
     sqlite3_bind_int64(st, 2, s->generation);
     sqlite3_bind_int64(st, 3, s->next_seq++);
     if (sqlite3_step(st) != SQLITE_DONE)
-        return -db_fail(s, err, "recording a redirect target");
+        return -cr_db_fail(s->db, err, "recording a redirect target");
     return 1;
 }
 
@@ -339,7 +316,7 @@ int state_mark(crawl_state *s, int64_t row, int state, int http_status, const ch
     else
         sqlite3_bind_null(st, 6);
     if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(s, err, "recording a page");
+        return cr_db_fail(s->db, err, "recording a page");
     return CR_OK;
 }
 
@@ -350,7 +327,7 @@ int state_set_attempts(crawl_state *s, int64_t row, int attempts, cr_err *err)
     sqlite3_bind_int64(st, 1, row);
     sqlite3_bind_int(st, 2, attempts);
     if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(s, err, "recording an attempt");
+        return cr_db_fail(s->db, err, "recording an attempt");
     return CR_OK;
 }
 
@@ -362,7 +339,7 @@ int state_load_queue(crawl_state *s, int (*fn)(void *ctx, const queued_page *pag
                            "SELECT rowid,url,depth,referrer,attempts,state,etag,last_modified"
                            " FROM pages WHERE gen=?1 AND state IN (0,1) ORDER BY seq",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "reading the queue");
+        return cr_db_fail(s->db, err, "reading the queue");
     sqlite3_bind_int64(st, 1, s->generation);
     int rc, status = CR_OK;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -380,7 +357,7 @@ int state_load_queue(crawl_state *s, int (*fn)(void *ctx, const queued_page *pag
             break;
     }
     if (status == CR_OK && rc != SQLITE_DONE)
-        status = db_fail(s, err, "reading the queue");
+        status = cr_db_fail(s->db, err, "reading the queue");
     sqlite3_finalize(st);
     return status;
 }
@@ -400,7 +377,7 @@ int state_validators(crawl_state *s, int64_t row, char **etag, char **last_modif
     }
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_fail(s, err, "reading validators");
+        return cr_db_fail(s->db, err, "reading validators");
     return CR_OK;
 }
 
@@ -413,6 +390,6 @@ int state_count_done(crawl_state *s, int64_t *count, cr_err *err)
     *count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     if (rc != SQLITE_ROW)
-        return db_fail(s, err, "counting pages");
+        return cr_db_fail(s->db, err, "counting pages");
     return CR_OK;
 }

@@ -4,17 +4,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static pthread_mutex_t progress_lock = PTHREAD_MUTEX_INITIALIZER;
-
-double cr_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 void cr_progress_begin(cr_progress *p, const char *label, const char *unit, uint64_t total,
                        int mode)

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "clock.h" /* cr_now_s, which the callers of progress lines time with too */
+
 enum cr_progress_mode {
     CR_PROGRESS_AUTO = 0, /* live on a terminal, silent on a pipe */
     CR_PROGRESS_ALWAYS,   /* --progress: plain lines on a pipe too */
@@ -33,7 +35,5 @@ void cr_progress_set(cr_progress *p, uint64_t done);
 void cr_progress_end(cr_progress *p);
 /* Formats the line into out; used by the drawing and by tests. */
 void cr_progress_format(const cr_progress *p, double now_s, char *out, int out_size);
-/* Monotonic seconds. */
-double cr_now_s(void);
 
 #endif

@@ -6,19 +6,20 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "dashboard.h"
 #include "engine.h"
 #include "fs.h"
 #include "hash.h"
+#include "item.h"
 #include "json.h"
 #include "log.h"
 #include "parse.h"
@@ -126,7 +127,10 @@ int cmd_start(const char *config_path, int foreground, cr_err *err)
         code = control_listen(&control_fd, err);
     if (!code)
         code = engine_open(&e, &c, ENGINE_DAEMON, err);
+    if (!code)
+        code = control_attach(e, control_fd, err);
     if (code) {
+        engine_close(e);
         daemon_report(report_fd, code, err->msg);
         if (control_fd >= 0) {
             close(control_fd);
@@ -145,7 +149,6 @@ int cmd_start(const char *config_path, int foreground, cr_err *err)
     if (engine_config(e)->dashboard.listen)
         snprintf(ready + strlen(ready), sizeof ready - strlen(ready), "; %s%s",
                  dash ? "dashboard " : "no dashboard: ", dash ? dashboard_url(dash) : why.msg);
-    engine_set_control_fd(e, control_fd);
     cr_info("started, pid %ld: workspace %s, config %s, %d stages", (long)getpid(),
             engine_config(e)->workspace, engine_config(e)->path, engine_config(e)->stage_count);
     if (report_fd >= 0)
@@ -163,13 +166,17 @@ int cmd_start(const char *config_path, int foreground, cr_err *err)
     return code;
 }
 
-/* Enters the workspace of an existing config without making anything. */
-static int enter_existing(pipeline_config *c, const char *config_path, int *exists, cr_err *err)
+/* Enters the workspace of an existing config without making anything; *daemon_pid: the
+ * daemon that runs there, 0 when none (NULL: not asked). */
+static int enter_existing(pipeline_config *c, const char *config_path, int *exists,
+                          pid_t *daemon_pid, cr_err *err)
 {
     int code = config_load(c, config_path, err);
     if (code)
         return code;
     *exists = chdir(c->workspace) == 0;
+    if (daemon_pid)
+        *daemon_pid = *exists ? pidfile_holder() : 0;
     return CR_OK;
 }
 
@@ -177,10 +184,10 @@ int cmd_stop(const char *config_path, int64_t timeout_ms, cr_err *err)
 {
     pipeline_config c;
     int exists;
-    int code = enter_existing(&c, config_path, &exists, err);
+    pid_t pid;
+    int code = enter_existing(&c, config_path, &exists, &pid, err);
     if (code)
         return code;
-    pid_t pid = exists ? pidfile_holder() : 0;
     if (pid <= 0) {
         printf("orchestrator: not running (workspace %s)\n", c.workspace);
         config_free(&c);
@@ -210,8 +217,8 @@ int cmd_stop(const char *config_path, int64_t timeout_ms, cr_err *err)
     }
     fflush(stdout);
     cr_buf_free(&reply);
-    int64_t deadline = mono_ms() + timeout_ms;
-    while (pidfile_holder() > 0 && mono_ms() < deadline)
+    int64_t deadline = cr_mono_ms() + timeout_ms;
+    while (pidfile_holder() > 0 && cr_mono_ms() < deadline)
         usleep(50000);
     if (signalled && pidfile_holder() > 0) {
         /* no socket to ask for stop-now: a daemon that outlives SIGTERM is stopped (SIGSTOP)
@@ -233,8 +240,8 @@ int cmd_stop(const char *config_path, int64_t timeout_ms, cr_err *err)
         cr_buf_init(&reply);
         control_request("stop-now", &reply, 5000, NULL);
         cr_buf_free(&reply);
-        deadline = mono_ms() + 120000;
-        while (pidfile_holder() > 0 && mono_ms() < deadline)
+        deadline = cr_mono_ms() + 120000;
+        while (pidfile_holder() > 0 && cr_mono_ms() < deadline)
             usleep(50000);
         if (pidfile_holder() > 0) {
             config_free(&c);
@@ -253,10 +260,10 @@ int cmd_status(const char *config_path, int json, cr_err *err)
 {
     pipeline_config c;
     int exists;
-    int code = enter_existing(&c, config_path, &exists, err);
+    pid_t pid;
+    int code = enter_existing(&c, config_path, &exists, &pid, err);
     if (code)
         return code;
-    pid_t pid = exists ? pidfile_holder() : 0;
     cr_buf out;
     cr_buf_init(&out);
     if (pid > 0 && control_request(json ? "status-json" : "status", &out, 5000, NULL) == CR_OK &&
@@ -270,25 +277,9 @@ int cmd_status(const char *config_path, int json, cr_err *err)
     record *rec = NULL;
     if (exists && cr_is_file(STATE_RECORD))
         code = record_open(&rec, STATE_RECORD, err);
-    if (!code && rec) {
-        code = report_status(rec, &c, pid > 0 ? pid : 0, NULL, json, &out);
-        record_close(rec);
-    } else if (!code) {
-        if (json) {
-            cr_json j;
-            cr_json_init(&j, &out);
-            cr_json_object_begin(&j);
-            cr_json_kv_bool(&j, "running", 0);
-            cr_json_kv_string(&j, "workspace", c.workspace);
-            cr_json_key(&j, "stages");
-            cr_json_array_begin(&j);
-            cr_json_array_end(&j);
-            cr_json_object_end(&j);
-            cr_buf_putc(&out, '\n');
-        } else
-            cr_buf_printf(&out, "orchestrator: not running, nothing recorded yet (workspace %s)\n",
-                          c.workspace);
-    }
+    if (!code)
+        code = report_status(rec, &c, pid > 0 ? pid : 0, NULL, json, &out, err);
+    record_close(rec);
     if (!code && out.data)
         fputs(out.data, stdout);
     cr_buf_free(&out);
@@ -361,28 +352,41 @@ int cmd_run(const char *config_path, const char *stage, char *const *files, int 
 
 /* ---- logs ---- */
 
-static void print_run(sqlite3_stmt *s)
+typedef struct logs_follow {
+    int64_t newest_end_ms;
+    int64_t printed[4096]; /* runs printed at the edge of newest_end_ms: none twice */
+    int printed_count;
+    int shown;
+} logs_follow;
+
+static void print_run(const record_run_row *run, void *arg)
 {
-    char duration[32];
-    cr_format_duration(sqlite3_column_int64(s, 5), duration, sizeof duration);
-    long long items = sqlite3_column_int64(s, 6);
-    const unsigned char *first = sqlite3_column_text(s, 7);
-    const unsigned char *log = sqlite3_column_text(s, 8);
-    const unsigned char *outcome = sqlite3_column_text(s, 4);
-    char first_shown[2048];
-    cr_escape_controls(first ? (const char *)first : "(no input)", first_shown, sizeof first_shown);
+    logs_follow *f = arg;
+    for (int k = 0; k < f->printed_count; k++)
+        if (f->printed[k] == run->id)
+            return;
+    if (run->end_ms > f->newest_end_ms) {
+        f->newest_end_ms = run->end_ms;
+        f->printed_count = 0;
+    }
+    if (f->printed_count < 4096)
+        f->printed[f->printed_count++] = run->id;
+    f->shown++;
+    char duration[32], first_shown[2048];
+    cr_format_duration(run->duration_ms < 0 ? 0 : run->duration_ms, duration, sizeof duration);
+    cr_escape_controls(run->first_input ? run->first_input : "(no input)", first_shown,
+                       sizeof first_shown);
     char exit_text[16] = "-"; /* interrupted: the program did not end on its own */
-    if (sqlite3_column_type(s, 3) != SQLITE_NULL &&
-        !(outcome && !strcmp((const char *)outcome, "interrupted")))
-        snprintf(exit_text, sizeof exit_text, "%lld", sqlite3_column_int64(s, 3));
-    printf("== run %lld %s: %s, exit %s, %s, %s%s", sqlite3_column_int64(s, 0),
-           sqlite3_column_text(s, 1), outcome ? (const char *)outcome : "?", exit_text, duration,
-           first_shown, items > 1 ? "" : "\n");
-    if (items > 1)
-        printf(" (+%lld more)\n", items - 1);
+    if (run->has_exit && !(run->outcome && !strcmp(run->outcome, "interrupted")))
+        snprintf(exit_text, sizeof exit_text, "%d", run->exit_code);
+    printf("== run %lld %s: %s, exit %s, %s, %s%s", (long long)run->id, run->stage,
+           run->outcome ? run->outcome : "?", exit_text, duration, first_shown,
+           run->item_count > 1 ? "" : "\n");
+    if (run->item_count > 1)
+        printf(" (+%d more)\n", run->item_count - 1);
     char *text = NULL;
     size_t len = 0;
-    if (log && cr_read_file((const char *)log, &text, &len, 0, NULL) == CR_OK) {
+    if (run->log && cr_read_file(run->log, &text, &len, 0, NULL) == CR_OK) {
         fwrite(text, 1, len, stdout);
         if (len && text[len - 1] != '\n')
             putchar('\n');
@@ -395,7 +399,7 @@ int cmd_logs(const char *config_path, const char *stage, int follow, int run_cou
 {
     pipeline_config c;
     int exists;
-    int code = enter_existing(&c, config_path, &exists, err);
+    int code = enter_existing(&c, config_path, &exists, NULL, err);
     if (code)
         return code;
     if (stage && !config_stage(&c, stage)) {
@@ -415,72 +419,69 @@ int cmd_logs(const char *config_path, const char *stage, int follow, int run_cou
     record *rec;
     if ((code = record_open(&rec, STATE_RECORD, err)))
         return code;
-    sqlite3 *db = record_db(rec);
-    sqlite3_stmt *last, *after;
-    const char *columns = "SELECT id, stage, start_ms, exit, outcome, duration_ms, item_count,"
-                          " first_input, log FROM runs";
-    char sql[512];
-    snprintf(sql, sizeof sql,
-             "SELECT * FROM (%s WHERE end_ms IS NOT NULL AND (?1 IS NULL OR stage=?1)"
-             " ORDER BY id DESC LIMIT ?2) ORDER BY id",
-             columns);
-    int prepared = sqlite3_prepare_v2(db, sql, -1, &last, NULL) == SQLITE_OK;
-    snprintf(sql, sizeof sql,
-             "%s WHERE end_ms IS NOT NULL AND (?1 IS NULL OR stage=?1) AND end_ms >= ?2"
-             " ORDER BY end_ms, id",
-             columns);
-    prepared = prepared && sqlite3_prepare_v2(db, sql, -1, &after, NULL) == SQLITE_OK;
-    if (!prepared) {
-        code = cr_fail(err, CR_EIO, "logs: %s", sqlite3_errmsg(db));
+    logs_follow *f = calloc(1, sizeof *f);
+    if (!f) {
         record_close(rec);
-        return code;
+        return cr_fail(err, CR_EOTHER, "out of memory");
     }
-    if (stage)
-        sqlite3_bind_text(last, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_int(last, 2, run_count);
-    int64_t since = wall_ms();
-    /* Runs printed at the edge of "since", so that none is printed twice while following. */
-    int64_t printed[4096];
-    int printed_count = 0;
-    int shown = 0;
-    while (sqlite3_step(last) == SQLITE_ROW) {
-        print_run(last);
-        shown++;
-    }
-    sqlite3_finalize(last);
-    if (!shown && !follow)
+    f->newest_end_ms = cr_wall_ms();
+    int64_t since = f->newest_end_ms;
+    record_run_filter last = {.stage = stage, .limit = run_count, .oldest_first = 1};
+    code = record_list_runs(rec, &last, print_run, f, err);
+    f->printed_count = 0; /* the past runs all ended before `since` */
+    f->newest_end_ms = since;
+    if (!code && !f->shown && !follow)
         printf("orchestrator: no runs%s%s recorded yet\n", stage ? " of " : "", stage ? stage : "");
-    while (follow) {
+    while (!code && follow) {
         usleep(200000);
-        sqlite3_reset(after);
-        if (stage)
-            sqlite3_bind_text(after, 1, stage, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(after, 2, since);
-        int64_t newest = since;
-        while (sqlite3_step(after) == SQLITE_ROW) {
-            int64_t id = sqlite3_column_int64(after, 0);
-            int seen = 0;
-            for (int k = 0; k < printed_count; k++)
-                seen |= printed[k] == id;
-            if (seen)
-                continue;
-            print_run(after);
-            int64_t end = sqlite3_column_int64(after, 2) + sqlite3_column_int64(after, 5);
-            if (end > newest) {
-                newest = end;
-                printed_count = 0;
-            }
-            if (printed_count < 4096)
-                printed[printed_count++] = id;
-        }
-        since = newest;
+        record_run_filter after = {.stage = stage, .ended_since_ms = f->newest_end_ms, .limit = -1};
+        code = record_list_runs(rec, &after, print_run, f, err);
     }
-    sqlite3_finalize(after);
+    free(f);
     record_close(rec);
-    return CR_OK;
+    return code;
 }
 
 /* ---- retry ---- */
+
+typedef struct failed_row {
+    long long id;
+    char *stage, *path, *hash, *moved;
+} failed_row;
+
+typedef struct failed_rows {
+    failed_row *rows;
+    size_t cap;
+    int count, out_of_memory;
+} failed_rows;
+
+static void keep_failed(const record_item_row *item, void *arg)
+{
+    failed_rows *found = arg;
+    if (cr_grow(&found->rows, &found->cap, (size_t)found->count + 1, sizeof *found->rows) < 0) {
+        found->out_of_memory = 1;
+        return;
+    }
+    failed_row *r = &found->rows[found->count++];
+    r->id = item->id;
+    r->stage = strdup(item->stage ? item->stage : "");
+    r->path = strdup(item->path ? item->path : "");
+    r->hash = strdup(item->hash ? item->hash : "");
+    r->moved = item->failed_path ? strdup(item->failed_path) : NULL;
+    if (!r->stage || !r->path || !r->hash)
+        found->out_of_memory = 1;
+}
+
+static void failed_rows_free(failed_rows *found)
+{
+    for (int k = 0; k < found->count; k++) {
+        free(found->rows[k].stage);
+        free(found->rows[k].path);
+        free(found->rows[k].hash);
+        free(found->rows[k].moved);
+    }
+    free(found->rows);
+}
 
 int cmd_retry(const char *config_path, const char *item_text, cr_err *err)
 {
@@ -493,17 +494,6 @@ int cmd_retry(const char *config_path, const char *item_text, cr_err *err)
         config_free(&c);
         return code;
     }
-    sqlite3 *db = record_db(rec);
-    sqlite3_stmt *s;
-    const char *sql =
-        "SELECT id, stage, path, hash, failed_path FROM items WHERE state='failed' AND"
-        " (?1 IS NULL OR id=CAST(?1 AS INTEGER) OR path=?1 OR failed_path=?1) ORDER BY id";
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-        code = cr_fail(err, CR_EIO, "retry: %s", sqlite3_errmsg(db));
-        record_close(rec);
-        config_free(&c);
-        return code;
-    }
     char wanted[PATH_MAX] = "";
     if (item_text) {
         /* A path may be given from anywhere: make it relative to the workspace if inside. */
@@ -511,30 +501,23 @@ int cmd_retry(const char *config_path, const char *item_text, cr_err *err)
         size_t wlen = strlen(c.workspace);
         if (!strncmp(wanted, c.workspace, wlen) && wanted[wlen] == '/')
             memmove(wanted, wanted + wlen + 1, strlen(wanted + wlen + 1) + 1);
-        sqlite3_bind_text(s, 1, wanted, -1, SQLITE_STATIC);
     }
     /* Read first, write after: a write inside an open read of an older snapshot would fail
      * with "database is locked" whenever the daemon wrote in between. */
-    typedef struct failed_row {
-        long long id;
-        char *stage, *path, *hash, *moved;
-    } failed_row;
-    failed_row *rows = NULL;
-    int row_count = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        failed_row *grown = realloc(rows, (size_t)(row_count + 1) * sizeof *rows);
-        if (!grown)
-            break;
-        rows = grown;
-        failed_row *r = &rows[row_count++];
-        r->id = sqlite3_column_int64(s, 0);
-        const unsigned char *moved = sqlite3_column_text(s, 4);
-        r->stage = strdup((const char *)sqlite3_column_text(s, 1));
-        r->path = strdup((const char *)sqlite3_column_text(s, 2));
-        r->hash = strdup((const char *)sqlite3_column_text(s, 3));
-        r->moved = moved ? strdup((const char *)moved) : NULL;
+    failed_rows found = {0};
+    record_item_filter failed = {
+        .state = ITEM_FAILED, .named = item_text ? wanted : NULL, .limit = -1, .by_id = 1};
+    code = record_list_items(rec, &failed, keep_failed, &found, err);
+    if (!code && found.out_of_memory)
+        code = cr_fail(err, CR_EOTHER, "retry: out of memory");
+    if (code) {
+        failed_rows_free(&found);
+        record_close(rec);
+        config_free(&c);
+        return code;
     }
-    sqlite3_finalize(s);
+    failed_row *rows = found.rows;
+    int row_count = found.count;
     int requeued = 0, problems = 0;
     for (int k = 0; k < row_count; k++) {
         long long id = rows[k].id;
@@ -578,30 +561,26 @@ int cmd_retry(const char *config_path, const char *item_text, cr_err *err)
         if (cr_sha256_file_hex(path, hex, NULL) != CR_OK)
             snprintf(hex, sizeof hex, "%s", hash);
         if (record_add(rec, stage, path, hex, st.st_size,
-                       (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec, wall_ms(), 1,
-                       &item_id, &result, err) != CR_OK) {
+                       (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec, cr_wall_ms(),
+                       1, &item_id, &result, err) != CR_OK) {
             fprintf(stderr, "orchestrator: retry: item %lld: %s\n", id, err->msg);
             problems++;
             continue;
         }
-        if (item_id != id) {
-            /* Changed content is a new item; the old one is closed so that it is not retried
-             * twice. */
+        /* Changed content is a new item; the old one is closed so that it is not retried
+         * twice. */
+        if (item_id != id &&
             record_item_update(rec, id, ITEM_GONE, 0, 0, -1,
                                "moved back by retry with changed content: a new item", NULL, 0,
-                               wall_ms(), NULL);
+                               cr_wall_ms(), err) != CR_OK) {
+            fprintf(stderr, "orchestrator: retry: item %lld: %s\n", id, err->msg);
+            problems++;
         }
         printf("orchestrator: item %lld (%s): %s queued again%s\n", id, stage, path_shown,
                item_id != id ? " (changed content: a new item)" : "");
         requeued++;
     }
-    for (int k = 0; k < row_count; k++) {
-        free(rows[k].stage);
-        free(rows[k].path);
-        free(rows[k].hash);
-        free(rows[k].moved);
-    }
-    free(rows);
+    failed_rows_free(&found);
     record_close(rec);
     if (requeued && pidfile_holder() > 0) {
         cr_buf reply;

@@ -19,6 +19,8 @@
 
 #include "engine.h"
 #include "log.h"
+#include "paths.h"
+#include "record.h"
 #include "report.h"
 
 static pid_t read_pid(int fd)
@@ -125,8 +127,10 @@ static void write_all(int fd, const char *bytes, size_t len)
     }
 }
 
-void control_serve(engine *e, int listen_fd)
+/* The engine's handler for the listening socket: every waiting client, one request each. */
+static void control_serve(engine *e, int listen_fd, void *ctx)
 {
+    (void)ctx;
     for (;;) {
         int client = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (client < 0)
@@ -156,8 +160,13 @@ void control_serve(engine *e, int listen_fd)
         cr_buf reply;
         cr_buf_init(&reply);
         if (!strcmp(request, "status") || !strcmp(request, "status-json")) {
-            report_status(engine_record(e), engine_config(e), getpid(), engine_settling(e),
-                          !strcmp(request, "status-json"), &reply);
+            cr_err err;
+            if (report_status(engine_record(e), engine_config(e), getpid(), engine_settling(e),
+                              !strcmp(request, "status-json"), &reply, &err)) {
+                cr_warn("status: %s", err.msg); /* the client gets no answer and reads the
+                                                 * record itself */
+                cr_buf_reset(&reply);
+            }
         } else if (!strcmp(request, "stop") || !strcmp(request, "stop-now")) {
             int now = !strcmp(request, "stop-now");
             cr_buf_printf(&reply, "stopping pid %ld: %s %d run%s\n", (long)getpid(),
@@ -183,6 +192,11 @@ void control_serve(engine *e, int listen_fd)
         cr_buf_free(&reply);
         close(client);
     }
+}
+
+int control_attach(engine *e, int listen_fd, cr_err *err)
+{
+    return engine_add_handler(e, listen_fd, control_serve, NULL, err);
 }
 
 int control_request(const char *request, cr_buf *reply, int timeout_ms, cr_err *err)

@@ -1,7 +1,7 @@
 /* control.h — one daemon per workspace: the pidfile with its lock, the UNIX control socket
  * (mode 0600, inside the workspace's state folder) and detaching into the background with a
- * start-up report to the parent. The requests themselves are answered by control_serve with
- * the engine's help (engine.c); the commands that send them are in main.c. */
+ * start-up report to the parent. The socket is one of the engine loop's event sources
+ * (control_attach); the commands that send requests are in commands.c. */
 #ifndef ORCH_CONTROL_H
 #define ORCH_CONTROL_H
 
@@ -20,9 +20,10 @@ int pidfile_write(int fd, pid_t pid, cr_err *err);
 pid_t pidfile_holder(void);
 
 int control_listen(int *fd, cr_err *err);
-/* Accepts one client and answers its one-line request: status, status-json, stop, stop-now,
- * reload, wake. Clients must be the same user (SO_PEERCRED) or root. */
-void control_serve(engine *e, int listen_fd);
+/* Makes the listening socket an event source of the engine: each client's one-line request
+ * (status, status-json, stop, stop-now, reload, wake) is answered from the loop. Clients must
+ * be the same user (SO_PEERCRED) or root. */
+int control_attach(engine *e, int listen_fd, cr_err *err);
 /* Sends a request and reads the whole reply; CR_ETEMP when no daemon answers. */
 int control_request(const char *request, cr_buf *reply, int timeout_ms, cr_err *err);
 

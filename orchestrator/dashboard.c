@@ -16,7 +16,6 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +27,13 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "control.h"
 #include "dashboard_assets.h"
-#include "engine.h"
 #include "fs.h"
 #include "json.h"
 #include "log.h"
+#include "paths.h"
 #include "record.h"
 
 #define WATCH_EVERY_MS 250       /* how often the watcher looks for changes */
@@ -62,8 +62,8 @@ typedef struct metrics_series {
 typedef struct crawl_figures {
     int known; /* the crawler's state was read at least once */
     int64_t as_of_ms;
-    int64_t counts[8]; /* per page state (crawler/state.h) in the newest generation */
-    int64_t in_raw;    /* pages (*.html) in the output folder now */
+    int64_t counts[CRAWL_STATE_COUNT]; /* per page state (crawler/state.h), newest generation */
+    int64_t in_raw;                    /* pages (*.html) in the output folder now */
     int64_t raw_mtime_ns;
 } crawl_figures;
 
@@ -456,7 +456,7 @@ static void run_json(const record_run_row *row, void *arg)
     cr_json_kv_int(j, "start_ms", row->start_ms);
     if (row->end_ms) {
         cr_json_kv_int(j, "end_ms", row->end_ms);
-        cr_json_kv_int(j, "duration_ms", row->duration_ms);
+        cr_json_kv_int(j, "duration_ms", row->duration_ms < 0 ? 0 : row->duration_ms);
         cr_json_key(j, "exit");
         if (row->has_exit)
             cr_json_int(j, row->exit_code);
@@ -527,36 +527,13 @@ static void crawl_refresh(dashboard *d)
         if (dir)
             closedir(dir);
     }
-    char uri[PATH_MAX + 64];
-    snprintf(uri, sizeof uri, "file:%s/state.sqlite?mode=ro", d->crawl_state);
-    char plain[PATH_MAX + 16];
-    snprintf(plain, sizeof plain, "%s/state.sqlite", d->crawl_state);
-    if (!cr_is_file(plain))
-        return;
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) == SQLITE_OK) {
-        sqlite3_busy_timeout(db, 0); /* never make the crawler wait */
-        sqlite3_stmt *s;
-        if (sqlite3_prepare_v2(db,
-                               "SELECT state, COUNT(*) FROM pages WHERE gen=(SELECT MAX(gen) FROM"
-                               " pages) GROUP BY state",
-                               -1, &s, NULL) == SQLITE_OK) {
-            int64_t counts[8] = {0};
-            int rc;
-            while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-                int state = sqlite3_column_int(s, 0);
-                if (state >= 0 && state < 8)
-                    counts[state] = sqlite3_column_int64(s, 1);
-            }
-            if (rc == SQLITE_DONE) {
-                memcpy(c->counts, counts, sizeof counts);
-                c->known = 1;
-                c->as_of_ms = wall_ms();
-            }
-            sqlite3_finalize(s);
-        }
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/state.sqlite", d->crawl_state);
+    cr_err err; /* busy (the crawler runs) or unreadable: the last figures stay, as of then */
+    if (cr_is_file(path) && record_crawl_counts(path, c->counts, &err) == CR_OK) {
+        c->known = 1;
+        c->as_of_ms = cr_wall_ms();
     }
-    sqlite3_close(db);
 }
 
 static void crawl_json(dashboard *d, cr_json *j)
@@ -586,9 +563,11 @@ static void status_build(dashboard *d, cr_buf *out)
     cr_json_init(&j, out);
     list_ctx ctx = {.d = d, .j = &j};
     cr_buf_init(&ctx.scratch);
-    int snapshot = record_read_begin(d->rec) == CR_OK; /* counts and lists agree */
+    cr_err err; /* a record that cannot be read now: the lists say what was read, and the
+                 * watcher builds the status again at the next change */
+    int snapshot = record_read_begin(d->rec, &err) == CR_OK; /* counts and lists agree */
     cr_json_object_begin(&j);
-    cr_json_kv_int(&j, "now_ms", wall_ms());
+    cr_json_kv_int(&j, "now_ms", cr_wall_ms());
     cr_json_kv_int(&j, "pid", d->daemon_pid);
     cr_json_kv_string(&j, "workspace", d->config.workspace);
     cr_json_kv_string(&j, "config", d->config.path);
@@ -596,16 +575,14 @@ static void status_build(dashboard *d, cr_buf *out)
     cr_json_kv_string(&j, "models", d->models_dir);
     cr_json_key(&j, "stages");
     cr_json_array_begin(&j);
-    static const char *names[RECORD_STATE_COUNT] = {"queued", "running", "retrying", "done",
-                                                    "failed"};
     for (int i = 0; i < d->config.stage_count; i++) {
         const stage_config *s = &d->config.stages[i];
         int64_t counts[RECORD_STATE_COUNT];
-        record_count_states(d->rec, s->name, counts);
+        record_count_states(d->rec, s->name, counts, &err);
         cr_json_object_begin(&j);
         cr_json_kv_string(&j, "name", s->name);
         for (int k = 0; k < RECORD_STATE_COUNT; k++)
-            cr_json_kv_int(&j, names[k], counts[k]);
+            cr_json_kv_int(&j, record_state_names[k], counts[k]);
         cr_json_kv_int(&j, "max_attempts", s->retry.max_attempts);
         cr_json_kv_string(&j, "program", base_name(s->argv[0]));
         cr_json_object_end(&j);
@@ -613,21 +590,25 @@ static void status_build(dashboard *d, cr_buf *out)
     cr_json_array_end(&j);
     cr_json_key(&j, "running");
     cr_json_array_begin(&j);
-    record_list_runs(d->rec, 1, LIST_LIMIT, run_json, &ctx);
+    record_run_filter in_flight = {.in_flight = 1, .limit = LIST_LIMIT};
+    record_list_runs(d->rec, &in_flight, run_json, &ctx, &err);
     cr_json_array_end(&j);
     const char *lists[] = {ITEM_QUEUED, ITEM_RETRYING, ITEM_FAILED};
     const int limits[] = {QUEUED_LIMIT, LIST_LIMIT, FAILED_LIMIT};
     for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) {
         cr_json_key(&j, lists[k]);
         cr_json_array_begin(&j);
-        for (int i = 0; i < d->config.stage_count; i++)
-            record_list_items(d->rec, d->config.stages[i].name, lists[k], limits[k], item_json,
-                              &ctx);
+        for (int i = 0; i < d->config.stage_count; i++) {
+            record_item_filter f = {
+                .stage = d->config.stages[i].name, .state = lists[k], .limit = limits[k]};
+            record_list_items(d->rec, &f, item_json, &ctx, &err);
+        }
         cr_json_array_end(&j);
     }
     cr_json_key(&j, "last_runs");
     cr_json_array_begin(&j);
-    record_list_runs(d->rec, 0, 15, run_json, &ctx);
+    record_run_filter last = {.limit = 15};
+    record_list_runs(d->rec, &last, run_json, &ctx, &err);
     cr_json_array_end(&j);
     if (snapshot)
         record_read_end(d->rec);
@@ -646,11 +627,7 @@ static void *watch_loop(void *arg)
     for (;;) {
         pthread_mutex_lock(&d->lock);
         if (!first && !d->stopping) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += WATCH_EVERY_MS * 1000000L;
-            until.tv_sec += until.tv_nsec / 1000000000L;
-            until.tv_nsec %= 1000000000L;
+            struct timespec until = cr_wall_after_ms(WATCH_EVERY_MS);
             pthread_cond_timedwait(&d->changed, &d->lock, &until);
         }
         int stopping = d->stopping;
@@ -666,7 +643,7 @@ static void *watch_loop(void *arg)
         d->data_version = version;
         d->models_mtime_ns = models;
         d->failed_mtime_ns = failed;
-        int64_t now = mono_ms();
+        int64_t now = cr_mono_ms();
         if (first || now - d->last_slow_ms >= SLOW_WATCH_EVERY_MS) {
             d->last_slow_ms = now;
             crawl_figures before = d->crawl;
@@ -815,20 +792,15 @@ static int stream_fill(stream *s)
         cr_buf_puts(&s->pending, "retry: 1000\n\n");
         s->started = 1;
     }
-    int64_t deadline = mono_ms() + KEEPALIVE_MS;
+    int64_t deadline = cr_mono_ms() + KEEPALIVE_MS;
     while (!d->stopping && s->status_sent == d->status_gen &&
            s->metrics_sent_gen == d->metrics_gen && s->pending.len == 0) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - cr_mono_ms();
         if (left <= 0) {
             cr_buf_puts(&s->pending, ": keep-alive\n\n");
             break;
         }
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += left / 1000;
-        until.tv_nsec += (left % 1000) * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
+        struct timespec until = cr_wall_after_ms(left);
         pthread_cond_timedwait(&d->changed, &d->lock, &until);
     }
     if (d->stopping) {
@@ -935,7 +907,7 @@ static enum MHD_Result serve_log(dashboard *d, struct MHD_Connection *c, const c
     cr_err err;
     if (record_open(&rec, STATE_RECORD, &err))
         return send_text(c, 503, "the record cannot be read\n");
-    int found = record_run_get(rec, id, log_found, &ctx) == CR_OK;
+    int found = record_run_get(rec, id, log_found, &ctx, &err) == CR_OK;
     record_close(rec);
     if (!found)
         return send_text(c, 404, "no such run\n");

@@ -12,9 +12,6 @@
 #include "config.h"
 #include "status.h"
 
-/* While the daemon serves the dashboard: its URL and a newline (`orchestrator dashboard`). */
-#define STATE_DASHBOARD ".orchestrator/dashboard"
-
 typedef struct dashboard dashboard;
 
 /* What the page's "retry" button does: `orchestrator retry ITEM` (commands.c passes cmd_retry,

@@ -23,7 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "buf.h"
+#include "clock.h"
 #include "fs.h"
 #include "hash.h"
 #include "log.h"
@@ -32,6 +33,7 @@
 #include "parse.h"
 #include "paths.h"
 #include "quarantine.h"
+#include "record.h"
 #include "runner.h"
 
 #define NONE_MODE_LIMIT 10000              /* files one run of an input-less stage takes at most */
@@ -41,7 +43,8 @@
 
 typedef struct stage_state {
     char **pending; /* paths waiting for the stage's settle time */
-    int pending_count, pending_cap;
+    int pending_count;
+    size_t pending_cap;
     int64_t last_event_mono;
     int running;
 } stage_state;
@@ -58,6 +61,12 @@ typedef struct active_run {
     char log_path[PATH_MAX];
 } active_run;
 
+typedef struct engine_handler {
+    int fd;
+    engine_event_fn fn;
+    void *ctx;
+} engine_handler;
+
 typedef struct watch_entry {
     int wd;
     char *folder;
@@ -68,50 +77,29 @@ struct engine {
     stage_state *stages;
     record *rec;
     int mode;
-    int inotify_fd, signal_fd, control_fd;
+    int inotify_fd, signal_fd;
+    engine_handler handlers[ENGINE_HANDLERS_MAX]; /* fds the loop polls, and who answers them */
+    int handler_count;
     sigset_t old_mask;
     watch_entry *watches;
     int watch_count;
     active_run *runs;
-    int run_count, run_cap;
+    int run_count;
+    size_t run_cap;
     int draining, rescan_needed;
     int record_failed; /* a write to the record failed: stop, and let a restart recover */
     char record_error[1024];
     int64_t *once_ids;
-    int once_count, once_cap;
+    int once_count;
+    size_t once_cap;
     int once_stage; /* the stage a run by hand is for */
     int once_result;
     notifier *notifier;
     unsigned short rand_state[3];
-    int *settling; /* engine_settling's answer, one count per stage */
+    int *settling;           /* engine_settling's answer, one count per stage */
     int64_t next_sweep_mono; /* orphans.h: runs whose hand-run owner died */
     int settling_cap;
 };
-
-int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t retry_delay_ms(const retry_policy *p, int attempts_done, double unit)
-{
-    double delay = (double)p->delay_ms;
-    for (int i = 1; i < attempts_done && delay < (double)p->max_delay_ms; i++)
-        delay *= p->backoff;
-    if (delay > (double)p->max_delay_ms)
-        delay = (double)p->max_delay_ms;
-    delay *= 1.0 + p->jitter * unit;
-    return (int64_t)ceil(delay - 1e-6); /* 100 * 1.1 is 110.00000000000001 */
-}
 
 int name_matches(const char *name, char *const *patterns, int pattern_count)
 {
@@ -153,25 +141,6 @@ static int stage_index(const engine *e, const char *name)
     return -1;
 }
 
-int workspace_prepare(const pipeline_config *c, cr_err *err)
-{
-    int code = cr_mkdir_p(c->workspace, err);
-    if (code)
-        return cr_err_context(err, "workspace");
-    if (chdir(c->workspace) != 0)
-        return cr_fail_errno(err, CR_EIO, "entering the workspace %s", c->workspace);
-    const char *folders[] = {STATE_DIR, STATE_RUN_LOGS, FAILED_DIR};
-    for (size_t i = 0; i < sizeof folders / sizeof folders[0]; i++)
-        if ((code = cr_mkdir_p(folders[i], err)))
-            return code;
-    chmod(STATE_DIR, 0700);
-    for (int i = 0; i < c->stage_count; i++)
-        for (int w = 0; w < c->stages[i].watch_count; w++)
-            if ((code = cr_mkdir_p(c->stages[i].watch[w], err)))
-                return cr_err_context(err, "stage '%s': watch folder", c->stages[i].name);
-    return CR_OK;
-}
-
 /* ---- watches ---- */
 
 static void update_watches(engine *e)
@@ -179,7 +148,8 @@ static void update_watches(engine *e)
     if (e->inotify_fd < 0)
         return;
     watch_entry *fresh = NULL;
-    int count = 0, cap = 0;
+    int count = 0;
+    size_t cap = 0;
     for (int i = 0; i < e->config.stage_count; i++) {
         const stage_config *s = &e->config.stages[i];
         for (int w = 0; w < s->watch_count; w++) {
@@ -197,13 +167,8 @@ static void update_watches(engine *e)
                 cr_error("%s: watching %s: %s", s->name, folder, strerror(errno));
                 continue;
             }
-            if (count == cap) {
-                cap = cap ? cap * 2 : 8;
-                watch_entry *grown = realloc(fresh, (size_t)cap * sizeof *grown);
-                if (!grown)
-                    break;
-                fresh = grown;
-            }
+            if (cr_grow(&fresh, &cap, (size_t)count + 1, sizeof *fresh) < 0)
+                break;
             fresh[count].wd = wd;
             fresh[count].folder = strdup(folder);
             count++;
@@ -251,8 +216,8 @@ static int64_t take_file(engine *e, int i, const char *path, int force, int *res
         return 0;
     }
     int64_t id = 0;
-    if (record_add(e->rec, s->name, path, hex, st.st_size, mtime_ns, wall_ms(), force, &id, result,
-                   &err)) {
+    if (record_add(e->rec, s->name, path, hex, st.st_size, mtime_ns, cr_wall_ms(), force, &id,
+                   result, &err)) {
         cr_error("%s: %s", s->name, err.msg);
         return 0;
     }
@@ -263,14 +228,9 @@ static int64_t take_file(engine *e, int i, const char *path, int force, int *res
 
 static void pending_add(stage_state *st, const char *path)
 {
-    if (st->pending_count == st->pending_cap) {
-        int cap = st->pending_cap ? st->pending_cap * 2 : 64;
-        char **grown = realloc(st->pending, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return;
-        st->pending = grown;
-        st->pending_cap = cap;
-    }
+    if (cr_grow(&st->pending, &st->pending_cap, (size_t)st->pending_count + 1,
+                sizeof *st->pending) < 0)
+        return;
     char *copy = strdup(path);
     if (copy)
         st->pending[st->pending_count++] = copy;
@@ -310,7 +270,7 @@ static void handle_file(engine *e, const char *folder, const char *name)
         stage_state *st = &e->stages[i];
         if (s->settle_ms > 0) {
             pending_add(st, path);
-            st->last_event_mono = mono_ms();
+            st->last_event_mono = cr_mono_ms();
             if (s->input_mode == INPUT_MANY && st->pending_count >= s->batch_max_files)
                 pending_release(e, i);
         } else {
@@ -320,7 +280,8 @@ static void handle_file(engine *e, const char *folder, const char *name)
     }
 }
 
-/* Many files arrive together: their records are written in one transaction. */
+/* Many files arrive together: their records are written in one transaction. When it cannot
+ * begin, each file's record_add commits on its own (slower, nothing lost). */
 static void tx_begin(engine *e)
 {
     cr_err err;
@@ -380,8 +341,9 @@ static int is_symlink(const char *folder, const char *name)
     return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
-static void read_inotify(engine *e)
+static void on_inotify(engine *e, int fd, void *ctx)
 {
+    (void)fd, (void)ctx;
     char buffer[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
     for (;;) {
         ssize_t len = read(e->inotify_fd, buffer, sizeof buffer);
@@ -440,155 +402,131 @@ static void once_note_failure(engine *e, int exit_code)
         e->once_result = exit_code > 0 && exit_code < 256 ? exit_code : CR_EOTHER;
 }
 
-/* Keeps the logs from growing without end: the run logs of all but the newest RUN_LOGS_KEPT
- * runs are removed (the record keeps their outcome), and a daemon.log over DAEMON_LOG_MAX
- * becomes daemon.log.1 (replacing the one before). */
-static void tidy_logs(int64_t newest_run)
+static void run_error_text(const active_run *run, int exit_code, const char *why, char *out,
+                           size_t size)
 {
-    DIR *logs = opendir(STATE_RUN_LOGS);
-    for (struct dirent *stage; logs && (stage = readdir(logs));) {
-        char folder[PATH_MAX];
-        snprintf(folder, sizeof folder, "%s/%s", STATE_RUN_LOGS, stage->d_name);
-        DIR *d = stage->d_name[0] != '.' ? opendir(folder) : NULL;
-        for (struct dirent *log; d && (log = readdir(d));) {
-            char *end;
-            long long id = strtoll(log->d_name, &end, 10);
-            if (end != log->d_name && !strcmp(end, ".log") && id <= newest_run - RUN_LOGS_KEPT)
-                unlinkat(dirfd(d), log->d_name, 0);
-        }
-        if (d)
-            closedir(d);
-    }
-    if (logs)
-        closedir(logs);
-    struct stat written, named;
-    if (fstat(2, &written) == 0 && stat(STATE_LOG, &named) == 0 && written.st_ino == named.st_ino &&
-        written.st_dev == named.st_dev && named.st_size > DAEMON_LOG_MAX) {
-        int fd = -1;
-        if (rename(STATE_LOG, STATE_LOG ".1") == 0)
-            fd = open(STATE_LOG, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 2);
-            close(fd);
-            cr_info("log continued from %s.1", STATE_LOG);
-        }
-    }
-}
-
-static void finish_run(engine *e, active_run *run, int exit_code, const char *why)
-{
-    int64_t now = wall_ms();
-    cr_err err;
-    const char *outcome = run->interrupted  ? "interrupted"
-                          : exit_code == 0  ? "ok"
-                          : run->timed_out  ? "timeout"
-                          : exit_code == 65 ? "bad-data"
-                                            : "failed";
-    char error_text[512];
     char timeout_text[32];
     cr_format_duration(run->timeout_ms, timeout_text, sizeof timeout_text);
     if (run->timed_out)
-        snprintf(error_text, sizeof error_text, "timed out after %s (stopped with SIGTERM%s)",
-                 timeout_text, run->kill_sent ? ", then SIGKILL" : "");
+        snprintf(out, size, "timed out after %s (stopped with SIGTERM%s)", timeout_text,
+                 run->kill_sent ? ", then SIGKILL" : "");
     else if (why)
-        snprintf(error_text, sizeof error_text, "%s", why);
+        snprintf(out, size, "%s", why);
     else
-        snprintf(error_text, sizeof error_text, "exit %d", exit_code);
-    int si = stage_index(e, run->stage);
-    const stage_config *s = si >= 0 ? &e->config.stages[si] : NULL;
-    const retry_policy *policy = s ? &s->retry : &default_retry;
-    char tail[4096] = "";
+        snprintf(out, size, "exit %d", exit_code);
+}
+
+/* Moves a failed item's input to failed/ (quarantine.c) and says so; the new path is
+ * malloc'd (NULL when nothing was moved). */
+static char *quarantine_item(const active_run *run, const record_item *item, const item_next *n,
+                             const char *error_text, const char *log_tail)
+{
+    char codes[1024];
+    snprintf(codes, sizeof codes, "%s%s%d", item->exit_codes, item->exit_codes[0] ? "," : "",
+             n->exit_code);
+    quarantine_report report = {.stage = run->stage,
+                                .input = item->path,
+                                .hash = item->hash,
+                                .attempts = n->attempts,
+                                .exit_codes = codes,
+                                .last_error = error_text,
+                                .log_tail = log_tail,
+                                .log_path = run->log_path};
+    char moved[PATH_MAX] = "";
+    cr_err err;
+    if (quarantine_move(FAILED_DIR, &report, moved, sizeof moved, &err))
+        cr_error("%s: quarantining %s: %s", run->stage, item->path, err.msg);
+    cr_warn("%s: %s failed after %d attempt%s (%s): moved to %s", run->stage, item->path,
+            n->attempts, n->attempts == 1 ? "" : "s", error_text, moved);
+    return moved[0] ? strdup(moved) : NULL;
+}
+
+/* on_success after a successful run; on_failure for the inputs it quarantined. */
+static void notify_run(engine *e, const active_run *run, const run_end *end, const char *error_text,
+                       const record_item_end *ends)
+{
+    const stage_config *s = config_stage(&e->config, run->stage);
+    char *inputs[run->item_count + 1];
+    int count = 0, attempts_max = 0;
+    const char *moved_last = NULL;
+    for (int k = 0; k < run->item_count; k++) {
+        if (end->exit_code != 0 && !ends[k].next.quarantine)
+            continue;
+        inputs[count++] = run->items[k].path;
+        if (ends[k].next.attempts > attempts_max)
+            attempts_max = ends[k].next.attempts;
+        moved_last = ends[k].failed_path ? ends[k].failed_path : "";
+    }
+    if (!s || end->interrupted || count == 0)
+        return;
+    int ok = end->exit_code == 0;
+    notify_event ev = {.event = ok ? "success" : "failure",
+                       .stage = run->stage,
+                       .workspace = e->config.workspace,
+                       .inputs = inputs,
+                       .input_count = count,
+                       .run_id = run->run_id,
+                       .exit_code = end->exit_code,
+                       .attempts = ok ? 0 : attempts_max,
+                       .error = ok ? NULL : error_text,
+                       .moved_to = !ok && count == 1 ? moved_last : NULL};
+    notifier_send(e->notifier, &s->notify, &ev);
+}
+
+/* A run ended: each item's next state (item.c), the quarantines, one commit of it all, the
+ * notifications. */
+static void finish_run(engine *e, active_run *run, int exit_code, const char *why)
+{
+    int64_t now = cr_wall_ms();
+    run_end end = {.exit_code = exit_code,
+                   .interrupted = run->interrupted,
+                   .timed_out = run->timed_out,
+                   .batch_size = run->item_count};
+    char error_text[512], tail[4096] = "";
+    run_error_text(run, exit_code, why, error_text, sizeof error_text);
     if (exit_code != 0 && !run->interrupted)
         runner_log_tail(run->log_path, 10, tail, sizeof tail);
-    double seconds = (double)(mono_ms() - run->start_mono) / 1000.0;
-
+    double seconds = (double)(cr_mono_ms() - run->start_mono) / 1000.0;
     if (exit_code == 0 && !run->interrupted)
         cr_info("%s: run %lld ok in %.2fs (%d input%s)", run->stage, (long long)run->run_id,
                 seconds, run->item_count, run->item_count == 1 ? "" : "s");
     else
-        cr_warn("%s: run %lld %s: %s after %.2fs", run->stage, (long long)run->run_id, outcome,
-                error_text, seconds);
+        cr_warn("%s: run %lld %s: %s after %.2fs", run->stage, (long long)run->run_id,
+                run_outcome(&end), error_text, seconds);
 
-    char **failed_inputs = calloc((size_t)run->item_count + 1, sizeof(char *));
-    int failed_count = 0, attempts_max = 0;
-    char moved_last[PATH_MAX] = "";
-    if (record_begin(e->rec, &err))
-        cr_error("%s", err.msg);
-    if (record_run_end(e->rec, run->run_id, exit_code, now, outcome, &err))
-        cr_error("%s", err.msg);
+    const stage_config *s = config_stage(&e->config, run->stage);
+    const retry_policy *policy = s ? &s->retry : &default_retry;
+    record_item_end *ends = calloc((size_t)run->item_count + 1, sizeof *ends);
+    if (!ends) { /* nothing recorded: the run's items run again after a restart */
+        record_broken(e, "out of memory at the end of a run");
+        return;
+    }
     for (int k = 0; k < run->item_count; k++) {
-        record_item *item = &run->items[k];
-        int attempts = item->attempts + 1;
-        if (run->interrupted) {
-            record_item_update(e->rec, item->id, ITEM_QUEUED, item->attempts, 0, -1,
-                               "interrupted: the orchestrator stopped during the run", NULL,
-                               item->solo, now, &err);
-        } else if (exit_code == 0) {
-            record_item_update(e->rec, item->id, ITEM_DONE, attempts, 0, 0, NULL, NULL, item->solo,
-                               now, &err);
-        } else if (exit_code == CR_EDATA && run->item_count > 1) {
-            /* One bad file must not fail a whole batch: each is tried alone, uncounted. */
-            record_item_update(e->rec, item->id, ITEM_QUEUED, item->attempts, 0, exit_code,
-                               "bad data in a batch: each of its files now runs alone", NULL, 1,
-                               now, &err);
-        } else if (exit_code == CR_EDATA || attempts >= policy->max_attempts) {
-            char codes[1024];
-            snprintf(codes, sizeof codes, "%s%s%d", item->exit_codes,
-                     item->exit_codes[0] ? "," : "", exit_code);
-            quarantine_report report = {.stage = run->stage,
-                                        .input = item->path,
-                                        .hash = item->hash,
-                                        .attempts = attempts,
-                                        .exit_codes = codes,
-                                        .last_error = error_text,
-                                        .log_tail = tail,
-                                        .log_path = run->log_path};
-            char moved[PATH_MAX] = "";
-            if (quarantine_move(FAILED_DIR, &report, moved, sizeof moved, &err))
-                cr_error("%s: quarantining %s: %s", run->stage, item->path, err.msg);
-            record_item_update(e->rec, item->id, ITEM_FAILED, attempts, 0, exit_code, error_text,
-                               moved[0] ? moved : NULL, item->solo, now, &err);
-            cr_warn("%s: %s failed after %d attempt%s (%s): moved to %s", run->stage, item->path,
-                    attempts, attempts == 1 ? "" : "s", error_text, moved);
-            if (failed_inputs)
-                failed_inputs[failed_count++] = item->path;
-            if (attempts > attempts_max)
-                attempts_max = attempts;
-            snprintf(moved_last, sizeof moved_last, "%s", moved);
+        const record_item *item = &run->items[k];
+        item_next *n = &ends[k].next;
+        *n = item_after_run(&end, policy, item->attempts, item->solo, now, erand48(e->rand_state));
+        ends[k].id = item->id;
+        ends[k].last_error = !strcmp(n->state, ITEM_DONE) ? NULL : error_text;
+        if (n->quarantine) {
+            ends[k].failed_path = quarantine_item(run, item, n, error_text, tail);
             once_note_failure(e, exit_code);
-        } else {
-            double unit = erand48(e->rand_state);
-            int64_t delay = retry_delay_ms(policy, attempts, unit);
-            record_item_update(e->rec, item->id, ITEM_RETRYING, attempts, now + delay, exit_code,
-                               error_text, NULL, item->solo, now, &err);
+        } else if (!strcmp(n->state, ITEM_RETRYING)) {
             char delay_text[32];
-            cr_format_duration(delay, delay_text, sizeof delay_text);
+            cr_format_duration(n->next_attempt_ms - now, delay_text, sizeof delay_text);
             cr_info("%s: %s: attempt %d of %d failed (%s); next in %s", run->stage, item->path,
-                    attempts, policy->max_attempts, error_text, delay_text);
+                    n->attempts, policy->max_attempts, error_text, delay_text);
         }
     }
-    if (record_commit(e->rec, &err))
+    cr_err err;
+    if (record_finish_run(e->rec, run->run_id, exit_code, run_outcome(&end), now, ends,
+                          run->item_count, &err))
         record_broken(e, err.msg);
-
-    if (s && !run->interrupted && (exit_code == 0 || failed_count > 0)) {
-        char *inputs[run->item_count + 1];
-        for (int k = 0; k < run->item_count; k++)
-            inputs[k] = run->items[k].path;
-        notify_event ev = {.event = exit_code == 0 ? "success" : "failure",
-                           .stage = run->stage,
-                           .workspace = e->config.workspace,
-                           .inputs = exit_code == 0 ? inputs : failed_inputs,
-                           .input_count = exit_code == 0 ? run->item_count : failed_count,
-                           .run_id = run->run_id,
-                           .exit_code = exit_code,
-                           .attempts = exit_code == 0 ? 0 : attempts_max,
-                           .error = exit_code == 0 ? NULL : error_text,
-                           .moved_to = failed_count == 1 ? moved_last : NULL};
-        notifier_send(e->notifier, &s->notify, &ev);
-    }
-    free(failed_inputs);
+    notify_run(e, run, &end, error_text, ends);
+    for (int k = 0; k < run->item_count; k++)
+        free((char *)ends[k].failed_path);
+    free(ends);
     if (e->mode == ENGINE_DAEMON && run->run_id % LOGS_TIDY_EVERY == 0)
-        tidy_logs(run->run_id);
+        runner_tidy_logs(STATE_RUN_LOGS, run->run_id - RUN_LOGS_KEPT, STATE_LOG, DAEMON_LOG_MAX);
 }
 
 static void start_run(engine *e, int i, record_item *items, int n)
@@ -596,8 +534,8 @@ static void start_run(engine *e, int i, record_item *items, int n)
     const stage_config *s = &e->config.stages[i];
     active_run run = {.items = items, .item_count = n, .timeout_ms = s->timeout_ms};
     snprintf(run.stage, sizeof run.stage, "%s", s->name);
-    run.start_wall = wall_ms();
-    run.start_mono = mono_ms();
+    run.start_wall = cr_wall_ms();
+    run.start_mono = cr_mono_ms();
     cr_err err;
     if (record_run_begin(e->rec, s->name, 0, 0, run.start_wall, "", items, &run.item_count,
                          &run.run_id, &err)) {
@@ -644,8 +582,11 @@ static void start_run(engine *e, int i, record_item *items, int n)
     if (code) {
         /* Nothing started: the run ends here, with the reason in its log. */
         cr_err commit_err;
-        if (record_commit(e->rec, &commit_err))
-            cr_error("%s: %s", s->name, commit_err.msg);
+        if (record_commit(e->rec, &commit_err)) { /* the claim is undone: its items wait */
+            record_broken(e, commit_err.msg);
+            run_free(&run);
+            return;
+        }
         int fd = open(run.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (fd >= 0) {
             dprintf(fd, "orchestrator: %s\n", err.msg);
@@ -665,16 +606,10 @@ static void start_run(engine *e, int i, record_item *items, int n)
     }
     if (s->timeout_ms > 0)
         run.deadline_mono = run.start_mono + s->timeout_ms;
-    if (e->run_count == e->run_cap) {
-        int cap = e->run_cap ? e->run_cap * 2 : 16;
-        active_run *grown = realloc(e->runs, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            runner_signal(run.pid, SIGKILL); /* reaped as an unknown child; items rerun */
-            run_free(&run);
-            return;
-        }
-        e->runs = grown;
-        e->run_cap = cap;
+    if (cr_grow(&e->runs, &e->run_cap, (size_t)e->run_count + 1, sizeof *e->runs) < 0) {
+        runner_signal(run.pid, SIGKILL); /* reaped as an unknown child; items rerun */
+        run_free(&run);
+        return;
     }
     e->runs[e->run_count++] = run;
     e->stages[i].running++;
@@ -698,14 +633,8 @@ static void once_add(engine *e, int64_t id)
 {
     if (once_contains(e, id))
         return;
-    if (e->once_count == e->once_cap) {
-        int cap = e->once_cap ? e->once_cap * 2 : 64;
-        int64_t *grown = realloc(e->once_ids, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return;
-        e->once_ids = grown;
-        e->once_cap = cap;
-    }
+    if (cr_grow(&e->once_ids, &e->once_cap, (size_t)e->once_count + 1, sizeof *e->once_ids) < 0)
+        return;
     e->once_ids[e->once_count++] = id;
 }
 
@@ -713,15 +642,18 @@ static void once_add(engine *e, int64_t id)
 static int due_items(engine *e, const char *stage, int64_t now, int limit, record_item *items)
 {
     cr_err err;
-    if (e->mode == ENGINE_DAEMON)
-        return record_due(e->rec, stage, now, limit, items, &err);
+    if (e->mode == ENGINE_DAEMON) {
+        int n = record_due(e->rec, stage, now, limit, items, &err);
+        if (n < 0) /* busy past the timeout: the next turn of the loop reads it again */
+            cr_warn("%s: %s", stage, err.msg);
+        return n < 0 ? 0 : n;
+    }
     int n = 0;
     for (int k = 0; k < e->once_count && n < limit; k++) {
         char state[16];
         if (!record_item_get(e->rec, e->once_ids[k], &items[n], state, sizeof state))
             continue;
-        if ((!strcmp(state, ITEM_QUEUED) || !strcmp(state, ITEM_RETRYING)) &&
-            items[n].next_attempt_ms <= now)
+        if (item_waiting(state) && items[n].next_attempt_ms <= now)
             n++;
         else
             record_item_free(&items[n]);
@@ -733,7 +665,7 @@ static void dispatch(engine *e)
 {
     if (e->draining || e->record_failed)
         return;
-    int64_t now = wall_ms();
+    int64_t now = cr_wall_ms();
     for (int i = 0; i < e->config.stage_count; i++) {
         const stage_config *s = &e->config.stages[i];
         stage_state *st = &e->stages[i];
@@ -849,7 +781,7 @@ void engine_request_stop(engine *e, int now)
     e->draining = 1;
     if (!now)
         return;
-    int64_t t = mono_ms();
+    int64_t t = cr_mono_ms();
     for (int k = 0; k < e->run_count; k++) {
         active_run *run = &e->runs[k];
         run->interrupted = 1;
@@ -916,6 +848,23 @@ int engine_reload(engine *e, cr_err *err)
     return CR_OK;
 }
 
+/* Signals, one meaning each: SIGHUP reloads, SIGTERM and SIGINT stop (ending the runs);
+ * SIGCHLD only wakes the loop, which reaps after every wake. */
+static void on_signal(engine *e, int fd, void *ctx)
+{
+    (void)ctx;
+    struct signalfd_siginfo info;
+    while (read(fd, &info, sizeof info) == (ssize_t)sizeof info) {
+        if (info.ssi_signo == SIGHUP) {
+            cr_err why; /* engine_reload logs why it kept the running config */
+            cr_info("SIGHUP: reloading %s", e->config.path);
+            engine_reload(e, &why);
+        } else if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) {
+            engine_request_stop(e, 1);
+        }
+    }
+}
+
 /* ---- life cycle ---- */
 
 int engine_open(engine **out, pipeline_config *config, int mode, cr_err *err)
@@ -926,8 +875,8 @@ int engine_open(engine **out, pipeline_config *config, int mode, cr_err *err)
     e->config = *config;
     memset(config, 0, sizeof *config);
     e->mode = mode;
-    e->inotify_fd = e->signal_fd = e->control_fd = -1;
-    long long seed = (long long)wall_ms() ^ ((long long)getpid() << 16);
+    e->inotify_fd = e->signal_fd = -1;
+    long long seed = (long long)cr_wall_ms() ^ ((long long)getpid() << 16);
     e->rand_state[0] = (unsigned short)seed;
     e->rand_state[1] = (unsigned short)(seed >> 16);
     e->rand_state[2] = (unsigned short)(seed >> 32);
@@ -939,7 +888,7 @@ int engine_open(engine **out, pipeline_config *config, int mode, cr_err *err)
         pid_t *pids;
         long long *starts;
         int count;
-        code = record_recover(e->rec, wall_ms(), &pids, &starts, &count, err);
+        code = record_recover(e->rec, cr_wall_ms(), &pids, &starts, &count, err);
         for (int k = 0; !code && k < count; k++) {
             /* A run of the previous daemon may outlive it (a grandchild): end it, since its
              * items are run again. The start time guards against a reused pid. */
@@ -963,14 +912,16 @@ int engine_open(engine **out, pipeline_config *config, int mode, cr_err *err)
         sigprocmask(SIG_BLOCK, &mask, &e->old_mask);
         signal(SIGPIPE, SIG_IGN);
         e->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-        if (e->signal_fd < 0)
-            code = cr_fail_errno(err, CR_EOTHER, "signalfd");
+        code = e->signal_fd < 0 ? cr_fail_errno(err, CR_EOTHER, "signalfd")
+                                : engine_add_handler(e, e->signal_fd, on_signal, NULL, err);
     }
     if (!code && mode == ENGINE_DAEMON) {
         e->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (e->inotify_fd < 0)
             code = cr_fail_errno(err, CR_EOTHER, "inotify_init1");
         else
+            code = engine_add_handler(e, e->inotify_fd, on_inotify, NULL, err);
+        if (!code)
             update_watches(e);
     }
     if (!code)
@@ -1011,9 +962,12 @@ void engine_close(engine *e)
     free(e);
 }
 
-void engine_set_control_fd(engine *e, int listen_fd)
+int engine_add_handler(engine *e, int fd, engine_event_fn fn, void *ctx, cr_err *err)
 {
-    e->control_fd = listen_fd;
+    if (e->handler_count == ENGINE_HANDLERS_MAX)
+        return cr_fail(err, CR_EOTHER, "too many event sources (%d)", ENGINE_HANDLERS_MAX);
+    e->handlers[e->handler_count++] = (engine_handler){fd, fn, ctx};
+    return CR_OK;
 }
 
 int engine_running_count(const engine *e)
@@ -1035,7 +989,7 @@ const int *engine_settling(engine *e)
     return e->settling;
 }
 
-record *engine_record(engine *e)
+struct record *engine_record(engine *e)
 {
     return e->rec;
 }
@@ -1099,7 +1053,7 @@ int engine_seed(engine *e, const char *stage, char *const *files, int file_count
                     char state[16];
                     record_item item;
                     if (id && record_item_get(e->rec, id, &item, state, sizeof state)) {
-                        if (!strcmp(state, ITEM_QUEUED) || !strcmp(state, ITEM_RETRYING))
+                        if (item_waiting(state))
                             once_add(e, id);
                         record_item_free(&item);
                     }
@@ -1114,38 +1068,36 @@ int engine_seed(engine *e, const char *stage, char *const *files, int file_count
     return CR_OK;
 }
 
+enum { ONCE_DONE, ONCE_FAILED, ONCE_UNFINISHED, ONCE_OTHER, ONCE_UNKNOWN };
+
+/* Where seeded item k stands (ONCE_UNKNOWN when the record cannot say now). */
+static int once_state(engine *e, int k)
+{
+    record_item item;
+    char state[16];
+    if (!record_item_get(e->rec, e->once_ids[k], &item, state, sizeof state))
+        return ONCE_UNKNOWN;
+    record_item_free(&item);
+    if (!strcmp(state, ITEM_DONE) || !strcmp(state, ITEM_FAILED))
+        return !strcmp(state, ITEM_DONE) ? ONCE_DONE : ONCE_FAILED;
+    return item_waiting(state) || !strcmp(state, ITEM_RUNNING) ? ONCE_UNFINISHED : ONCE_OTHER;
+}
+
 static int once_finished(engine *e)
 {
-    if (e->run_count > 0)
-        return 0;
-    for (int k = 0; k < e->once_count; k++) {
-        record_item item;
-        char state[16];
-        if (!record_item_get(e->rec, e->once_ids[k], &item, state, sizeof state))
-            continue;
-        record_item_free(&item);
-        if (!strcmp(state, ITEM_QUEUED) || !strcmp(state, ITEM_RETRYING) ||
-            !strcmp(state, ITEM_RUNNING))
+    for (int k = 0; k < e->once_count && e->run_count == 0; k++)
+        if (once_state(e, k) == ONCE_UNFINISHED)
             return 0;
-    }
-    return 1;
+    return e->run_count == 0;
 }
 
 void engine_once_summary(engine *e, int *done, int *failed, int *other)
 {
     *done = *failed = *other = 0;
     for (int k = 0; k < e->once_count; k++) {
-        record_item item;
-        char state[16];
-        if (!record_item_get(e->rec, e->once_ids[k], &item, state, sizeof state))
-            continue;
-        record_item_free(&item);
-        if (!strcmp(state, ITEM_DONE))
-            (*done)++;
-        else if (!strcmp(state, ITEM_FAILED))
-            (*failed)++;
-        else
-            (*other)++;
+        int where = once_state(e, k);
+        if (where != ONCE_UNKNOWN)
+            (*(where == ONCE_DONE ? done : where == ONCE_FAILED ? failed : other))++;
     }
 }
 
@@ -1170,7 +1122,7 @@ static int64_t next_wait_ms(engine *e, int64_t now_mono)
             SOONER(e->runs[k].kill_mono - now_mono);
     }
     if (e->mode == ENGINE_DAEMON && !e->draining && e->run_count < e->config.concurrency) {
-        int64_t now = wall_ms();
+        int64_t now = cr_wall_ms();
         for (int i = 0; i < e->config.stage_count; i++) {
             if (e->stages[i].running >= e->config.stages[i].concurrency)
                 continue;
@@ -1188,7 +1140,7 @@ int engine_run(engine *e, cr_err *err)
     if (e->mode == ENGINE_DAEMON)
         rescan(e);
     for (;;) {
-        int64_t now = mono_ms();
+        int64_t now = cr_mono_ms();
         for (int i = 0; i < e->config.stage_count; i++)
             if (e->stages[i].pending_count &&
                 now - e->stages[i].last_event_mono >= e->config.stages[i].settle_ms) {
@@ -1201,7 +1153,7 @@ int engine_run(engine *e, cr_err *err)
             int64_t own[e->run_count + 1];
             for (int k = 0; k < e->run_count; k++)
                 own[k] = e->runs[k].run_id;
-            orphans_sweep(e->rec, own, e->run_count, wall_ms());
+            orphans_sweep(e->rec, own, e->run_count, cr_wall_ms());
             e->next_sweep_mono = now + ORPHANS_SWEEP_MS;
         }
         if (e->record_failed && !e->draining) {
@@ -1215,38 +1167,16 @@ int engine_run(engine *e, cr_err *err)
             break;
         if (e->draining && e->run_count == 0)
             break;
-        struct pollfd fds[3];
-        int nfds = 0;
-        fds[nfds++] = (struct pollfd){.fd = e->signal_fd, .events = POLLIN};
-        int inotify_at = -1, control_at = -1;
-        if (e->inotify_fd >= 0) {
-            inotify_at = nfds;
-            fds[nfds++] = (struct pollfd){.fd = e->inotify_fd, .events = POLLIN};
-        }
-        if (e->control_fd >= 0) {
-            control_at = nfds;
-            fds[nfds++] = (struct pollfd){.fd = e->control_fd, .events = POLLIN};
-        }
-        int ready = poll(fds, (nfds_t)nfds, (int)next_wait_ms(e, mono_ms()));
+        struct pollfd fds[ENGINE_HANDLERS_MAX];
+        for (int k = 0; k < e->handler_count; k++)
+            fds[k] = (struct pollfd){.fd = e->handlers[k].fd, .events = POLLIN};
+        int ready = poll(fds, (nfds_t)e->handler_count, (int)next_wait_ms(e, cr_mono_ms()));
         if (ready < 0 && errno != EINTR)
             return cr_fail_errno(err, CR_EOTHER, "poll");
-        if (ready > 0 && (fds[0].revents & POLLIN)) {
-            struct signalfd_siginfo info;
-            while (read(e->signal_fd, &info, sizeof info) == (ssize_t)sizeof info) {
-                if (info.ssi_signo == SIGHUP) {
-                    cr_err why;
-                    cr_info("SIGHUP: reloading %s", e->config.path);
-                    engine_reload(e, &why);
-                } else if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) {
-                    engine_request_stop(e, 1);
-                }
-            }
-        }
-        reap(e);
-        if (inotify_at >= 0 && (fds[inotify_at].revents & POLLIN))
-            read_inotify(e);
-        if (control_at >= 0 && (fds[control_at].revents & POLLIN))
-            control_serve(e, e->control_fd);
+        for (int k = 0; ready > 0 && k < e->handler_count; k++)
+            if (fds[k].revents & (POLLIN | POLLERR | POLLHUP))
+                e->handlers[k].fn(e, e->handlers[k].fd, e->handlers[k].ctx);
+        reap(e); /* children: SIGCHLD may have been merged with another, so look every time */
         if (e->rescan_needed)
             rescan(e);
     }

@@ -1,10 +1,11 @@
 /* main.c — `orchestrator`: argument parsing and exit codes, nothing else. The commands are in
- * commands.c, the daemon's loop in engine.c, the config loader in config.c. */
-#include <getopt.h>
+ * commands.c, the daemon's loop in engine.c, the config loader in config.c. The command line
+ * follows lib/cli.h: a table of commands, and option rows that say which commands take them,
+ * so an option another command owns is refused. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "dashboard.h"
 #include "log.h"
@@ -29,7 +30,7 @@ static const char usage[] =
     "  dashboard              print the URL of the daemon's live dashboard (pipeline.yaml:\n"
     "                         dashboard: {listen: 127.0.0.1:8080})\n"
     "\n"
-    "options:\n"
+    "options (before or after the command; each only with the commands named):\n"
     "  -c, --config FILE      the pipeline config (default ./pipeline.yaml)\n"
     "      --foreground       start: stay attached, log to stderr\n"
     "      --timeout D        stop: how long to wait for running stages (e.g. 30s, 10m)\n"
@@ -45,118 +46,175 @@ static const char usage[] =
     "exit status: 0 ok, 2 usage, 65 bad config or bad input data, 66 missing file or\n"
     "program, 74 I/O error, 75 temporary (the daemon is already running), 1 other\n";
 
-int main(int argc, char **argv)
+typedef struct orch_args {
+    const char *config;
+    int foreground, json, follow, all_failed, verbose, quiet;
+    long run_count;
+    int64_t timeout_ms;
+    char **operands;
+    int operand_count;
+} orch_args;
+
+/* A bit per command: the option rows say which take them. */
+enum {
+    START = 1 << 0,
+    STOP = 1 << 1,
+    STATUS = 1 << 2,
+    RUN = 1 << 3,
+    VALIDATE = 1 << 4,
+    LOGS = 1 << 5,
+    RETRY = 1 << 6,
+    DASHBOARD = 1 << 7,
+};
+enum { OPT_TIMEOUT = 1, OPT_HELP, OPT_VERSION };
+
+#define A orch_args
+static const cr_option options[] = {
+    {"config", 'c', CR_ANY_COMMAND, CR_TEXT(A, config)},
+    {"foreground", 0, START, CR_FLAG(A, foreground)},
+    {"timeout", 0, STOP, CR_CALL(OPT_TIMEOUT, 1)},
+    {"json", 0, STATUS, CR_FLAG(A, json)},
+    {"follow", 'f', LOGS, CR_FLAG(A, follow)},
+    {"runs", 'n', LOGS, CR_LONG(A, run_count, 1, 100000)},
+    {"all-failed", 0, RETRY, CR_FLAG(A, all_failed)},
+    {"verbose", 'v', CR_ANY_COMMAND, CR_COUNT(A, verbose)},
+    {"quiet", 'q', CR_ANY_COMMAND, CR_FLAG(A, quiet)},
+    {"help", 'h', CR_ANY_COMMAND, CR_CALL(OPT_HELP, 0)},
+    {"version", 'V', CR_ANY_COMMAND, CR_CALL(OPT_VERSION, 0)},
+    {NULL, 0, 0, CR_CALL(0, 0)},
+};
+#undef A
+
+static int no_operands(const orch_args *a, const char *command, cr_err *err)
 {
-    static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'},  {"foreground", no_argument, NULL, 'F'},
-        {"timeout", required_argument, NULL, 'T'}, {"json", no_argument, NULL, 'J'},
-        {"follow", no_argument, NULL, 'f'},        {"runs", required_argument, NULL, 'n'},
-        {"all-failed", no_argument, NULL, 'A'},    {"verbose", no_argument, NULL, 'v'},
-        {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
-    };
-    const char *config_path = "pipeline.yaml";
-    int foreground = 0, json = 0, follow = 0, all_failed = 0, verbose = 0, quiet = 0;
-    int64_t timeout_ms = 10 * 60 * 1000;
-    long run_count = 10;
-    cr_err err = {0};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "c:fn:vqhV", options, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'F':
-            foreground = 1;
-            break;
-        case 'T':
-            if (cr_parse_duration_ms(optarg, &timeout_ms, &err))
-                return cr_err_report("orchestrator", &err);
-            break;
-        case 'J':
-            json = 1;
-            break;
-        case 'f':
-            follow = 1;
-            break;
-        case 'n':
-            if (cr_parse_long(optarg, 1, 100000, &run_count, &err))
-                return cr_err_report("orchestrator", &err);
-            break;
-        case 'A':
-            all_failed = 1;
-            break;
-        case 'v':
-            verbose++;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
+    if (a->operand_count)
+        return cr_fail(err, CR_EUSAGE, "%s: unexpected argument '%s'", command, a->operands[0]);
+    return CR_OK;
+}
+
+static int run_start(void *args, cr_err *err)
+{
+    orch_args *a = args;
+    return no_operands(a, "start", err) ? CR_EUSAGE : cmd_start(a->config, a->foreground, err);
+}
+
+static int run_stop(void *args, cr_err *err)
+{
+    orch_args *a = args;
+    return no_operands(a, "stop", err) ? CR_EUSAGE : cmd_stop(a->config, a->timeout_ms, err);
+}
+
+static int run_status(void *args, cr_err *err)
+{
+    orch_args *a = args;
+    return no_operands(a, "status", err) ? CR_EUSAGE : cmd_status(a->config, a->json, err);
+}
+
+static int run_validate(void *args, cr_err *err)
+{
+    orch_args *a = args;
+    return no_operands(a, "validate", err) ? CR_EUSAGE : cmd_validate(a->config, err);
+}
+
+static int run_dashboard(void *args, cr_err *err)
+{
+    orch_args *a = args;
+    return no_operands(a, "dashboard", err) ? CR_EUSAGE : dashboard_command(a->config, err);
+}
+
+static int run_run(void *args, cr_err *err)
+{
+    orch_args *a = args;
+    if (a->operand_count < 1)
+        return cr_fail(err, CR_EUSAGE, "run: which stage? (run STAGE [FILE...])");
+    return cmd_run(a->config, a->operands[0], a->operands + 1, a->operand_count - 1, err);
+}
+
+static int run_logs(void *args, cr_err *err)
+{
+    orch_args *a = args;
+    if (a->operand_count > 1)
+        return cr_fail(err, CR_EUSAGE, "logs: one stage at most");
+    return cmd_logs(a->config, a->operand_count ? a->operands[0] : NULL, a->follow,
+                    (int)a->run_count, err);
+}
+
+static int run_retry(void *args, cr_err *err)
+{
+    orch_args *a = args;
+    if (a->all_failed == (a->operand_count == 1) || a->operand_count > 1)
+        return cr_fail(err, CR_EUSAGE, "retry: give one ITEM or --all-failed");
+    return cmd_retry(a->config, a->operand_count ? a->operands[0] : NULL, err);
+}
+
+static const cr_command commands[] = {
+    {"start", START, run_start},
+    {"stop", STOP, run_stop},
+    {"status", STATUS, run_status},
+    {"run", RUN, run_run},
+    {"validate", VALIDATE, run_validate},
+    {"logs", LOGS, run_logs},
+    {"retry", RETRY, run_retry},
+    {"dashboard", DASHBOARD, run_dashboard},
+    {NULL, 0, NULL},
+};
+
+/* Walks the options for command_bit; 1 when --help or --version was answered. */
+static int parse(cr_cli *cli, orch_args *a, cr_err *err)
+{
+    int id;
+    while ((id = cr_cli_next(cli, err)) > 0) {
+        if (id == OPT_HELP) {
             fputs(usage, stdout);
-            return 0;
-        case 'V':
+            return 1;
+        }
+        if (id == OPT_VERSION) {
             printf("orchestrator %s\n", CR_VERSION);
-            return 0;
-        default:
-            fputs(usage, stderr);
-            return CR_EUSAGE;
+            return 1;
+        }
+        if (id == OPT_TIMEOUT && cr_parse_duration_ms(cli->arg, &a->timeout_ms, err)) {
+            cr_err_context(err, "--timeout");
+            return -1;
         }
     }
-    cr_log_init("orchestrator", CR_LOG_INFO);
-    cr_log_verbosity(quiet, verbose);
-    if (optind >= argc) {
+    return id < 0 ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    orch_args a = {.config = "pipeline.yaml", .run_count = 10, .timeout_ms = 10 * 60 * 1000};
+    cr_err err = {0};
+    /* First the options before the command (-c FILE, -v, -q, -h, -V), to find the command:
+     * getopt moves the operands, the command first, behind the options. */
+    cr_cli cli;
+    cr_cli_init(&cli, "orchestrator", NULL, CR_ANY_COMMAND, options, &a, argc, argv);
+    int done = parse(&cli, &a, &err);
+    if (done)
+        return done > 0 ? 0 : cr_err_report("orchestrator", &err);
+    int at = cr_cli_operand_index(&cli);
+    if (at >= argc) {
         fputs(usage, stderr);
         return CR_EUSAGE;
     }
-    const char *command = argv[optind];
-    char **rest = argv + optind + 1;
-    int rest_count = argc - optind - 1;
-    int code;
-#define NO_ARGS()                                                                                  \
-    do {                                                                                           \
-        if (rest_count) {                                                                          \
-            fprintf(stderr, "orchestrator: %s: unexpected argument '%s'\n", command, rest[0]);     \
-            return CR_EUSAGE;                                                                      \
-        }                                                                                          \
-    } while (0)
-    if (!strcmp(command, "start")) {
-        NO_ARGS();
-        code = cmd_start(config_path, foreground, &err);
-    } else if (!strcmp(command, "stop")) {
-        NO_ARGS();
-        code = cmd_stop(config_path, timeout_ms, &err);
-    } else if (!strcmp(command, "status")) {
-        NO_ARGS();
-        code = cmd_status(config_path, json, &err);
-    } else if (!strcmp(command, "validate")) {
-        NO_ARGS();
-        code = cmd_validate(config_path, &err);
-    } else if (!strcmp(command, "run")) {
-        if (rest_count < 1) {
-            fprintf(stderr, "orchestrator: run: which stage? (run STAGE [FILE...])\n");
-            return CR_EUSAGE;
-        }
-        code = cmd_run(config_path, rest[0], rest + 1, rest_count - 1, &err);
-    } else if (!strcmp(command, "logs")) {
-        if (rest_count > 1) {
-            fprintf(stderr, "orchestrator: logs: one stage at most\n");
-            return CR_EUSAGE;
-        }
-        code = cmd_logs(config_path, rest_count ? rest[0] : NULL, follow, (int)run_count, &err);
-    } else if (!strcmp(command, "retry")) {
-        if (all_failed == (rest_count == 1) || rest_count > 1) {
-            fprintf(stderr, "orchestrator: retry: give one ITEM or --all-failed\n");
-            return CR_EUSAGE;
-        }
-        code = cmd_retry(config_path, rest_count ? rest[0] : NULL, &err);
-    } else if (!strcmp(command, "dashboard")) {
-        NO_ARGS();
-        code = dashboard_command(config_path, &err);
-    } else {
-        fprintf(stderr, "orchestrator: unknown command '%s' (see --help)\n", command);
+    const cr_command *command = cr_command_find(commands, argv[at]);
+    if (!command) {
+        fprintf(stderr, "orchestrator: unknown command '%s' (see --help)\n", argv[at]);
         return CR_EUSAGE;
     }
+    /* Then the words again without the command, with the rows of that command only. */
+    orch_args fresh = {.config = "pipeline.yaml", .run_count = 10, .timeout_ms = 10 * 60 * 1000};
+    a = fresh;
+    memmove(argv + at, argv + at + 1, (size_t)(argc - at - 1) * sizeof *argv);
+    argc--;
+    cr_cli_init(&cli, "orchestrator", command->name, command->bit, options, &a, argc, argv);
+    done = parse(&cli, &a, &err);
+    if (done)
+        return done > 0 ? 0 : cr_err_report("orchestrator", &err);
+    a.operands = argv + cr_cli_operand_index(&cli);
+    a.operand_count = argc - cr_cli_operand_index(&cli);
+    cr_log_init("orchestrator", CR_LOG_INFO);
+    cr_log_verbosity(a.quiet, a.verbose);
+    int code = command->run(&a, &err);
     if (code && err.msg[0])
         cr_err_report("orchestrator", &err);
     return code;

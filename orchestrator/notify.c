@@ -2,6 +2,7 @@
  * The queue is bounded (1,000 bodies): when a webhook is down for long, the oldest waiting
  * bodies are dropped with a warning rather than growing without end. Each body is tried up to
  * 5 times, 0.5 s, 1 s, 2 s, 4 s apart, with a 10 s limit per request. */
+#include "clock.h"
 #include "notify.h"
 
 #include <curl/curl.h>
@@ -250,14 +251,7 @@ void notifier_stop(notifier *n, int wait_ms)
         return;
     pthread_mutex_lock(&n->lock);
     if (n->thread_started) {
-        struct timespec deadline;
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += wait_ms / 1000;
-        deadline.tv_nsec += (wait_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
+        struct timespec deadline = cr_wall_after_ms(wait_ms);
         while ((n->head || n->busy) && pthread_cond_timedwait(&n->wake, &n->lock, &deadline) == 0) {
         }
     }

@@ -1,9 +1,8 @@
-/* orphans.c — see orphans.h. Plain SQL on the record; a suspect must be seen dead twice, one
- * sweep apart, before its run is ended, so a live hand run that is just committing its end is
- * never raced. */
+/* orphans.c — see orphans.h. A suspect must be seen dead twice, one sweep apart, before its run
+ * is ended, so a live hand run that is just committing its end is never raced. The record's
+ * calls (record.h) do the reading and the ending. */
 #include "orphans.h"
 
-#include <sqlite3.h>
 #include <string.h>
 
 #include "log.h"
@@ -22,65 +21,46 @@ static int listed(const int64_t *ids, int count, int64_t id)
     return 0;
 }
 
-static int end_run(sqlite3 *db, int64_t run_id, int64_t now_ms)
+typedef struct sweep {
+    const int64_t *own_ids;
+    int own_count;
+    int64_t dead[SUSPECTS_MAX];
+    int dead_count;
+} sweep;
+
+static void look_at(const record_run_row *run, void *arg)
 {
-    static const char *const steps[] = {
-        "UPDATE runs SET end_ms=?2, outcome='interrupted' WHERE id=?1 AND end_ms IS NULL",
-        "UPDATE items SET state='queued', next_attempt_ms=0 WHERE state='running' AND id IN"
-        " (SELECT item_id FROM run_items WHERE run_id=?1)",
-    };
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return -1;
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        sqlite3_stmt *s;
-        int ok = sqlite3_prepare_v2(db, steps[i], -1, &s, NULL) == SQLITE_OK;
-        if (ok) {
-            sqlite3_bind_int64(s, 1, run_id);
-            if (i == 0)
-                sqlite3_bind_int64(s, 2, now_ms);
-            ok = sqlite3_step(s) == SQLITE_DONE;
-            sqlite3_finalize(s);
-        }
-        if (!ok) {
-            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            return -1;
-        }
-    }
-    return sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    sweep *s = arg;
+    if (s->dead_count == SUSPECTS_MAX || listed(s->own_ids, s->own_count, run->id) || run->pid <= 1)
+        return; /* ours, or still being started (the pid comes in the same commit) */
+    if (run->pid_start && runner_pid_start(run->pid) == run->pid_start)
+        return; /* alive */
+    s->dead[s->dead_count++] = run->id;
 }
 
 int orphans_sweep(record *rec, const int64_t *own_ids, int own_count, int64_t now_ms)
 {
-    sqlite3 *db = record_db(rec);
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, "SELECT id, pid, pid_start FROM runs WHERE end_ms IS NULL", -1, &s,
-                           NULL) != SQLITE_OK)
+    sweep s = {.own_ids = own_ids, .own_count = own_count};
+    record_run_filter open_runs = {.in_flight = 1, .limit = -1};
+    cr_err err;
+    if (record_list_runs(rec, &open_runs, look_at, &s, &err)) {
+        cr_warn("looking for orphaned runs: %s", err.msg); /* the next sweep looks again */
         return 0;
-    int64_t dead[SUSPECTS_MAX];
-    int dead_count = 0;
-    while (sqlite3_step(s) == SQLITE_ROW && dead_count < SUSPECTS_MAX) {
-        int64_t id = sqlite3_column_int64(s, 0);
-        pid_t pid = (pid_t)sqlite3_column_int64(s, 1);
-        long long start = sqlite3_column_int64(s, 2);
-        if (listed(own_ids, own_count, id) || pid <= 1)
-            continue; /* ours, or still being started (the pid comes in the same commit) */
-        if (start && runner_pid_start(pid) == start)
-            continue; /* alive */
-        dead[dead_count++] = id;
     }
-    sqlite3_finalize(s);
     int ended = 0;
-    for (int k = 0; k < dead_count; k++) {
-        if (!listed(suspects, suspect_count, dead[k]))
+    for (int k = 0; k < s.dead_count; k++) {
+        if (!listed(suspects, suspect_count, s.dead[k]))
             continue;
-        if (end_run(db, dead[k], now_ms) == 0) {
-            cr_warn("run %lld lost its process (a run by hand that was killed): interrupted, its "
-                    "items queued again",
-                    (long long)dead[k]);
-            ended++;
+        if (record_interrupt_run(rec, s.dead[k], now_ms, &err)) {
+            cr_warn("%s (the next sweep tries again)", err.msg);
+            continue;
         }
+        cr_warn("run %lld lost its process (a run by hand that was killed): interrupted, its "
+                "items queued again",
+                (long long)s.dead[k]);
+        ended++;
     }
-    memcpy(suspects, dead, (size_t)dead_count * sizeof dead[0]);
-    suspect_count = dead_count;
+    memcpy(suspects, s.dead, (size_t)s.dead_count * sizeof s.dead[0]);
+    suspect_count = s.dead_count;
     return ended;
 }

@@ -109,3 +109,22 @@ int path_absolute_lexical(const char *path, char *out, size_t out_size)
         snprintf(out, out_size, "/");
     return 0;
 }
+
+int workspace_prepare(const pipeline_config *c, cr_err *err)
+{
+    int code = cr_mkdir_p(c->workspace, err);
+    if (code)
+        return cr_err_context(err, "workspace");
+    if (chdir(c->workspace) != 0)
+        return cr_fail_errno(err, CR_EIO, "entering the workspace %s", c->workspace);
+    const char *folders[] = {STATE_DIR, STATE_RUN_LOGS, FAILED_DIR};
+    for (size_t i = 0; i < sizeof folders / sizeof folders[0]; i++)
+        if ((code = cr_mkdir_p(folders[i], err)))
+            return code;
+    chmod(STATE_DIR, 0700);
+    for (int i = 0; i < c->stage_count; i++)
+        for (int w = 0; w < c->stages[i].watch_count; w++)
+            if ((code = cr_mkdir_p(c->stages[i].watch[w], err)))
+                return cr_err_context(err, "stage '%s': watch folder", c->stages[i].name);
+    return CR_OK;
+}

@@ -1,22 +1,118 @@
 /* record.c — the SQLite record (WAL mode, synchronous=NORMAL: a SIGKILL of the daemon loses
  * nothing that was committed; a power cut may lose the last transactions, which are then run
- * again). One connection per process; statements are prepared once. Scheduling decisions are
- * engine.c's; this file only stores and fetches. */
+ * again). One connection per process; the scheduler's statements are prepared once, the
+ * readers' (status, logs, the dashboard) at each call. Every SQL statement of the
+ * orchestrator is in this file; errors follow lib/db.h (busy or locked: 75). */
 #include "record.h"
 
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "db.h"
+
+/* The scheduler's statements, prepared once at open. */
+enum {
+    SEEN,
+    FIND,
+    INSERT,
+    SUPERSEDE,
+    REQUEUE,
+    DUE_RETRY,
+    DUE_QUEUED,
+    ANY_QUEUED,
+    NEXT_DUE,
+    NEXT_DUE_ALL,
+    GET,
+    RUN_INSERT,
+    RUN_ITEM,
+    ITEM_RUNNING_,
+    RUN_END,
+    ITEM_UPDATE,
+    RUN_PID,
+    STATEMENT_COUNT
+};
+
+static const char *const statement_sql[STATEMENT_COUNT] = {
+    [SEEN] = "SELECT size, mtime_ns, state, id FROM items WHERE stage=? AND path=?"
+             " ORDER BY id DESC LIMIT 1",
+    [FIND] = "SELECT id, state FROM items WHERE stage=? AND path=? AND hash=?",
+    [INSERT] = "INSERT INTO items(stage, path, hash, size, mtime_ns, state, created_ms,"
+               " updated_ms) VALUES(?, ?, ?, ?, ?, 'queued', ?, ?)",
+    /* Older content of the same path still waiting would run on the new content: close it. */
+    [SUPERSEDE] = "UPDATE items SET state='gone', last_error='superseded by newer content',"
+                  " updated_ms=?4 WHERE stage=?1 AND path=?2 AND id<>?3 AND state IN"
+                  " ('queued','retrying')",
+    [REQUEUE] = "UPDATE items SET state='queued', attempts=0, next_attempt_ms=0,"
+                " exit_codes='', last_error=NULL, failed_path=NULL, solo=0, size=?,"
+                " mtime_ns=?, updated_ms=? WHERE id=?",
+    /* The queue is read without sorting (index range scans), so a burst of 10,000 files
+     * costs the same per file as one: retries that are due first, then queued items in
+     * order. Queued items are always due (their next_attempt_ms is 0). */
+    [DUE_RETRY] = "SELECT id, path, hash, attempts, solo, exit_codes FROM items"
+                  " WHERE stage=?1 AND state='retrying' AND next_attempt_ms<=?2"
+                  " ORDER BY next_attempt_ms LIMIT ?3",
+    [DUE_QUEUED] = "SELECT id, path, hash, attempts, solo, exit_codes FROM items"
+                   " WHERE stage=?1 AND state='queued' ORDER BY id LIMIT ?2",
+    [ANY_QUEUED] = "SELECT 1 FROM items WHERE stage=? AND state='queued' LIMIT 1",
+    [NEXT_DUE] = "SELECT MIN(next_attempt_ms) FROM items WHERE stage=? AND state='retrying'",
+    [NEXT_DUE_ALL] = "SELECT MIN(next_attempt_ms) FROM items WHERE state IN"
+                     " ('queued','retrying')",
+    [GET] = "SELECT path, hash, attempts, solo, exit_codes, state, next_attempt_ms FROM items"
+            " WHERE id=?",
+    [RUN_INSERT] = "INSERT INTO runs(stage, pid, pid_start, start_ms, item_count,"
+                   " first_input, log) VALUES(?, ?, ?, ?, ?, ?, ?)",
+    [RUN_ITEM] = "INSERT OR IGNORE INTO run_items(run_id, item_id) VALUES(?, ?)",
+    [ITEM_RUNNING_] = "UPDATE items SET state='running', updated_ms=? WHERE id=?"
+                      " AND state IN ('queued', 'retrying')",
+    [RUN_END] = "UPDATE runs SET end_ms=?2, exit=?3, duration_ms=?2-start_ms, outcome=?4"
+                " WHERE id=?1",
+    [ITEM_UPDATE] = "UPDATE items SET state=?2, attempts=?3, next_attempt_ms=?4,"
+                    " exit_codes=CASE WHEN ?5 < 0 THEN exit_codes WHEN exit_codes='' THEN"
+                    " CAST(?5 AS TEXT) ELSE exit_codes || ',' || ?5 END,"
+                    " last_error=COALESCE(?6, last_error),"
+                    " failed_path=COALESCE(?7, failed_path), solo=?8, updated_ms=?9"
+                    " WHERE id=?1",
+    [RUN_PID] = "UPDATE runs SET pid=?2, pid_start=?3, log=?4 WHERE id=?1",
+};
 
 struct record {
     sqlite3 *db;
-    sqlite3_stmt *seen, *find, *insert, *supersede, *requeue, *due_retry, *due_queued, *any_queued;
-    sqlite3_stmt *next_due, *next_due_all, *get;
-    sqlite3_stmt *run_insert, *run_item, *item_running, *run_end, *item_update, *run_pid;
+    sqlite3_stmt *stmt[STATEMENT_COUNT];
 };
+
+/* Ends a failed transaction. Its own error is not reported: the one that made us roll back
+ * is, and SQLite rolls back by itself what it cannot (the connection is then in autocommit). */
+static void rollback(record *rec)
+{
+    if (!sqlite3_get_autocommit(rec->db))
+        sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Binds values to the prepared statement `which` from parameter 1, one letter of types each:
+ * 't' a string (NULL binds NULL), 'i' an int64_t (callers cast), and steps it once. A write
+ * (SQLITE_DONE) or an error is reset here; a row (SQLITE_ROW) is the caller's to read and
+ * reset. Returns what sqlite3_step returned. */
+static int step_with(record *rec, int which, const char *types, ...)
+{
+    sqlite3_stmt *s = rec->stmt[which];
+    va_list ap;
+    va_start(ap, types);
+    for (int k = 0; types[k]; k++) {
+        if (types[k] == 't')
+            sqlite3_bind_text(s, k + 1, va_arg(ap, const char *), -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(s, k + 1, va_arg(ap, int64_t));
+    }
+    va_end(ap);
+    int step = sqlite3_step(s);
+    if (step != SQLITE_ROW)
+        sqlite3_reset(s);
+    return step;
+}
 
 static const char *schema =
     "CREATE TABLE IF NOT EXISTS items("
@@ -38,18 +134,6 @@ static const char *schema =
     "CREATE INDEX IF NOT EXISTS run_items_item ON run_items(item_id, run_id);"
     "CREATE INDEX IF NOT EXISTS runs_open ON runs(id) WHERE end_ms IS NULL;";
 
-static int db_fail(record *rec, cr_err *err, const char *what)
-{
-    return cr_fail(err, CR_EIO, "record: %s: %s", what, sqlite3_errmsg(rec->db));
-}
-
-static int prepare(record *rec, sqlite3_stmt **stmt, const char *sql, cr_err *err)
-{
-    if (sqlite3_prepare_v3(rec->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK)
-        return db_fail(rec, err, sql);
-    return CR_OK;
-}
-
 int record_open(record **out, const char *path, cr_err *err)
 {
     record *rec = calloc(1, sizeof *rec);
@@ -70,93 +154,9 @@ int record_open(record **out, const char *path, cr_err *err)
         record_close(rec);
         return code;
     }
-    int code = prepare(rec, &rec->seen,
-                       "SELECT size, mtime_ns, state, id FROM items WHERE stage=? AND path=?"
-                       " ORDER BY id DESC LIMIT 1",
-                       err);
-    if (!code)
-        code = prepare(rec, &rec->find,
-                       "SELECT id, state FROM items WHERE stage=? AND path=? AND hash=?", err);
-    if (!code)
-        code = prepare(rec, &rec->insert,
-                       "INSERT INTO items(stage, path, hash, size, mtime_ns, state, created_ms,"
-                       " updated_ms) VALUES(?, ?, ?, ?, ?, 'queued', ?, ?)",
-                       err);
-    if (!code)
-        code = prepare(rec, &rec->requeue,
-                       "UPDATE items SET state='queued', attempts=0, next_attempt_ms=0,"
-                       " exit_codes='', last_error=NULL, failed_path=NULL, solo=0, size=?,"
-                       " mtime_ns=?, updated_ms=? WHERE id=?",
-                       err);
-    /* The queue is read without sorting (index range scans), so a burst of 10,000 files
-     * costs the same per file as one: retries that are due first, then queued items in order.
-     * Queued items are always due (their next_attempt_ms is 0). */
-    if (!code)
-        code = prepare(rec, &rec->due_retry,
-                       "SELECT id, path, hash, attempts, solo, exit_codes FROM items"
-                       " WHERE stage=?1 AND state='retrying' AND next_attempt_ms<=?2"
-                       " ORDER BY next_attempt_ms LIMIT ?3",
-                       err);
-    if (!code)
-        code = prepare(rec, &rec->due_queued,
-                       "SELECT id, path, hash, attempts, solo, exit_codes FROM items"
-                       " WHERE stage=?1 AND state='queued' ORDER BY id LIMIT ?2",
-                       err);
-    if (!code)
-        code = prepare(rec, &rec->any_queued,
-                       "SELECT 1 FROM items WHERE stage=? AND state='queued' LIMIT 1", err);
-    if (!code)
-        code = prepare(rec, &rec->next_due,
-                       "SELECT MIN(next_attempt_ms) FROM items WHERE stage=? AND"
-                       " state='retrying'",
-                       err);
-    if (!code)
-        code = prepare(rec, &rec->next_due_all,
-                       "SELECT MIN(next_attempt_ms) FROM items WHERE state IN"
-                       " ('queued','retrying')",
-                       err);
-    if (!code)
-        code = prepare(rec, &rec->supersede,
-                       "UPDATE items SET state='gone', last_error='superseded by newer content',"
-                       " updated_ms=?4 WHERE stage=?1 AND path=?2 AND id<>?3 AND state IN"
-                       " ('queued','retrying')",
-                       err);
-    if (!code)
-        code = prepare(
-            rec, &rec->get,
-            "SELECT path, hash, attempts, solo, exit_codes, state, next_attempt_ms FROM items"
-            " WHERE id=?",
-            err);
-    if (!code)
-        code = prepare(rec, &rec->run_insert,
-                       "INSERT INTO runs(stage, pid, pid_start, start_ms, item_count,"
-                       " first_input, log) VALUES(?, ?, ?, ?, ?, ?, ?)",
-                       err);
-    if (!code)
-        code = prepare(rec, &rec->run_item,
-                       "INSERT OR IGNORE INTO run_items(run_id, item_id) VALUES(?, ?)", err);
-    if (!code)
-        code = prepare(rec, &rec->item_running,
-                       "UPDATE items SET state='running', updated_ms=? WHERE id=?"
-                       " AND state IN ('queued', 'retrying')",
-                       err);
-    if (!code)
-        code = prepare(rec, &rec->run_end,
-                       "UPDATE runs SET end_ms=?2, exit=?3, duration_ms=?2-start_ms, outcome=?4"
-                       " WHERE id=?1",
-                       err);
-    if (!code)
-        code = prepare(rec, &rec->item_update,
-                       "UPDATE items SET state=?2, attempts=?3, next_attempt_ms=?4,"
-                       " exit_codes=CASE WHEN ?5 < 0 THEN exit_codes WHEN exit_codes='' THEN"
-                       " CAST(?5 AS TEXT) ELSE exit_codes || ',' || ?5 END,"
-                       " last_error=COALESCE(?6, last_error),"
-                       " failed_path=COALESCE(?7, failed_path), solo=?8, updated_ms=?9"
-                       " WHERE id=?1",
-                       err);
-    if (!code)
-        code = prepare(rec, &rec->run_pid,
-                       "UPDATE runs SET pid=?2, pid_start=?3, log=?4 WHERE id=?1", err);
+    int code = CR_OK;
+    for (int k = 0; k < STATEMENT_COUNT && !code; k++)
+        code = cr_db_prepare(rec->db, &rec->stmt[k], statement_sql[k], err);
     if (code) {
         record_close(rec);
         return code;
@@ -169,34 +169,22 @@ void record_close(record *rec)
 {
     if (!rec)
         return;
-    sqlite3_stmt *all[] = {rec->seen,      rec->find,         rec->insert,     rec->requeue,
-                           rec->due_retry, rec->due_queued,   rec->any_queued, rec->supersede,
-                           rec->next_due,  rec->next_due_all, rec->get,        rec->run_insert,
-                           rec->run_item,  rec->item_running, rec->run_end,    rec->item_update,
-                           rec->run_pid};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        sqlite3_finalize(all[i]);
+    for (int k = 0; k < STATEMENT_COUNT; k++)
+        sqlite3_finalize(rec->stmt[k]);
     sqlite3_close(rec->db);
     free(rec);
 }
 
-sqlite3 *record_db(record *rec)
-{
-    return rec->db;
-}
-
 int record_begin(record *rec, cr_err *err)
 {
-    if (sqlite3_exec(rec->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(rec, err, "begin");
-    return CR_OK;
+    return cr_db_exec(rec->db, "BEGIN IMMEDIATE", err);
 }
 
 int record_commit(record *rec, cr_err *err)
 {
     if (sqlite3_exec(rec->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        int code = db_fail(rec, err, "commit");
-        sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
+        int code = cr_db_fail(rec->db, err, "commit");
+        rollback(rec);
         return code;
     }
     return CR_OK;
@@ -223,22 +211,15 @@ int record_recover(record *rec, int64_t now_ms, pid_t **pids, long long **pid_st
     *pid_starts = NULL;
     *count = 0;
     sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2(rec->db, "SELECT pid, pid_start FROM runs WHERE end_ms IS NULL", -1,
-                           &stmt, NULL) != SQLITE_OK)
-        return db_fail(rec, err, "recover");
-    int cap = 0;
+    int code =
+        cr_db_prepare(rec->db, &stmt, "SELECT pid, pid_start FROM runs WHERE end_ms IS NULL", err);
+    if (code)
+        return code;
+    size_t pids_cap = 0, starts_cap = 0;
     while (sqlite3_step(stmt) == SQLITE_ROW) {
-        if (*count == cap) {
-            cap = cap ? cap * 2 : 16;
-            pid_t *p = realloc(*pids, (size_t)cap * sizeof *p);
-            long long *s = p ? realloc(*pid_starts, (size_t)cap * sizeof *s) : NULL;
-            if (p)
-                *pids = p;
-            if (s)
-                *pid_starts = s;
-            if (!p || !s)
-                break;
-        }
+        if (cr_grow(pids, &pids_cap, (size_t)*count + 1, sizeof **pids) < 0 ||
+            cr_grow(pid_starts, &starts_cap, (size_t)*count + 1, sizeof **pid_starts) < 0)
+            break; /* the runs beyond are still recovered below, their pids not looked at */
         (*pids)[*count] = (pid_t)sqlite3_column_int64(stmt, 0);
         (*pid_starts)[*count] = sqlite3_column_int64(stmt, 1);
         (*count)++;
@@ -251,35 +232,31 @@ int record_recover(record *rec, int64_t now_ms, pid_t **pids, long long **pid_st
              "UPDATE items SET state='queued', next_attempt_ms=0 WHERE state='running';"
              "COMMIT;",
              (long long)now_ms);
-    if (sqlite3_exec(rec->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-        sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
-        return db_fail(rec, err, "recover");
-    }
-    return CR_OK;
+    code = cr_db_exec(rec->db, sql, err);
+    rollback(rec); /* after a failure inside the transaction; a no-op after its COMMIT */
+    return code;
 }
 
 int record_seen(record *rec, const char *stage, const char *path, int64_t size, int64_t mtime_ns)
 {
-    sqlite3_stmt *s = rec->seen;
-    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
     int seen = 0;
-    if (sqlite3_step(s) == SQLITE_ROW) {
+    if (step_with(rec, SEEN, "tt", stage, path) == SQLITE_ROW) {
+        sqlite3_stmt *s = rec->stmt[SEEN];
         const char *state = (const char *)sqlite3_column_text(s, 2);
         seen = sqlite3_column_int64(s, 0) == size && sqlite3_column_int64(s, 1) == mtime_ns &&
                state && strcmp(state, ITEM_FAILED) && strcmp(state, ITEM_GONE);
+        sqlite3_reset(s);
     }
-    sqlite3_reset(s);
     return seen;
 }
 
 int64_t record_newest(record *rec, const char *stage, const char *path)
 {
-    sqlite3_stmt *s = rec->seen;
-    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
-    int64_t id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 3) : 0;
-    sqlite3_reset(s);
+    int64_t id = 0;
+    if (step_with(rec, SEEN, "tt", stage, path) == SQLITE_ROW) {
+        id = sqlite3_column_int64(rec->stmt[SEEN], 3);
+        sqlite3_reset(rec->stmt[SEEN]);
+    }
     return id;
 }
 
@@ -287,64 +264,31 @@ static int add_item(record *rec, const char *stage, const char *path, const char
                     int64_t size, int64_t mtime_ns, int64_t now_ms, int force, int64_t *item_id,
                     int *result, cr_err *err)
 {
-    sqlite3_stmt *s = rec->find;
-    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
+    int step = step_with(rec, FIND, "ttt", stage, path, hash);
     if (step == SQLITE_ROW) {
+        sqlite3_stmt *s = rec->stmt[FIND];
         int64_t id = sqlite3_column_int64(s, 0);
         const char *state = (const char *)sqlite3_column_text(s, 1);
         int back = state && (!strcmp(state, ITEM_FAILED) || !strcmp(state, ITEM_GONE) ||
                              (force && !strcmp(state, ITEM_DONE)));
         sqlite3_reset(s);
         *item_id = id;
-        if (!back) {
-            *result = RECORD_KNOWN;
-            return CR_OK;
-        }
-        sqlite3_stmt *u = rec->requeue;
-        sqlite3_bind_int64(u, 1, size);
-        sqlite3_bind_int64(u, 2, mtime_ns);
-        sqlite3_bind_int64(u, 3, now_ms);
-        sqlite3_bind_int64(u, 4, id);
-        step = sqlite3_step(u);
-        sqlite3_reset(u);
-        if (step != SQLITE_DONE)
-            return db_fail(rec, err, "queueing an item again");
-        *result = RECORD_REQUEUED;
+        *result = back ? RECORD_REQUEUED : RECORD_KNOWN;
+        if (back && step_with(rec, REQUEUE, "iiii", size, mtime_ns, now_ms, id) != SQLITE_DONE)
+            return cr_db_fail(rec->db, err, "queueing an item again");
         return CR_OK;
     }
-    sqlite3_reset(s);
     if (step != SQLITE_DONE)
-        return db_fail(rec, err, "finding an item");
-    s = rec->insert;
-    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, size);
-    sqlite3_bind_int64(s, 5, mtime_ns);
-    sqlite3_bind_int64(s, 6, now_ms);
-    sqlite3_bind_int64(s, 7, now_ms);
-    step = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (step != SQLITE_DONE)
-        return db_fail(rec, err, "adding an item");
+        return cr_db_fail(rec->db, err, "finding an item");
+    if (step_with(rec, INSERT, "tttiiii", stage, path, hash, size, mtime_ns, now_ms, now_ms) !=
+        SQLITE_DONE)
+        return cr_db_fail(rec->db, err, "adding an item");
     *item_id = sqlite3_last_insert_rowid(rec->db);
     *result = RECORD_ADDED;
-    /* Older content of the same path still waiting would run on the new content: close it. */
-    sqlite3_stmt *u = rec->supersede;
-    sqlite3_bind_text(u, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_text(u, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(u, 3, *item_id);
-    sqlite3_bind_int64(u, 4, now_ms);
-    step = sqlite3_step(u);
-    sqlite3_reset(u);
-    if (step != SQLITE_DONE)
-        return db_fail(rec, err, "closing an item's older content");
+    if (step_with(rec, SUPERSEDE, "ttii", stage, path, *item_id, now_ms) != SQLITE_DONE)
+        return cr_db_fail(rec->db, err, "closing an item's older content");
     return CR_OK;
 }
-
 /* Finding and inserting are one transaction, so that the daemon and a `retry` adding the same
  * content at once end with one item, whichever comes first. */
 int record_add(record *rec, const char *stage, const char *path, const char *hash, int64_t size,
@@ -359,7 +303,7 @@ int record_add(record *rec, const char *stage, const char *path, const char *has
         return code;
     code = add_item(rec, stage, path, hash, size, mtime_ns, now_ms, force, item_id, result, err);
     if (code) {
-        sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
+        rollback(rec);
         return code;
     }
     return record_commit(rec, err);
@@ -379,7 +323,7 @@ int record_due(record *rec, const char *stage, int64_t now_ms, int limit, record
 {
     int n = 0;
     for (int pass = 0; pass < 2 && n < limit; pass++) {
-        sqlite3_stmt *s = pass == 0 ? rec->due_retry : rec->due_queued;
+        sqlite3_stmt *s = pass == 0 ? rec->stmt[DUE_RETRY] : rec->stmt[DUE_QUEUED];
         sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
         if (pass == 0) {
             sqlite3_bind_int64(s, 2, now_ms);
@@ -387,50 +331,48 @@ int record_due(record *rec, const char *stage, int64_t now_ms, int limit, record
         } else {
             sqlite3_bind_int(s, 2, limit - n);
         }
-        while (n < limit && sqlite3_step(s) == SQLITE_ROW) {
+        int step = SQLITE_ROW;
+        while (n < limit && (step = sqlite3_step(s)) == SQLITE_ROW) {
             memset(&items[n], 0, sizeof items[n]);
             items[n].id = sqlite3_column_int64(s, 0);
             fill_item(s, 1, &items[n]);
             n++;
         }
+        if (step != SQLITE_ROW && step != SQLITE_DONE) {
+            cr_db_fail(rec->db, err, "reading the queue");
+            sqlite3_reset(s);
+            while (n > 0)
+                record_item_free(&items[--n]);
+            return -1;
+        }
         sqlite3_reset(s);
     }
-    (void)err;
     return n;
 }
 
 int64_t record_next_due(record *rec, const char *stage)
 {
-    if (!stage) {
-        sqlite3_stmt *s = rec->next_due_all;
-        int64_t next = -1;
-        if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+    if (stage && step_with(rec, ANY_QUEUED, "t", stage) == SQLITE_ROW) {
+        sqlite3_reset(rec->stmt[ANY_QUEUED]);
+        return 0;
+    }
+    int which = stage ? NEXT_DUE : NEXT_DUE_ALL;
+    int64_t next = -1;
+    if (step_with(rec, which, stage ? "t" : "", stage) == SQLITE_ROW) {
+        sqlite3_stmt *s = rec->stmt[which];
+        if (sqlite3_column_type(s, 0) != SQLITE_NULL)
             next = sqlite3_column_int64(s, 0);
         sqlite3_reset(s);
-        return next;
     }
-    sqlite3_stmt *q = rec->any_queued;
-    sqlite3_bind_text(q, 1, stage, -1, SQLITE_STATIC);
-    int queued = sqlite3_step(q) == SQLITE_ROW;
-    sqlite3_reset(q);
-    if (queued)
-        return 0;
-    sqlite3_stmt *s = rec->next_due;
-    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-    int64_t next = -1;
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-        next = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
     return next;
 }
 
 int record_item_get(record *rec, int64_t id, record_item *item, char *state, size_t state_size)
 {
-    sqlite3_stmt *s = rec->get;
-    sqlite3_bind_int64(s, 1, id);
+    sqlite3_stmt *s = rec->stmt[GET];
     int found = 0;
     memset(item, 0, sizeof *item);
-    if (sqlite3_step(s) == SQLITE_ROW) {
+    if (step_with(rec, GET, "i", id) == SQLITE_ROW) {
         item->id = id;
         fill_item(s, 0, item);
         const unsigned char *st = sqlite3_column_text(s, 5);
@@ -454,16 +396,13 @@ int record_run_begin(record *rec, const char *stage, pid_t pid, long long pid_st
      * (the daemon and a hand `run` share the record) is no longer waiting, and is left out. */
     int kept = 0;
     for (int i = 0; i < *item_count; i++) {
-        sqlite3_bind_int64(rec->item_running, 1, start_ms);
-        sqlite3_bind_int64(rec->item_running, 2, items[i].id);
-        int step = sqlite3_step(rec->item_running);
-        sqlite3_reset(rec->item_running);
-        if (step != SQLITE_DONE) {
-            sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
+        if (step_with(rec, ITEM_RUNNING_, "ii", start_ms, items[i].id) != SQLITE_DONE) {
+            code = cr_db_fail(rec->db, err, "claiming an item");
+            rollback(rec);
             for (int rest = i; rest < *item_count; rest++)
                 record_item_free(&items[rest]);
             *item_count = kept;
-            return db_fail(rec, err, "claiming an item");
+            return code;
         }
         if (sqlite3_changes(rec->db) == 1)
             items[kept++] = items[i];
@@ -473,82 +412,94 @@ int record_run_begin(record *rec, const char *stage, pid_t pid, long long pid_st
     *item_count = kept;
     if (kept == 0)
         return record_commit(rec, err);
-    sqlite3_stmt *s = rec->run_insert;
-    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, pid);
-    sqlite3_bind_int64(s, 3, pid_start);
-    sqlite3_bind_int64(s, 4, start_ms);
-    sqlite3_bind_int(s, 5, kept);
-    sqlite3_bind_text(s, 6, items[0].path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 7, log_path, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    sqlite3_reset(s);
+    int step = step_with(rec, RUN_INSERT, "tiiiitt", stage, (int64_t)pid, (int64_t)pid_start,
+                         start_ms, (int64_t)kept, items[0].path, log_path);
+    int64_t id = sqlite3_last_insert_rowid(rec->db);
+    for (int i = 0; step == SQLITE_DONE && i < kept; i++)
+        step = step_with(rec, RUN_ITEM, "ii", id, items[i].id);
     if (step != SQLITE_DONE) {
-        sqlite3_exec(rec->db, "ROLLBACK", NULL, NULL, NULL);
-        return db_fail(rec, err, "recording a run");
+        code = cr_db_fail(rec->db, err, "recording a run");
+        rollback(rec);
+        return code;
     }
-    *run_id = sqlite3_last_insert_rowid(rec->db);
-    for (int i = 0; i < kept; i++) {
-        sqlite3_bind_int64(rec->run_item, 1, *run_id);
-        sqlite3_bind_int64(rec->run_item, 2, items[i].id);
-        sqlite3_step(rec->run_item);
-        sqlite3_reset(rec->run_item);
-    }
+    *run_id = id;
     return CR_OK; /* the caller commits once the pid is known (record_run_pid) */
 }
 
 int record_run_end(record *rec, int64_t run_id, int exit_code, int64_t end_ms, const char *outcome,
                    cr_err *err)
 {
-    sqlite3_stmt *s = rec->run_end;
-    sqlite3_bind_int64(s, 1, run_id);
-    sqlite3_bind_int64(s, 2, end_ms);
-    sqlite3_bind_int(s, 3, exit_code);
-    sqlite3_bind_text(s, 4, outcome, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    sqlite3_reset(s);
-    return step == SQLITE_DONE ? CR_OK : db_fail(rec, err, "ending a run");
+    if (step_with(rec, RUN_END, "iiit", run_id, end_ms, (int64_t)exit_code, outcome) != SQLITE_DONE)
+        return cr_db_fail(rec->db, err, "ending a run");
+    return CR_OK;
 }
 
 int record_item_update(record *rec, int64_t id, const char *state, int attempts,
                        int64_t next_attempt_ms, int exit_code, const char *last_error,
                        const char *failed_path, int solo, int64_t now_ms, cr_err *err)
 {
-    sqlite3_stmt *s = rec->item_update;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, attempts);
-    sqlite3_bind_int64(s, 4, next_attempt_ms);
-    sqlite3_bind_int(s, 5, exit_code);
-    if (last_error)
-        sqlite3_bind_text(s, 6, last_error, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, 6);
-    if (failed_path)
-        sqlite3_bind_text(s, 7, failed_path, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, 7);
-    sqlite3_bind_int(s, 8, solo);
-    sqlite3_bind_int64(s, 9, now_ms);
-    int step = sqlite3_step(s);
-    sqlite3_reset(s);
-    return step == SQLITE_DONE ? CR_OK : db_fail(rec, err, "updating an item");
+    if (step_with(rec, ITEM_UPDATE, "itiiittii", id, state, (int64_t)attempts, next_attempt_ms,
+                  (int64_t)exit_code, last_error, failed_path, (int64_t)solo,
+                  now_ms) != SQLITE_DONE)
+        return cr_db_fail(rec->db, err, "updating an item");
+    return CR_OK;
 }
 
 int record_run_pid(record *rec, int64_t run_id, pid_t pid, long long pid_start,
                    const char *log_path, cr_err *err)
 {
-    sqlite3_stmt *s = rec->run_pid;
-    sqlite3_bind_int64(s, 1, run_id);
-    sqlite3_bind_int64(s, 2, pid);
-    sqlite3_bind_int64(s, 3, pid_start);
-    sqlite3_bind_text(s, 4, log_path, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    sqlite3_reset(s);
-    return step == SQLITE_DONE ? CR_OK : db_fail(rec, err, "recording a run's pid");
+    if (step_with(rec, RUN_PID, "iiit", run_id, (int64_t)pid, (int64_t)pid_start, log_path) !=
+        SQLITE_DONE)
+        return cr_db_fail(rec->db, err, "recording a run's pid");
+    return CR_OK;
 }
 
-/* ---- reading for the dashboard (dashboard.c): lists handed row by row to a callback ---- */
+int record_finish_run(record *rec, int64_t run_id, int exit_code, const char *outcome,
+                      int64_t now_ms, const record_item_end *items, int item_count, cr_err *err)
+{
+    int code = record_begin(rec, err);
+    if (!code)
+        code = record_run_end(rec, run_id, exit_code, now_ms, outcome, err);
+    for (int k = 0; k < item_count && !code; k++) {
+        const item_next *n = &items[k].next;
+        code = record_item_update(rec, items[k].id, n->state, n->attempts, n->next_attempt_ms,
+                                  n->exit_code, n->note ? n->note : items[k].last_error,
+                                  items[k].failed_path, n->solo, now_ms, err);
+    }
+    if (code) {
+        rollback(rec);
+        return code;
+    }
+    return record_commit(rec, err);
+}
+
+int record_interrupt_run(record *rec, int64_t run_id, int64_t now_ms, cr_err *err)
+{
+    static const char *const steps[] = {
+        "UPDATE runs SET end_ms=?2, outcome='interrupted' WHERE id=?1 AND end_ms IS NULL",
+        "UPDATE items SET state='queued', next_attempt_ms=0 WHERE state='running' AND id IN"
+        " (SELECT item_id FROM run_items WHERE run_id=?1)",
+    };
+    int code = record_begin(rec, err);
+    for (size_t i = 0; !code && i < sizeof steps / sizeof steps[0]; i++) {
+        sqlite3_stmt *s;
+        code = cr_db_prepare(rec->db, &s, steps[i], err);
+        if (code)
+            break;
+        sqlite3_bind_int64(s, 1, run_id);
+        sqlite3_bind_int64(s, 2, now_ms); /* SQLITE_RANGE, harmless, where there is no ?2 */
+        if (sqlite3_step(s) != SQLITE_DONE)
+            code = cr_db_fail(rec->db, err, "ending run %lld", (long long)run_id);
+        sqlite3_finalize(s);
+    }
+    if (code) {
+        rollback(rec);
+        return code;
+    }
+    return record_commit(rec, err);
+}
+
+/* ---- reading: rows handed one by one to a callback ---- */
 
 int64_t record_data_version(record *rec)
 {
@@ -562,88 +513,116 @@ int64_t record_data_version(record *rec)
     return version;
 }
 
+int record_read_begin(record *rec, cr_err *err)
+{
+    /* deferred: a read snapshot that never takes the write lock from the daemon */
+    return cr_db_exec(rec->db, "BEGIN", err);
+}
+
+void record_read_end(record *rec)
+{
+    /* a read-only transaction: its COMMIT cannot lose anything, whatever it returns */
+    sqlite3_exec(rec->db, "COMMIT", NULL, NULL, NULL);
+}
+
 static const char *column_text(sqlite3_stmt *s, int col)
 {
     const unsigned char *t = sqlite3_column_text(s, col);
     return t ? (const char *)t : NULL;
 }
 
-int record_count_states(record *rec, const char *stage, int64_t counts[RECORD_STATE_COUNT])
+/* Steps a reader's statement to its end, handing each row to each; then finalizes it. */
+static int each_row(record *rec, sqlite3_stmt *s, void (*each)(sqlite3_stmt *, void *), void *ctx,
+                    const char *what, cr_err *err)
 {
-    static const char *names[RECORD_STATE_COUNT] = {ITEM_QUEUED, ITEM_RUNNING, ITEM_RETRYING,
-                                                    ITEM_DONE, ITEM_FAILED};
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        each(s, ctx);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? CR_OK : cr_db_fail(rec->db, err, "%s", what);
+}
+
+const char *const record_state_names[RECORD_STATE_COUNT] = {ITEM_QUEUED, ITEM_RUNNING,
+                                                            ITEM_RETRYING, ITEM_DONE, ITEM_FAILED};
+
+static void count_row(sqlite3_stmt *s, void *ctx)
+{
+    int64_t *counts = ctx;
+    const char *state = column_text(s, 0);
+    for (int k = 0; state && k < RECORD_STATE_COUNT; k++)
+        if (!strcmp(state, record_state_names[k]))
+            counts[k] = sqlite3_column_int64(s, 1);
+}
+
+int record_count_states(record *rec, const char *stage, int64_t counts[RECORD_STATE_COUNT],
+                        cr_err *err)
+{
     memset(counts, 0, sizeof(int64_t) * RECORD_STATE_COUNT);
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(rec->db,
-                           "SELECT state, COUNT(*) FROM items WHERE stage=? GROUP BY state", -1, &s,
-                           NULL) != SQLITE_OK)
-        return CR_EIO;
+    int code = cr_db_prepare(rec->db, &s,
+                             "SELECT state, COUNT(*) FROM items WHERE stage=? GROUP BY state", err);
+    if (code)
+        return code;
     sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *state = column_text(s, 0);
-        for (int k = 0; state && k < RECORD_STATE_COUNT; k++)
-            if (!strcmp(state, names[k]))
-                counts[k] = sqlite3_column_int64(s, 1);
-    }
-    sqlite3_finalize(s);
-    return CR_OK;
+    return each_row(rec, s, count_row, counts, "counting items", err);
 }
 
-int record_read_begin(record *rec)
+typedef struct row_call {
+    void *fn, *ctx;
+} row_call;
+
+static void item_row(sqlite3_stmt *s, void *arg)
 {
-    /* deferred: a read snapshot that never takes the write lock from the daemon */
-    return sqlite3_exec(rec->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? CR_OK : CR_EIO;
+    row_call *call = arg;
+    record_item_row row = {
+        .id = sqlite3_column_int64(s, 0),
+        .stage = column_text(s, 1),
+        .path = column_text(s, 2),
+        .state = column_text(s, 3),
+        .attempts = sqlite3_column_int(s, 4),
+        .next_attempt_ms = sqlite3_column_int64(s, 5),
+        .created_ms = sqlite3_column_int64(s, 6),
+        .updated_ms = sqlite3_column_int64(s, 7),
+        .last_error = column_text(s, 8),
+        .failed_path = column_text(s, 9),
+        .exit_codes = column_text(s, 10),
+        .last_run = sqlite3_column_int64(s, 11),
+        .hash = column_text(s, 12),
+    };
+    ((record_item_fn)call->fn)(&row, call->ctx);
 }
 
-void record_read_end(record *rec)
-{
-    sqlite3_exec(rec->db, "COMMIT", NULL, NULL, NULL);
-}
-
-int record_list_items(record *rec, const char *stage, const char *state, int limit,
-                      record_item_fn fn, void *ctx)
+int record_list_items(record *rec, const record_item_filter *f, record_item_fn fn, void *ctx,
+                      cr_err *err)
 {
     /* queued: oldest first; retrying: soonest next attempt first; others: latest change first */
-    const char *order = !strcmp(state, ITEM_QUEUED)     ? "id"
-                        : !strcmp(state, ITEM_RETRYING) ? "next_attempt_ms, id"
-                                                        : "updated_ms DESC, id DESC";
-    char sql[512];
+    const char *order = f->by_id || !strcmp(f->state, ITEM_QUEUED) ? "id"
+                        : !strcmp(f->state, ITEM_RETRYING)         ? "next_attempt_ms, id"
+                                                                   : "updated_ms DESC, id DESC";
+    char sql[768];
     snprintf(sql, sizeof sql,
              "SELECT id, stage, path, state, attempts, next_attempt_ms, created_ms, updated_ms,"
              " last_error, failed_path, exit_codes,"
-             " (SELECT MAX(run_id) FROM run_items WHERE item_id=items.id)"
-             " FROM items WHERE stage=? AND state=? ORDER BY %s LIMIT ?",
-             order);
+             " (SELECT MAX(run_id) FROM run_items WHERE item_id=items.id), hash"
+             " FROM items WHERE state=?2%s%s ORDER BY %s LIMIT ?4",
+             f->stage ? " AND stage=?1" : "",
+             f->named ? " AND (id=CAST(?3 AS INTEGER) OR path=?3 OR failed_path=?3)" : "", order);
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(rec->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return CR_EIO;
-    sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, limit);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        record_item_row row = {
-            .id = sqlite3_column_int64(s, 0),
-            .stage = column_text(s, 1),
-            .path = column_text(s, 2),
-            .state = column_text(s, 3),
-            .attempts = sqlite3_column_int(s, 4),
-            .next_attempt_ms = sqlite3_column_int64(s, 5),
-            .created_ms = sqlite3_column_int64(s, 6),
-            .updated_ms = sqlite3_column_int64(s, 7),
-            .last_error = column_text(s, 8),
-            .failed_path = column_text(s, 9),
-            .exit_codes = column_text(s, 10),
-            .last_run = sqlite3_column_int64(s, 11),
-        };
-        fn(&row, ctx);
-    }
-    sqlite3_finalize(s);
-    return CR_OK;
+    int code = cr_db_prepare(rec->db, &s, sql, err);
+    if (code)
+        return code;
+    sqlite3_bind_text(s, 1, f->stage, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, f->state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, f->named, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 4, f->limit);
+    row_call call = {(void *)fn, ctx};
+    return each_row(rec, s, item_row, &call, "listing items", err);
 }
 
-static void run_row_from(sqlite3_stmt *s, record_run_row *row)
+static void run_row(sqlite3_stmt *s, void *arg)
 {
-    *row = (record_run_row){
+    row_call *call = arg;
+    record_run_row row = {
         .id = sqlite3_column_int64(s, 0),
         .stage = column_text(s, 1),
         .pid = (pid_t)sqlite3_column_int64(s, 2),
@@ -651,48 +630,106 @@ static void run_row_from(sqlite3_stmt *s, record_run_row *row)
         .end_ms = sqlite3_column_type(s, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 4),
         .exit_code = sqlite3_column_int(s, 5),
         .has_exit = sqlite3_column_type(s, 5) != SQLITE_NULL,
-        .duration_ms = sqlite3_column_int64(s, 6),
+        .duration_ms = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 6),
         .item_count = sqlite3_column_int(s, 7),
         .first_input = column_text(s, 8),
         .log = column_text(s, 9),
         .outcome = column_text(s, 10),
+        .pid_start = sqlite3_column_int64(s, 11),
     };
+    ((record_run_fn)call->fn)(&row, call->ctx);
 }
 
 #define RUN_COLUMNS                                                                                \
     "SELECT id, stage, pid, start_ms, end_ms, exit, duration_ms, item_count, first_input, log,"    \
-    " outcome FROM runs"
+    " outcome, pid_start FROM runs"
 
-int record_list_runs(record *rec, int in_flight, int limit, record_run_fn fn, void *ctx)
+int record_list_runs(record *rec, const record_run_filter *f, record_run_fn fn, void *ctx,
+                     cr_err *err)
 {
-    const char *sql = in_flight ? RUN_COLUMNS " WHERE end_ms IS NULL ORDER BY id LIMIT ?"
-                                : RUN_COLUMNS " WHERE end_ms IS NOT NULL ORDER BY id DESC LIMIT ?";
+    char sql[512];
+    const char *stage = f->stage ? " AND stage=?1" : "";
+    if (f->in_flight)
+        snprintf(sql, sizeof sql, RUN_COLUMNS " WHERE end_ms IS NULL%s ORDER BY id LIMIT ?2",
+                 stage);
+    else if (f->ended_since_ms > 0)
+        snprintf(sql, sizeof sql,
+                 RUN_COLUMNS " WHERE end_ms IS NOT NULL%s AND end_ms >= ?3 ORDER BY end_ms, id"
+                             " LIMIT ?2",
+                 stage);
+    else
+        snprintf(sql, sizeof sql,
+                 "SELECT * FROM (" RUN_COLUMNS " WHERE end_ms IS NOT NULL%s ORDER BY id DESC"
+                 " LIMIT ?2) ORDER BY id %s",
+                 stage, f->oldest_first ? "ASC" : "DESC");
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(rec->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return CR_EIO;
-    sqlite3_bind_int(s, 1, limit);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        record_run_row row;
-        run_row_from(s, &row);
-        fn(&row, ctx);
-    }
-    sqlite3_finalize(s);
-    return CR_OK;
+    int code = cr_db_prepare(rec->db, &s, sql, err);
+    if (code)
+        return code;
+    sqlite3_bind_text(s, 1, f->stage, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, f->limit);
+    sqlite3_bind_int64(s, 3, f->ended_since_ms);
+    row_call call = {(void *)fn, ctx};
+    return each_row(rec, s, run_row, &call, "listing runs", err);
 }
 
-int record_run_get(record *rec, int64_t run_id, record_run_fn fn, void *ctx)
+typedef struct found_run {
+    record_run_fn fn;
+    void *ctx;
+    int found;
+} found_run;
+
+static void run_found(const record_run_row *row, void *arg)
+{
+    found_run *f = arg;
+    f->found = 1;
+    f->fn(row, f->ctx);
+}
+
+int record_run_get(record *rec, int64_t run_id, record_run_fn fn, void *ctx, cr_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(rec->db, RUN_COLUMNS " WHERE id=?", -1, &s, NULL) != SQLITE_OK)
-        return CR_EIO;
+    int code = cr_db_prepare(rec->db, &s, RUN_COLUMNS " WHERE id=?", err);
+    if (code)
+        return code;
     sqlite3_bind_int64(s, 1, run_id);
-    int found = 0;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        record_run_row row;
-        run_row_from(s, &row);
-        fn(&row, ctx);
-        found = 1;
+    found_run f = {fn, ctx, 0};
+    row_call call = {(void *)run_found, &f};
+    code = each_row(rec, s, run_row, &call, "reading a run", err);
+    if (!code && !f.found)
+        code = cr_fail(err, CR_ENOINPUT, "no run %lld", (long long)run_id);
+    return code;
+}
+
+int record_crawl_counts(const char *state_db, int64_t counts[CRAWL_STATE_COUNT], cr_err *err)
+{
+    char uri[4200];
+    snprintf(uri, sizeof uri, "file:%s?mode=ro", state_db);
+    sqlite3 *db = NULL;
+    int code = CR_OK;
+    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+        code = db ? cr_db_fail(db, err, "opening") : cr_fail(err, CR_EIO, "%s", state_db);
+        sqlite3_close(db);
+        return code;
     }
+    sqlite3_busy_timeout(db, 0); /* never make the crawler wait */
+    sqlite3_stmt *s;
+    code = cr_db_prepare(db, &s,
+                         "SELECT state, COUNT(*) FROM pages WHERE gen=(SELECT MAX(gen) FROM"
+                         " pages) GROUP BY state",
+                         err);
+    int64_t read[CRAWL_STATE_COUNT] = {0};
+    int rc = SQLITE_DONE;
+    while (!code && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int state = sqlite3_column_int(s, 0);
+        if (state >= 0 && state < CRAWL_STATE_COUNT)
+            read[state] = sqlite3_column_int64(s, 1);
+    }
+    if (!code && rc != SQLITE_DONE)
+        code = cr_db_fail(db, err, "counting pages");
+    if (!code)
+        memcpy(counts, read, sizeof read);
     sqlite3_finalize(s);
-    return found ? CR_OK : CR_ENOINPUT;
+    sqlite3_close(db);
+    return code;
 }

@@ -3,7 +3,9 @@
  * with vfork and does nothing but system calls before exec. */
 #include "runner.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "log.h"
 
 void argv_free(char **argv)
 {
@@ -222,4 +225,41 @@ void runner_log_tail(const char *log_path, int max_lines, char *out, size_t out_
             start = nl + 1;
     }
     snprintf(out, out_size, "%s", start);
+}
+
+void runner_tidy_logs(const char *logs_dir, int64_t last_removed_run, const char *daemon_log,
+                      long daemon_log_max)
+{
+    DIR *logs = opendir(logs_dir);
+    for (struct dirent *stage; logs && (stage = readdir(logs));) {
+        char folder[PATH_MAX];
+        snprintf(folder, sizeof folder, "%s/%s", logs_dir, stage->d_name);
+        DIR *d = stage->d_name[0] != '.' ? opendir(folder) : NULL;
+        for (struct dirent *log; d && (log = readdir(d));) {
+            char *end;
+            long long id = strtoll(log->d_name, &end, 10);
+            if (end != log->d_name && !strcmp(end, ".log") && id <= last_removed_run)
+                unlinkat(dirfd(d), log->d_name, 0);
+        }
+        if (d)
+            closedir(d);
+    }
+    if (logs)
+        closedir(logs);
+    /* daemon.log is ours only while stderr is that file (not with --foreground) */
+    struct stat written, named;
+    if (fstat(2, &written) == 0 && stat(daemon_log, &named) == 0 &&
+        written.st_ino == named.st_ino && written.st_dev == named.st_dev &&
+        named.st_size > daemon_log_max) {
+        char old[PATH_MAX];
+        snprintf(old, sizeof old, "%s.1", daemon_log);
+        int fd = -1;
+        if (rename(daemon_log, old) == 0)
+            fd = open(daemon_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            close(fd);
+            cr_info("log continued from %s", old);
+        }
+    }
 }

@@ -6,6 +6,7 @@
 #define ORCH_RUNNER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "status.h"
@@ -41,5 +42,11 @@ void runner_signal(pid_t pid, int sig);
 
 /* The last max_lines lines of a log (at most 4 KiB) into out. */
 void runner_log_tail(const char *log_path, int max_lines, char *out, size_t out_size);
+
+/* Keeps the logs from growing without end: the run logs (logs_dir/STAGE/RUN.log) of runs up to
+ * last_removed_run are removed (the record keeps their outcome), and a daemon_log over
+ * daemon_log_max bytes that is our stderr becomes daemon_log.1 (replacing the one before). */
+void runner_tidy_logs(const char *logs_dir, int64_t last_removed_run, const char *daemon_log,
+                      long daemon_log_max);
 
 #endif

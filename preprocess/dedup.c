@@ -268,31 +268,10 @@ struct pp_dedup {
         *insert_band;
 };
 
-static int db_fail(pp_dedup *d, cr_err *err, const char *what)
-{
-    int rc = sqlite3_extended_errcode(d->db) & 0xFF;
-    int code = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? CR_ETEMP : CR_EIO;
-    return cr_fail(err, code, "dedup index %s: %s: %s", d->path, what, sqlite3_errmsg(d->db));
-}
-
-static int exec(pp_dedup *d, const char *sql, cr_err *err)
-{
-    if (sqlite3_exec(d->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(d, err, sql);
-    return CR_OK;
-}
-
-static int prepare(pp_dedup *d, const char *sql, sqlite3_stmt **stmt, cr_err *err)
-{
-    if (sqlite3_prepare_v2(d->db, sql, -1, stmt, NULL) != SQLITE_OK)
-        return db_fail(d, err, "preparing a statement");
-    return CR_OK;
-}
-
 static int check_layout(pp_dedup *d, cr_err *err)
 {
     sqlite3_stmt *stmt;
-    int code = prepare(d, "SELECT value FROM info WHERE name = 'layout'", &stmt, err);
+    int code = cr_db_prepare(d->db, &stmt, "SELECT value FROM info WHERE name = 'layout'", err);
     if (code)
         return code;
     int rc = sqlite3_step(stmt);
@@ -302,9 +281,10 @@ static int check_layout(pp_dedup *d, cr_err *err)
             code = cr_fail(err, CR_EIO, "dedup index %s: made with another layout (\"%s\")",
                            d->path, layout ? layout : "");
     } else if (rc == SQLITE_DONE) {
-        code = exec(d, "INSERT INTO info(name, value) VALUES ('layout', '" LAYOUT "')", err);
+        code =
+            cr_db_exec(d->db, "INSERT INTO info(name, value) VALUES ('layout', '" LAYOUT "')", err);
     } else {
-        code = db_fail(d, err, "reading the layout");
+        code = cr_db_fail(d->db, err, "reading the layout");
     }
     sqlite3_finalize(stmt);
     return code;
@@ -325,43 +305,44 @@ int pp_dedup_open(pp_dedup **dedup, const char *path, cr_err *err)
         pp_dedup_close(d);
         return code;
     }
-    code = exec(d,
-                "BEGIN IMMEDIATE;"
-                "CREATE TABLE IF NOT EXISTS info(name TEXT PRIMARY KEY, value TEXT);"
-                "CREATE TABLE IF NOT EXISTS docs(id TEXT PRIMARY KEY, sha256 BLOB NOT NULL,"
-                " minhash BLOB NOT NULL, source TEXT, added_at INTEGER);"
-                "CREATE INDEX IF NOT EXISTS docs_sha256 ON docs(sha256);"
-                "CREATE TABLE IF NOT EXISTS bands(band INTEGER, key INTEGER, id TEXT);"
-                "CREATE INDEX IF NOT EXISTS bands_key ON bands(band, key);"
-                "CREATE INDEX IF NOT EXISTS bands_id ON bands(id);",
-                err);
+    code = cr_db_exec(d->db,
+                      "BEGIN IMMEDIATE;"
+                      "CREATE TABLE IF NOT EXISTS info(name TEXT PRIMARY KEY, value TEXT);"
+                      "CREATE TABLE IF NOT EXISTS docs(id TEXT PRIMARY KEY, sha256 BLOB NOT NULL,"
+                      " minhash BLOB NOT NULL, source TEXT, added_at INTEGER);"
+                      "CREATE INDEX IF NOT EXISTS docs_sha256 ON docs(sha256);"
+                      "CREATE TABLE IF NOT EXISTS bands(band INTEGER, key INTEGER, id TEXT);"
+                      "CREATE INDEX IF NOT EXISTS bands_key ON bands(band, key);"
+                      "CREATE INDEX IF NOT EXISTS bands_id ON bands(id);",
+                      err);
     if (!code) {
         code = check_layout(d, err);
         if (code)
             sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
         else
-            code = exec(d, "COMMIT", err);
+            code = cr_db_exec(d->db, "COMMIT", err);
     }
     if (!code)
-        code = prepare(d, "SELECT id FROM docs WHERE sha256 = ?1 AND id <> ?2 LIMIT 1",
-                       &d->find_exact, err);
+        code = cr_db_prepare(d->db, &d->find_exact,
+                             "SELECT id FROM docs WHERE sha256 = ?1 AND id <> ?2 LIMIT 1", err);
     if (!code)
-        code = prepare(d, "SELECT id FROM bands WHERE band = ?1 AND key = ?2 AND id <> ?3 LIMIT 64",
-                       &d->find_band, err);
+        code = cr_db_prepare(
+            d->db, &d->find_band,
+            "SELECT id FROM bands WHERE band = ?1 AND key = ?2 AND id <> ?3 LIMIT 64", err);
     if (!code)
-        code = prepare(d, "SELECT minhash FROM docs WHERE id = ?1", &d->get_minhash, err);
+        code = cr_db_prepare(d->db, &d->get_minhash, "SELECT minhash FROM docs WHERE id = ?1", err);
     if (!code)
-        code = prepare(d, "DELETE FROM docs WHERE id = ?1", &d->delete_doc, err);
+        code = cr_db_prepare(d->db, &d->delete_doc, "DELETE FROM docs WHERE id = ?1", err);
     if (!code)
-        code = prepare(d, "DELETE FROM bands WHERE id = ?1", &d->delete_bands, err);
+        code = cr_db_prepare(d->db, &d->delete_bands, "DELETE FROM bands WHERE id = ?1", err);
     if (!code)
-        code = prepare(d,
-                       "INSERT OR REPLACE INTO docs(id, sha256, minhash, source, added_at)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5)",
-                       &d->insert_doc, err);
+        code = cr_db_prepare(d->db, &d->insert_doc,
+                             "INSERT OR REPLACE INTO docs(id, sha256, minhash, source, added_at)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5)",
+                             err);
     if (!code)
-        code = prepare(d, "INSERT INTO bands(band, key, id) VALUES (?1, ?2, ?3)", &d->insert_band,
-                       err);
+        code = cr_db_prepare(d->db, &d->insert_band,
+                             "INSERT INTO bands(band, key, id) VALUES (?1, ?2, ?3)", err);
     if (code) {
         if (code == CR_EOTHER || code == CR_EDATA)
             code = err->code = CR_EIO;
@@ -392,7 +373,7 @@ static int step_done(pp_dedup *d, sqlite3_stmt *stmt, cr_err *err, const char *w
     int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
     if (rc != SQLITE_DONE)
-        return db_fail(d, err, what);
+        return cr_db_fail(d->db, err, "%s", what);
     return CR_OK;
 }
 
@@ -432,7 +413,7 @@ static int find_near(pp_dedup *d, const char *id, const pp_fingerprint *fp, doub
         }
         sqlite3_reset(d->find_band);
         if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-            return db_fail(d, err, "looking up near duplicates");
+            return cr_db_fail(d->db, err, "looking up near duplicates");
     }
     return CR_OK;
 }
@@ -452,7 +433,7 @@ static int check_and_add_locked(pp_dedup *d, const char *id, const char *source,
     }
     sqlite3_reset(d->find_exact);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_fail(d, err, "looking up exact duplicates");
+        return cr_db_fail(d->db, err, "looking up exact duplicates");
     if (*verdict != PP_UNIQUE)
         return CR_OK;
     if (near_threshold > 0) {
@@ -491,12 +472,12 @@ int pp_dedup_check_and_add(pp_dedup *d, const char *id, const char *source,
     duplicate_of[0] = '\0';
     *similarity = 0;
     pthread_mutex_lock(&d->lock);
-    int code = exec(d, "BEGIN IMMEDIATE", err);
+    int code = cr_db_exec(d->db, "BEGIN IMMEDIATE", err);
     if (code == CR_OK) {
         code = check_and_add_locked(d, id, source, fp, near_threshold, verdict, duplicate_of,
                                     similarity, err);
         if (code == CR_OK)
-            code = exec(d, "COMMIT", err);
+            code = cr_db_exec(d->db, "COMMIT", err);
         if (code != CR_OK)
             sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
     }
@@ -507,7 +488,7 @@ int pp_dedup_check_and_add(pp_dedup *d, const char *id, const char *source,
 int pp_dedup_forget(pp_dedup *d, const char *id, cr_err *err)
 {
     pthread_mutex_lock(&d->lock);
-    int code = exec(d, "BEGIN IMMEDIATE", err);
+    int code = cr_db_exec(d->db, "BEGIN IMMEDIATE", err);
     if (code == CR_OK) {
         sqlite3_bind_text(d->delete_bands, 1, id, -1, SQLITE_STATIC);
         code = step_done(d, d->delete_bands, err, "forgetting a document");
@@ -515,7 +496,7 @@ int pp_dedup_forget(pp_dedup *d, const char *id, cr_err *err)
             sqlite3_bind_text(d->delete_doc, 1, id, -1, SQLITE_STATIC);
             code = step_done(d, d->delete_doc, err, "forgetting a document");
         }
-        code = code == CR_OK ? exec(d, "COMMIT", err) : code;
+        code = code == CR_OK ? cr_db_exec(d->db, "COMMIT", err) : code;
         if (code != CR_OK)
             sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
     }

@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "formats.h"
 
 typedef struct pdf_line {
@@ -26,13 +26,6 @@ typedef struct pdf_page {
     pdf_line *lines;
     size_t line_count;
 } pdf_page;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int blank(const char *s)
 {
@@ -406,10 +399,10 @@ int pp_pdf_extract(const char *bytes, size_t len, cr_buf *out, pp_doc_info *info
     int code = CR_OK;
     if (want && !pages)
         code = cr_fail(err, CR_EOTHER, "PDF: out of memory");
-    double started = now_s();
+    double started = cr_now_s();
     size_t read = 0, visible = 0;
     for (; read < want && code == CR_OK; read++) {
-        if (now_s() - started > PP_PDF_MAX_SECONDS)
+        if (cr_now_s() - started > PP_PDF_MAX_SECONDS)
             break;
         PopplerPage *page = poppler_document_get_page(doc, (int)read);
         if (!page)

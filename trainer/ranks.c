@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 /* Segment bounds are multiples of this many floats (64 bytes). */
@@ -41,13 +42,6 @@ static struct {
     double slowest_step_s; /* the longest time between two exchanges' returns */
 } watchdog = {.mutex = PTHREAD_MUTEX_INITIALIZER};
 
-static double monotonic_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static double watchdog_limit_s(void)
 {
     if (watchdog.fixed_limit_s > 0)
@@ -61,7 +55,7 @@ static void *watchdog_main(void *unused)
     (void)unused;
     pthread_mutex_lock(&watchdog.mutex);
     while (!watchdog.quit) {
-        double now = monotonic_s(), limit = watchdog_limit_s();
+        double now = cr_now_s(), limit = watchdog_limit_s();
         if (watchdog.wait_since_s > 0 && now - watchdog.wait_since_s > limit) {
             cr_error("no word from the other ranks for %.0f s (limit %.0f s, CR_RANK_TIMEOUT): "
                      "ending the job; --resume continues from the last checkpoint",
@@ -128,14 +122,14 @@ static void watchdog_stop(void)
 static void wait_begin(void)
 {
     pthread_mutex_lock(&watchdog.mutex);
-    watchdog.wait_since_s = monotonic_s();
+    watchdog.wait_since_s = cr_now_s();
     pthread_mutex_unlock(&watchdog.mutex);
 }
 
 static void wait_end(void)
 {
     pthread_mutex_lock(&watchdog.mutex);
-    double now = monotonic_s();
+    double now = cr_now_s();
     if (watchdog.last_return_s > 0 && now - watchdog.last_return_s > watchdog.slowest_step_s)
         watchdog.slowest_step_s = now - watchdog.last_return_s;
     watchdog.last_return_s = now;

@@ -14,9 +14,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "adamw.h"
+#include "clock.h"
 #include "matmul.h"
 
 #define CHUNK_FLOATS (64 * 1024)
@@ -93,13 +93,6 @@ struct sphere_engine {
     unsigned char finished[SPHERE_COUNT];
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int sphere_sequence_count(int batch, int sphere)
 {
     return batch > sphere ? (batch - sphere + SPHERE_COUNT - 1) / SPHERE_COUNT : 0;
@@ -109,7 +102,7 @@ static int sphere_sequence_count(int batch, int sphere)
  * worker's activation block. */
 static void run_sphere(sphere_engine *e, int s, int worker, int backward)
 {
-    double start = now_s();
+    double start = cr_now_s();
     int T = e->seq_len, per_sphere = (e->batch + SPHERE_COUNT - 1) / SPHERE_COUNT;
     int count = sphere_sequence_count(e->batch_now, s);
     int *inputs = e->sphere_tokens + (size_t)s * 2 * per_sphere * T;
@@ -135,7 +128,7 @@ static void run_sphere(sphere_engine *e, int s, int worker, int backward)
     }
     e->stats[s].sequences = count;
     e->stats[s].loss_sum = loss;
-    e->stats[s].busy_s = now_s() - start;
+    e->stats[s].busy_s = cr_now_s() - start;
     e->stats[s].worker = worker;
 }
 
