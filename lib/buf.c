@@ -2,9 +2,32 @@
 #include "buf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+int cr_grow(void *items, size_t *capacity, size_t needed, size_t item_size)
+{
+    if (needed <= *capacity)
+        return 0;
+    size_t room = *capacity ? *capacity : 16;
+    while (room < needed) {
+        if (room > SIZE_MAX / 2)
+            return -1;
+        room *= 2;
+    }
+    if (item_size && room > SIZE_MAX / item_size)
+        return -1;
+    void *old, *grown;
+    memcpy(&old, items, sizeof old); /* items is a T **: its pointer read and written as bytes */
+    grown = realloc(old, room * item_size);
+    if (!grown)
+        return -1;
+    memcpy(items, &grown, sizeof grown);
+    *capacity = room;
+    return 0;
+}
 
 void cr_buf_init(cr_buf *b)
 {
@@ -28,23 +51,10 @@ int cr_buf_reserve(cr_buf *b, size_t extra)
 {
     if (b->failed)
         return -1;
-    if (b->len + extra + 1 <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->len + extra + 1) {
-        if (cap > ((size_t)-1) / 2) {
-            b->failed = 1;
-            return -1;
-        }
-        cap *= 2;
-    }
-    char *data = realloc(b->data, cap);
-    if (!data) {
+    if (extra > SIZE_MAX - b->len - 1 || cr_grow(&b->data, &b->cap, b->len + extra + 1, 1) < 0) {
         b->failed = 1;
         return -1;
     }
-    b->data = data;
-    b->cap = cap;
     return 0;
 }
 

@@ -1,10 +1,17 @@
-/* buf.h — a growable byte buffer (always NUL-terminated) for building text and JSON.
- * Out of memory is reported by the return value, never by aborting. Not for the trainer's
- * step loop, which allocates nothing after start-up. */
+/* buf.h — growable memory: cr_grow for any array that grows by doubling, and cr_buf, a byte
+ * buffer (always NUL-terminated) for building text and JSON on top of it. Out of memory is
+ * reported by the return value, never by aborting. Not for the trainer's step loop, which
+ * allocates nothing after start-up. */
 #ifndef CR_BUF_H
 #define CR_BUF_H
 
 #include <stddef.h>
+
+/* Makes room for at least `needed` items of item_size bytes in the array that `items` points
+ * to (a T **), which has room for *capacity: the room doubles (from 16) until it fits. Returns
+ * 0, or -1 when the size would overflow or memory runs out, the array left as it was.
+ *   if (cr_grow(&list->items, &list->capacity, list->count + 1, sizeof *list->items) < 0) */
+int cr_grow(void *items, size_t *capacity, size_t needed, size_t item_size);
 
 typedef struct cr_buf {
     char *data;
