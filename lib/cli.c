@@ -43,9 +43,9 @@ void cr_cli_init(cr_cli *cli, const char *program, const char *command, unsigned
             continue;
         int has_arg = takes_value(row) ? required_argument : no_argument;
         cli->rows[count] = row;
-        cli->longs[count] = (struct option){row->name, has_arg, NULL,
-                                            row->short_name ? row->short_name
-                                                            : LONG_ONLY_BASE + (int)count};
+        cli->longs[count] =
+            (struct option){row->name, has_arg, NULL,
+                            row->short_name ? row->short_name : LONG_ONLY_BASE + (int)count};
         if (row->short_name && !strchr(cli->shorts, row->short_name)) {
             cli->shorts[shorts++] = (char)row->short_name;
             if (has_arg)

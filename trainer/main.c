@@ -341,9 +341,8 @@ static int run_bench(void *args, cr_err *err)
 
 /* name, option bit, what runs it, how many operands (PATH) it takes */
 static const cr_command commands[] = {
-    {"train", TRAIN, run_train},      {"generate", GENERATE, run_generate},
-    {"eval", EVAL, run_eval},         {"info", INFO, run_info},
-    {"bench", BENCH, run_bench},      {NULL, 0, NULL},
+    {"train", TRAIN, run_train}, {"generate", GENERATE, run_generate}, {"eval", EVAL, run_eval},
+    {"info", INFO, run_info},    {"bench", BENCH, run_bench},          {NULL, 0, NULL},
 };
 
 int main(int argc, char **argv)
@@ -403,8 +402,7 @@ int main(int argc, char **argv)
             return CR_EUSAGE;
         }
         kernels_select(level);
-        cr_info("precision %s; kernels %s", precision_reason,
-                kernels_level_name(kernels_level()));
+        cr_info("precision %s; kernels %s", precision_reason, kernels_level_name(kernels_level()));
     }
     int code = command->run(&a, &err);
     return code && err.code ? cr_err_report("trainer", &err) : code;
