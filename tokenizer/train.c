@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fs.h"
+#include "hash.h"
 #include "log.h"
 #include "pretok.h"
 #include "progress.h"
@@ -296,16 +297,6 @@ typedef struct trainer {
     int oom;
 } trainer;
 
-static uint64_t pair_hash(uint64_t key)
-{
-    key ^= key >> 33;
-    key *= 0xff51afd7ed558ccdULL;
-    key ^= key >> 33;
-    key *= 0xc4ceb9fe1a85ec53ULL;
-    key ^= key >> 33;
-    return key;
-}
-
 static int pair_slots_grow(trainer *t)
 {
     size_t size = t->pair_slots ? (t->pair_mask + 1) * 2 : 1 << 16;
@@ -314,7 +305,7 @@ static int pair_slots_grow(trainer *t)
         return -1;
     memset(slots, 0xff, size * sizeof *slots);
     for (size_t i = 0; i < t->pair_count; i++) {
-        size_t slot = pair_hash(t->pairs[i].key) & (size - 1);
+        size_t slot = cr_mix64(t->pairs[i].key) & (size - 1);
         while (slots[slot] != UINT32_MAX)
             slot = (slot + 1) & (size - 1);
         slots[slot] = (uint32_t)i;
@@ -335,7 +326,7 @@ static uint32_t pair_find(trainer *t, uint32_t left, uint32_t right, int create)
     }
     if (!t->pair_slots)
         return UINT32_MAX;
-    size_t slot = pair_hash(key) & t->pair_mask;
+    size_t slot = cr_mix64(key) & t->pair_mask;
     for (;;) {
         uint32_t index = t->pair_slots[slot];
         if (index == UINT32_MAX)
