@@ -36,6 +36,38 @@ typedef struct state_header {
     double decay_fraction;
 } state_header;
 
+/* The fields that are the same number on both sides, where each lives in train_state and in
+ * the header: the one list write and read walk. The text fields (shard name, model checksum)
+ * differ in size and are copied by hand. FIELD fails the build (an array of size -1) when a
+ * field's two sides ever differ in size. */
+#define SAME_SIZE(f) (sizeof(((train_state *)0)->f) == sizeof(((state_header *)0)->f))
+#define FIELD(f)                                                                                   \
+    {                                                                                              \
+        offsetof(train_state, f), offsetof(state_header, f),                                       \
+            sizeof(((train_state *)0)->f) + 0 * sizeof(char[SAME_SIZE(f) ? 1 : -1])                \
+    }
+static const struct {
+    size_t in_state, in_header, bytes;
+} fields[] = {
+    FIELD(step),        FIELD(rng),           FIELD(shard_offset),
+    FIELD(epoch),       FIELD(tokens_seen),   FIELD(lr),
+    FIELD(min_lr),      FIELD(weight_decay),  FIELD(grad_clip),
+    FIELD(beta1),       FIELD(beta2),         FIELD(eps),
+    FIELD(warmup),      FIELD(decay_steps),   FIELD(seed),
+    FIELD(param_count), FIELD(target_steps),  FIELD(segment_start),
+    FIELD(budget_ms),   FIELD(schedule_kind), FIELD(decay_fraction),
+};
+
+/* to_header 1: from a train_state into a header; 0: back. */
+static void copy_fields(void *to, const void *from, int to_header)
+{
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        size_t to_offset = to_header ? fields[i].in_header : fields[i].in_state;
+        size_t from_offset = to_header ? fields[i].in_state : fields[i].in_header;
+        memcpy((char *)to + to_offset, (const char *)from + from_offset, fields[i].bytes);
+    }
+}
+
 int state_write(const char *path, const train_state *s, const float *m, const float *v, cr_err *err)
 {
     state_header h;
@@ -43,29 +75,9 @@ int state_write(const char *path, const train_state *s, const float *m, const fl
     memcpy(h.magic, STATE_MAGIC, 8);
     h.version = STATE_VERSION;
     h.header_bytes = sizeof h;
-    h.step = s->step;
-    memcpy(h.rng, s->rng, sizeof h.rng);
+    copy_fields(&h, s, 1);
     snprintf(h.shard_name, sizeof h.shard_name, "%s", s->shard_name);
-    h.shard_offset = s->shard_offset;
-    h.epoch = s->epoch;
-    h.tokens_seen = s->tokens_seen;
-    h.lr = s->lr;
-    h.min_lr = s->min_lr;
-    h.weight_decay = s->weight_decay;
-    h.grad_clip = s->grad_clip;
-    h.beta1 = s->beta1;
-    h.beta2 = s->beta2;
-    h.eps = s->eps;
-    h.warmup = s->warmup;
-    h.decay_steps = s->decay_steps;
-    h.seed = s->seed;
     snprintf(h.model_sha256, sizeof h.model_sha256, "%s", s->model_sha256);
-    h.param_count = s->param_count;
-    h.target_steps = s->target_steps;
-    h.segment_start = s->segment_start;
-    h.budget_ms = s->budget_ms;
-    h.schedule_kind = s->schedule_kind;
-    h.decay_fraction = s->decay_fraction;
     cr_sha256 sha;
     int code = cr_sha256_begin(&sha, err);
     if (code)
@@ -143,30 +155,10 @@ int state_read(const char *path, train_state *s, size_t expected_params, float *
     memcpy(v, bytes + header_bytes + floats, floats);
     free(bytes);
     memset(s, 0, sizeof *s);
-    s->step = h.step;
-    memcpy(s->rng, h.rng, sizeof s->rng);
+    copy_fields(s, &h, 0);
     h.shard_name[sizeof h.shard_name - 1] = 0;
     snprintf(s->shard_name, sizeof s->shard_name, "%s", h.shard_name);
-    s->shard_offset = h.shard_offset;
-    s->epoch = h.epoch;
-    s->tokens_seen = h.tokens_seen;
-    s->lr = h.lr;
-    s->min_lr = h.min_lr;
-    s->weight_decay = h.weight_decay;
-    s->grad_clip = h.grad_clip;
-    s->beta1 = h.beta1;
-    s->beta2 = h.beta2;
-    s->eps = h.eps;
-    s->warmup = h.warmup;
-    s->decay_steps = h.decay_steps;
-    s->seed = h.seed;
     memcpy(s->model_sha256, h.model_sha256, 64);
     s->model_sha256[64] = 0;
-    s->param_count = h.param_count;
-    s->target_steps = h.target_steps;
-    s->segment_start = h.segment_start;
-    s->budget_ms = h.budget_ms;
-    s->schedule_kind = h.schedule_kind;
-    s->decay_fraction = h.decay_fraction;
     return CR_OK;
 }
