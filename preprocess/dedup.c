@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "db.h"
 #include "hash.h"
 
@@ -137,14 +138,8 @@ typedef struct word_hashes {
 
 static void push_word(word_hashes *w, uint64_t h)
 {
-    if (w->count == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 256;
-        uint64_t *bigger = realloc(w->hashes, cap * sizeof *bigger);
-        if (!bigger)
-            return; /* out of memory: the signature covers the words so far */
-        w->hashes = bigger;
-        w->cap = cap;
-    }
+    if (cr_grow(&w->hashes, &w->cap, w->count + 1, sizeof *w->hashes) < 0)
+        return; /* out of memory: the signature covers the words so far */
     w->hashes[w->count++] = h;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "xmlarena.h"
 
 /* ---- names ------------------------------------------------------------------------------- */
@@ -383,14 +384,8 @@ static size_t count_non_blank(const xmlChar *s, size_t *commas)
 /* Post-order walk filling the table; returns the element's row index + 1 (0 on failure). */
 static int measure(info_table *t, xmlNodePtr node, int in_link)
 {
-    if (t->count == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 1024;
-        node_info *rows = realloc(t->rows, cap * sizeof *rows);
-        if (!rows)
-            return -1;
-        t->rows = rows;
-        t->cap = cap;
-    }
+    if (cr_grow(&t->rows, &t->cap, t->count + 1, sizeof *t->rows) < 0)
+        return -1;
     size_t index = t->count++;
     memset(&t->rows[index], 0, sizeof t->rows[index]);
     t->rows[index].node = node;

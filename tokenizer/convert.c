@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "fs.h"
 #include "json.h"
 #include "parse.h"
@@ -327,14 +328,9 @@ int tok_export_hf(const tok_vocab *v, const char *path, cr_err *err)
             uint32_t right = tok_vocab_find(v, bytes + split, len - split);
             if (left == TOK_NONE || right == TOK_NONE)
                 continue;
-            if (merge_count == merge_cap) {
-                merge_cap = merge_cap ? merge_cap * 2 : 4096;
-                hf_merge *grown = realloc(merges, merge_cap * sizeof *grown);
-                if (!grown) {
-                    free(merges);
-                    return cr_fail(err, CR_EOTHER, "out of memory");
-                }
-                merges = grown;
+            if (cr_grow(&merges, &merge_cap, merge_count + 1, sizeof *merges) < 0) {
+                free(merges);
+                return cr_fail(err, CR_EOTHER, "out of memory");
             }
             merges[merge_count++] = (hf_merge){id, left, right};
         }
