@@ -76,7 +76,8 @@ static int refuse_unknown(cr_cli *cli, cr_err *err)
     const char *word = optind > 0 && optind <= cli->argc ? cli->argv[optind - 1] : "?";
     char name[64] = "";
     const cr_option *known = NULL;
-    if (optopt && optopt < LONG_ONLY_BASE) { /* a short option: "-x" or inside "-qx" */
+    int is_long = strncmp(word, "--", 2) == 0;
+    if (!is_long && optopt && optopt < LONG_ONLY_BASE) { /* "-x", or x inside "-qx" */
         snprintf(name, sizeof name, "-%c", optopt);
         for (const cr_option *row = cli->all; row->name && !known; row++)
             if (row->short_name == optopt)
@@ -89,7 +90,7 @@ static int refuse_unknown(cr_cli *cli, cr_err *err)
             if (strlen(row->name) == len && strncmp(row->name, start, len) == 0)
                 known = row;
     }
-    if (optopt && row_for(cli, optopt)) /* "--json=1": a flag given a value */
+    if (is_long && strchr(word, '=') && optopt && row_for(cli, optopt)) /* "--json=1" */
         return cr_fail(err, CR_EUSAGE, "%s takes no value (see %s --help)", name, cli->program);
     if (known && cli->command)
         return cr_fail(err, CR_EUSAGE, "%s does not take %s (see %s --help)", cli->command, name,
