@@ -12,61 +12,20 @@
 #include "hash.h"
 
 #define STATE_VERSION 2
-/* version 1 ended at target_steps; its files still resume (the later fields read as 0) */
-#define STATE_V1_BYTES offsetof(state_header, target_steps)
 
-/* The fixed-size header as written: every field at a fixed offset, little-endian. */
+/* The file: this header, m and v (param_count floats each), the SHA-256 of all before it. */
 typedef struct state_header {
     char magic[8];
     uint32_t version;
     uint32_t header_bytes;
-    int64_t step;
-    uint64_t rng[4];
-    char shard_name[256];
-    uint64_t shard_offset;
-    uint64_t epoch;
-    uint64_t tokens_seen;
-    double lr, min_lr, weight_decay, grad_clip, beta1, beta2, eps;
-    int64_t warmup, decay_steps;
-    uint64_t seed;
-    char model_sha256[72];
-    uint64_t param_count;
-    int64_t target_steps, segment_start, budget_ms;
-    int32_t schedule_kind, reserved;
-    double decay_fraction;
+    train_state state;
 } state_header;
 
-/* The fields that are the same number on both sides, where each lives in train_state and in
- * the header: the one list write and read walk. The text fields (shard name, model checksum)
- * differ in size and are copied by hand. FIELD fails the build (an array of size -1) when a
- * field's two sides ever differ in size. */
-#define SAME_SIZE(f) (sizeof(((train_state *)0)->f) == sizeof(((state_header *)0)->f))
-#define FIELD(f)                                                                                   \
-    {                                                                                              \
-        offsetof(train_state, f), offsetof(state_header, f),                                       \
-            sizeof(((train_state *)0)->f) + 0 * sizeof(char[SAME_SIZE(f) ? 1 : -1])                \
-    }
-static const struct {
-    size_t in_state, in_header, bytes;
-} fields[] = {
-    FIELD(step),        FIELD(rng),           FIELD(shard_offset),
-    FIELD(epoch),       FIELD(tokens_seen),   FIELD(lr),
-    FIELD(min_lr),      FIELD(weight_decay),  FIELD(grad_clip),
-    FIELD(beta1),       FIELD(beta2),         FIELD(eps),
-    FIELD(warmup),      FIELD(decay_steps),   FIELD(seed),
-    FIELD(param_count), FIELD(target_steps),  FIELD(segment_start),
-    FIELD(budget_ms),   FIELD(schedule_kind), FIELD(decay_fraction),
-};
-
-/* to_header 1: from a train_state into a header; 0: back. */
-static void copy_fields(void *to, const void *from, int to_header)
-{
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        size_t to_offset = to_header ? fields[i].in_header : fields[i].in_state;
-        size_t from_offset = to_header ? fields[i].in_state : fields[i].in_header;
-        memcpy((char *)to + to_offset, (const char *)from + from_offset, fields[i].bytes);
-    }
-}
+/* version 1 ended at target_steps; its files still resume (the later fields read as 0) */
+#define STATE_V1_BYTES offsetof(state_header, state.target_steps)
+/* The format of versions 1 and 2 (docs/trainer.md), whatever becomes of train_state. */
+_Static_assert(STATE_V1_BYTES == 496 && sizeof(state_header) == 536,
+               "train_state is the state file's header: its layout is the file format");
 
 int state_write(const char *path, const train_state *s, const float *m, const float *v, cr_err *err)
 {
@@ -75,9 +34,13 @@ int state_write(const char *path, const train_state *s, const float *m, const fl
     memcpy(h.magic, STATE_MAGIC, 8);
     h.version = STATE_VERSION;
     h.header_bytes = sizeof h;
-    copy_fields(&h, s, 1);
-    snprintf(h.shard_name, sizeof h.shard_name, "%s", s->shard_name);
-    snprintf(h.model_sha256, sizeof h.model_sha256, "%s", s->model_sha256);
+    h.state = *s;
+    h.state.reserved = 0;
+    /* the text fields as NUL-padded text: no byte of memory beyond the string is written */
+    memset(h.state.shard_name, 0, sizeof h.state.shard_name);
+    snprintf(h.state.shard_name, sizeof h.state.shard_name, "%s", s->shard_name);
+    memset(h.state.model_sha256, 0, sizeof h.state.model_sha256);
+    snprintf(h.state.model_sha256, sizeof h.state.model_sha256, "%s", s->model_sha256);
     cr_sha256 sha;
     int code = cr_sha256_begin(&sha, err);
     if (code)
@@ -134,10 +97,10 @@ int state_read(const char *path, train_state *s, size_t expected_params, float *
         return cr_fail(err, CR_EDATA, "state %s: not a trainer state file (bad magic or version)",
                        path);
     }
-    if (h.param_count != expected_params) {
+    if (h.state.param_count != expected_params) {
         free(bytes);
         return cr_fail(err, CR_EDATA, "state %s: for %llu parameters, the model has %zu", path,
-                       (unsigned long long)h.param_count, expected_params);
+                       (unsigned long long)h.state.param_count, expected_params);
     }
     if (len != want) {
         free(bytes);
@@ -154,11 +117,8 @@ int state_read(const char *path, train_state *s, size_t expected_params, float *
     memcpy(m, bytes + header_bytes, floats);
     memcpy(v, bytes + header_bytes + floats, floats);
     free(bytes);
-    memset(s, 0, sizeof *s);
-    copy_fields(s, &h, 0);
-    h.shard_name[sizeof h.shard_name - 1] = 0;
-    snprintf(s->shard_name, sizeof s->shard_name, "%s", h.shard_name);
-    memcpy(s->model_sha256, h.model_sha256, 64);
+    *s = h.state;
+    s->shard_name[sizeof s->shard_name - 1] = 0;
     s->model_sha256[64] = 0;
     return CR_OK;
 }
