@@ -60,6 +60,15 @@ typedef struct cr_option {
 #define CR_LONG(type, field, lo, hi) CR_OPT_LONG, 0, 1, offsetof(type, field), (lo), (hi)
 #define CR_DOUBLE(type, field, lo, hi) CR_OPT_DOUBLE, 0, 1, offsetof(type, field), (lo), (hi)
 
+/* The rows every program ends its table with: the same letters and meanings everywhere. */
+/* clang-format off */
+#define CR_COMMON_OPTIONS(type, quiet, verbose, help_id, version_id)                               \
+    {"quiet", 'q', CR_ANY_COMMAND, CR_FLAG(type, quiet)},                                          \
+    {"verbose", 'v', CR_ANY_COMMAND, CR_COUNT(type, verbose)},                                     \
+    {"help", 'h', CR_ANY_COMMAND, CR_CALL(help_id, 0)},                                            \
+    {"version", 'V', CR_ANY_COMMAND, CR_CALL(version_id, 0)}
+/* clang-format on */
+
 #define CR_CLI_MAX_OPTIONS 96
 
 typedef struct cr_cli {

@@ -125,10 +125,7 @@ static const cr_option option_rows[] = {
     {"gpt2", 0, IMPORT, CR_CALL(OPT_GPT2, 1)},
     {"json", 0, TRAIN | ENCODE | INFO, CR_FLAG(O, json)},
     {"progress", 0, TRAIN | ENCODE, CR_SET(O, progress_mode, CR_PROGRESS_ALWAYS)},
-    {"quiet", 'q', CR_ANY_COMMAND, CR_FLAG(O, quiet)},
-    {"verbose", 'v', CR_ANY_COMMAND, CR_COUNT(O, verbose)},
-    {"help", 'h', CR_ANY_COMMAND, CR_CALL(OPT_HELP, 0)},
-    {"version", 'V', CR_ANY_COMMAND, CR_CALL(OPT_VERSION, 0)},
+    CR_COMMON_OPTIONS(O, quiet, verbose, OPT_HELP, OPT_VERSION),
     {NULL, 0, 0, CR_CALL(0, 0)},
 };
 #undef O

@@ -192,10 +192,7 @@ static const cr_option options[] = {
     {"simd", 0, KERNELS, CR_CALL(OPT_SIMD, 1)},
     {"precision", 0, KERNELS, CR_CALL(OPT_PRECISION, 1)},
     {"json", 0, CR_ANY_COMMAND, CR_FLAG(A, json)},
-    {"quiet", 'q', CR_ANY_COMMAND, CR_FLAG(A, quiet)},
-    {"verbose", 'v', CR_ANY_COMMAND, CR_COUNT(A, verbose)},
-    {"help", 'h', CR_ANY_COMMAND, CR_CALL(OPT_HELP, 0)},
-    {"version", 'V', CR_ANY_COMMAND, CR_CALL(OPT_VERSION, 0)},
+    CR_COMMON_OPTIONS(A, quiet, verbose, OPT_HELP, OPT_VERSION),
     {NULL, 0, 0, CR_CALL(0, 0)},
 };
 #undef A

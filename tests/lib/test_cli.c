@@ -7,7 +7,7 @@
 #include "utf8.h"
 
 enum { ONE = 1 << 0, TWO = 1 << 1 };
-enum { OPT_SPECIAL = 1, OPT_HELP };
+enum { OPT_SPECIAL = 1, OPT_HELP, OPT_VERSION };
 
 typedef struct args {
     const char *out;
@@ -23,9 +23,7 @@ static const cr_option rows[] = {
     {"steps", 0, TWO, CR_LONG(A, steps, 0, 1000)},
     {"rate", 0, TWO, CR_DOUBLE(A, rate, 0, 10)},
     {"special", 0, ONE, CR_CALL(OPT_SPECIAL, 1)},
-    {"quiet", 'q', CR_ANY_COMMAND, CR_FLAG(A, quiet)},
-    {"verbose", 'v', CR_ANY_COMMAND, CR_COUNT(A, verbose)},
-    {"help", 'h', CR_ANY_COMMAND, CR_CALL(OPT_HELP, 0)},
+    CR_COMMON_OPTIONS(A, quiet, verbose, OPT_HELP, OPT_VERSION),
     {NULL, 0, 0, CR_CALL(0, 0)},
 };
 #undef A
