@@ -262,10 +262,12 @@ int main(int argc, char **argv)
             printf("crawler %s\n", CR_VERSION);
             return CR_OK;
         case ':': /* the ':' that starts the option string asks getopt to tell these apart */
-            rc = cr_fail(&err, CR_EUSAGE, "option %s needs a value (see --help)", argv[optind - 1]);
+            rc =
+                cr_fail(&err, CR_EUSAGE, "%s needs a value (see crawler --help)", argv[optind - 1]);
             break;
         default:
-            rc = cr_fail(&err, CR_EUSAGE, "unknown option %s (see --help)", argv[optind - 1]);
+            rc = cr_fail(&err, CR_EUSAGE, "unknown option %s (see crawler --help)",
+                         argv[optind - 1]);
             break;
         }
         if (rc) {

@@ -61,6 +61,9 @@ expect_eq "a missing value is named" "$("$B/trainer" train --lr 2>&1)" \
 expect_eq "a flag given a value is refused" "$("$B/tokenizer" info --json=yes "$T/tok" 2>&1)" \
     "tokenizer: --json takes no value (see tokenizer --help)"
 expect_eq "crawler: an unknown short option is not called a missing value" \
-    "$("$B/crawler" --seeds x --out y -x 2>&1)" "crawler: unknown option -x (see --help)"
+    "$("$B/crawler" --seeds x --out y -x 2>&1)" "crawler: unknown option -x (see crawler --help)"
+expect_eq "preprocess: an unknown option in one line" "$("$B/preprocess" -o "$T/c2" --frobnicate x 2>&1)" \
+    "preprocess: unknown option --frobnicate (see preprocess --help)"
+check_exit "  exit 2" 2 "$B/preprocess" -o "$T/c2" --frobnicate x
 
 finish
