@@ -38,9 +38,13 @@ void cr_cli_init(cr_cli *cli, const char *program, const char *command, unsigned
     /* ':' first: a missing value comes back as ':', told apart from an unknown option */
     size_t shorts = 0, count = 0;
     cli->shorts[shorts++] = ':';
-    for (const cr_option *row = options; row->name && count < CR_CLI_MAX_OPTIONS; row++) {
+    for (const cr_option *row = options; row->name; row++) {
         if (!(row->commands & command_bit))
             continue;
+        if (count == CR_CLI_MAX_OPTIONS) { /* a table too long for this file: said, not cut */
+            cli->too_many = 1;
+            break;
+        }
         int has_arg = takes_value(row) ? required_argument : no_argument;
         cli->rows[count] = row;
         cli->longs[count] =
@@ -134,6 +138,11 @@ static int store(cr_cli *cli, const cr_option *row, cr_err *err)
 
 int cr_cli_next(cr_cli *cli, cr_err *err)
 {
+    if (cli->too_many) {
+        cr_fail(err, CR_EOTHER, "%s: more than %d options for one command (lib/cli.h)",
+                cli->program, CR_CLI_MAX_OPTIONS);
+        return -1;
+    }
     for (;;) {
         int value = getopt_long(cli->argc, cli->argv, cli->shorts, cli->longs, NULL);
         cli->arg = optarg;

@@ -79,6 +79,7 @@ typedef struct cr_cli {
     char **argv;
     const char *arg;  /* the argument of the option cr_cli_next just returned (or NULL) */
     const char *name; /* its long name, for messages ("--steps: ...") */
+    int too_many;     /* more rows for this command than CR_CLI_MAX_OPTIONS */
     /* what getopt_long is given: the rows of this command only */
     const cr_option *all;
     const cr_option *rows[CR_CLI_MAX_OPTIONS];
