@@ -184,3 +184,20 @@ const char *cr_cli_take_word(cr_cli *cli)
         return NULL;
     return cli->argv[optind++];
 }
+
+int cr_cli_info_id(const char *word)
+{
+    if (strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0)
+        return CR_CLI_HELP;
+    if (strcmp(word, "-V") == 0 || strcmp(word, "--version") == 0)
+        return CR_CLI_VERSION;
+    return 0;
+}
+
+void cr_cli_print_info(int id, const char *program, const char *usage)
+{
+    if (id == CR_CLI_HELP)
+        fputs(usage, stdout);
+    else
+        printf("%s %s\n", program, CR_VERSION);
+}

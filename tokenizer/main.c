@@ -103,7 +103,7 @@ enum {
 };
 
 /* Options main() handles itself (their values do not go straight into a field). */
-enum { OPT_SPECIAL = 1, OPT_GPT2, OPT_SHARD_TOKENS, OPT_HELP, OPT_VERSION };
+enum { OPT_SPECIAL = 1, OPT_GPT2, OPT_SHARD_TOKENS };
 
 #define O options
 /* One row an option: adding an option is adding its row (and its line in usage_text). */
@@ -125,7 +125,7 @@ static const cr_option option_rows[] = {
     {"gpt2", 0, IMPORT, CR_CALL(OPT_GPT2, 1)},
     {"json", 0, TRAIN | ENCODE | INFO, CR_FLAG(O, json)},
     {"progress", 0, TRAIN | ENCODE, CR_SET(O, progress_mode, CR_PROGRESS_ALWAYS)},
-    CR_COMMON_OPTIONS(O, quiet, verbose, OPT_HELP, OPT_VERSION),
+    CR_COMMON_OPTIONS(O, quiet, verbose),
     {NULL, 0, 0, CR_CALL(0, 0)},
 };
 #undef O
@@ -544,12 +544,8 @@ int main(int argc, char **argv)
     if (argc < 2)
         return usage_error("%s", "missing COMMAND");
     const char *name = argv[1];
-    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
-        fputs(usage_text, stdout);
-        return 0;
-    }
-    if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
-        printf("%s %s\n", PROGRAM, CR_VERSION);
+    if (cr_cli_info_id(name)) { /* before a command: "tokenizer --help" */
+        cr_cli_print_info(cr_cli_info_id(name), PROGRAM, usage_text);
         return 0;
     }
     if (name[0] == '-')
@@ -564,12 +560,8 @@ int main(int argc, char **argv)
     cr_cli_init(&cli, PROGRAM, name, command->bit, option_rows, &o, argc - 1, argv + 1);
     int id;
     while ((id = cr_cli_next(&cli, &err)) > 0) {
-        if (id == OPT_HELP) {
-            fputs(usage_text, stdout);
-            return 0;
-        }
-        if (id == OPT_VERSION) {
-            printf("%s %s\n", PROGRAM, CR_VERSION);
+        if (id == CR_CLI_HELP || id == CR_CLI_VERSION) {
+            cr_cli_print_info(id, PROGRAM, usage_text);
             return 0;
         }
         if (set_option(&cli, &o, id, &err))

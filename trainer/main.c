@@ -125,8 +125,6 @@ enum {
     OPT_SEED,
     OPT_SIMD,
     OPT_PRECISION,
-    OPT_HELP,
-    OPT_VERSION,
 };
 
 #define A trainer_args
@@ -192,7 +190,7 @@ static const cr_option options[] = {
     {"simd", 0, KERNELS, CR_CALL(OPT_SIMD, 1)},
     {"precision", 0, KERNELS, CR_CALL(OPT_PRECISION, 1)},
     {"json", 0, CR_ANY_COMMAND, CR_FLAG(A, json)},
-    CR_COMMON_OPTIONS(A, quiet, verbose, OPT_HELP, OPT_VERSION),
+    CR_COMMON_OPTIONS(A, quiet, verbose),
     {NULL, 0, 0, CR_CALL(0, 0)},
 };
 #undef A
@@ -348,12 +346,8 @@ int main(int argc, char **argv)
     if (argc < 2)
         return usage_error("%s", "a command is required");
     const char *name = argv[1];
-    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
-        fputs(usage_text, stdout);
-        return 0;
-    }
-    if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
-        printf("trainer %s\n", CR_VERSION);
+    if (cr_cli_info_id(name)) { /* before a command: "trainer --help" */
+        cr_cli_print_info(cr_cli_info_id(name), "trainer", usage_text);
         return 0;
     }
     const cr_command *command = cr_command_find(commands, name);
@@ -367,12 +361,8 @@ int main(int argc, char **argv)
     cr_cli_init(&cli, "trainer", name, command->bit, options, &a, argc - 1, argv + 1);
     int id;
     while ((id = cr_cli_next(&cli, &err)) > 0) {
-        if (id == OPT_HELP) {
-            fputs(usage_text, stdout);
-            return 0;
-        }
-        if (id == OPT_VERSION) {
-            printf("trainer %s\n", CR_VERSION);
+        if (id == CR_CLI_HELP || id == CR_CLI_VERSION) {
+            cr_cli_print_info(id, "trainer", usage_text);
             return 0;
         }
         if (set_option(&a, id, cli.arg, &err)) {

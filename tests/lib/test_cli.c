@@ -7,7 +7,7 @@
 #include "utf8.h"
 
 enum { ONE = 1 << 0, TWO = 1 << 1 };
-enum { OPT_SPECIAL = 1, OPT_HELP, OPT_VERSION };
+enum { OPT_SPECIAL = 1 };
 
 typedef struct args {
     const char *out;
@@ -23,7 +23,7 @@ static const cr_option rows[] = {
     {"steps", 0, TWO, CR_LONG(A, steps, 0, 1000)},
     {"rate", 0, TWO, CR_DOUBLE(A, rate, 0, 10)},
     {"special", 0, ONE, CR_CALL(OPT_SPECIAL, 1)},
-    CR_COMMON_OPTIONS(A, quiet, verbose, OPT_HELP, OPT_VERSION),
+    CR_COMMON_OPTIONS(A, quiet, verbose),
     {NULL, 0, 0, CR_CALL(0, 0)},
 };
 #undef A
@@ -51,7 +51,7 @@ static int parse(const char *command, unsigned bit, char **words, int count, arg
     cr_cli cli;
     cr_cli_init(&cli, "prog", command, bit, rows, a, count + 1, argv);
     int id;
-    while ((id = cr_cli_next(&cli, err)) > 0 && id != OPT_HELP)
+    while ((id = cr_cli_next(&cli, err)) > 0 && id != CR_CLI_HELP)
         if (id == OPT_SPECIAL)
             CHECK_STR_EQ(cli.arg, "x");
     if (operand)
@@ -65,6 +65,9 @@ TEST(commands_are_found_by_name)
     CHECK(cr_command_find(commands, "two") == &commands[1]);
     CHECK(cr_command_find(commands, "three") == NULL);
     CHECK(cr_command_find(commands, NULL) == NULL);
+    CHECK_INT_EQ(cr_cli_info_id("--help"), CR_CLI_HELP);
+    CHECK_INT_EQ(cr_cli_info_id("-V"), CR_CLI_VERSION);
+    CHECK_INT_EQ(cr_cli_info_id("--verbose"), 0);
 }
 
 TEST(typed_options_are_stored)
@@ -130,7 +133,7 @@ TEST(help_is_handed_back_and_parsing_restarts)
     args a;
     cr_err err;
     char *words[] = {"--threads", "2", "-h"};
-    CHECK_INT_EQ(parse("one", ONE, words, 3, &a, &err, NULL), OPT_HELP);
+    CHECK_INT_EQ(parse("one", ONE, words, 3, &a, &err, NULL), CR_CLI_HELP);
     /* a second parse starts from the beginning (getopt's state is reset) */
     char *again[] = {"--threads", "3"};
     CHECK_INT_EQ(parse("one", ONE, again, 2, &a, &err, NULL), 0);
