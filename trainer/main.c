@@ -334,7 +334,7 @@ static int run_bench(void *args, cr_err *err)
     return bench_run(&a->bench, err);
 }
 
-/* name, option bit, what runs it, how many operands (PATH) it takes */
+/* name, the bit its option rows carry, what runs it (only info takes an operand: PATH) */
 static const cr_command commands[] = {
     {"train", TRAIN, run_train}, {"generate", GENERATE, run_generate}, {"eval", EVAL, run_eval},
     {"info", INFO, run_info},    {"bench", BENCH, run_bench},          {NULL, 0, NULL},
