@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "crawl_private.h"
+#include "buf.h"
 #include "url.h"
 
 double random01(crawler *c)
@@ -58,14 +59,8 @@ host *host_for(crawler *c, const char *url)
     for (size_t i = c->host_count; i-- > 0;)
         if (strcmp(c->hosts[i]->origin, origin) == 0)
             return c->hosts[i];
-    if (c->host_count == c->host_cap) {
-        size_t cap = c->host_cap ? c->host_cap * 2 : 16;
-        host **grown = realloc(c->hosts, cap * sizeof *grown);
-        if (!grown)
-            return NULL;
-        c->hosts = grown;
-        c->host_cap = cap;
-    }
+    if (cr_grow(&c->hosts, &c->host_cap, c->host_count + 1, sizeof *c->hosts) < 0)
+        return NULL;
     host *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
@@ -116,14 +111,8 @@ void host_push(host *h, task *t, int front)
 
 int delay_task(crawler *c, task *t, double not_before)
 {
-    if (c->delayed_count == c->delayed_cap) {
-        size_t cap = c->delayed_cap ? c->delayed_cap * 2 : 16;
-        task **grown = realloc(c->delayed, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        c->delayed = grown;
-        c->delayed_cap = cap;
-    }
+    if (cr_grow(&c->delayed, &c->delayed_cap, c->delayed_count + 1, sizeof *c->delayed) < 0)
+        return -1;
     t->not_before = not_before;
     c->delayed[c->delayed_count++] = t;
     return 0;

@@ -13,6 +13,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "buf.h"
 #include "url.h"
 
 /* Beyond this, a page is a link farm: the rest of its links are ignored. */
@@ -27,14 +28,8 @@ static int add_unique(char ***list, size_t *count, size_t *cap, const char *url)
     for (size_t i = 0; i < *count; i++)
         if (strcmp((*list)[i], url) == 0)
             return 0;
-    if (*count == *cap) {
-        size_t grown_cap = *cap ? *cap * 2 : 32;
-        char **grown = realloc(*list, grown_cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        *list = grown;
-        *cap = grown_cap;
-    }
+    if (cr_grow(list, cap, *count + 1, sizeof **list) < 0)
+        return -1;
     char *copy = strdup(url);
     if (!copy)
         return -1;

@@ -37,7 +37,7 @@ static void usage(FILE *out)
         "\n"
         "  --seeds FILE|URL          seed file (one URL a line, '#' comments) or a URL;\n"
         "                            repeatable; extra arguments are seeds too\n"
-        "  --out DIR                 output folder (created)\n"
+        "  -o, --out DIR             output folder (created)\n"
         "  --max-depth N             links followed from the seeds (default 5, -1: no limit)\n"
         "  --max-pages N             pages saved in this crawl, over every run (default 0: no "
         "limit)\n"
@@ -79,7 +79,6 @@ static void usage(FILE *out)
 
 enum {
     OPT_SEEDS = 256,
-    OPT_OUT,
     OPT_MAX_DEPTH,
     OPT_MAX_PAGES,
     OPT_SCOPE,
@@ -111,7 +110,7 @@ int main(int argc, char **argv)
 {
     static const struct option long_options[] = {
         {"seeds", required_argument, 0, OPT_SEEDS},
-        {"out", required_argument, 0, OPT_OUT},
+        {"out", required_argument, 0, 'o'},
         {"max-depth", required_argument, 0, OPT_MAX_DEPTH},
         {"max-pages", required_argument, 0, OPT_MAX_PAGES},
         {"scope", required_argument, 0, OPT_SCOPE},
@@ -167,7 +166,7 @@ int main(int argc, char **argv)
 
     opterr = 0;
     int option_index = -1;
-    while ((c = getopt_long(argc, argv, "qvhV", long_options, &option_index)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:qvhV", long_options, &option_index)) != -1) {
         rc = CR_OK;
         switch (c) {
         case OPT_SEEDS:
@@ -176,7 +175,7 @@ int main(int argc, char **argv)
             else
                 seed_args[seed_arg_count++] = optarg;
             break;
-        case OPT_OUT:
+        case 'o':
             opt.out_dir = optarg;
             break;
         case OPT_MAX_DEPTH:
@@ -262,12 +261,13 @@ int main(int argc, char **argv)
         case 'V':
             printf("crawler %s\n", CR_VERSION);
             return CR_OK;
+        case ':': /* the ':' that starts the option string asks getopt to tell these apart */
+            rc =
+                cr_fail(&err, CR_EUSAGE, "%s needs a value (see crawler --help)", argv[optind - 1]);
+            break;
         default:
-            if (optopt >= OPT_SEEDS || (optopt && strchr("qvhV", optopt) == NULL && optopt != 0))
-                rc = cr_fail(&err, CR_EUSAGE, "option %s needs a value (see --help)",
-                             argv[optind - 1]);
-            else
-                rc = cr_fail(&err, CR_EUSAGE, "unknown option %s (see --help)", argv[optind - 1]);
+            rc = cr_fail(&err, CR_EUSAGE, "unknown option %s (see crawler --help)",
+                         argv[optind - 1]);
             break;
         }
         if (rc) {

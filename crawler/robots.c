@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "url.h"
 
 void robots_init_allow_all(robots *r)
@@ -44,14 +45,8 @@ typedef struct rule_list {
 
 static int rule_add(rule_list *l, const char *value, size_t len, int allow)
 {
-    if (l->count == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        robots_rule *grown = realloc(l->rules, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        l->rules = grown;
-        l->cap = cap;
-    }
+    if (cr_grow(&l->rules, &l->cap, l->count + 1, sizeof *l->rules) < 0)
+        return -1;
     char raw[URL_MAX], norm[URL_MAX];
     if (len >= sizeof raw)
         len = sizeof raw - 1;
@@ -161,15 +156,10 @@ int robots_parse(const char *text, size_t len, const char *agent, robots *out)
             } else if (KEY_IS("sitemap")) {
                 /* Not part of any group (RFC 9309 2.3.5). */
                 if (value_len > 0) {
-                    if (out->sitemap_count == sitemap_cap) {
-                        size_t cap = sitemap_cap ? sitemap_cap * 2 : 4;
-                        char **grown = realloc(out->sitemaps, cap * sizeof *grown);
-                        if (!grown) {
-                            failed = 1;
-                            break;
-                        }
-                        out->sitemaps = grown;
-                        sitemap_cap = cap;
+                    if (cr_grow(&out->sitemaps, &sitemap_cap, out->sitemap_count + 1,
+                                sizeof *out->sitemaps) < 0) {
+                        failed = 1;
+                        break;
                     }
                     char *copy = strndup(value, value_len);
                     if (!copy) {

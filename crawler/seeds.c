@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "fs.h"
 #include "log.h"
 #include "url.h"
@@ -16,14 +17,8 @@ static int add_url(seed_list *seeds, const char *url)
     for (size_t i = 0; i < seeds->count; i++)
         if (strcmp(seeds->urls[i], url) == 0)
             return 0;
-    if (seeds->count == seeds->cap) {
-        size_t cap = seeds->cap ? seeds->cap * 2 : 16;
-        char **grown = realloc(seeds->urls, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        seeds->urls = grown;
-        seeds->cap = cap;
-    }
+    if (cr_grow(&seeds->urls, &seeds->cap, seeds->count + 1, sizeof *seeds->urls) < 0)
+        return -1;
     if (!(seeds->urls[seeds->count] = strdup(url)))
         return -1;
     seeds->count++;

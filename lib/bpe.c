@@ -4,6 +4,8 @@
  * tie. Nothing here writes files (tokenizer/encode.c) or learns ranks (tokenizer/train.c). */
 #include "bpe.h"
 
+#include "buf.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,14 +23,8 @@ struct tok_cache_entry {
 
 int tok_ids_push(tok_ids *ids, uint32_t id)
 {
-    if (ids->count == ids->cap) {
-        size_t cap = ids->cap ? ids->cap * 2 : 1024;
-        uint32_t *grown = realloc(ids->ids, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        ids->ids = grown;
-        ids->cap = cap;
-    }
+    if (cr_grow(&ids->ids, &ids->cap, ids->count + 1, sizeof *ids->ids) < 0)
+        return -1;
     ids->ids[ids->count++] = id;
     return 0;
 }

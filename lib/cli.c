@@ -38,9 +38,13 @@ void cr_cli_init(cr_cli *cli, const char *program, const char *command, unsigned
     /* ':' first: a missing value comes back as ':', told apart from an unknown option */
     size_t shorts = 0, count = 0;
     cli->shorts[shorts++] = ':';
-    for (const cr_option *row = options; row->name && count < CR_CLI_MAX_OPTIONS; row++) {
+    for (const cr_option *row = options; row->name; row++) {
         if (!(row->commands & command_bit))
             continue;
+        if (count == CR_CLI_MAX_OPTIONS) { /* a table too long for this file: said, not cut */
+            cli->too_many = 1;
+            break;
+        }
         int has_arg = takes_value(row) ? required_argument : no_argument;
         cli->rows[count] = row;
         cli->longs[count] =
@@ -76,7 +80,8 @@ static int refuse_unknown(cr_cli *cli, cr_err *err)
     const char *word = optind > 0 && optind <= cli->argc ? cli->argv[optind - 1] : "?";
     char name[64] = "";
     const cr_option *known = NULL;
-    if (optopt && optopt < LONG_ONLY_BASE) { /* a short option: "-x" or inside "-qx" */
+    int is_long = strncmp(word, "--", 2) == 0;
+    if (!is_long && optopt && optopt < LONG_ONLY_BASE) { /* "-x", or x inside "-qx" */
         snprintf(name, sizeof name, "-%c", optopt);
         for (const cr_option *row = cli->all; row->name && !known; row++)
             if (row->short_name == optopt)
@@ -89,7 +94,7 @@ static int refuse_unknown(cr_cli *cli, cr_err *err)
             if (strlen(row->name) == len && strncmp(row->name, start, len) == 0)
                 known = row;
     }
-    if (optopt && row_for(cli, optopt)) /* "--json=1": a flag given a value */
+    if (is_long && strchr(word, '=') && optopt && row_for(cli, optopt)) /* "--json=1" */
         return cr_fail(err, CR_EUSAGE, "%s takes no value (see %s --help)", name, cli->program);
     if (known && cli->command)
         return cr_fail(err, CR_EUSAGE, "%s does not take %s (see %s --help)", cli->command, name,
@@ -133,6 +138,11 @@ static int store(cr_cli *cli, const cr_option *row, cr_err *err)
 
 int cr_cli_next(cr_cli *cli, cr_err *err)
 {
+    if (cli->too_many) {
+        cr_fail(err, CR_EOTHER, "%s: more than %d options for one command (lib/cli.h)",
+                cli->program, CR_CLI_MAX_OPTIONS);
+        return -1;
+    }
     for (;;) {
         int value = getopt_long(cli->argc, cli->argv, cli->shorts, cli->longs, NULL);
         cli->arg = optarg;
@@ -173,4 +183,21 @@ const char *cr_cli_take_word(cr_cli *cli)
     if (optind >= cli->argc)
         return NULL;
     return cli->argv[optind++];
+}
+
+int cr_cli_info_id(const char *word)
+{
+    if (strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0)
+        return CR_CLI_HELP;
+    if (strcmp(word, "-V") == 0 || strcmp(word, "--version") == 0)
+        return CR_CLI_VERSION;
+    return 0;
+}
+
+void cr_cli_print_info(int id, const char *program, const char *usage)
+{
+    if (id == CR_CLI_HELP)
+        fputs(usage, stdout);
+    else
+        printf("%s %s\n", program, CR_VERSION);
 }

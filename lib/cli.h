@@ -60,6 +60,18 @@ typedef struct cr_option {
 #define CR_LONG(type, field, lo, hi) CR_OPT_LONG, 0, 1, offsetof(type, field), (lo), (hi)
 #define CR_DOUBLE(type, field, lo, hi) CR_OPT_DOUBLE, 0, 1, offsetof(type, field), (lo), (hi)
 
+/* The ids of the -h and -V rows: main prints (cr_cli_print_info) and exits 0. */
+enum { CR_CLI_HELP = 10000, CR_CLI_VERSION };
+
+/* The rows every program ends its table with: the same letters and meanings everywhere. */
+/* clang-format off */
+#define CR_COMMON_OPTIONS(type, quiet, verbose)                                                    \
+    {"quiet", 'q', CR_ANY_COMMAND, CR_FLAG(type, quiet)},                                          \
+    {"verbose", 'v', CR_ANY_COMMAND, CR_COUNT(type, verbose)},                                     \
+    {"help", 'h', CR_ANY_COMMAND, CR_CALL(CR_CLI_HELP, 0)},                                        \
+    {"version", 'V', CR_ANY_COMMAND, CR_CALL(CR_CLI_VERSION, 0)}
+/* clang-format on */
+
 #define CR_CLI_MAX_OPTIONS 96
 
 typedef struct cr_cli {
@@ -70,6 +82,7 @@ typedef struct cr_cli {
     char **argv;
     const char *arg;  /* the argument of the option cr_cli_next just returned (or NULL) */
     const char *name; /* its long name, for messages ("--steps: ...") */
+    int too_many;     /* more rows for this command than CR_CLI_MAX_OPTIONS */
     /* what getopt_long is given: the rows of this command only */
     const cr_option *all;
     const cr_option *rows[CR_CLI_MAX_OPTIONS];
@@ -89,6 +102,11 @@ void cr_cli_init(cr_cli *cli, const char *program, const char *command, unsigned
  * a value that does not parse or is out of range. */
 int cr_cli_next(cr_cli *cli, cr_err *err);
 int cr_cli_operand_index(const cr_cli *cli);
+/* CR_CLI_HELP for "-h" or "--help", CR_CLI_VERSION for "-V" or "--version", else 0: what a
+ * program's first argument asks before any command. */
+int cr_cli_info_id(const char *word);
+/* CR_CLI_HELP: the usage on stdout; CR_CLI_VERSION: "PROGRAM 0.1.0". */
+void cr_cli_print_info(int id, const char *program, const char *usage);
 /* The next word of argv as a further argument of the current option (tokenizer's
  * "--gpt2 ENCODER VOCAB"); NULL when there is none. */
 const char *cr_cli_take_word(cr_cli *cli);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "log.h"
 
 void cr_path_dirname(const char *path, char *out, size_t out_size)
@@ -275,14 +276,11 @@ int cr_read_file(const char *path, char **bytes, size_t *len, size_t max_bytes, 
                 return cr_fail(err, CR_EDATA, "reading %s: more than the limit of %zu bytes", path,
                                max_bytes);
             }
-            char *bigger = realloc(data, cap * 2);
-            if (!bigger) {
+            if (cr_grow(&data, &cap, used + 2, 1) < 0) {
                 free(data);
                 close(fd);
                 return cr_fail(err, CR_EOTHER, "reading %s: out of memory", path);
             }
-            data = bigger;
-            cap *= 2;
         }
         ssize_t n = read(fd, data + used, cap - 1 - used);
         if (n < 0) {
@@ -347,14 +345,8 @@ typedef struct path_list {
 
 static int list_push(path_list *list, const char *path, cr_err *err)
 {
-    if (list->count == list->cap) {
-        size_t cap = list->cap ? list->cap * 2 : 64;
-        char **paths = realloc(list->paths, cap * sizeof *paths);
-        if (!paths)
-            return cr_fail(err, CR_EOTHER, "listing inputs: out of memory");
-        list->paths = paths;
-        list->cap = cap;
-    }
+    if (cr_grow(&list->paths, &list->cap, list->count + 1, sizeof *list->paths) < 0)
+        return cr_fail(err, CR_EOTHER, "listing inputs: out of memory");
     list->paths[list->count] = strdup(path);
     if (!list->paths[list->count])
         return cr_fail(err, CR_EOTHER, "listing inputs: out of memory");

@@ -1,6 +1,7 @@
 /* hash.h — SHA-256 (libcrypto) for content hashes and for file names derived from hashes.
  * Ids are the first 16 bytes of the SHA-256 of a key (a URL, a path), as 32 lowercase hex
- * digits: safe in any file system, never built from the key's own text. */
+ * digits: safe in any file system, never built from the key's own text. And cr_mix64, the one
+ * fast non-cryptographic mixer, for hash tables and sketches (never for ids). */
 #ifndef CR_HASH_H
 #define CR_HASH_H
 
@@ -27,5 +28,17 @@ int cr_sha256_file_hex(const char *path, char hex[CR_SHA256_HEX_SIZE], cr_err *e
 void cr_hex_encode(const uint8_t *bytes, size_t len, char *hex);
 /* The id of a key: a safe file name ("3f2a..."), derived by hashing. */
 void cr_id_from_key(const char *key, char id[CR_ID_SIZE]);
+
+/* MurmurHash3's 64-bit finaliser: every input bit flips each output bit with probability
+ * about 1/2. Inline: it sits in the inner loops of BPE training and near-duplicate search. */
+static inline uint64_t cr_mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xFF51AFD7ED558CCDULL;
+    x ^= x >> 33;
+    x *= 0xC4CEB9FE1A85EC53ULL;
+    x ^= x >> 33;
+    return x;
+}
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 void cr_json_init(cr_json *j, cr_buf *out)
 {
     memset(j, 0, sizeof *j);
@@ -61,36 +63,6 @@ void cr_json_key(cr_json *j, const char *key)
     j->need_comma[j->depth] = 2; /* the value that follows takes no comma */
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not valid. */
-static size_t utf8_valid_len(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned min;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2, cp = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3, cp = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (avail < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 void cr_json_escape(cr_buf *out, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -121,7 +93,7 @@ void cr_json_escape(cr_buf *out, const char *s, size_t len)
             cr_buf_putc(out, (char)c);
             i++;
         } else {
-            size_t n = utf8_valid_len(p + i, len - i);
+            size_t n = cr_utf8_sequence(p + i, len - i);
             if (n == 0) {
                 cr_buf_puts(out, "\xef\xbf\xbd"); /* U+FFFD */
                 i++;

@@ -64,38 +64,22 @@ static int grow_ids(tok_vocab *v, uint32_t id, cr_err *err)
                        TOK_MAX_VOCAB - 1);
     if (id < v->id_capacity)
         return CR_OK;
-    uint64_t capacity = v->id_capacity ? v->id_capacity : 1024;
-    while (capacity <= id)
-        capacity *= 2;
-    uint64_t *offset = realloc(v->offset, capacity * sizeof *offset);
-    if (offset)
-        v->offset = offset;
-    uint32_t *length = realloc(v->length, capacity * sizeof *length);
-    if (length)
-        v->length = length;
-    uint8_t *kind = realloc(v->kind, capacity);
-    if (kind)
-        v->kind = kind;
-    if (!offset || !length || !kind)
-        return cr_fail(err, CR_EOTHER, "out of memory for %llu tokens",
-                       (unsigned long long)capacity);
-    memset(v->kind + v->id_capacity, 0, capacity - v->id_capacity);
-    v->id_capacity = (uint32_t)capacity;
+    /* three arrays of one length: each grows alike from the same capacity; on a failure
+     * id_capacity stays what all three hold at least */
+    size_t offset_cap = v->id_capacity, length_cap = v->id_capacity, kind_cap = v->id_capacity;
+    if (cr_grow(&v->offset, &offset_cap, (size_t)id + 1, sizeof *v->offset) < 0 ||
+        cr_grow(&v->length, &length_cap, (size_t)id + 1, sizeof *v->length) < 0 ||
+        cr_grow(&v->kind, &kind_cap, (size_t)id + 1, sizeof *v->kind) < 0)
+        return cr_fail(err, CR_EOTHER, "out of memory for %u tokens", id + 1);
+    memset(v->kind + v->id_capacity, 0, kind_cap - v->id_capacity);
+    v->id_capacity = (uint32_t)kind_cap;
     return CR_OK;
 }
 
 static int store_bytes(tok_vocab *v, const void *bytes, size_t len, uint64_t *offset, cr_err *err)
 {
-    if (v->store_len + len + 1 > v->store_cap) {
-        size_t cap = v->store_cap ? v->store_cap : 65536;
-        while (cap < v->store_len + len + 1)
-            cap *= 2;
-        uint8_t *store = realloc(v->store, cap);
-        if (!store)
-            return cr_fail(err, CR_EOTHER, "out of memory for token bytes");
-        v->store = store;
-        v->store_cap = cap;
-    }
+    if (cr_grow(&v->store, &v->store_cap, v->store_len + len + 1, 1) < 0)
+        return cr_fail(err, CR_EOTHER, "out of memory for token bytes");
     memcpy(v->store + v->store_len, bytes, len);
     v->store[v->store_len + len] = 0; /* specials read as C strings */
     *offset = v->store_len;

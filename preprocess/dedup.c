@@ -12,7 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "db.h"
+#include "hash.h"
 
 #define LAYOUT "minhash 128 fmix32, 5-word shingles, 16x8 bands, v2"
 
@@ -102,16 +104,6 @@ void pp_minhash(const uint32_t *shingles, size_t count, uint32_t mins[PP_MINHASH
         pp_minhash_scalar(shingles, count, mins);
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xFF51AFD7ED558CCDULL;
-    x ^= x >> 33;
-    x *= 0xC4CEB9FE1A85EC53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 static int is_word_byte(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -146,14 +138,8 @@ typedef struct word_hashes {
 
 static void push_word(word_hashes *w, uint64_t h)
 {
-    if (w->count == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 256;
-        uint64_t *bigger = realloc(w->hashes, cap * sizeof *bigger);
-        if (!bigger)
-            return; /* out of memory: the signature covers the words so far */
-        w->hashes = bigger;
-        w->cap = cap;
-    }
+    if (cr_grow(&w->hashes, &w->cap, w->count + 1, sizeof *w->hashes) < 0)
+        return; /* out of memory: the signature covers the words so far */
     w->hashes[w->count++] = h;
 }
 
@@ -195,7 +181,7 @@ void pp_fingerprint_text(const char *text, size_t len, pp_fingerprint *fp)
     /* Words for the shingles: letters and digits, case-folded. */
     for (size_t i = 0; i < len;) {
         if (cjk_at(p + i, len - i)) {
-            push_word(&words, mix64((uint64_t)p[i] << 16 | (uint64_t)p[i + 1] << 8 | p[i + 2]));
+            push_word(&words, cr_mix64((uint64_t)p[i] << 16 | (uint64_t)p[i + 1] << 8 | p[i + 2]));
             i += 3;
             continue;
         }
@@ -234,7 +220,7 @@ void pp_fingerprint_text(const char *text, size_t len, pp_fingerprint *fp)
         uint64_t h = 0x736869676C65ULL;
         size_t n = words.count < PP_SHINGLE_WORDS ? words.count : PP_SHINGLE_WORDS;
         for (size_t j = 0; j < n; j++)
-            h = mix64(h ^ words.hashes[s + j]) + j;
+            h = cr_mix64(h ^ words.hashes[s + j]) + j;
         folded[s] = (uint32_t)(h ^ (h >> 32));
     }
     pp_minhash(folded, shingles, fp->minhash);
@@ -254,7 +240,7 @@ static int64_t band_key(const uint32_t *minhash, int band)
 {
     uint64_t h = 0x62616E64ULL + (uint64_t)band;
     for (int r = 0; r < PP_LSH_ROWS; r++)
-        h = mix64(h ^ minhash[band * PP_LSH_ROWS + r]);
+        h = cr_mix64(h ^ minhash[band * PP_LSH_ROWS + r]);
     return (int64_t)h;
 }
 

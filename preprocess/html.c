@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "xmlarena.h"
 
 /* ---- names ------------------------------------------------------------------------------- */
@@ -312,15 +313,10 @@ static void build_failed(page *p)
 
 static uint32_t new_node(page *p, const xmlChar *name, uint32_t parent)
 {
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 1024;
-        hnode *nodes = cap < UINT32_MAX ? realloc(p->nodes, cap * sizeof *nodes) : NULL;
-        if (!nodes) {
-            build_failed(p);
-            return 0;
-        }
-        p->nodes = nodes;
-        p->cap = cap;
+    if (p->count >= UINT32_MAX - 1 ||
+        cr_grow(&p->nodes, &p->cap, p->count + 1, sizeof *p->nodes) < 0) {
+        build_failed(p);
+        return 0;
     }
     uint32_t index = (uint32_t)p->count++;
     hnode *n = &p->nodes[index];
@@ -488,15 +484,9 @@ static void capture_start(capture *c, size_t open_at, const xmlChar *name, const
 
 static open_element *push_open(page *p)
 {
-    if (p->open_count == p->open_cap) {
-        size_t cap = p->open_cap ? p->open_cap * 2 : 256;
-        open_element *open = realloc(p->open, cap * sizeof *open);
-        if (!open) {
-            build_failed(p);
-            return NULL;
-        }
-        p->open = open;
-        p->open_cap = cap;
+    if (cr_grow(&p->open, &p->open_cap, p->open_count + 1, sizeof *p->open) < 0) {
+        build_failed(p);
+        return NULL;
     }
     open_element *e = &p->open[p->open_count++];
     memset(e, 0, sizeof *e);

@@ -117,7 +117,8 @@ int main(int argc, char **argv)
     cr_err err = {0};
     cr_log_init("preprocess", CR_LOG_INFO);
     int c, option_index = -1;
-    while ((c = getopt_long(argc, argv, "o:qvhV", options, &option_index)) != -1) {
+    opterr = 0; /* one line of ours instead of getopt's and the whole usage */
+    while ((c = getopt_long(argc, argv, ":o:qvhV", options, &option_index)) != -1) {
         int code = CR_OK;
         switch (c) {
         case 'o':
@@ -175,14 +176,18 @@ int main(int argc, char **argv)
         case 'V':
             printf("preprocess %s\n", CR_VERSION);
             return 0;
+        case ':': /* the ':' that starts the option string asks getopt to tell these apart */
+            code = cr_fail(&err, CR_EUSAGE, "%s needs a value (see preprocess --help)",
+                           argv[optind - 1]);
+            break;
         default:
-            usage(stderr);
-            return CR_EUSAGE;
+            code = cr_fail(&err, CR_EUSAGE, "unknown option %s (see preprocess --help)",
+                           argv[optind - 1]);
+            break;
         }
         if (code) { /* a value that does not parse: say whose ("--threads: 0 is out of ...") */
-            cr_err_context(&err, "--%s",
-                           c >= OPT_DEDUP_DB && option_index >= 0 ? options[option_index].name
-                                                                  : "?");
+            if (c >= OPT_DEDUP_DB && option_index >= 0)
+                cr_err_context(&err, "--%s", options[option_index].name);
             return cr_err_report("preprocess", &err);
         }
     }

@@ -14,6 +14,8 @@
 #include "clock.h"
 #include "formats.h"
 
+#include "buf.h"
+
 typedef struct pdf_line {
     char *text; /* NUL-terminated, owned by the page's text */
     double x0, y0, x1, y1;
@@ -58,14 +60,9 @@ static int read_page(PopplerPage *page, pdf_page *out)
     char *p = out->text;
     size_t char_index = 0;
     while (*p) {
-        if (out->line_count == cap) {
-            pdf_line *bigger = realloc(out->lines, cap * 2 * sizeof *bigger);
-            if (!bigger) {
-                g_free(rects);
-                return -1;
-            }
-            out->lines = bigger;
-            cap *= 2;
+        if (cr_grow(&out->lines, &cap, out->line_count + 1, sizeof *out->lines) < 0) {
+            g_free(rects);
+            return -1;
         }
         pdf_line *line = &out->lines[out->line_count];
         memset(line, 0, sizeof *line);

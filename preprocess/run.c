@@ -84,14 +84,8 @@ typedef struct item_list {
 
 static int push_item(item_list *list, const char *path, int status, const cr_err *err)
 {
-    if (list->count == list->cap) {
-        size_t cap = list->cap ? list->cap * 2 : 64;
-        work_item *items = realloc(list->items, cap * sizeof *items);
-        if (!items)
-            return -1;
-        list->items = items;
-        list->cap = cap;
-    }
+    if (cr_grow(&list->items, &list->cap, list->count + 1, sizeof *list->items) < 0)
+        return -1;
     work_item *item = &list->items[list->count];
     memset(item, 0, sizeof *item);
     item->path = strdup(path);

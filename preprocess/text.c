@@ -7,34 +7,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is invalid. */
-static size_t utf8_sequence(const unsigned char *p, size_t left)
-{
-    unsigned char c = p[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && p[1] < 0xA0)
-            return 0; /* overlong */
-        if (c == 0xED && p[1] >= 0xA0)
-            return 0; /* surrogate */
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && p[1] < 0x90)
-            return 0;
-        if (c == 0xF4 && p[1] >= 0x90)
-            return 0;
-        return 4;
-    }
-    return 0;
-}
+#include "utf8.h"
 
 /* How many bytes an invalid sequence spans: the lead byte and the continuation bytes that
  * could have belonged to it (one U+FFFD per maximal bad subpart, as WHATWG and Python do). */
@@ -59,19 +32,7 @@ static size_t invalid_span(const unsigned char *p, size_t left)
 
 int pp_utf8_valid(const char *in, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)in;
-    size_t i = 0;
-    while (i < len) {
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n = utf8_sequence(p + i, len - i);
-        if (n == 0)
-            return 0;
-        i += n;
-    }
-    return 1;
+    return cr_utf8_valid(in, len);
 }
 
 size_t pp_utf8_repair(const char *in, size_t len, cr_buf *out)
@@ -84,7 +45,7 @@ size_t pp_utf8_repair(const char *in, size_t len, cr_buf *out)
             i++;
             continue;
         }
-        size_t n = utf8_sequence(p + i, len - i);
+        size_t n = cr_utf8_sequence(p + i, len - i);
         if (n) {
             i += n;
             continue;

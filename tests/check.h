@@ -4,7 +4,7 @@
  *   int main(void) { RUN(parses_seconds); return check_summary(); }
  *
  * Each RUN prints "ok - name" or "not ok - name" (TAP), with the failed checks as "# file:line"
- * comments; tests/run.sh counts those lines for the closing "N passed, N failed". A check that
+ * comments (RUN_IF: "ok - name # SKIP why" where the machine cannot run it); tests/run.sh counts those lines for the closing "N passed, N failed". A check that
  * fails does not stop the test, so one run shows every wrong answer. */
 #ifndef CR_CHECK_H
 #define CR_CHECK_H
@@ -16,7 +16,7 @@
 #include <string.h>
 
 static int check_failures_in_test;
-static int check_passed, check_failed;
+static int check_passed, check_failed, check_skipped;
 
 #define TEST(name) static void name(void)
 
@@ -32,6 +32,19 @@ static int check_passed, check_failed;
             printf("ok - %s\n", #name);                                                            \
         }                                                                                          \
         fflush(stdout);                                                                            \
+    } while (0)
+
+/* A test this machine cannot run (a CPU without the instructions it checks) is reported as a
+ * TAP skip, "ok - name # SKIP why", never as a pass: tests/run.sh counts it apart. */
+#define RUN_IF(cond, name, why)                                                                    \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            RUN(name);                                                                             \
+        } else {                                                                                   \
+            check_skipped++;                                                                       \
+            printf("ok - %s # SKIP %s\n", #name, why);                                             \
+            fflush(stdout);                                                                        \
+        }                                                                                          \
     } while (0)
 
 #define CHECK_FAIL_(...)                                                                           \
@@ -83,7 +96,10 @@ static int check_passed, check_failed;
 
 static inline int check_summary(void)
 {
-    printf("# %d passed, %d failed\n", check_passed, check_failed);
+    if (check_skipped)
+        printf("# %d passed, %d failed, %d skipped\n", check_passed, check_failed, check_skipped);
+    else
+        printf("# %d passed, %d failed\n", check_passed, check_failed);
     return check_failed ? 1 : 0;
 }
 

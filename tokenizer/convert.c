@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "fs.h"
 #include "json.h"
 #include "parse.h"
 #include "shard.h"
+#include "utf8.h"
 
 uint32_t tok_gpt2_byte_char(uint8_t byte)
 {
@@ -326,14 +328,9 @@ int tok_export_hf(const tok_vocab *v, const char *path, cr_err *err)
             uint32_t right = tok_vocab_find(v, bytes + split, len - split);
             if (left == TOK_NONE || right == TOK_NONE)
                 continue;
-            if (merge_count == merge_cap) {
-                merge_cap = merge_cap ? merge_cap * 2 : 4096;
-                hf_merge *grown = realloc(merges, merge_cap * sizeof *grown);
-                if (!grown) {
-                    free(merges);
-                    return cr_fail(err, CR_EOTHER, "out of memory");
-                }
-                merges = grown;
+            if (cr_grow(&merges, &merge_cap, merge_count + 1, sizeof *merges) < 0) {
+                free(merges);
+                return cr_fail(err, CR_EOTHER, "out of memory");
             }
             merges[merge_count++] = (hf_merge){id, left, right};
         }
@@ -464,31 +461,13 @@ int tok_export_hf(const tok_vocab *v, const char *path, cr_err *err)
     return code;
 }
 
-/* Length of the valid UTF-8 sequence at p (2..4 bytes, no overlongs or surrogates), or 0. */
-static size_t utf8_sequence(const uint8_t *p, size_t left)
-{
-    size_t len = p[0] >= 0xc2 && p[0] <= 0xdf   ? 2
-                 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
-                 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
-                                                : 0;
-    if (len == 0 || len > left)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
-        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-        return 0;
-    return len;
-}
-
 /* Printable text as it is (UTF-8 included); quotes, backslashes, control characters and
  * bytes that are not UTF-8 escaped. */
 static void put_escaped(cr_buf *out, const uint8_t *bytes, size_t len)
 {
     for (size_t i = 0; i < len;) {
         uint8_t c = bytes[i];
-        size_t sequence = c >= 0x80 ? utf8_sequence(bytes + i, len - i) : 0;
+        size_t sequence = c >= 0x80 ? cr_utf8_sequence(bytes + i, len - i) : 0;
         if (sequence) {
             cr_buf_append(out, bytes + i, sequence);
             i += sequence;

@@ -147,14 +147,8 @@ typedef struct hash_set {
 
 static int hash_set_add(hash_set *set, const char *hex)
 {
-    if (set->count == set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 256;
-        char(*grown)[CR_SHA256_HEX_SIZE] = realloc(set->hex, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        set->hex = grown;
-        set->cap = cap;
-    }
+    if (cr_grow(&set->hex, &set->cap, set->count + 1, sizeof *set->hex) < 0)
+        return -1;
     memcpy(set->hex[set->count++], hex, CR_SHA256_HEX_SIZE);
     return 0;
 }
@@ -400,15 +394,10 @@ static int encode_locked(const tok_vocab *v, const tok_encode_options *o, char *
         total_bytes += size;
         uint32_t parts =
             can_cut && size >= 2 * ENCODE_PART_BYTES ? (uint32_t)(size / ENCODE_PART_BYTES) : 1;
-        if (item_count + parts > item_cap) {
-            item_cap = (item_count + parts) * 2;
-            work_item *grown = realloc(items, item_cap * sizeof *items);
-            if (!grown) {
-                free(items);
-                items = NULL;
-                break;
-            }
-            items = grown;
+        if (cr_grow(&items, &item_cap, item_count + parts, sizeof *items) < 0) {
+            free(items);
+            items = NULL;
+            break;
         }
         for (uint32_t part = 0; part < parts; part++)
             items[item_count++] = (work_item){d, part, parts};

@@ -2,7 +2,6 @@
  * Argument parsing, reports and exit codes only; the work is in train.c, encode.c, bpe.c,
  * convert.c and vocab.c. Errors come back as cr_err and leave through cr_err_report here. */
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include "buf.h"
 #include "cleanup.h"
+#include "cli.h"
 #include "convert.h"
 #include "encode.h"
 #include "fs.h"
@@ -37,7 +37,7 @@ static const char usage_text[] =
     "          [--min-frequency K] [--threads N] INPUT...\n"
     "          learn a vocabulary from files or folders of text (any bytes accepted;\n"
     "          *.meta.json sidecars, dot files and *.tmp.* are skipped)\n"
-    "  encode  --tokenizer PATH --out DIR [--threads N] [--shard-tokens M]\n"
+    "  encode  --tokenizer PATH -o DIR [--threads N] [--shard-tokens M]\n"
     "          [--train-if-missing --vocab-size N [--pattern P] [--train-from DIR]] INPUT...\n"
     "          one document per file, each starting with the end-of-text token; writes\n"
     "          DIR/shard-RUN-K.bin and DIR/shard-RUN.manifest.tsv\n"
@@ -49,7 +49,9 @@ static const char usage_text[] =
     "  info    PATH        vocab size, pattern, special tokens, longest token\n"
     "\n"
     "options:\n"
-    "  -o, --output PATH     where train and import write the tokenizer (decode: the bytes)\n"
+    "  -o, --out PATH        where the command writes: train and import the tokenizer file,\n"
+    "                        encode the shard folder, decode the bytes (default: stdout);\n"
+    "                        --output is the same option\n"
     "  --tokenizer PATH      the tokenizer file (docs/tokenizer.md)\n"
     "  --vocab-size N        tokens in all, the 256 bytes and the special tokens included\n"
     "  --pattern P           pre-tokenisation regex: gpt2, gpt4 (default) or a regex in\n"
@@ -58,7 +60,6 @@ static const char usage_text[] =
     "  --special NAME=ID     (import) a special token with its id, repeatable\n"
     "  --min-frequency K     (train) do not merge pairs seen fewer than K times (default 2)\n"
     "  --threads N           worker threads (default: the number of CPUs)\n"
-    "  --out DIR             (encode) the shard folder\n"
     "  --shard-tokens M      (encode) most tokens per shard (default 100000000)\n"
     "  --train-if-missing    (encode) train on the inputs first when --tokenizer does not exist\n"
     "  --train-from PATH     (encode) with --train-if-missing: train on PATH (a file, or the\n"
@@ -74,56 +75,12 @@ static const char usage_text[] =
     "  -h, --help            this text\n"
     "  -V, --version         the version\n"
     "\n"
+    "An option a command does not take is refused (exit 2).\n"
+    "\n"
     "exit status: 0 ok, 2 usage, 65 bad data, 66 input missing, 74 I/O error, 1 other\n";
 
-enum {
-    OPT_TOKENIZER = 256,
-    OPT_VOCAB_SIZE,
-    OPT_PATTERN,
-    OPT_SPECIAL,
-    OPT_MIN_FREQUENCY,
-    OPT_THREADS,
-    OPT_OUT,
-    OPT_SHARD_TOKENS,
-    OPT_TRAIN_IF_MISSING,
-    OPT_TRAIN_FROM,
-    OPT_NO_SPECIAL,
-    OPT_HF,
-    OPT_TIKTOKEN,
-    OPT_GPT2,
-    OPT_JSON,
-    OPT_PROGRESS,
-};
-
-static const struct option long_options[] = {
-    {"output", required_argument, NULL, 'o'},
-    {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
-    {"vocab-size", required_argument, NULL, OPT_VOCAB_SIZE},
-    {"pattern", required_argument, NULL, OPT_PATTERN},
-    {"special", required_argument, NULL, OPT_SPECIAL},
-    {"min-frequency", required_argument, NULL, OPT_MIN_FREQUENCY},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"out", required_argument, NULL, OPT_OUT},
-    {"shard-tokens", required_argument, NULL, OPT_SHARD_TOKENS},
-    {"train-if-missing", no_argument, NULL, OPT_TRAIN_IF_MISSING},
-    {"train-from", required_argument, NULL, OPT_TRAIN_FROM},
-    {"no-special", no_argument, NULL, OPT_NO_SPECIAL},
-    {"hf", required_argument, NULL, OPT_HF},
-    {"tiktoken", required_argument, NULL, OPT_TIKTOKEN},
-    {"gpt2", required_argument, NULL, OPT_GPT2},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
-};
-
 typedef struct options {
-    const char *command;
-    const char *output, *tokenizer, *pattern, *out_dir, *hf, *tiktoken, *gpt2_encoder, *gpt2_vocab,
-        *train_from;
+    const char *out, *tokenizer, *pattern, *hf, *tiktoken, *gpt2_encoder, *gpt2_vocab, *train_from;
     const char *specials[MAX_SPECIALS];
     int special_count;
     long vocab_size;
@@ -135,6 +92,44 @@ typedef struct options {
     int input_count;
 } options;
 
+/* The commands, as bits: an option row names the commands that take it. */
+enum {
+    TRAIN = 1 << 0,
+    ENCODE = 1 << 1,
+    DECODE = 1 << 2,
+    IMPORT = 1 << 3,
+    EXPORT = 1 << 4,
+    INFO = 1 << 5
+};
+
+/* Options main() handles itself (their values do not go straight into a field). */
+enum { OPT_SPECIAL = 1, OPT_GPT2, OPT_SHARD_TOKENS };
+
+#define O options
+/* One row an option: adding an option is adding its row (and its line in usage_text). */
+static const cr_option option_rows[] = {
+    {"out", 'o', TRAIN | ENCODE | DECODE | IMPORT, CR_TEXT(O, out)},
+    {"output", 0, TRAIN | ENCODE | DECODE | IMPORT, CR_TEXT(O, out)}, /* the old name of --out */
+    {"tokenizer", 0, ENCODE | DECODE | EXPORT | INFO, CR_TEXT(O, tokenizer)},
+    {"vocab-size", 0, TRAIN | ENCODE, CR_LONG(O, vocab_size, 1, TOK_MAX_VOCAB)},
+    {"pattern", 0, TRAIN | ENCODE | IMPORT, CR_TEXT(O, pattern)},
+    {"special", 0, TRAIN | ENCODE | IMPORT, CR_CALL(OPT_SPECIAL, 1)},
+    {"min-frequency", 0, TRAIN | ENCODE, CR_LONG(O, min_frequency, 1, 0x7fffffffL)},
+    {"threads", 0, TRAIN | ENCODE, CR_LONG(O, threads, 1, 256)},
+    {"shard-tokens", 0, ENCODE, CR_CALL(OPT_SHARD_TOKENS, 1)},
+    {"train-if-missing", 0, ENCODE, CR_FLAG(O, train_if_missing)},
+    {"train-from", 0, ENCODE, CR_TEXT(O, train_from)},
+    {"no-special", 0, DECODE, CR_FLAG(O, no_special)},
+    {"hf", 0, EXPORT, CR_TEXT(O, hf)},
+    {"tiktoken", 0, IMPORT | EXPORT, CR_TEXT(O, tiktoken)},
+    {"gpt2", 0, IMPORT, CR_CALL(OPT_GPT2, 1)},
+    {"json", 0, TRAIN | ENCODE | INFO, CR_FLAG(O, json)},
+    {"progress", 0, TRAIN | ENCODE, CR_SET(O, progress_mode, CR_PROGRESS_ALWAYS)},
+    CR_COMMON_OPTIONS(O, quiet, verbose),
+    {NULL, 0, 0, CR_CALL(0, 0)},
+};
+#undef O
+
 static int usage_error(const char *fmt, const char *detail)
 {
     fprintf(stderr, "%s: ", PROGRAM);
@@ -143,15 +138,7 @@ static int usage_error(const char *fmt, const char *detail)
     return CR_EUSAGE;
 }
 
-static const char *option_name(int c)
-{
-    for (const struct option *opt = long_options; opt->name; opt++)
-        if (opt->val == c)
-            return opt->name;
-    return "?";
-}
-
-static int parse_options(int argc, char **argv, options *o, cr_err *err)
+static void options_default(options *o)
 {
     memset(o, 0, sizeof *o);
     o->min_frequency = 2;
@@ -159,92 +146,33 @@ static int parse_options(int argc, char **argv, options *o, cr_err *err)
     if (o->threads < 1)
         o->threads = 1;
     o->shard_tokens = TOK_DEFAULT_SHARD_TOKENS;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qvhV", long_options, NULL)) != -1) {
-        int code = CR_OK;
-        switch (c) {
-        case 'o':
-            o->output = optarg;
-            break;
-        case OPT_TOKENIZER:
-            o->tokenizer = optarg;
-            break;
-        case OPT_PATTERN:
-            o->pattern = optarg;
-            break;
-        case OPT_OUT:
-            o->out_dir = optarg;
-            break;
-        case OPT_HF:
-            o->hf = optarg;
-            break;
-        case OPT_TIKTOKEN:
-            o->tiktoken = optarg;
-            break;
-        case OPT_GPT2:
-            o->gpt2_encoder = optarg;
-            if (optind >= argc)
-                return cr_fail(err, CR_EUSAGE, "--gpt2 needs two files: encoder.json vocab.bpe");
-            o->gpt2_vocab = argv[optind++];
-            break;
-        case OPT_SPECIAL:
-            if (o->special_count == MAX_SPECIALS)
-                return cr_fail(err, CR_EUSAGE, "more than %d special tokens", MAX_SPECIALS);
-            o->specials[o->special_count++] = optarg;
-            break;
-        case OPT_VOCAB_SIZE:
-            code = cr_parse_long(optarg, 1, TOK_MAX_VOCAB, &o->vocab_size, err);
-            break;
-        case OPT_MIN_FREQUENCY:
-            code = cr_parse_long(optarg, 1, 0x7fffffffL, &o->min_frequency, err);
-            break;
-        case OPT_THREADS:
-            code = cr_parse_long(optarg, 1, 256, &o->threads, err);
-            break;
-        case OPT_SHARD_TOKENS:
-            code = cr_parse_size(optarg, &o->shard_tokens, err);
-            if (!code && (o->shard_tokens == 0 || o->shard_tokens > 0x7fffffffULL))
-                code = cr_fail(err, CR_EUSAGE, "%s is out of range (1..2147483647)", optarg);
-            break;
-        case OPT_TRAIN_IF_MISSING:
-            o->train_if_missing = 1;
-            break;
-        case OPT_TRAIN_FROM:
-            o->train_from = optarg;
-            break;
-        case OPT_NO_SPECIAL:
-            o->no_special = 1;
-            break;
-        case OPT_JSON:
-            o->json = 1;
-            break;
-        case OPT_PROGRESS:
-            o->progress_mode = CR_PROGRESS_ALWAYS;
-            break;
-        case 'q':
-            o->quiet = 1;
-            break;
-        case 'v':
-            o->verbose++;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            exit(0);
-        case 'V':
-            printf("%s %s\n", PROGRAM, CR_VERSION);
-            exit(0);
-        default:
-            return cr_fail(err, CR_EUSAGE, "bad option (try: tokenizer --help)");
-        }
-        if (code) /* a value that does not parse: say whose ("--threads: 0 is out of ...") */
-            return cr_err_context(err, "--%s", option_name(c));
+}
+
+/* The options whose text is more than a value in a range. */
+static int set_option(cr_cli *cli, options *o, int id, cr_err *err)
+{
+    int code = CR_OK;
+    switch (id) {
+    case OPT_GPT2:
+        o->gpt2_encoder = cli->arg;
+        o->gpt2_vocab = cr_cli_take_word(cli);
+        if (!o->gpt2_vocab)
+            return cr_fail(err, CR_EUSAGE, "--gpt2 needs two files: encoder.json vocab.bpe");
+        break;
+    case OPT_SPECIAL:
+        if (o->special_count == MAX_SPECIALS)
+            return cr_fail(err, CR_EUSAGE, "more than %d special tokens", MAX_SPECIALS);
+        o->specials[o->special_count++] = cli->arg;
+        break;
+    case OPT_SHARD_TOKENS:
+        code = cr_parse_size(cli->arg, &o->shard_tokens, err);
+        if (!code && (o->shard_tokens == 0 || o->shard_tokens > 0x7fffffffULL))
+            code = cr_fail(err, CR_EUSAGE, "%s is out of range (1..2147483647)", cli->arg);
+        if (code) /* a value that does not parse: say whose */
+            cr_err_context(err, "--%s", cli->name);
+        break;
     }
-    if (o->quiet)
-        o->progress_mode = CR_PROGRESS_NEVER;
-    o->inputs = argv + optind;
-    o->input_count = argc - optind;
-    return CR_OK;
+    return code;
 }
 
 static void print_json(cr_buf *out)
@@ -368,24 +296,25 @@ static int check_output_path(const char *path, cr_err *err)
     return CR_OK;
 }
 
-static int cmd_train(const options *o, cr_err *err)
+static int cmd_train(void *args, cr_err *err)
 {
-    if (!o->output || !o->vocab_size || o->input_count == 0)
+    const options *o = args;
+    if (!o->out || !o->vocab_size || o->input_count == 0)
         return cr_fail(err, CR_EUSAGE, "train needs --vocab-size N, -o PATH and inputs");
     tok_vocab v;
-    int code = check_output_path(o->output, err);
+    int code = check_output_path(o->out, err);
     if (code)
         return code;
     code = run_train_into(o, o->inputs, o->input_count, 0, &v, err);
     if (!code)
-        code = tok_vocab_save(&v, o->output, err);
+        code = tok_vocab_save(&v, o->out, err);
     if (!code && o->json) {
         cr_buf out;
         cr_buf_init(&out);
         cr_json j;
         cr_json_init(&j, &out);
         cr_json_object_begin(&j);
-        cr_json_kv_string(&j, "tokenizer", o->output);
+        cr_json_kv_string(&j, "tokenizer", o->out);
         cr_json_kv_int(&j, "vocab_size", v.vocab_size);
         cr_json_kv_string(&j, "pattern", v.pattern_name);
         cr_json_object_end(&j);
@@ -433,9 +362,10 @@ static int load_or_train(const options *o, tok_vocab *v, cr_err *err)
     return code;
 }
 
-static int cmd_encode(const options *o, cr_err *err)
+static int cmd_encode(void *args, cr_err *err)
 {
-    if (!o->tokenizer || !o->out_dir || o->input_count == 0)
+    const options *o = args;
+    if (!o->tokenizer || !o->out || o->input_count == 0)
         return cr_fail(err, CR_EUSAGE, "encode needs --tokenizer PATH, --out DIR and inputs");
     char **paths;
     size_t path_count;
@@ -455,7 +385,7 @@ static int cmd_encode(const options *o, cr_err *err)
         cr_free_list(paths, path_count);
         return code;
     }
-    tok_encode_options eo = {o->out_dir, (int)o->threads, o->shard_tokens, o->progress_mode};
+    tok_encode_options eo = {o->out, (int)o->threads, o->shard_tokens, o->progress_mode};
     tok_encode_report r;
     code = tok_encode_files(&v, &eo, paths, path_count, &r, err);
     cr_free_list(paths, path_count);
@@ -492,22 +422,23 @@ static int cmd_encode(const options *o, cr_err *err)
     return CR_OK;
 }
 
-static int cmd_decode(const options *o, cr_err *err)
+static int cmd_decode(void *args, cr_err *err)
 {
+    const options *o = args;
     if (!o->tokenizer || o->input_count != 1)
         return cr_fail(err, CR_EUSAGE, "decode needs --tokenizer PATH and one SHARD (or -)");
-    if (check_output_path(o->output, err))
+    if (check_output_path(o->out, err))
         return err->code;
     tok_vocab v;
     int code = tok_vocab_load(&v, o->tokenizer, err);
     if (code)
         return code;
     uint64_t tokens = 0;
-    if (o->output) {
+    if (o->out) {
         /* Written atomically like every output, as it is decoded (nothing held in memory); the
          * temporary file is removed if a signal ends the run. */
         cr_atomic_file file;
-        code = cr_atomic_open(&file, o->output, err);
+        code = cr_atomic_open(&file, o->out, err);
         if (!code) {
             cr_cleanup_track(file.tmp_path);
             int fd = dup(file.fd);
@@ -534,12 +465,13 @@ static int cmd_decode(const options *o, cr_err *err)
     return code;
 }
 
-static int cmd_import(const options *o, cr_err *err)
+static int cmd_import(void *args, cr_err *err)
 {
-    if (!o->output || (!o->tiktoken == !o->gpt2_encoder))
+    const options *o = args;
+    if (!o->out || (!o->tiktoken == !o->gpt2_encoder))
         return cr_fail(err, CR_EUSAGE,
                        "import needs -o PATH and one of --tiktoken FILE or --gpt2 ENC VOCAB");
-    if (check_output_path(o->output, err))
+    if (check_output_path(o->out, err))
         return err->code;
     tok_vocab v;
     int code;
@@ -551,16 +483,16 @@ static int cmd_import(const options *o, cr_err *err)
         code = tok_import_gpt2(&v, o->gpt2_encoder, o->gpt2_vocab, o->pattern, err);
     }
     if (!code)
-        code = tok_vocab_save(&v, o->output, err);
+        code = tok_vocab_save(&v, o->out, err);
     if (!code)
-        cr_info("imported %u tokens (%u special) into %s", v.vocab_size, v.special_count,
-                o->output);
+        cr_info("imported %u tokens (%u special) into %s", v.vocab_size, v.special_count, o->out);
     tok_vocab_free(&v);
     return code;
 }
 
-static int cmd_export(const options *o, cr_err *err)
+static int cmd_export(void *args, cr_err *err)
 {
+    const options *o = args;
     if (!o->tokenizer || (!o->hf == !o->tiktoken))
         return cr_fail(err, CR_EUSAGE,
                        "export needs --tokenizer PATH and one of --hf FILE or --tiktoken FILE");
@@ -575,8 +507,9 @@ static int cmd_export(const options *o, cr_err *err)
     return code;
 }
 
-static int cmd_info(const options *o, cr_err *err)
+static int cmd_info(void *args, cr_err *err)
 {
+    const options *o = args;
     const char *path = o->input_count == 1 ? o->inputs[0] : o->tokenizer;
     if (!path || o->input_count > 1)
         return cr_fail(err, CR_EUSAGE, "info needs one tokenizer PATH");
@@ -593,40 +526,54 @@ static int cmd_info(const options *o, cr_err *err)
     return CR_OK;
 }
 
+static const cr_command commands[] = {
+    {"train", TRAIN, cmd_train},
+    {"encode", ENCODE, cmd_encode},
+    {"decode", DECODE, cmd_decode},
+    {"import", IMPORT, cmd_import},
+    {"export", EXPORT, cmd_export},
+    {"info", INFO, cmd_info},
+    {NULL, 0, NULL},
+};
+
 int main(int argc, char **argv)
 {
     cr_log_init(PROGRAM, CR_LOG_INFO);
     /* A file size limit then fails the write (EFBIG, exit 74) instead of killing us. */
     signal(SIGXFSZ, SIG_IGN);
-    cr_err err = {0};
     if (argc < 2)
         return usage_error("%s", "missing COMMAND");
-    const char *command = argv[1];
-    if (command[0] == '-') { /* --help, --version before any command */
-        options o;
-        int code = parse_options(argc, argv, &o, &err);
-        if (code)
-            return cr_err_report(PROGRAM, &err);
-        return usage_error("%s", "missing COMMAND");
+    const char *name = argv[1];
+    if (cr_cli_info_id(name)) { /* before a command: "tokenizer --help" */
+        cr_cli_print_info(cr_cli_info_id(name), PROGRAM, usage_text);
+        return 0;
     }
+    if (name[0] == '-')
+        return usage_error("%s", "missing COMMAND");
+    const cr_command *command = cr_command_find(commands, name);
+    if (!command)
+        return usage_error("unknown command \"%s\"", name);
     options o;
-    int code = parse_options(argc - 1, argv + 1, &o, &err);
-    if (code)
+    options_default(&o);
+    cr_err err = {0};
+    cr_cli cli;
+    cr_cli_init(&cli, PROGRAM, name, command->bit, option_rows, &o, argc - 1, argv + 1);
+    int id;
+    while ((id = cr_cli_next(&cli, &err)) > 0) {
+        if (id == CR_CLI_HELP || id == CR_CLI_VERSION) {
+            cr_cli_print_info(id, PROGRAM, usage_text);
+            return 0;
+        }
+        if (set_option(&cli, &o, id, &err))
+            break;
+    }
+    if (err.code)
         return cr_err_report(PROGRAM, &err);
+    if (o.quiet)
+        o.progress_mode = CR_PROGRESS_NEVER;
+    o.inputs = cli.argv + cr_cli_operand_index(&cli);
+    o.input_count = cli.argc - cr_cli_operand_index(&cli);
     cr_log_verbosity(o.quiet, o.verbose);
-    if (strcmp(command, "train") == 0)
-        code = cmd_train(&o, &err);
-    else if (strcmp(command, "encode") == 0)
-        code = cmd_encode(&o, &err);
-    else if (strcmp(command, "decode") == 0)
-        code = cmd_decode(&o, &err);
-    else if (strcmp(command, "import") == 0)
-        code = cmd_import(&o, &err);
-    else if (strcmp(command, "export") == 0)
-        code = cmd_export(&o, &err);
-    else if (strcmp(command, "info") == 0)
-        code = cmd_info(&o, &err);
-    else
-        return usage_error("unknown command \"%s\"", command);
+    int code = command->run(&o, &err);
     return code ? cr_err_report(PROGRAM, &err) : 0;
 }

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "fs.h"
+#include "hash.h"
 #include "log.h"
 #include "pretok.h"
 #include "progress.h"
@@ -79,24 +81,9 @@ static int counter_add(piece_counter *c, const uint8_t *bytes, size_t len, uint6
         }
         slot = (slot + 1) & c->mask;
     }
-    if (c->count == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 1 << 14;
-        piece_entry *entries = realloc(c->entries, cap * sizeof *entries);
-        if (!entries)
-            return -1;
-        c->entries = entries;
-        c->cap = cap;
-    }
-    if (c->arena_len + len > c->arena_cap) {
-        size_t cap = c->arena_cap ? c->arena_cap : 1 << 20;
-        while (cap < c->arena_len + len)
-            cap *= 2;
-        uint8_t *arena = realloc(c->arena, cap);
-        if (!arena)
-            return -1;
-        c->arena = arena;
-        c->arena_cap = cap;
-    }
+    if (cr_grow(&c->entries, &c->cap, c->count + 1, sizeof *c->entries) < 0 ||
+        cr_grow(&c->arena, &c->arena_cap, c->arena_len + len, 1) < 0)
+        return -1;
     memcpy(c->arena + c->arena_len, bytes, len);
     c->entries[c->count] = (piece_entry){hash, c->arena_len, count, (uint32_t)len};
     c->arena_len += len;
@@ -167,14 +154,8 @@ static int add_chunks(text_chunk **chunks, size_t *count, size_t *cap, const uin
         size_t end = len;
         if (may_cut && len - pos > CHUNK_BYTES)
             end = tok_pretok_next_cut(text, len, pos + CHUNK_BYTES);
-        if (*count == *cap) {
-            size_t grown_cap = *cap ? *cap * 2 : 256;
-            text_chunk *grown = realloc(*chunks, grown_cap * sizeof *grown);
-            if (!grown)
-                return -1;
-            *chunks = grown;
-            *cap = grown_cap;
-        }
+        if (cr_grow(chunks, cap, *count + 1, sizeof **chunks) < 0)
+            return -1;
         (*chunks)[(*count)++] = (text_chunk){text + pos, end - pos};
         pos = end;
     }
@@ -296,16 +277,6 @@ typedef struct trainer {
     int oom;
 } trainer;
 
-static uint64_t pair_hash(uint64_t key)
-{
-    key ^= key >> 33;
-    key *= 0xff51afd7ed558ccdULL;
-    key ^= key >> 33;
-    key *= 0xc4ceb9fe1a85ec53ULL;
-    key ^= key >> 33;
-    return key;
-}
-
 static int pair_slots_grow(trainer *t)
 {
     size_t size = t->pair_slots ? (t->pair_mask + 1) * 2 : 1 << 16;
@@ -314,7 +285,7 @@ static int pair_slots_grow(trainer *t)
         return -1;
     memset(slots, 0xff, size * sizeof *slots);
     for (size_t i = 0; i < t->pair_count; i++) {
-        size_t slot = pair_hash(t->pairs[i].key) & (size - 1);
+        size_t slot = cr_mix64(t->pairs[i].key) & (size - 1);
         while (slots[slot] != UINT32_MAX)
             slot = (slot + 1) & (size - 1);
         slots[slot] = (uint32_t)i;
@@ -335,7 +306,7 @@ static uint32_t pair_find(trainer *t, uint32_t left, uint32_t right, int create)
     }
     if (!t->pair_slots)
         return UINT32_MAX;
-    size_t slot = pair_hash(key) & t->pair_mask;
+    size_t slot = cr_mix64(key) & t->pair_mask;
     for (;;) {
         uint32_t index = t->pair_slots[slot];
         if (index == UINT32_MAX)
@@ -346,15 +317,9 @@ static uint32_t pair_find(trainer *t, uint32_t left, uint32_t right, int create)
     }
     if (!create)
         return UINT32_MAX;
-    if (t->pair_count == t->pair_cap) {
-        size_t cap = t->pair_cap ? t->pair_cap * 2 : 1 << 14;
-        pair_entry *pairs = realloc(t->pairs, cap * sizeof *pairs);
-        if (!pairs) {
-            t->oom = 1;
-            return UINT32_MAX;
-        }
-        t->pairs = pairs;
-        t->pair_cap = cap;
+    if (cr_grow(&t->pairs, &t->pair_cap, t->pair_count + 1, sizeof *t->pairs) < 0) {
+        t->oom = 1;
+        return UINT32_MAX;
     }
     pair_entry *p = &t->pairs[t->pair_count];
     memset(p, 0, sizeof *p);
@@ -373,6 +338,8 @@ static void pair_add(trainer *t, uint32_t left, uint32_t right, int64_t delta, u
     pair_entry *p = &t->pairs[index];
     p->count += delta;
     if (delta > 0 && p->last_word != word) {
+        /* not cr_grow: a pair's list starts at 4 and counts in uint32_t, as there are
+         * millions of pairs and most are seen in a few words */
         if (p->word_count == p->word_cap) {
             uint32_t cap = p->word_cap ? p->word_cap * 2 : 4;
             uint32_t *words = realloc(p->words, cap * sizeof *words);
@@ -388,15 +355,9 @@ static void pair_add(trainer *t, uint32_t left, uint32_t right, int64_t delta, u
     }
     if (p->touched_stamp != t->stamp) {
         p->touched_stamp = t->stamp;
-        if (t->touched_count == t->touched_cap) {
-            size_t cap = t->touched_cap ? t->touched_cap * 2 : 1024;
-            uint32_t *touched = realloc(t->touched, cap * sizeof *touched);
-            if (!touched) {
-                t->oom = 1;
-                return;
-            }
-            t->touched = touched;
-            t->touched_cap = cap;
+        if (cr_grow(&t->touched, &t->touched_cap, t->touched_count + 1, sizeof *t->touched) < 0) {
+            t->oom = 1;
+            return;
         }
         t->touched[t->touched_count++] = index;
     }
@@ -413,15 +374,9 @@ static int heap_before(const heap_item *a, const heap_item *b)
 
 static void heap_push(trainer *t, heap_item item)
 {
-    if (t->heap_size == t->heap_cap) {
-        size_t cap = t->heap_cap ? t->heap_cap * 2 : 1 << 16;
-        heap_item *heap = realloc(t->heap, cap * sizeof *heap);
-        if (!heap) {
-            t->oom = 1;
-            return;
-        }
-        t->heap = heap;
-        t->heap_cap = cap;
+    if (cr_grow(&t->heap, &t->heap_cap, t->heap_size + 1, sizeof *t->heap) < 0) {
+        t->oom = 1;
+        return;
     }
     size_t i = t->heap_size++;
     while (i > 0) {

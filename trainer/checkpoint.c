@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fs.h"
 #include "hash.h"
 #include "log.h"
@@ -49,17 +50,12 @@ int checkpoint_list(const char *dir, checkpoint_entry **entries, size_t *count, 
         int64_t step;
         if (!parse_model_name(entry->d_name, &step))
             continue;
-        if (*count == cap) {
-            cap = cap ? cap * 2 : 16;
-            checkpoint_entry *grown = realloc(*entries, cap * sizeof *grown);
-            if (!grown) {
-                closedir(folder);
-                free(*entries);
-                *entries = NULL;
-                *count = 0;
-                return cr_fail(err, CR_EOTHER, "out of memory listing %s", dir);
-            }
-            *entries = grown;
+        if (cr_grow(entries, &cap, *count + 1, sizeof **entries) < 0) {
+            closedir(folder);
+            free(*entries);
+            *entries = NULL;
+            *count = 0;
+            return cr_fail(err, CR_EOTHER, "out of memory listing %s", dir);
         }
         checkpoint_entry *e = &(*entries)[*count];
         e->step = step;
@@ -80,15 +76,8 @@ int checkpoint_list(const char *dir, checkpoint_entry **entries, size_t *count, 
 
 void checkpoint_sha256(const gpt2_config *cfg, const float *params, char hex[65])
 {
-    int32_t header[GPT2_HEADER_INTS] = {0};
-    header[0] = GPT2_MAGIC;
-    header[1] = GPT2_VERSION;
-    header[2] = cfg->max_seq_len;
-    header[3] = cfg->vocab_size;
-    header[4] = cfg->num_layers;
-    header[5] = cfg->num_heads;
-    header[6] = cfg->channels;
-    header[7] = cfg->padded_vocab_size;
+    int32_t header[GPT2_HEADER_INTS];
+    gpt2_header_from_config(cfg, header); /* the bytes the model file starts with */
     size_t sizes[GPT2_NUM_TENSORS];
     size_t total = gpt2_tensor_sizes(cfg, sizes);
     cr_sha256 sha;
@@ -138,8 +127,7 @@ static int guard_protects(const checkpoint_guard *guard, int64_t step)
 }
 
 int checkpoint_guard_open(checkpoint_guard *guard, const char *dir, int resume_asked,
-                          int64_t resumed_step, int64_t first_step, int64_t last_step,
-                          cr_err *err)
+                          int64_t resumed_step, int64_t first_step, int64_t last_step, cr_err *err)
 {
     memset(guard, 0, sizeof *guard);
     checkpoint_entry *entries;

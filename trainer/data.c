@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "fs.h"
 
 static int compare_names(const void *a, const void *b)
@@ -40,14 +41,9 @@ int data_open(token_data *d, const char *dir, int hold_out, uint64_t min_val_tok
             continue;
         if (!cr_is_file(path))
             continue;
-        if (d->shard_count == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **grown = realloc(d->names, cap * sizeof *grown);
-            if (!grown) {
-                code = cr_fail(err, CR_EOTHER, "out of memory listing %s", dir);
-                break;
-            }
-            d->names = grown;
+        if (cr_grow(&d->names, &cap, d->shard_count + 1, sizeof *d->names) < 0) {
+            code = cr_fail(err, CR_EOTHER, "out of memory listing %s", dir);
+            break;
         }
         d->names[d->shard_count] = strdup(entry->d_name);
         if (!d->names[d->shard_count]) {

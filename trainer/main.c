@@ -1,11 +1,11 @@
 /* main.c — the trainer's command line: subcommands, their options, exit codes. Nothing else:
  * each subcommand's work is in train.c, generate.c, eval.c, info.c and bench.c. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "log.h"
 #include "matmul.h"
@@ -29,7 +29,7 @@ static const char usage_text[] =
     "\n"
     "train options:\n"
     "  --data DIR            token shards (*.bin, llm.c format); sub-folders are ignored\n"
-    "  --out DIR             checkpoints model_<step>.bin/.state and metrics.jsonl\n"
+    "  -o, --out DIR         checkpoints model_<step>.bin/.state and metrics.jsonl\n"
     "  --init new|PATH       a new model (default) or the weights of an llm.c checkpoint\n"
     "  --resume              continue from the newest good checkpoint in --out (new if none)\n"
     "  --layers L            transformer blocks (default 4)\n"
@@ -95,114 +95,105 @@ static const char usage_text[] =
     "                        keeps weights, moments, gradients and sums in fp32 (default auto:\n"
     "                        bf16 where the CPU has AVX512-BF16 or AMX-BF16, else fp32)\n"
     "  --json                a JSON summary on stdout\n"
-    "  --progress            a progress line even on a pipe;  --quiet: errors only\n"
-    "  -v                    more log detail;  --help, --version\n"
+    "  --progress            (train) a progress line even on a pipe\n"
+    "  -q, --quiet           errors only;  -v, --verbose: more log detail (repeatable)\n"
+    "  -h, --help, -V, --version\n"
+    "An option a command does not take is refused (exit 2).\n"
     "exit status: 0 ok, 2 usage, 65 bad data, 66 missing input, 74 I/O error, 1 other\n";
 
+/* Everything the command line sets; each command reads its own part. */
+typedef struct trainer_args {
+    train_options train;
+    generate_options generate;
+    eval_options eval;
+    bench_options bench;
+    int quiet, verbose, json, kernel_max, precision;
+    char **operands;
+    int operand_count;
+} trainer_args;
+
+/* The commands, as bits: an option row names the commands that take it. */
+enum { TRAIN = 1 << 0, GENERATE = 1 << 1, EVAL = 1 << 2, INFO = 1 << 3, BENCH = 1 << 4 };
+#define KERNELS (TRAIN | GENERATE | EVAL | BENCH) /* the commands that run the model */
+
+/* Options main() handles itself (their values do not go straight into a field). */
 enum {
-    OPT_DATA = 256,
-    OPT_OUT,
-    OPT_INIT,
-    OPT_RESUME,
-    OPT_LAYERS,
-    OPT_CHANNELS,
-    OPT_HEADS,
-    OPT_SEQ_LEN,
-    OPT_VOCAB,
-    OPT_TOKENIZER,
-    OPT_BATCH,
-    OPT_STEPS,
-    OPT_EPOCHS,
+    OPT_STEPS = 1,
+    OPT_BENCH_STEPS,
     OPT_TIME,
     OPT_SCHEDULE,
-    OPT_DECAY_FRACTION,
-    OPT_LR,
-    OPT_WARMUP,
-    OPT_MIN_LR,
-    OPT_DECAY_STEPS,
-    OPT_WEIGHT_DECAY,
-    OPT_GRAD_CLIP,
-    OPT_BETA1,
-    OPT_BETA2,
-    OPT_THREADS,
     OPT_SEED,
-    OPT_VAL_EVERY,
-    OPT_VAL_TOKENS,
-    OPT_VAL_DATA,
-    OPT_CKPT_EVERY,
-    OPT_KEEP,
-    OPT_LOG_EVERY,
-    OPT_MODEL,
-    OPT_PROMPT,
-    OPT_PROMPT_IDS,
-    OPT_MAX_TOKENS,
-    OPT_TEMPERATURE,
-    OPT_TOP_K,
-    OPT_TOP_P,
-    OPT_SLIDE,
-    OPT_MAX_BATCHES,
-    OPT_CONFIG,
     OPT_SIMD,
     OPT_PRECISION,
-    OPT_JSON,
-    OPT_PROGRESS,
-    OPT_QUIET,
-    OPT_HELP,
-    OPT_VERSION,
 };
 
-static const struct option long_options[] = {
-    {"data", required_argument, 0, OPT_DATA},
-    {"out", required_argument, 0, OPT_OUT},
-    {"init", required_argument, 0, OPT_INIT},
-    {"resume", no_argument, 0, OPT_RESUME},
-    {"layers", required_argument, 0, OPT_LAYERS},
-    {"channels", required_argument, 0, OPT_CHANNELS},
-    {"heads", required_argument, 0, OPT_HEADS},
-    {"seq-len", required_argument, 0, OPT_SEQ_LEN},
-    {"vocab", required_argument, 0, OPT_VOCAB},
-    {"tokenizer", required_argument, 0, OPT_TOKENIZER},
-    {"batch", required_argument, 0, OPT_BATCH},
-    {"steps", required_argument, 0, OPT_STEPS},
-    {"epochs", required_argument, 0, OPT_EPOCHS},
-    {"time", required_argument, 0, OPT_TIME},
-    {"schedule", required_argument, 0, OPT_SCHEDULE},
-    {"decay-fraction", required_argument, 0, OPT_DECAY_FRACTION},
-    {"lr", required_argument, 0, OPT_LR},
-    {"warmup", required_argument, 0, OPT_WARMUP},
-    {"min-lr", required_argument, 0, OPT_MIN_LR},
-    {"decay-steps", required_argument, 0, OPT_DECAY_STEPS},
-    {"weight-decay", required_argument, 0, OPT_WEIGHT_DECAY},
-    {"grad-clip", required_argument, 0, OPT_GRAD_CLIP},
-    {"beta1", required_argument, 0, OPT_BETA1},
-    {"beta2", required_argument, 0, OPT_BETA2},
-    {"threads", required_argument, 0, OPT_THREADS},
-    {"seed", required_argument, 0, OPT_SEED},
-    {"val-every", required_argument, 0, OPT_VAL_EVERY},
-    {"val-tokens", required_argument, 0, OPT_VAL_TOKENS},
-    {"val-data", required_argument, 0, OPT_VAL_DATA},
-    {"checkpoint-every", required_argument, 0, OPT_CKPT_EVERY},
-    {"keep", required_argument, 0, OPT_KEEP},
-    {"log-every", required_argument, 0, OPT_LOG_EVERY},
-    {"model", required_argument, 0, OPT_MODEL},
-    {"prompt", required_argument, 0, OPT_PROMPT},
-    {"prompt-ids", required_argument, 0, OPT_PROMPT_IDS},
-    {"max-tokens", required_argument, 0, OPT_MAX_TOKENS},
-    {"temperature", required_argument, 0, OPT_TEMPERATURE},
-    {"top-k", required_argument, 0, OPT_TOP_K},
-    {"top-p", required_argument, 0, OPT_TOP_P},
-    {"slide", no_argument, 0, OPT_SLIDE},
-    {"max-batches", required_argument, 0, OPT_MAX_BATCHES},
-    {"config", required_argument, 0, OPT_CONFIG},
-    {"simd", required_argument, 0, OPT_SIMD},
-    {"precision", required_argument, 0, OPT_PRECISION},
-    {"json", no_argument, 0, OPT_JSON},
-    {"progress", no_argument, 0, OPT_PROGRESS},
-    {"quiet", no_argument, 0, OPT_QUIET},
-    {"help", no_argument, 0, OPT_HELP},
-    {"version", no_argument, 0, OPT_VERSION},
-    {0, 0, 0, 0},
+#define A trainer_args
+/* One row an option of one command: adding an option is adding its row (and its line in
+ * usage_text). The same name may have a row per command when the value goes elsewhere. */
+static const cr_option options[] = {
+    /* train */
+    {"data", 0, TRAIN, CR_TEXT(A, train.data_dir)},
+    {"out", 'o', TRAIN, CR_TEXT(A, train.out_dir)},
+    {"init", 0, TRAIN, CR_TEXT(A, train.init)},
+    {"resume", 0, TRAIN, CR_FLAG(A, train.resume)},
+    {"layers", 0, TRAIN, CR_INT(A, train.layers, 1, 256)},
+    {"channels", 0, TRAIN, CR_INT(A, train.channels, 1, 16384)},
+    {"heads", 0, TRAIN, CR_INT(A, train.heads, 1, 1024)},
+    {"seq-len", 0, TRAIN, CR_INT(A, train.seq_len, 1, 65536)},
+    {"vocab", 0, TRAIN, CR_INT(A, train.vocab, 2, 1 << 24)},
+    {"tokenizer", 0, TRAIN, CR_TEXT(A, train.tokenizer)},
+    {"batch", 0, TRAIN, CR_INT(A, train.batch, 1, 1 << 16)},
+    {"steps", 0, TRAIN, CR_CALL(OPT_STEPS, 1)},
+    {"epochs", 0, TRAIN, CR_DOUBLE(A, train.epochs, 1e-9, 1e6)},
+    {"time", 0, TRAIN, CR_CALL(OPT_TIME, 1)},
+    {"schedule", 0, TRAIN, CR_CALL(OPT_SCHEDULE, 1)},
+    {"decay-fraction", 0, TRAIN, CR_DOUBLE(A, train.decay_fraction, 0, 1)},
+    {"lr", 0, TRAIN, CR_DOUBLE(A, train.lr, 0, 10)},
+    {"warmup", 0, TRAIN, CR_LONG(A, train.warmup, 0, 1L << 40)},
+    {"min-lr", 0, TRAIN, CR_DOUBLE(A, train.min_lr, 0, 10)},
+    {"decay-steps", 0, TRAIN, CR_LONG(A, train.decay_steps, 1, 1L << 40)},
+    {"weight-decay", 0, TRAIN, CR_DOUBLE(A, train.weight_decay, 0, 10)},
+    {"grad-clip", 0, TRAIN, CR_DOUBLE(A, train.grad_clip, 0, 1e9)},
+    {"beta1", 0, TRAIN, CR_DOUBLE(A, train.beta1, 0, 0.999999)},
+    {"beta2", 0, TRAIN, CR_DOUBLE(A, train.beta2, 0, 0.999999)},
+    {"threads", 0, TRAIN, CR_INT(A, train.threads, 1, 64)},
+    {"seed", 0, TRAIN | GENERATE, CR_CALL(OPT_SEED, 1)},
+    {"val-every", 0, TRAIN, CR_LONG(A, train.val_every, 0, 1L << 40)},
+    {"val-tokens", 0, TRAIN, CR_LONG(A, train.val_tokens, 1, 1L << 40)},
+    {"val-data", 0, TRAIN, CR_TEXT(A, train.val_data)},
+    {"checkpoint-every", 0, TRAIN, CR_LONG(A, train.checkpoint_every, 0, 1L << 40)},
+    {"keep", 0, TRAIN, CR_INT(A, train.keep, 0, 1 << 20)},
+    {"log-every", 0, TRAIN, CR_INT(A, train.log_every, 0, 1 << 30)},
+    {"progress", 0, TRAIN, CR_SET(A, train.progress_mode, CR_PROGRESS_ALWAYS)},
+    /* generate */
+    {"model", 0, GENERATE, CR_TEXT(A, generate.model)},
+    {"tokenizer", 0, GENERATE, CR_TEXT(A, generate.tokenizer)},
+    {"prompt", 0, GENERATE, CR_TEXT(A, generate.prompt)},
+    {"prompt-ids", 0, GENERATE, CR_TEXT(A, generate.prompt_ids)},
+    {"max-tokens", 0, GENERATE, CR_INT(A, generate.max_tokens, 1, 1 << 20)},
+    {"temperature", 0, GENERATE, CR_DOUBLE(A, generate.temperature, 0, 100)},
+    {"top-k", 0, GENERATE, CR_INT(A, generate.top_k, 0, 1 << 24)},
+    {"top-p", 0, GENERATE, CR_DOUBLE(A, generate.top_p, 0, 1)},
+    {"slide", 0, GENERATE, CR_FLAG(A, generate.slide)},
+    /* eval */
+    {"model", 0, EVAL, CR_TEXT(A, eval.model)},
+    {"data", 0, EVAL, CR_TEXT(A, eval.data_dir)},
+    {"batch", 0, EVAL, CR_INT(A, eval.batch, 1, 1 << 16)},
+    {"seq-len", 0, EVAL, CR_INT(A, eval.seq_len, 1, 65536)},
+    {"max-batches", 0, EVAL, CR_LONG(A, eval.max_batches, 0, 1L << 40)},
+    {"threads", 0, EVAL, CR_INT(A, eval.threads, 1, 64)},
+    /* bench */
+    {"config", 0, BENCH, CR_TEXT(A, bench.config)},
+    {"steps", 0, BENCH, CR_CALL(OPT_BENCH_STEPS, 1)},
+    {"threads", 0, BENCH, CR_INT(A, bench.threads, 1, 64)},
+    /* common */
+    {"simd", 0, KERNELS, CR_CALL(OPT_SIMD, 1)},
+    {"precision", 0, KERNELS, CR_CALL(OPT_PRECISION, 1)},
+    {"json", 0, CR_ANY_COMMAND, CR_FLAG(A, json)},
+    CR_COMMON_OPTIONS(A, quiet, verbose),
+    {NULL, 0, 0, CR_CALL(0, 0)},
 };
+#undef A
 
 static int usage_error(const char *fmt, const char *what)
 {
@@ -212,297 +203,194 @@ static int usage_error(const char *fmt, const char *what)
     return CR_EUSAGE;
 }
 
-static int parse_int(const char *text, long min, long max, int *out, cr_err *err)
-{
-    long value;
-    int code = cr_parse_long(text, min, max, &value, err);
-    if (!code)
-        *out = (int)value;
-    return code;
-}
-
 static int default_threads(void)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     return cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
 }
 
+static void args_default(trainer_args *a)
+{
+    memset(a, 0, sizeof *a);
+    train_options_default(&a->train);
+    a->train.threads = default_threads();
+    a->generate = (generate_options){
+        .max_tokens = 64, .top_k = 40, .temperature = 1.0, .top_p = 0.95, .seed = 1337};
+    a->eval = (eval_options){.batch = 4, .seq_len = 0, .threads = default_threads()};
+    a->bench = (bench_options){
+        .config = "A", .threads = default_threads(), .steps = 5, .kernel_max = KERNEL_AVX512};
+    a->kernel_max = KERNEL_AVX512;
+    a->precision = PRECISION_AUTO;
+}
+
+/* The options whose text is more than a number in a range. */
+static int set_option(trainer_args *a, int id, const char *text, cr_err *err)
+{
+    long value;
+    int code = CR_OK;
+    switch (id) {
+    case OPT_STEPS:
+        a->train.steps_relative = text[0] == '+';
+        code = cr_parse_long(text + a->train.steps_relative, 0, 1L << 40, &a->train.steps, err);
+        break;
+    case OPT_BENCH_STEPS: /* "+N" too, like train's; more than 1000 timed steps is 1000 */
+        code = cr_parse_long(text + (text[0] == '+'), 0, 1L << 40, &value, err);
+        a->bench.steps = (int)(value > 1000 ? 1000 : value);
+        break;
+    case OPT_TIME: {
+        int64_t ms;
+        code = cr_parse_duration_ms(text, &ms, err);
+        if (!code && ms <= 0)
+            code = cr_fail(err, CR_EUSAGE, "the budget must be longer than 0");
+        a->train.time_ms = (long)ms;
+        break;
+    }
+    case OPT_SCHEDULE:
+        a->train.schedule_kind = schedule_kind_parse(text);
+        if (a->train.schedule_kind < 0)
+            code = cr_fail(err, CR_EUSAGE, "expected cosine or wsd, not \"%s\"", text);
+        break;
+    case OPT_SEED:
+        code = cr_parse_long(text, 0, 1L << 62, &value, err);
+        a->train.seed = a->generate.seed = (uint64_t)value;
+        break;
+    case OPT_SIMD:
+        if (strcmp(text, "scalar") == 0)
+            a->kernel_max = KERNEL_SCALAR;
+        else if (strcmp(text, "avx2") == 0)
+            a->kernel_max = KERNEL_AVX2;
+        else if (strcmp(text, "avx512") == 0)
+            a->kernel_max = KERNEL_AVX512;
+        else
+            code = cr_fail(err, CR_EUSAGE, "expected scalar, avx2 or avx512");
+        break;
+    case OPT_PRECISION:
+        if (strcmp(text, "auto") == 0)
+            a->precision = PRECISION_AUTO;
+        else if (strcmp(text, "fp32") == 0)
+            a->precision = PRECISION_FP32;
+        else if (strcmp(text, "bf16") == 0)
+            a->precision = PRECISION_BF16;
+        else
+            code = cr_fail(err, CR_EUSAGE, "expected auto, fp32 or bf16");
+        break;
+    }
+    return code;
+}
+
+static int run_train(void *args, cr_err *err)
+{
+    trainer_args *a = args;
+    train_options *t = &a->train;
+    if (!t->data_dir || !t->out_dir)
+        return usage_error("%s", "train needs --data DIR and --out DIR");
+    if (t->time_ms > 0 && (t->steps >= 0 || t->epochs > 0))
+        return usage_error("%s", "--time fixes the step count itself: not with --steps or "
+                                 "--epochs");
+    t->json = a->json;
+    t->kernel_max = a->kernel_max;
+    int code = ranks_open(err); /* MPI, when started by mpirun */
+    if (!ranks_is_root())
+        t->progress_mode = CR_PROGRESS_NEVER; /* rank 0 speaks for the job */
+    if (!code)
+        code = train_run(t, err);
+    int status = code ? cr_err_report("trainer", err) : 0;
+    ranks_close(status);
+    err->code = CR_OK; /* reported here: rank 0's MPI teardown needs the status first */
+    return status;
+}
+
+static int run_generate(void *args, cr_err *err)
+{
+    trainer_args *a = args;
+    if (!a->generate.model)
+        return usage_error("%s", "generate needs --model PATH");
+    a->generate.json = a->json;
+    return generate_run(&a->generate, err);
+}
+
+static int run_eval(void *args, cr_err *err)
+{
+    trainer_args *a = args;
+    if (!a->eval.model || !a->eval.data_dir)
+        return usage_error("%s", "eval needs --model PATH and --data DIR");
+    a->eval.json = a->json;
+    return eval_run(&a->eval, err);
+}
+
+static int run_info(void *args, cr_err *err)
+{
+    trainer_args *a = args;
+    if (a->operand_count == 0)
+        return usage_error("%s", "info needs a checkpoint PATH");
+    return info_run(a->operands[0], a->json, err);
+}
+
+static int run_bench(void *args, cr_err *err)
+{
+    trainer_args *a = args;
+    a->bench.json = a->json;
+    a->bench.kernel_max = a->kernel_max;
+    return bench_run(&a->bench, err);
+}
+
+/* name, the bit its option rows carry, what runs it (only info takes an operand: PATH) */
+static const cr_command commands[] = {
+    {"train", TRAIN, run_train}, {"generate", GENERATE, run_generate}, {"eval", EVAL, run_eval},
+    {"info", INFO, run_info},    {"bench", BENCH, run_bench},          {NULL, 0, NULL},
+};
+
 int main(int argc, char **argv)
 {
     cr_log_init("trainer", CR_LOG_INFO);
     if (argc < 2)
         return usage_error("%s", "a command is required");
-    const char *command = argv[1];
-    if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0) {
-        fputs(usage_text, stdout);
+    const char *name = argv[1];
+    if (cr_cli_info_id(name)) { /* before a command: "trainer --help" */
+        cr_cli_print_info(cr_cli_info_id(name), "trainer", usage_text);
         return 0;
     }
-    if (strcmp(command, "--version") == 0 || strcmp(command, "-V") == 0) {
-        printf("trainer %s\n", CR_VERSION);
-        return 0;
-    }
-    int is_train = strcmp(command, "train") == 0, is_gen = strcmp(command, "generate") == 0;
-    int is_eval = strcmp(command, "eval") == 0, is_info = strcmp(command, "info") == 0;
-    int is_bench = strcmp(command, "bench") == 0;
-    if (!is_train && !is_gen && !is_eval && !is_info && !is_bench)
-        return usage_error("unknown command \"%s\"", command);
+    const cr_command *command = cr_command_find(commands, name);
+    if (!command)
+        return usage_error("unknown command \"%s\"", name);
 
-    train_options t;
-    train_options_default(&t);
-    t.threads = default_threads();
-    generate_options g = {
-        .max_tokens = 64, .top_k = 40, .temperature = 1.0, .top_p = 0.95, .seed = 1337};
-    eval_options e = {.batch = 4, .seq_len = 0, .threads = default_threads()};
-    bench_options b = {
-        .config = "A", .threads = default_threads(), .steps = 5, .kernel_max = KERNEL_AVX512};
-    int quiet = 0, verbose = 0, json = 0, progress = CR_PROGRESS_AUTO, kernel_max = KERNEL_AVX512;
-    int precision = PRECISION_AUTO;
+    trainer_args a;
+    args_default(&a);
     cr_err err = {0};
-    int code = CR_OK, opt, option_index = 0;
-    optind = 2;
-    while (code == CR_OK &&
-           (opt = getopt_long(argc, argv, "v", long_options, &option_index)) != -1) {
-        const char *a = optarg;
-        long lvalue;
-        switch (opt) {
-        case OPT_DATA:
-            t.data_dir = a;
-            e.data_dir = a;
-            break;
-        case OPT_OUT:
-            t.out_dir = a;
-            break;
-        case OPT_INIT:
-            t.init = a;
-            break;
-        case OPT_RESUME:
-            t.resume = 1;
-            break;
-        case OPT_LAYERS:
-            code = parse_int(a, 1, 256, &t.layers, &err);
-            break;
-        case OPT_CHANNELS:
-            code = parse_int(a, 1, 16384, &t.channels, &err);
-            break;
-        case OPT_HEADS:
-            code = parse_int(a, 1, 1024, &t.heads, &err);
-            break;
-        case OPT_SEQ_LEN:
-            code = parse_int(a, 1, 65536, &t.seq_len, &err);
-            e.seq_len = t.seq_len;
-            break;
-        case OPT_VOCAB:
-            code = parse_int(a, 2, 1 << 24, &t.vocab, &err);
-            break;
-        case OPT_TOKENIZER:
-            t.tokenizer = a;
-            g.tokenizer = a;
-            break;
-        case OPT_BATCH:
-            code = parse_int(a, 1, 1 << 16, &t.batch, &err);
-            e.batch = t.batch;
-            break;
-        case OPT_STEPS:
-            t.steps_relative = a[0] == '+';
-            code = cr_parse_long(a + t.steps_relative, 0, 1L << 40, &t.steps, &err);
-            b.steps = (int)(t.steps > 1000 ? 1000 : t.steps);
-            break;
-        case OPT_EPOCHS:
-            code = cr_parse_double(a, 1e-9, 1e6, &t.epochs, &err);
-            break;
-        case OPT_TIME: {
-            int64_t ms;
-            code = cr_parse_duration_ms(a, &ms, &err);
-            if (!code && ms <= 0)
-                code = cr_fail(&err, CR_EUSAGE, "the budget must be longer than 0");
-            t.time_ms = (long)ms;
-            break;
+    cr_cli cli;
+    cr_cli_init(&cli, "trainer", name, command->bit, options, &a, argc - 1, argv + 1);
+    int id;
+    while ((id = cr_cli_next(&cli, &err)) > 0) {
+        if (id == CR_CLI_HELP || id == CR_CLI_VERSION) {
+            cr_cli_print_info(id, "trainer", usage_text);
+            return 0;
         }
-        case OPT_SCHEDULE:
-            t.schedule_kind = schedule_kind_parse(a);
-            if (t.schedule_kind < 0)
-                code = cr_fail(&err, CR_EUSAGE, "expected cosine or wsd, not \"%s\"", a);
+        if (set_option(&a, id, cli.arg, &err)) {
+            cr_err_context(&err, "--%s", cli.name);
             break;
-        case OPT_DECAY_FRACTION:
-            code = cr_parse_double(a, 0, 1, &t.decay_fraction, &err);
-            break;
-        case OPT_LR:
-            code = cr_parse_double(a, 0, 10, &t.lr, &err);
-            break;
-        case OPT_WARMUP:
-            code = cr_parse_long(a, 0, 1L << 40, &t.warmup, &err);
-            break;
-        case OPT_MIN_LR:
-            code = cr_parse_double(a, 0, 10, &t.min_lr, &err);
-            break;
-        case OPT_DECAY_STEPS:
-            code = cr_parse_long(a, 1, 1L << 40, &t.decay_steps, &err);
-            break;
-        case OPT_WEIGHT_DECAY:
-            code = cr_parse_double(a, 0, 10, &t.weight_decay, &err);
-            break;
-        case OPT_GRAD_CLIP:
-            code = cr_parse_double(a, 0, 1e9, &t.grad_clip, &err);
-            break;
-        case OPT_BETA1:
-            code = cr_parse_double(a, 0, 0.999999, &t.beta1, &err);
-            break;
-        case OPT_BETA2:
-            code = cr_parse_double(a, 0, 0.999999, &t.beta2, &err);
-            break;
-        case OPT_THREADS:
-            code = parse_int(a, 1, 64, &t.threads, &err);
-            e.threads = b.threads = t.threads;
-            break;
-        case OPT_SEED:
-            code = cr_parse_long(a, 0, 1L << 62, &lvalue, &err);
-            t.seed = g.seed = (uint64_t)lvalue;
-            break;
-        case OPT_VAL_EVERY:
-            code = cr_parse_long(a, 0, 1L << 40, &t.val_every, &err);
-            break;
-        case OPT_VAL_TOKENS:
-            code = cr_parse_long(a, 1, 1L << 40, &t.val_tokens, &err);
-            break;
-        case OPT_VAL_DATA:
-            t.val_data = a;
-            break;
-        case OPT_CKPT_EVERY:
-            code = cr_parse_long(a, 0, 1L << 40, &t.checkpoint_every, &err);
-            break;
-        case OPT_KEEP:
-            code = parse_int(a, 0, 1 << 20, &t.keep, &err);
-            break;
-        case OPT_LOG_EVERY:
-            code = parse_int(a, 0, 1 << 30, &t.log_every, &err);
-            break;
-        case OPT_MODEL:
-            g.model = e.model = a;
-            break;
-        case OPT_PROMPT:
-            g.prompt = a;
-            break;
-        case OPT_PROMPT_IDS:
-            g.prompt_ids = a;
-            break;
-        case OPT_MAX_TOKENS:
-            code = parse_int(a, 1, 1 << 20, &g.max_tokens, &err);
-            break;
-        case OPT_TEMPERATURE:
-            code = cr_parse_double(a, 0, 100, &g.temperature, &err);
-            break;
-        case OPT_TOP_K:
-            code = parse_int(a, 0, 1 << 24, &g.top_k, &err);
-            break;
-        case OPT_TOP_P:
-            code = cr_parse_double(a, 0, 1, &g.top_p, &err);
-            break;
-        case OPT_SLIDE:
-            g.slide = 1;
-            break;
-        case OPT_MAX_BATCHES:
-            code = cr_parse_long(a, 0, 1L << 40, &e.max_batches, &err);
-            break;
-        case OPT_CONFIG:
-            b.config = a;
-            break;
-        case OPT_SIMD:
-            if (strcmp(a, "scalar") == 0)
-                kernel_max = KERNEL_SCALAR;
-            else if (strcmp(a, "avx2") == 0)
-                kernel_max = KERNEL_AVX2;
-            else if (strcmp(a, "avx512") == 0)
-                kernel_max = KERNEL_AVX512;
-            else
-                code = cr_fail(&err, CR_EUSAGE, "expected scalar, avx2 or avx512");
-            break;
-        case OPT_PRECISION:
-            if (strcmp(a, "auto") == 0)
-                precision = PRECISION_AUTO;
-            else if (strcmp(a, "fp32") == 0)
-                precision = PRECISION_FP32;
-            else if (strcmp(a, "bf16") == 0)
-                precision = PRECISION_BF16;
-            else
-                code = cr_fail(&err, CR_EUSAGE, "expected auto, fp32 or bf16");
-            break;
-        case OPT_JSON:
-            json = 1;
-            break;
-        case OPT_PROGRESS:
-            progress = CR_PROGRESS_ALWAYS;
-            break;
-        case OPT_QUIET:
-            quiet = 1;
-            break;
-        case 'v':
-            verbose++;
-            break;
-        case OPT_HELP:
-            fputs(usage_text, stdout);
-            return 0;
-        case OPT_VERSION:
-            printf("trainer %s\n", CR_VERSION);
-            return 0;
-        default:
-            return usage_error("%s", "bad option");
         }
     }
-    if (code) {
-        cr_err_context(&err, "--%s", long_options[option_index].name);
+    if (err.code)
         return cr_err_report("trainer", &err);
-    }
-    cr_log_verbosity(quiet, verbose);
-    if (quiet)
-        progress = CR_PROGRESS_NEVER;
-    char precision_reason[200];
-    int level = precision_level(precision, kernel_max, precision_reason, sizeof precision_reason);
-    if (level < 0) {
-        fprintf(stderr, "trainer: --precision bf16: %s\n", precision_reason);
-        return CR_EUSAGE;
-    }
-    kernels_select(level);
-    if (!is_info)
-        cr_info("precision %s; kernels %s", precision_reason, kernels_level_name(kernels_level()));
-    const char *positional = optind < argc ? argv[optind] : NULL;
-    if (optind + (is_info ? 1 : 0) < argc)
+    a.operands = cli.argv + cr_cli_operand_index(&cli);
+    a.operand_count = cli.argc - cr_cli_operand_index(&cli);
+    if (a.operand_count > (command->bit == INFO ? 1 : 0))
         return usage_error("unexpected argument \"%s\"", argv[argc - 1]);
 
-    if (is_train) {
-        if (!t.data_dir || !t.out_dir)
-            return usage_error("%s", "train needs --data DIR and --out DIR");
-        if (t.time_ms > 0 && (t.steps >= 0 || t.epochs > 0))
-            return usage_error("%s", "--time fixes the step count itself: not with --steps or "
-                                     "--epochs");
-        t.json = json;
-        t.progress_mode = progress;
-        t.kernel_max = kernel_max;
-        code = ranks_open(&err); /* MPI, when started by mpirun */
-        if (!ranks_is_root())
-            t.progress_mode = CR_PROGRESS_NEVER; /* rank 0 speaks for the job */
-        if (!code)
-            code = train_run(&t, &err);
-        int status = code ? cr_err_report("trainer", &err) : 0;
-        ranks_close(status);
-        return status;
-    } else if (is_gen) {
-        if (!g.model)
-            return usage_error("%s", "generate needs --model PATH");
-        g.json = json;
-        code = generate_run(&g, &err);
-    } else if (is_eval) {
-        if (!e.model || !e.data_dir)
-            return usage_error("%s", "eval needs --model PATH and --data DIR");
-        e.json = json;
-        code = eval_run(&e, &err);
-    } else if (is_info) {
-        if (!positional)
-            return usage_error("%s", "info needs a checkpoint PATH");
-        code = info_run(positional, json, &err);
-    } else {
-        b.json = json;
-        b.kernel_max = kernel_max;
-        code = bench_run(&b, &err);
+    cr_log_verbosity(a.quiet, a.verbose);
+    if (a.quiet)
+        a.train.progress_mode = CR_PROGRESS_NEVER;
+    if (command->bit & KERNELS) {
+        char precision_reason[200];
+        int level =
+            precision_level(a.precision, a.kernel_max, precision_reason, sizeof precision_reason);
+        if (level < 0) {
+            fprintf(stderr, "trainer: --precision bf16: %s\n", precision_reason);
+            return CR_EUSAGE;
+        }
+        kernels_select(level);
+        cr_info("precision %s; kernels %s", precision_reason, kernels_level_name(kernels_level()));
     }
-    return code ? cr_err_report("trainer", &err) : 0;
+    int code = command->run(&a, &err);
+    return code && err.code ? cr_err_report("trainer", &err) : code;
 }

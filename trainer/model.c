@@ -113,7 +113,7 @@ void gpt2_init_params(const gpt2_config *cfg, float *params, uint64_t seed)
     }
 }
 
-static void header_from_config(const gpt2_config *cfg, int32_t header[GPT2_HEADER_INTS])
+void gpt2_header_from_config(const gpt2_config *cfg, int32_t header[GPT2_HEADER_INTS])
 {
     memset(header, 0, GPT2_HEADER_INTS * sizeof *header);
     header[0] = GPT2_MAGIC;
@@ -130,7 +130,7 @@ int gpt2_checkpoint_stage(cr_atomic_file *file, const char *path, const gpt2_con
                           const float *params, cr_err *err)
 {
     int32_t header[GPT2_HEADER_INTS];
-    header_from_config(cfg, header);
+    gpt2_header_from_config(cfg, header);
     size_t sizes[GPT2_NUM_TENSORS];
     size_t total = gpt2_tensor_sizes(cfg, sizes);
     int code = cr_atomic_open(file, path, err);

@@ -44,11 +44,13 @@ double gpt2_flops_per_token(const gpt2_config *cfg, int seq_len);
  * vocabulary rows 0. Deterministic for a seed on every machine. */
 void gpt2_init_params(const gpt2_config *cfg, float *params, uint64_t seed);
 
-/* Writes header + params atomically (fs.h). */
+/* The file's 256-int header for a shape (llm.c's version 3; the unused ints 0). */
+void gpt2_header_from_config(const gpt2_config *cfg, int32_t header[GPT2_HEADER_INTS]);
 /* The model file written under its temporary name, not yet renamed into place: commit with
  * cr_atomic_commit (lib/fs.h), or cr_atomic_abort. On failure nothing is left. */
 int gpt2_checkpoint_stage(cr_atomic_file *file, const char *path, const gpt2_config *cfg,
                           const float *params, cr_err *err);
+/* Writes header + params atomically (fs.h). */
 int gpt2_checkpoint_write(const char *path, const gpt2_config *cfg, const float *params,
                           cr_err *err);
 /* Reads only the header; CR_EDATA for a bad magic, version or shape. */

@@ -12,29 +12,20 @@
 #include "hash.h"
 
 #define STATE_VERSION 2
-/* version 1 ended at target_steps; its files still resume (the later fields read as 0) */
-#define STATE_V1_BYTES offsetof(state_header, target_steps)
 
-/* The fixed-size header as written: every field at a fixed offset, little-endian. */
+/* The file: this header, m and v (param_count floats each), the SHA-256 of all before it. */
 typedef struct state_header {
     char magic[8];
     uint32_t version;
     uint32_t header_bytes;
-    int64_t step;
-    uint64_t rng[4];
-    char shard_name[256];
-    uint64_t shard_offset;
-    uint64_t epoch;
-    uint64_t tokens_seen;
-    double lr, min_lr, weight_decay, grad_clip, beta1, beta2, eps;
-    int64_t warmup, decay_steps;
-    uint64_t seed;
-    char model_sha256[72];
-    uint64_t param_count;
-    int64_t target_steps, segment_start, budget_ms;
-    int32_t schedule_kind, reserved;
-    double decay_fraction;
+    train_state state;
 } state_header;
+
+/* version 1 ended at target_steps; its files still resume (the later fields read as 0) */
+#define STATE_V1_BYTES offsetof(state_header, state.target_steps)
+/* The format of versions 1 and 2 (docs/trainer.md), whatever becomes of train_state. */
+_Static_assert(STATE_V1_BYTES == 496 && sizeof(state_header) == 536,
+               "train_state is the state file's header: its layout is the file format");
 
 int state_write(const char *path, const train_state *s, const float *m, const float *v, cr_err *err)
 {
@@ -43,29 +34,13 @@ int state_write(const char *path, const train_state *s, const float *m, const fl
     memcpy(h.magic, STATE_MAGIC, 8);
     h.version = STATE_VERSION;
     h.header_bytes = sizeof h;
-    h.step = s->step;
-    memcpy(h.rng, s->rng, sizeof h.rng);
-    snprintf(h.shard_name, sizeof h.shard_name, "%s", s->shard_name);
-    h.shard_offset = s->shard_offset;
-    h.epoch = s->epoch;
-    h.tokens_seen = s->tokens_seen;
-    h.lr = s->lr;
-    h.min_lr = s->min_lr;
-    h.weight_decay = s->weight_decay;
-    h.grad_clip = s->grad_clip;
-    h.beta1 = s->beta1;
-    h.beta2 = s->beta2;
-    h.eps = s->eps;
-    h.warmup = s->warmup;
-    h.decay_steps = s->decay_steps;
-    h.seed = s->seed;
-    snprintf(h.model_sha256, sizeof h.model_sha256, "%s", s->model_sha256);
-    h.param_count = s->param_count;
-    h.target_steps = s->target_steps;
-    h.segment_start = s->segment_start;
-    h.budget_ms = s->budget_ms;
-    h.schedule_kind = s->schedule_kind;
-    h.decay_fraction = s->decay_fraction;
+    h.state = *s;
+    h.state.reserved = 0;
+    /* the text fields as NUL-padded text: no byte of memory beyond the string is written */
+    memset(h.state.shard_name, 0, sizeof h.state.shard_name);
+    snprintf(h.state.shard_name, sizeof h.state.shard_name, "%s", s->shard_name);
+    memset(h.state.model_sha256, 0, sizeof h.state.model_sha256);
+    snprintf(h.state.model_sha256, sizeof h.state.model_sha256, "%s", s->model_sha256);
     cr_sha256 sha;
     int code = cr_sha256_begin(&sha, err);
     if (code)
@@ -122,10 +97,10 @@ int state_read(const char *path, train_state *s, size_t expected_params, float *
         return cr_fail(err, CR_EDATA, "state %s: not a trainer state file (bad magic or version)",
                        path);
     }
-    if (h.param_count != expected_params) {
+    if (h.state.param_count != expected_params) {
         free(bytes);
         return cr_fail(err, CR_EDATA, "state %s: for %llu parameters, the model has %zu", path,
-                       (unsigned long long)h.param_count, expected_params);
+                       (unsigned long long)h.state.param_count, expected_params);
     }
     if (len != want) {
         free(bytes);
@@ -142,31 +117,8 @@ int state_read(const char *path, train_state *s, size_t expected_params, float *
     memcpy(m, bytes + header_bytes, floats);
     memcpy(v, bytes + header_bytes + floats, floats);
     free(bytes);
-    memset(s, 0, sizeof *s);
-    s->step = h.step;
-    memcpy(s->rng, h.rng, sizeof s->rng);
-    h.shard_name[sizeof h.shard_name - 1] = 0;
-    snprintf(s->shard_name, sizeof s->shard_name, "%s", h.shard_name);
-    s->shard_offset = h.shard_offset;
-    s->epoch = h.epoch;
-    s->tokens_seen = h.tokens_seen;
-    s->lr = h.lr;
-    s->min_lr = h.min_lr;
-    s->weight_decay = h.weight_decay;
-    s->grad_clip = h.grad_clip;
-    s->beta1 = h.beta1;
-    s->beta2 = h.beta2;
-    s->eps = h.eps;
-    s->warmup = h.warmup;
-    s->decay_steps = h.decay_steps;
-    s->seed = h.seed;
-    memcpy(s->model_sha256, h.model_sha256, 64);
+    *s = h.state;
+    s->shard_name[sizeof s->shard_name - 1] = 0;
     s->model_sha256[64] = 0;
-    s->param_count = h.param_count;
-    s->target_steps = h.target_steps;
-    s->segment_start = h.segment_start;
-    s->budget_ms = h.budget_ms;
-    s->schedule_kind = h.schedule_kind;
-    s->decay_fraction = h.decay_fraction;
     return CR_OK;
 }

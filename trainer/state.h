@@ -13,6 +13,9 @@
 
 #define STATE_MAGIC "CRSTATE1"
 
+/* Also the state file's header, after its magic, version and size (state.c): every field at
+ * a fixed offset, explicit padding, little-endian. A field added here changes the format:
+ * bump STATE_VERSION in state.c and say so in docs/trainer.md. */
 typedef struct train_state {
     int64_t step; /* optimizer steps taken */
     uint64_t rng[4];
@@ -23,13 +26,14 @@ typedef struct train_state {
     double lr, min_lr, weight_decay, grad_clip, beta1, beta2, eps;
     int64_t warmup, decay_steps;
     uint64_t seed;
-    char model_sha256[65]; /* hex of the model file */
+    char model_sha256[72]; /* hex of the model file: 64 digits, NUL, zero padding */
     uint64_t param_count;
     /* version 2 (a version 1 file reads as zeros: a cosine run, no budget, no segment) */
     int64_t target_steps;  /* the step the run that wrote this was training to */
     int64_t segment_start; /* the step its schedule segment began (schedule.h) */
     int64_t budget_ms;     /* its --time budget, 0 for none: target_steps was fixed by it */
     int32_t schedule_kind; /* SCHEDULE_COSINE or SCHEDULE_WSD */
+    int32_t reserved;      /* 0 */
     double decay_fraction; /* wsd */
 } train_state;
 

@@ -368,15 +368,6 @@ TEST(precision_decision_names_its_reason)
     }
 }
 
-/* A test this CPU cannot run is reported as a TAP skip, not as a pass. */
-#define RUN_IF(cond, name, why)                                                                    \
-    do {                                                                                           \
-        if (cond)                                                                                  \
-            RUN(name);                                                                             \
-        else                                                                                       \
-            printf("ok - %s # SKIP %s\n", #name, why);                                             \
-    } while (0)
-
 int main(void)
 {
     int avx512_bf16 = bf16_cpu_kernel() >= BF16_AVX512 && kernels_cpu_level() == KERNEL_AVX512;
