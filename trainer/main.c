@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "data.h"
 #include "log.h"
 #include "matmul.h"
 #include "parse.h"
@@ -46,6 +47,8 @@ static const char usage_text[] =
     "  --time DURATION       train for a wall-clock budget (90s, 10m, 1h): measures the speed\n"
     "                        on the first steps, then fixes and prints the step count, which\n"
     "                        --resume keeps; the schedule ends at the budget's end\n"
+    "  --data-order ORDER    shuffle (default): seeded random windows, every window once an\n"
+    "                        epoch; or sequential: the shards in order (llm.c's loader)\n"
     "  --lr X                peak learning rate (default 1e-3)\n"
     "  --warmup N            linear warmup steps (default 20)\n"
     "  --min-lr X            learning rate at the end of the cosine decay (default 1e-4)\n"
@@ -116,6 +119,7 @@ enum {
     OPT_TIME,
     OPT_SCHEDULE,
     OPT_DECAY_FRACTION,
+    OPT_DATA_ORDER,
     OPT_LR,
     OPT_WARMUP,
     OPT_MIN_LR,
@@ -168,6 +172,7 @@ static const struct option long_options[] = {
     {"time", required_argument, 0, OPT_TIME},
     {"schedule", required_argument, 0, OPT_SCHEDULE},
     {"decay-fraction", required_argument, 0, OPT_DECAY_FRACTION},
+    {"data-order", required_argument, 0, OPT_DATA_ORDER},
     {"lr", required_argument, 0, OPT_LR},
     {"warmup", required_argument, 0, OPT_WARMUP},
     {"min-lr", required_argument, 0, OPT_MIN_LR},
@@ -325,6 +330,11 @@ int main(int argc, char **argv)
             break;
         case OPT_DECAY_FRACTION:
             code = cr_parse_double(a, 0, 1, &t.decay_fraction, &err);
+            break;
+        case OPT_DATA_ORDER:
+            t.data_order = data_order_parse(a);
+            if (t.data_order < 0)
+                code = cr_fail(&err, CR_EUSAGE, "expected shuffle or sequential, not \"%s\"", a);
             break;
         case OPT_LR:
             code = cr_parse_double(a, 0, 10, &t.lr, &err);
