@@ -243,8 +243,7 @@ uint64_t data_shuffled_window(const token_data *d, uint64_t seed, int T, uint64_
         }
         uint64_t window = permuted(k % count, count, keys);
         data_cursor c = locate(d, shift + window * (uint64_t)T);
-        data_next_window(d, &c, inputs + i * (uint64_t)T, targets + i * (uint64_t)T,
-                         (uint64_t)T);
+        data_next_window(d, &c, inputs + i * (uint64_t)T, targets + i * (uint64_t)T, (uint64_t)T);
     }
     return epoch;
 }

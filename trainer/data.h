@@ -17,8 +17,8 @@
 typedef struct token_data {
     size_t shard_count;
     cr_shard *shards;
-    char **names;        /* file names (no folder) */
-    uint64_t *train_len; /* per shard: tokens [0, train_len) train, the rest validates */
+    char **names;         /* file names (no folder) */
+    uint64_t *train_len;  /* per shard: tokens [0, train_len) train, the rest validates */
     uint64_t *train_from; /* per shard: where its training tokens start in the whole stream */
     uint64_t total_train;
     uint64_t total_val;
