@@ -77,7 +77,7 @@ static const char usage_text[] =
     "  --prompt TEXT         prompt text, BPE-encoded with --tokenizer's ranks (without its\n"
     "                        pre-tokenisation regex: use --prompt-ids for the exact ids)\n"
     "  --max-tokens N        tokens to generate (default 64)\n"
-    "  --temperature X       0 for greedy (default 1.0)\n"
+    "  --temperature X       0 for greedy (default 0.5: the most valid C, docs/trainer.md)\n"
     "  --top-k K, --top-p P  sampling filters (default 40, 0.95)\n"
     "  --slide               go on past the model's positions: the cache is refilled with\n"
     "                        the last half of them (default: stop there)\n"
@@ -256,7 +256,7 @@ int main(int argc, char **argv)
     train_options_default(&t);
     t.threads = default_threads();
     generate_options g = {
-        .max_tokens = 64, .top_k = 40, .temperature = 1.0, .top_p = 0.95, .seed = 1337};
+        .max_tokens = 64, .top_k = 40, .temperature = 0.5, .top_p = 0.95, .seed = 1337};
     eval_options e = {.batch = 4, .seq_len = 0, .threads = default_threads()};
     bench_options b = {
         .config = "A", .threads = default_threads(), .steps = 5, .kernel_max = KERNEL_AVX512};
