@@ -52,20 +52,18 @@ done
 # 2N steps == N steps, checkpoint, --resume, N more steps (bit for bit); batch 14 so that two
 # spheres hold two sequences
 SCHED="--warmup 2 --decay-steps 10 --batch 14"
-"$TR" train --data "$T/data" --out "$T/straight" $TINY $SCHED --steps 10 --threads 2
-"$TR" train --data "$T/data" --out "$T/split" $TINY $SCHED --steps 5 --threads 1
-"$TR" train --data "$T/data" --out "$T/split" $TINY $SCHED --steps 10 --threads 3 --resume
-check "10 steps == 5 + resume + 5: model bit for bit" \
-    cmp "$T/straight/model_00000010.bin" "$T/split/model_00000010.bin"
-check "10 steps == 5 + resume + 5: AdamW state bit for bit" \
-    cmp "$T/straight/model_00000010.state" "$T/split/model_00000010.state"
-# the same with the data in order (llm.c's loader: the resume finds its place by shard name)
-SEQ="$SCHED --data-order sequential"
-"$TR" train --data "$T/data" --out "$T/seq-straight" $TINY $SEQ --steps 10 --threads 2
-"$TR" train --data "$T/data" --out "$T/seq-split" $TINY $SEQ --steps 5 --threads 1
-"$TR" train --data "$T/data" --out "$T/seq-split" $TINY $SEQ --steps 10 --threads 3 --resume
-check "--data-order sequential: 10 steps == 5 + resume + 5, model bit for bit" \
-    cmp "$T/seq-straight/model_00000010.bin" "$T/seq-split/model_00000010.bin"
+# in both data orders: shuffled (the default) and in order (llm.c's loader, whose resume finds
+# its place by shard name)
+for order in shuffle sequential; do
+    dir=$([ $order = shuffle ] || echo seq-)
+    "$TR" train --data "$T/data" --out "$T/${dir}straight" $TINY $SCHED --data-order $order --steps 10 --threads 2
+    "$TR" train --data "$T/data" --out "$T/${dir}split" $TINY $SCHED --data-order $order --steps 5 --threads 1
+    "$TR" train --data "$T/data" --out "$T/${dir}split" $TINY $SCHED --data-order $order --steps 10 --threads 3 --resume
+    check "--data-order $order: 10 steps == 5 + resume + 5: model bit for bit" \
+        cmp "$T/${dir}straight/model_00000010.bin" "$T/${dir}split/model_00000010.bin"
+    check "--data-order $order: 10 steps == 5 + resume + 5: AdamW state bit for bit" \
+        cmp "$T/${dir}straight/model_00000010.state" "$T/${dir}split/model_00000010.state"
+done
 check_exit "the shuffled (default) and sequential orders train different models" 1 \
     cmp -s "$T/straight/model_00000010.bin" "$T/seq-straight/model_00000010.bin"
 check_exit "--data-order random: usage error" 2 "$TR" train --data "$T/data" --out "$T/o9" $TINY \
