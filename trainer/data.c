@@ -123,11 +123,6 @@ int data_order_parse(const char *name)
     return -1;
 }
 
-const char *data_order_name(int order)
-{
-    return order == DATA_ORDER_SEQUENTIAL ? "sequential" : "shuffle";
-}
-
 int data_check_vocab(const token_data *d, uint32_t vocab_size, cr_err *err)
 {
     for (size_t i = 0; i < d->shard_count; i++) {

@@ -28,7 +28,6 @@ typedef struct token_data {
 /* The order of the training windows (--data-order). */
 enum { DATA_ORDER_SHUFFLE, DATA_ORDER_SEQUENTIAL };
 int data_order_parse(const char *name); /* -1 for an unknown name */
-const char *data_order_name(int order);
 
 typedef struct data_cursor {
     size_t shard;
@@ -54,7 +53,7 @@ void data_next_window(const token_data *d, data_cursor *cursor, int *inputs, int
  * epoch, and visits them in a permutation drawn for that epoch: every window once an epoch,
  * never the same order twice. Sequence k depends on (seed, k, T, the data) only, so a resume
  * that knows k continues exactly and every rank computes the same global batch. Returns the
- * epoch of the last sequence. Needs total_train >= 2T + 1. */
+ * epoch of the last sequence. Needs total_train >= T + 1. */
 uint64_t data_shuffled_window(const token_data *d, uint64_t seed, int T, uint64_t first_sequence,
                               uint64_t sequences, int *inputs, int *targets);
 /* Moves the cursor to a saved position: the named shard (or the first one after it by name),
