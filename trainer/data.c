@@ -219,12 +219,21 @@ static data_cursor locate(const token_data *d, uint64_t at)
     return c;
 }
 
+uint64_t data_shuffled_count(const token_data *d, int T)
+{
+    uint64_t tokens = d->total_train, t = (uint64_t)T;
+    return tokens >= 2 * t ? (tokens - t) / t : (tokens - 1) / t;
+}
+
 uint64_t data_shuffled_window(const token_data *d, uint64_t seed, int T, uint64_t first_sequence,
                               uint64_t sequences, int *inputs, int *targets)
 {
-    /* windows from shift 0: [kT, kT + T] for k < count; the slack left over shifts them */
-    uint64_t count = (d->total_train - 1) / (uint64_t)T;
+    /* windows [shift + kT, shift + kT + T] for k < count: one window fewer than fits from 0
+     * leaves room for any shift in [0, T) (when the data holds two windows) */
+    uint64_t count = data_shuffled_count(d, T);
     uint64_t slack = d->total_train - 1 - count * (uint64_t)T;
+    if (slack > (uint64_t)T - 1)
+        slack = (uint64_t)T - 1;
     uint64_t epoch = 0, keys[8], shift = 0, keyed_epoch = UINT64_MAX;
     for (uint64_t i = 0; i < sequences; i++) {
         uint64_t k = first_sequence + i;

@@ -56,6 +56,8 @@ void data_next_window(const token_data *d, data_cursor *cursor, int *inputs, int
  * epoch of the last sequence. Needs total_train >= T + 1. */
 uint64_t data_shuffled_window(const token_data *d, uint64_t seed, int T, uint64_t first_sequence,
                               uint64_t sequences, int *inputs, int *targets);
+/* The windows of an epoch of the shuffled order. */
+uint64_t data_shuffled_count(const token_data *d, int T);
 /* Moves the cursor to a saved position: the named shard (or the first one after it by name),
  * at offset; returns 1 if the exact shard was found. */
 int data_seek(const token_data *d, data_cursor *cursor, const char *name, uint64_t offset,

@@ -45,13 +45,14 @@ static void starts(uint64_t seed, uint64_t first, uint64_t count, int *out)
 
 TEST(one_epoch_visits_every_window_once)
 {
-    uint64_t count = (data.total_train - 1) / T, slack = data.total_train - 1 - count * T;
+    uint64_t count = data_shuffled_count(&data, T);
+    CHECK_INT_EQ(count, (data.total_train - T) / T); /* one fewer than fits, for the shift */
     int *inputs = malloc(count * T * sizeof *inputs),
         *targets = malloc(count * T * sizeof *targets);
     char *seen = calloc(count, 1);
     CHECK_INT_EQ(data_shuffled_window(&data, 7, T, 0, count, inputs, targets), 0);
     int shift = inputs[0] % T, whole = 1;
-    CHECK((uint64_t)shift <= slack);
+    CHECK(shift < T && (uint64_t)shift + (count - 1) * T + T <= data.total_train - 1);
     for (uint64_t i = 0; i < count; i++) {
         int start = inputs[i * T];
         for (int t = 0; t < T; t++)
@@ -70,7 +71,7 @@ TEST(one_epoch_visits_every_window_once)
 
 TEST(the_order_is_a_function_of_the_sequence_number)
 {
-    uint64_t count = (data.total_train - 1) / T;
+    uint64_t count = data_shuffled_count(&data, T);
     int all[400], pieces[400];
     starts(7, 0, 2 * count, all);
     starts(7, 0, 5, pieces);
@@ -85,6 +86,18 @@ TEST(the_order_is_a_function_of_the_sequence_number)
     CHECK_INT_EQ(data_shuffled_window(&data, 7, T, 2 * count, 1, end_inputs, end_targets), 2);
 }
 
+TEST(the_cut_moves_between_epochs)
+{
+    uint64_t count = data_shuffled_count(&data, T);
+    int seen[T] = {0}, distinct = 0;
+    for (uint64_t epoch = 0; epoch < 16; epoch++) {
+        int first;
+        starts(7, epoch * count, 1, &first);
+        distinct += !seen[first % T]++;
+    }
+    CHECK(distinct >= 4); /* shifts drawn from [0, 16) for 16 epochs */
+}
+
 int main(void)
 {
     if (!mkdtemp(folder))
@@ -97,6 +110,7 @@ int main(void)
     }
     RUN(one_epoch_visits_every_window_once);
     RUN(the_order_is_a_function_of_the_sequence_number);
+    RUN(the_cut_moves_between_epochs);
     data_close(&data);
     for (size_t s = 0; s < 3; s++) {
         char path[4096];
