@@ -5,7 +5,8 @@
  * next epoch, as llm.c's loader does across shard files.
  * Validation uses a fixed tail of each shard (the last 5%) that training never reads, unless a
  * separate validation folder is given. Only "*.bin" files directly in the folder are shards;
- * sub-folders (the tokenizer) are ignored. Positions are saved by shard name (state.h). */
+ * sub-folders (the tokenizer) are ignored. In order, the position is saved by shard name;
+ * shuffled, it is the count of tokens seen (state.h). */
 #ifndef TRAINER_DATA_H
 #define TRAINER_DATA_H
 
