@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "fs.h"
+#include "rng.h"
 
 static int compare_names(const void *a, const void *b)
 {
@@ -64,7 +65,8 @@ int data_open(token_data *d, const char *dir, int hold_out, uint64_t min_val_tok
     qsort(d->names, d->shard_count, sizeof *d->names, compare_names);
     d->shards = calloc(d->shard_count, sizeof *d->shards);
     d->train_len = calloc(d->shard_count, sizeof *d->train_len);
-    if (!d->shards || !d->train_len) {
+    d->train_from = calloc(d->shard_count, sizeof *d->train_from);
+    if (!d->shards || !d->train_len || !d->train_from) {
         data_close(d);
         return cr_fail(err, CR_EOTHER, "out of memory opening %s", dir);
     }
@@ -81,6 +83,7 @@ int data_open(token_data *d, const char *dir, int hold_out, uint64_t min_val_tok
         if (held < min_val_tokens)
             held = 0;
         d->train_len[i] = n - held;
+        d->train_from[i] = d->total_train;
         d->total_train += n - held;
         d->total_val += held;
         for (uint64_t t = 0; t < n; t++) {
@@ -103,7 +106,17 @@ void data_close(token_data *d)
     free(d->shards);
     free(d->names);
     free(d->train_len);
+    free(d->train_from);
     memset(d, 0, sizeof *d);
+}
+
+int data_order_parse(const char *name)
+{
+    if (strcmp(name, "shuffle") == 0)
+        return DATA_ORDER_SHUFFLE;
+    if (strcmp(name, "sequential") == 0)
+        return DATA_ORDER_SEQUENTIAL;
+    return -1;
 }
 
 int data_check_vocab(const token_data *d, uint32_t vocab_size, cr_err *err)
@@ -155,6 +168,84 @@ void data_next_window(const token_data *d, data_cursor *cursor, int *inputs, int
         previous = next;
     }
     advance(d, cursor, count);
+}
+
+/* A bijection of [0, 2^bits): rounds of an added key, a multiplication by an odd key and a
+ * right xor-shift, each invertible modulo 2^bits. */
+static uint64_t scramble(uint64_t x, int bits, const uint64_t keys[8])
+{
+    uint64_t mask = bits >= 64 ? ~0ULL : (1ULL << bits) - 1;
+    int shift = bits / 2 + 1;
+    for (int round = 0; round < 4; round++) {
+        x = (x + keys[2 * round]) & mask;
+        x = (x * (keys[2 * round + 1] | 1)) & mask;
+        x ^= x >> shift;
+    }
+    return x;
+}
+
+/* Window `index` of `count` in the epoch's order: the scramble restricted to [0, count) by
+ * cycle walking (a permutation of a power-of-two range, re-applied until it lands below
+ * count: still a permutation, under two tries on average). */
+static uint64_t permuted(uint64_t index, uint64_t count, const uint64_t keys[8])
+{
+    int bits = 1;
+    while (bits < 64 && (1ULL << bits) < count)
+        bits++;
+    uint64_t x = index;
+    do
+        x = scramble(x, bits, keys);
+    while (x >= count);
+    return x;
+}
+
+/* The cursor at position `at` of the whole training stream. */
+static data_cursor locate(const token_data *d, uint64_t at)
+{
+    size_t low = 0, high = d->shard_count; /* the last shard whose training part starts <= at */
+    while (high - low > 1) {
+        size_t mid = (low + high) / 2;
+        if (d->train_from[mid] <= at)
+            low = mid;
+        else
+            high = mid;
+    }
+    data_cursor c = {.shard = low, .offset = at - d->train_from[low]};
+    token_at(d, &c); /* past an empty training part */
+    return c;
+}
+
+uint64_t data_shuffled_count(const token_data *d, int T)
+{
+    uint64_t tokens = d->total_train, t = (uint64_t)T;
+    return tokens >= 2 * t ? (tokens - t) / t : (tokens - 1) / t;
+}
+
+uint64_t data_shuffled_window(const token_data *d, uint64_t seed, int T, uint64_t first_sequence,
+                              uint64_t sequences, int *inputs, int *targets)
+{
+    /* windows [shift + kT, shift + kT + T] for k < count: one window fewer than fits from 0
+     * leaves room for any shift in [0, T) (when the data holds two windows) */
+    uint64_t count = data_shuffled_count(d, T);
+    uint64_t slack = d->total_train - 1 - count * (uint64_t)T;
+    if (slack > (uint64_t)T - 1)
+        slack = (uint64_t)T - 1;
+    uint64_t epoch = 0, keys[8], shift = 0, keyed_epoch = UINT64_MAX;
+    for (uint64_t i = 0; i < sequences; i++) {
+        uint64_t k = first_sequence + i;
+        epoch = k / count;
+        if (epoch != keyed_epoch) {
+            uint64_t mix = seed ^ (epoch * 0xd1b54a32d192ed03ULL);
+            for (int j = 0; j < 8; j++)
+                keys[j] = rng_splitmix64(&mix);
+            shift = rng_splitmix64(&mix) % (slack + 1);
+            keyed_epoch = epoch;
+        }
+        uint64_t window = permuted(k % count, count, keys);
+        data_cursor c = locate(d, shift + window * (uint64_t)T);
+        data_next_window(d, &c, inputs + i * (uint64_t)T, targets + i * (uint64_t)T, (uint64_t)T);
+    }
+    return epoch;
 }
 
 int data_seek(const token_data *d, data_cursor *cursor, const char *name, uint64_t offset,

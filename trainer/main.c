@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "data.h"
 #include "log.h"
 #include "matmul.h"
 #include "parse.h"
@@ -46,6 +47,8 @@ static const char usage_text[] =
     "  --time DURATION       train for a wall-clock budget (90s, 10m, 1h): measures the speed\n"
     "                        on the first steps, then fixes and prints the step count, which\n"
     "                        --resume keeps; the schedule ends at the budget's end\n"
+    "  --data-order ORDER    shuffle (default): seeded random windows, every window once an\n"
+    "                        epoch; or sequential: the shards in order (llm.c's loader)\n"
     "  --lr X                peak learning rate (default 1e-3)\n"
     "  --warmup N            linear warmup steps (default 20)\n"
     "  --min-lr X            learning rate at the end of the cosine decay (default 1e-4)\n"
@@ -74,7 +77,7 @@ static const char usage_text[] =
     "  --prompt TEXT         prompt text, BPE-encoded with --tokenizer's ranks (without its\n"
     "                        pre-tokenisation regex: use --prompt-ids for the exact ids)\n"
     "  --max-tokens N        tokens to generate (default 64)\n"
-    "  --temperature X       0 for greedy (default 1.0)\n"
+    "  --temperature X       0 for greedy (default 0.5: the most valid C, docs/trainer.md)\n"
     "  --top-k K, --top-p P  sampling filters (default 40, 0.95)\n"
     "  --slide               go on past the model's positions: the cache is refilled with\n"
     "                        the last half of them (default: stop there)\n"
@@ -122,6 +125,7 @@ enum {
     OPT_BENCH_STEPS,
     OPT_TIME,
     OPT_SCHEDULE,
+    OPT_DATA_ORDER,
     OPT_SEED,
     OPT_SIMD,
     OPT_PRECISION,
@@ -147,6 +151,7 @@ static const cr_option options[] = {
     {"epochs", 0, TRAIN, CR_DOUBLE(A, train.epochs, 1e-9, 1e6)},
     {"time", 0, TRAIN, CR_CALL(OPT_TIME, 1)},
     {"schedule", 0, TRAIN, CR_CALL(OPT_SCHEDULE, 1)},
+    {"data-order", 0, TRAIN, CR_CALL(OPT_DATA_ORDER, 1)},
     {"decay-fraction", 0, TRAIN, CR_DOUBLE(A, train.decay_fraction, 0, 1)},
     {"lr", 0, TRAIN, CR_DOUBLE(A, train.lr, 0, 10)},
     {"warmup", 0, TRAIN, CR_LONG(A, train.warmup, 0, 1L << 40)},
@@ -215,7 +220,7 @@ static void args_default(trainer_args *a)
     train_options_default(&a->train);
     a->train.threads = default_threads();
     a->generate = (generate_options){
-        .max_tokens = 64, .top_k = 40, .temperature = 1.0, .top_p = 0.95, .seed = 1337};
+        .max_tokens = 64, .top_k = 40, .temperature = 0.5, .top_p = 0.95, .seed = 1337};
     a->eval = (eval_options){.batch = 4, .seq_len = 0, .threads = default_threads()};
     a->bench = (bench_options){
         .config = "A", .threads = default_threads(), .steps = 5, .kernel_max = KERNEL_AVX512};
@@ -249,6 +254,11 @@ static int set_option(trainer_args *a, int id, const char *text, cr_err *err)
         a->train.schedule_kind = schedule_kind_parse(text);
         if (a->train.schedule_kind < 0)
             code = cr_fail(err, CR_EUSAGE, "expected cosine or wsd, not \"%s\"", text);
+        break;
+    case OPT_DATA_ORDER:
+        a->train.data_order = data_order_parse(text);
+        if (a->train.data_order < 0)
+            code = cr_fail(err, CR_EUSAGE, "expected shuffle or sequential, not \"%s\"", text);
         break;
     case OPT_SEED:
         code = cr_parse_long(text, 0, 1L << 62, &value, err);

@@ -60,6 +60,7 @@ void train_options_default(train_options *o)
     o->warmup = 20;
     o->decay_fraction = 0.2;
     o->schedule_kind = SCHEDULE_WSD;
+    o->data_order = DATA_ORDER_SHUFFLE;
     o->weight_decay = 0.1;
     o->grad_clip = 1.0;
     o->beta1 = 0.9;
@@ -491,6 +492,19 @@ static long plan_run(const struct run *r, int resumed, long start, lr_schedule *
     return target;
 }
 
+/* The global batch of the next step. Shuffled, the sequences are numbered by the tokens seen
+ * so far (kept in the state file): a resume continues exactly, whatever the batch. */
+static void next_window(struct run *r, uint64_t window)
+{
+    const train_options *o = r->o;
+    if (o->data_order == DATA_ORDER_SEQUENTIAL)
+        data_next_window(&r->data, &r->cursor, r->inputs, r->targets, window);
+    else
+        r->cursor.epoch = data_shuffled_window(
+            &r->data, r->state.seed, o->seq_len, r->state.tokens_seen / (uint64_t)o->seq_len,
+            window / (uint64_t)o->seq_len, r->inputs, r->targets);
+}
+
 /* The step count of a --time run, now that its speed is measured. */
 static long fix_budget(struct run *r, budget *bud, lr_schedule *sched, long steps_done)
 {
@@ -581,6 +595,9 @@ int train_run(const train_options *o, cr_err *err)
                 (unsigned long long)r.data.total_val);
     else
         cr_info("validation: none (shards too small to hold back 5%%; use --val-data)");
+    cr_info("data order: %s", o->data_order == DATA_ORDER_SEQUENTIAL
+                                  ? "sequential (the shards in order, by name)"
+                                  : "shuffle (seeded random windows, each once an epoch)");
 
     long start = (long)r.state.step;
     lr_schedule sched;
@@ -616,7 +633,7 @@ int train_run(const train_options *o, cr_err *err)
     free(v);
     params = m = v = NULL;
     target = ranks_agree_long(target); /* every rank runs rank 0's step count */
-    if (resumed) {
+    if (resumed && o->data_order == DATA_ORDER_SEQUENTIAL) {
         if (!data_seek(&r.data, &r.cursor, r.state.shard_name, r.state.shard_offset, r.state.epoch))
             cr_info("data position: shard %s is gone or changed; continuing at %s",
                     r.state.shard_name, r.data.names[r.cursor.shard]);
@@ -710,7 +727,7 @@ int train_run(const train_options *o, cr_err *err)
     int stopped = 0;
     for (long step = start; step < target; step++) {
         double step_start = cr_now_s(), norm;
-        data_next_window(&r.data, &r.cursor, r.inputs, r.targets, window);
+        next_window(&r, window);
         engine_forward_backward(r.engine, r.inputs + rank_first, r.targets + rank_first, o->batch,
                                 &loss, &norm);
         /* every rank ends the same step, whichever got the signal */

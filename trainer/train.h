@@ -20,6 +20,7 @@ typedef struct train_options {
     long time_ms;             /* --time: a wall-clock budget (budget.h); 0: none */
     int schedule_kind;        /* schedule.h */
     double decay_fraction;    /* wsd: share of each segment spent decaying */
+    int data_order;           /* DATA_ORDER_SHUFFLE or DATA_ORDER_SEQUENTIAL (data.h) */
     int threads;
     uint64_t seed;
     long val_every, val_tokens;

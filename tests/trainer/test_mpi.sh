@@ -33,9 +33,12 @@ metric() { field "$(sed -n "${2}p" "$1")" "$3"; }
 # close A B TOLERANCE: True when |A - B| <= TOLERANCE * |B|
 close() { $PY -c "import sys; a,b,t=map(float,sys.argv[1:]); print(abs(a-b) <= t*abs(b))" "$1" "$2" "$3"; }
 
-# 2 ranks x batch 7 against 1 process x batch 14: the same 14 sequences a step
-one=$("$TR" train --data "$T/data" --out "$T/one" $TINY $SCHED --batch 14 --steps 10 --threads 1 --json)
-two=$(run2 train --data "$T/data" --out "$T/two" $LOUD $SCHED --batch 7 --steps 10 --threads 1 --json 2>"$T/two.log")
+# 2 ranks x batch 7 against 1 process x batch 14: the same 14 sequences a step. These bf16
+# runs read the data in order: bf16 rounding puts the gradient norms of the two some 1e-4
+# apart, more or less by the data; the shuffled order (the default) is checked in fp32 below.
+SEQ="--data-order sequential"
+one=$("$TR" train --data "$T/data" --out "$T/one" $TINY $SCHED $SEQ --batch 14 --steps 10 --threads 1 --json)
+two=$(run2 train --data "$T/data" --out "$T/two" $LOUD $SCHED $SEQ --batch 7 --steps 10 --threads 1 --json 2>"$T/two.log")
 expect_eq "2 ranks: exit 0" "$?" 0
 expect_eq "2 ranks: one JSON summary (rank 0's)" "$(printf '%s\n' "$two" | grep -c '"step":10')" 1
 l1=$(field "$one" loss); l2=$(field "$two" loss)
@@ -53,8 +56,8 @@ expect_eq "rank 0 logs, rank 1 does not (warnings and errors only)" \
     "$(grep -c ' trainer INFO checkpoint' "$T/two.log") $(grep -c 'trainer rank 1' "$T/two.log")" "1 0"
 
 # the same 2-rank run again, and with 2 threads per rank: the same bits
-run2 train --data "$T/data" --out "$T/again" $TINY $SCHED --batch 7 --steps 10 --threads 1
-run2 train --data "$T/data" --out "$T/threads2" $TINY $SCHED --batch 7 --steps 10 --threads 2
+run2 train --data "$T/data" --out "$T/again" $TINY $SCHED $SEQ --batch 7 --steps 10 --threads 1
+run2 train --data "$T/data" --out "$T/threads2" $TINY $SCHED $SEQ --batch 7 --steps 10 --threads 2
 for run in again threads2; do
     check "2 ranks: parameters after 10 steps, $run == first run" \
         cmp "$T/two/model_00000010.bin" "$T/$run/model_00000010.bin"
@@ -71,6 +74,9 @@ expect_eq "fp32, 2 ranks: exit 0" "$?" 0
 l1=$(field "$one" loss); l2=$(field "$two" loss)
 expect_eq "fp32: loss after 10 steps, 2 ranks x 7 ($l2) within 1e-5 relative of 1 x 14 ($l1)" \
     "$(close "$l2" "$l1" 1e-5)" True
+g1=$(metric "$T/one32/metrics.jsonl" 10 grad_norm); g2=$(metric "$T/two32/metrics.jsonl" 10 grad_norm)
+expect_eq "fp32, shuffled: gradient norm at step 10, 2 ranks ($g2) within 1e-6 relative of 1 ($g1)" \
+    "$(close "$g2" "$g1" 1e-6)" True
 run2 train --data "$T/data" --out "$T/two32t2" $FP32 --batch 7 --threads 2
 check "fp32, 2 ranks: parameters after 10 steps, 2 threads per rank == 1" \
     cmp "$T/two32/model_00000010.bin" "$T/two32t2/model_00000010.bin"
