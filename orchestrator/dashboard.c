@@ -469,17 +469,12 @@ static void run_json(const record_run_row *row, void *arg)
     cr_json_object_end(j);
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-    return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 static void checkpoints_json(dashboard *d, cr_json *j)
 {
     cr_json_key(j, "checkpoints");
     cr_json_array_begin(j);
     struct dirent **names;
-    int n = scandir(d->models_dir, &names, NULL, by_name);
+    int n = scandir(d->models_dir, &names, NULL, alphasort);
     int shown = 0;
     for (int k = n - 1; k >= 0; k--) {
         const char *name = names[k]->d_name;

@@ -304,11 +304,6 @@ static void tx_commit(engine *e)
         record_broken(e, err.msg);
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-    return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 /* Every file already in the watched folders: those that arrived while the daemon was down,
  * or whose events were lost to a queue overflow. Known content is skipped by the record. */
 static void rescan(engine *e)
@@ -317,7 +312,7 @@ static void rescan(engine *e)
     tx_begin(e);
     for (int w = 0; w < e->watch_count; w++) {
         struct dirent **names;
-        int n = scandir(e->watches[w].folder, &names, NULL, by_name);
+        int n = scandir(e->watches[w].folder, &names, NULL, alphasort);
         if (n < 0) {
             cr_error("rescanning %s: %s", e->watches[w].folder, strerror(errno));
             continue;
@@ -1041,7 +1036,7 @@ int engine_seed(engine *e, const char *stage, char *const *files, int file_count
             char folder[PATH_MAX];
             folder_normal(s->watch[w], folder, sizeof folder);
             struct dirent **names;
-            int n = scandir(folder, &names, NULL, by_name);
+            int n = scandir(folder, &names, NULL, alphasort);
             for (int k = 0; k < n; k++) {
                 char path[PATH_MAX + 256];
                 snprintf(path, sizeof path, "%s/%s", folder, names[k]->d_name);
