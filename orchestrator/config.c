@@ -82,45 +82,6 @@ static int dup_scalar(loader *l, yaml_node_t *node, const char *key, char **out)
     return *out ? CR_OK : cr_fail(l->err, CR_EOTHER, "out of memory");
 }
 
-static int duration(loader *l, yaml_node_t *node, const char *key, int64_t *ms)
-{
-    const char *text;
-    int code = scalar(l, node, key, &text);
-    if (code)
-        return code;
-    cr_err why;
-    if (cr_parse_duration_ms(text, ms, &why))
-        return fail_at(l, node, "%s: %s", key, why.msg);
-    return CR_OK;
-}
-
-static int whole(loader *l, yaml_node_t *node, const char *key, long min, long max, int *value)
-{
-    const char *text;
-    int code = scalar(l, node, key, &text);
-    if (code)
-        return code;
-    cr_err why;
-    long v;
-    if (cr_parse_long(text, min, max, &v, &why))
-        return fail_at(l, node, "%s: %s", key, why.msg);
-    *value = (int)v;
-    return CR_OK;
-}
-
-static int real(loader *l, yaml_node_t *node, const char *key, double min, double max,
-                double *value)
-{
-    const char *text;
-    int code = scalar(l, node, key, &text);
-    if (code)
-        return code;
-    cr_err why;
-    if (cr_parse_double(text, min, max, value, &why))
-        return fail_at(l, node, "%s: %s", key, why.msg);
-    return CR_OK;
-}
-
 static void free_list(char **items, int count)
 {
     if (!items)
@@ -179,6 +140,8 @@ typedef struct field {
     double min, max;                                      /* F_WHOLE, F_REAL */
     int *count;                                           /* F_LIST, F_LIST_OR_ONE */
     int (*load)(loader *l, yaml_node_t *value, void *to); /* F_LOAD */
+    int (*valid)(const char *text); /* F_TEXT: refused "LABEL: 'TEXT' why" when 0 */
+    const char *why;
     yaml_node_t **node; /* where the value's node is kept when given (or NULL) */
 } field;
 
@@ -192,29 +155,35 @@ static int load_field(loader *l, const field *f, const char *label, yaml_node_t 
     int code;
     switch (f->kind) {
     case F_TEXT:
-        return dup_scalar(l, value, label, f->to);
+        code = dup_scalar(l, value, label, f->to);
+        if (!code && f->valid && !f->valid(*(char **)f->to))
+            return fail_at(l, value, "%s: '%s' %s", label, *(char **)f->to, f->why);
+        return code;
     case F_LIST:
     case F_LIST_OR_ONE:
         return string_list(l, value, label, f->kind == F_LIST_OR_ONE, f->to, f->count);
-    case F_WHOLE:
-        return whole(l, value, label, (long)f->min, (long)f->max, f->to);
-    case F_REAL:
-        return real(l, value, label, f->min, f->max, f->to);
-    case F_DURATION:
-        return duration(l, value, label, f->to);
-    case F_BOOL:
-        if ((code = scalar(l, value, label, &text)))
-            return code;
-        if (strcmp(text, "true") && strcmp(text, "false"))
-            return fail_at(l, value, "%s: expected true or false, found '%s'", label, text);
-        *(int *)f->to = !strcmp(text, "true");
-        return CR_OK;
     case F_LOAD:
         return f->load(l, value, f->to);
     case F_NODE:
-        break;
+        return CR_OK;
+    default: /* one value to parse */
+        if ((code = scalar(l, value, label, &text)))
+            return code;
     }
-    return CR_OK;
+    cr_err why;
+    long v;
+    int bad = 0;
+    if (f->kind == F_WHOLE && !(bad = cr_parse_long(text, (long)f->min, (long)f->max, &v, &why)))
+        *(int *)f->to = (int)v;
+    else if (f->kind == F_REAL)
+        bad = cr_parse_double(text, f->min, f->max, f->to, &why);
+    else if (f->kind == F_DURATION)
+        bad = cr_parse_duration_ms(text, f->to, &why);
+    else if (f->kind == F_BOOL && strcmp(text, "true") && strcmp(text, "false"))
+        return fail_at(l, value, "%s: expected true or false, found '%s'", label, text);
+    else if (f->kind == F_BOOL)
+        *(int *)f->to = !strcmp(text, "true");
+    return bad ? fail_at(l, value, "%s: %s", label, why.msg) : CR_OK;
 }
 
 /* Loads a mapping's pairs through their fields; refuses non-mappings, duplicate and unknown keys.
@@ -260,16 +229,17 @@ static int each_pair(loader *l, yaml_node_t *node, const char *what, const char 
 
 /* ---- retry, notify ---- */
 
-static void notify_free(notify_config *n);
-
-static int webhook_load(loader *l, yaml_node_t *value, void *to)
+static void notify_free(notify_config *n)
 {
-    char **webhook = to;
-    int code = dup_scalar(l, value, "notify.webhook", webhook);
-    if (!code && strncmp(*webhook, "http://", 7) && strncmp(*webhook, "https://", 8))
-        return fail_at(l, value, "notify.webhook: '%s' is not an http:// or https:// URL",
-                       *webhook);
-    return code;
+    free_list(n->on_failure, n->on_failure_count);
+    free_list(n->on_success, n->on_success_count);
+    free(n->webhook);
+    memset(n, 0, sizeof *n);
+}
+
+static int web_url(const char *text)
+{
+    return !strncmp(text, "http://", 7) || !strncmp(text, "https://", 8);
 }
 
 /* A notify mapping; a stage's replaces the defaults'. */
@@ -280,17 +250,10 @@ static int notify_load(loader *l, yaml_node_t *node, void *to)
     const field fields[] = {
         {"on_failure", F_LIST, .to = &n->on_failure, .count = &n->on_failure_count},
         {"on_success", F_LIST, .to = &n->on_success, .count = &n->on_success_count},
-        {"webhook", F_LOAD, .to = &n->webhook, .load = webhook_load},
+        {"webhook", F_TEXT, .to = &n->webhook, .valid = web_url,
+         .why = "is not an http:// or https:// URL"},
     };
     return each_pair(l, node, "notify", "notify.", FIELDS(fields));
-}
-
-static void notify_free(notify_config *n)
-{
-    free_list(n->on_failure, n->on_failure_count);
-    free_list(n->on_success, n->on_success_count);
-    free(n->webhook);
-    memset(n, 0, sizeof *n);
 }
 
 static int notify_copy(notify_config *to, const notify_config *from)
@@ -420,16 +383,6 @@ static int watch_reserved(const char *folder)
     return 0;
 }
 
-static int name_load(loader *l, yaml_node_t *value, void *to)
-{
-    char **name = to;
-    int code = dup_scalar(l, value, "name", name);
-    if (!code && !valid_stage_name(*name))
-        return fail_at(l, value, "name: '%s' is not a stage name (letters, digits, - and _)",
-                       *name);
-    return code;
-}
-
 static int watch_load(loader *l, yaml_node_t *value, void *to)
 {
     stage_config *s = to;
@@ -494,7 +447,8 @@ static int load_stage(loader *l, yaml_node_t *node, const defaults *d, stage_con
         return cr_fail(l->err, CR_EOTHER, "out of memory");
     stage_target t = {.stage = s};
     const field fields[] = {
-        {"name", F_LOAD, .to = &s->name, .load = name_load},
+        {"name", F_TEXT, .to = &s->name, .valid = valid_stage_name,
+         .why = "is not a stage name (letters, digits, - and _)"},
         {"watch", F_LOAD, .to = s, .load = watch_load},
         {"match", F_LIST_OR_ONE, .to = &s->match, .count = &s->match_count},
         {"run", F_LIST, .to = &s->argv, .count = &s->argc, .node = &t.run_node},

@@ -675,11 +675,10 @@ static const char security_csp[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-static enum MHD_Result send_response(struct MHD_Connection *c, unsigned status, const char *type,
-                                     const void *body, size_t len, int copy, int cache)
+/* Queues r (and lets it go) with the headers every answer carries. */
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r,
+                             const char *type, int cache)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        len, (void *)body, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, "Content-Type", type);
@@ -694,17 +693,29 @@ static enum MHD_Result send_response(struct MHD_Connection *c, unsigned status, 
     return result;
 }
 
+static enum MHD_Result send_response(struct MHD_Connection *c, unsigned status, const char *type,
+                                     const void *body, size_t len, int copy, int cache)
+{
+    return queue(c, status,
+                 MHD_create_response_from_buffer(
+                     len, (void *)body, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT),
+                 type, cache);
+}
+
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *text)
 {
     return send_response(c, status, "text/plain; charset=utf-8", text, strlen(text), 1, 0);
 }
 
+/* Sends body (a copy) and frees it. */
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, cr_buf *body)
 {
-    if (body->failed)
-        return send_text(c, 500, "out of memory\n");
-    return send_response(c, status, "application/json", body->data ? body->data : "", body->len, 1,
-                         0);
+    enum MHD_Result result = body->failed
+                                 ? send_text(c, 500, "out of memory\n")
+                                 : send_response(c, status, "application/json",
+                                                 body->data ? body->data : "", body->len, 1, 0);
+    cr_buf_free(body);
+    return result;
 }
 
 /* Host must be one the dashboard is reached by: a page of another name that resolves to
@@ -854,16 +865,9 @@ static enum MHD_Result serve_events(dashboard *d, struct MHD_Connection *c)
     cr_buf_init(&s->pending);
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, s, stream_free);
-    if (!r) {
+    if (!r)
         stream_free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, "Content-Type", "text/event-stream");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    enum MHD_Result result = MHD_queue_response(c, 200, r);
-    MHD_destroy_response(r);
-    return result;
+    return queue(c, 200, r, "text/event-stream", 0);
 }
 
 /* ---- the other routes ---- */
@@ -965,9 +969,7 @@ static enum MHD_Result serve_retry(dashboard *d, struct MHD_Connection *c)
                 code ? err.msg : "queued again");
     }
     cr_json_object_end(&j);
-    enum MHD_Result result = send_json(c, status, &body);
-    cr_buf_free(&body);
-    return result;
+    return send_json(c, status, &body);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -1016,9 +1018,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         cr_buf_append(&body, d->status.data ? d->status.data : "{}",
                       d->status.data ? d->status.len : 2);
         pthread_mutex_unlock(&d->lock);
-        enum MHD_Result result = send_json(c, 200, &body);
-        cr_buf_free(&body);
-        return result;
+        return send_json(c, 200, &body);
     }
     if (!strcmp(url, "/api/metrics")) {
         const char *since_text = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
@@ -1030,9 +1030,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         pthread_mutex_lock(&d->lock);
         metrics_json(d, (size_t)since, &body);
         pthread_mutex_unlock(&d->lock);
-        enum MHD_Result result = send_json(c, 200, &body);
-        cr_buf_free(&body);
-        return result;
+        return send_json(c, 200, &body);
     }
     if (!strncmp(url, "/log/", 5))
         return serve_log(d, c, url + 5);
