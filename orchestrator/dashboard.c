@@ -48,9 +48,14 @@
 #define HOSTS_MAX 16
 #define SPHERES_MAX 64
 
+/* The columns kept of each metrics.jsonl line, named as in the file and in /api/metrics. */
+enum { STEP, LOSS, VAL_LOSS, LR, TOKENS_PER_S, GRAD_NORM, COLUMNS };
+static const char *const column_names[COLUMNS] = {"step", "loss",         "val_loss",
+                                                  "lr",   "tokens_per_s", "grad_norm"};
+
 typedef struct metrics_series {
     size_t rows, cap;
-    double *step, *loss, *val_loss, *lr, *tokens_per_s, *grad_norm;
+    double *column[COLUMNS];
     cr_buf latest; /* the newest line as a JSON object (with its spheres) */
     double last_val_loss;
     int64_t last_val_step;
@@ -159,11 +164,9 @@ static int inside_workspace(const char *path)
 
 static void series_free(metrics_series *m)
 {
-    double **columns[] = {&m->step, &m->loss,         &m->val_loss,
-                          &m->lr,   &m->tokens_per_s, &m->grad_norm};
-    for (size_t k = 0; k < sizeof columns / sizeof columns[0]; k++) {
-        free(*columns[k]);
-        *columns[k] = NULL;
+    for (int c = 0; c < COLUMNS; c++) {
+        free(m->column[c]);
+        m->column[c] = NULL;
     }
     cr_buf_free(&m->latest);
     m->rows = m->cap = 0;
@@ -177,13 +180,11 @@ static int series_grow(metrics_series *m)
     if (m->rows < m->cap)
         return 0;
     size_t cap = m->cap ? m->cap * 2 : 1024;
-    double **columns[] = {&m->step, &m->loss,         &m->val_loss,
-                          &m->lr,   &m->tokens_per_s, &m->grad_norm};
-    for (size_t k = 0; k < sizeof columns / sizeof columns[0]; k++) {
-        double *grown = realloc(*columns[k], cap * sizeof(double));
+    for (int c = 0; c < COLUMNS; c++) {
+        double *grown = realloc(m->column[c], cap * sizeof(double));
         if (!grown)
             return -1;
-        *columns[k] = grown;
+        m->column[c] = grown;
     }
     m->cap = cap;
     return 0;
@@ -229,14 +230,10 @@ static void series_add_line(metrics_series *m, const char *line, size_t len)
         return;
     }
     size_t r = m->rows++;
-    m->step[r] = step;
-    m->loss[r] = number_at(o, "loss");
-    m->val_loss[r] = number_at(o, "val_loss");
-    m->lr[r] = number_at(o, "lr");
-    m->tokens_per_s[r] = number_at(o, "tokens_per_s");
-    m->grad_norm[r] = number_at(o, "grad_norm");
-    if (!isnan(m->val_loss[r])) {
-        m->last_val_loss = m->val_loss[r];
+    for (int c = 0; c < COLUMNS; c++)
+        m->column[c][r] = number_at(o, column_names[c]);
+    if (!isnan(m->column[VAL_LOSS][r])) {
+        m->last_val_loss = m->column[VAL_LOSS][r];
         m->last_val_step = (int64_t)step;
     }
     cr_buf_reset(&m->latest);
@@ -244,12 +241,12 @@ static void series_add_line(metrics_series *m, const char *line, size_t len)
     cr_json_init(&j, &m->latest);
     cr_json_object_begin(&j);
     kv_number(&j, "step", step);
-    kv_number(&j, "loss", m->loss[r]);
+    kv_number(&j, "loss", m->column[LOSS][r]);
     kv_number(&j, "val_loss", m->last_val_loss);
     kv_number(&j, "val_step", m->last_val_step < 0 ? NAN : (double)m->last_val_step);
-    kv_number(&j, "lr", m->lr[r]);
-    kv_number(&j, "grad_norm", m->grad_norm[r]);
-    kv_number(&j, "tokens_per_s", m->tokens_per_s[r]);
+    kv_number(&j, "lr", m->column[LR][r]);
+    kv_number(&j, "grad_norm", m->column[GRAD_NORM][r]);
+    kv_number(&j, "tokens_per_s", m->column[TOKENS_PER_S][r]);
     kv_number(&j, "epoch", number_at(o, "epoch"));
     kv_number(&j, "rss_kib", number_at(o, "rss_kib"));
     cr_json_key(&j, "spheres");
@@ -368,12 +365,8 @@ static void metrics_json(const dashboard *d, size_t from, cr_buf *out)
     cr_json_kv_int(&j, "epoch", m->epoch);
     cr_json_kv_int(&j, "since", (int64_t)from);
     cr_json_kv_int(&j, "rows", (int64_t)m->rows);
-    column_json(&j, "step", m->step, from, m->rows);
-    column_json(&j, "loss", m->loss, from, m->rows);
-    column_json(&j, "val_loss", m->val_loss, from, m->rows);
-    column_json(&j, "lr", m->lr, from, m->rows);
-    column_json(&j, "tokens_per_s", m->tokens_per_s, from, m->rows);
-    column_json(&j, "grad_norm", m->grad_norm, from, m->rows);
+    for (int c = 0; c < COLUMNS; c++)
+        column_json(&j, column_names[c], m->column[c], from, m->rows);
     cr_json_key(&j, "latest");
     if (m->latest.len)
         cr_buf_append(out, m->latest.data, m->latest.len);

@@ -135,10 +135,8 @@ static int stage_watches(const stage_config *s, const char *folder)
 
 static int stage_index(const engine *e, const char *name)
 {
-    for (int i = 0; i < e->config.stage_count; i++)
-        if (!strcmp(e->config.stages[i].name, name))
-            return i;
-    return -1;
+    const stage_config *s = config_stage(&e->config, name);
+    return s ? (int)(s - e->config.stages) : -1;
 }
 
 /* ---- watches ---- */
@@ -816,12 +814,9 @@ int engine_reload(engine *e, cr_err *err)
         return cr_fail(err, CR_EOTHER, "out of memory");
     }
     for (int i = 0; i < e->config.stage_count; i++) {
-        int j = -1;
-        for (int k = 0; k < fresh.stage_count; k++)
-            if (!strcmp(fresh.stages[k].name, e->config.stages[i].name))
-                j = k;
-        if (j >= 0)
-            states[j] = e->stages[i];
+        const stage_config *kept = config_stage(&fresh, e->config.stages[i].name);
+        if (kept)
+            states[kept - fresh.stages] = e->stages[i];
         else
             pending_free(&e->stages[i]);
     }
