@@ -35,3 +35,11 @@ struct timespec cr_wall_after_ms(int64_t wait_ms)
     ts.tv_nsec %= 1000000000L;
     return ts;
 }
+
+void cr_wall_iso(char out[32])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

@@ -16,5 +16,7 @@ int64_t cr_mono_ms(void);
 int64_t cr_wall_ms(void);
 /* The wall-clock instant wait_ms from now, as pthread_cond_timedwait takes it. */
 struct timespec cr_wall_after_ms(int64_t wait_ms);
+/* Now in UTC as ISO 8601 to the second ("2026-01-31T12:00:00Z"): 21 bytes with the NUL. */
+void cr_wall_iso(char out[32]);
 
 #endif

@@ -220,11 +220,11 @@ int cmd_stop(const char *config_path, int64_t timeout_ms, cr_err *err)
     int64_t deadline = cr_mono_ms() + timeout_ms;
     while (pidfile_holder() > 0 && cr_mono_ms() < deadline)
         usleep(50000);
+    char limit[32];
+    cr_format_duration(timeout_ms, limit, sizeof limit);
     if (signalled && pidfile_holder() > 0) {
         /* no socket to ask for stop-now: a daemon that outlives SIGTERM is stopped (SIGSTOP)
          * or stuck, which the user must look at */
-        char limit[32];
-        cr_format_duration(timeout_ms, limit, sizeof limit);
         config_free(&c);
         return cr_fail(err, CR_ETEMP,
                        "stop: pid %ld is still running %s after SIGTERM (stopped or stuck? see "
@@ -232,8 +232,6 @@ int cmd_stop(const char *config_path, int64_t timeout_ms, cr_err *err)
                        (long)pid, limit, (long)pid);
     }
     if (pidfile_holder() > 0) {
-        char limit[32];
-        cr_format_duration(timeout_ms, limit, sizeof limit);
         printf("orchestrator: runs still going after %s: ending them (they run again at the "
                "next start)\n",
                limit);

@@ -82,45 +82,6 @@ static int dup_scalar(loader *l, yaml_node_t *node, const char *key, char **out)
     return *out ? CR_OK : cr_fail(l->err, CR_EOTHER, "out of memory");
 }
 
-static int duration(loader *l, yaml_node_t *node, const char *key, int64_t *ms)
-{
-    const char *text;
-    int code = scalar(l, node, key, &text);
-    if (code)
-        return code;
-    cr_err why;
-    if (cr_parse_duration_ms(text, ms, &why))
-        return fail_at(l, node, "%s: %s", key, why.msg);
-    return CR_OK;
-}
-
-static int whole(loader *l, yaml_node_t *node, const char *key, long min, long max, int *value)
-{
-    const char *text;
-    int code = scalar(l, node, key, &text);
-    if (code)
-        return code;
-    cr_err why;
-    long v;
-    if (cr_parse_long(text, min, max, &v, &why))
-        return fail_at(l, node, "%s: %s", key, why.msg);
-    *value = (int)v;
-    return CR_OK;
-}
-
-static int real(loader *l, yaml_node_t *node, const char *key, double min, double max,
-                double *value)
-{
-    const char *text;
-    int code = scalar(l, node, key, &text);
-    if (code)
-        return code;
-    cr_err why;
-    if (cr_parse_double(text, min, max, value, &why))
-        return fail_at(l, node, "%s: %s", key, why.msg);
-    return CR_OK;
-}
-
 static void free_list(char **items, int count)
 {
     if (!items)
@@ -159,11 +120,76 @@ static int string_list(loader *l, yaml_node_t *node, const char *key, int allow_
     return CR_OK;
 }
 
-/* Iterates a mapping's pairs; refuses non-mappings and duplicate keys. */
-typedef int (*pair_fn)(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
-                       void *target);
+/* One known key of a mapping: what its value is and where it goes. */
+typedef enum field_kind {
+    F_TEXT,
+    F_LIST,        /* a list of strings */
+    F_LIST_OR_ONE, /* the same, or a single value as a list of one */
+    F_WHOLE,
+    F_REAL,
+    F_DURATION,
+    F_BOOL,
+    F_LOAD, /* through `load` */
+    F_NODE, /* only kept in `node`, loaded later */
+} field_kind;
 
-static int each_pair(loader *l, yaml_node_t *node, const char *what, pair_fn fn, void *target)
+typedef struct field {
+    const char *key;
+    field_kind kind;
+    void *to;
+    double min, max;                                      /* F_WHOLE, F_REAL */
+    int *count;                                           /* F_LIST, F_LIST_OR_ONE */
+    int (*load)(loader *l, yaml_node_t *value, void *to); /* F_LOAD */
+    int (*valid)(const char *text); /* F_TEXT: refused "LABEL: 'TEXT' why" when 0 */
+    const char *why;
+    yaml_node_t **node; /* where the value's node is kept when given (or NULL) */
+} field;
+
+#define FIELDS(fields) fields, (int)(sizeof fields / sizeof fields[0])
+
+static int load_field(loader *l, const field *f, const char *label, yaml_node_t *value)
+{
+    if (f->node)
+        *f->node = value;
+    const char *text;
+    int code;
+    switch (f->kind) {
+    case F_TEXT:
+        code = dup_scalar(l, value, label, f->to);
+        if (!code && f->valid && !f->valid(*(char **)f->to))
+            return fail_at(l, value, "%s: '%s' %s", label, *(char **)f->to, f->why);
+        return code;
+    case F_LIST:
+    case F_LIST_OR_ONE:
+        return string_list(l, value, label, f->kind == F_LIST_OR_ONE, f->to, f->count);
+    case F_LOAD:
+        return f->load(l, value, f->to);
+    case F_NODE:
+        return CR_OK;
+    default: /* one value to parse */
+        if ((code = scalar(l, value, label, &text)))
+            return code;
+    }
+    cr_err why;
+    long v;
+    int bad = 0;
+    if (f->kind == F_WHOLE && !(bad = cr_parse_long(text, (long)f->min, (long)f->max, &v, &why)))
+        *(int *)f->to = (int)v;
+    else if (f->kind == F_REAL)
+        bad = cr_parse_double(text, f->min, f->max, f->to, &why);
+    else if (f->kind == F_DURATION)
+        bad = cr_parse_duration_ms(text, f->to, &why);
+    else if (f->kind == F_BOOL && strcmp(text, "true") && strcmp(text, "false"))
+        return fail_at(l, value, "%s: expected true or false, found '%s'", label, text);
+    else if (f->kind == F_BOOL)
+        *(int *)f->to = !strcmp(text, "true");
+    return bad ? fail_at(l, value, "%s: %s", label, why.msg) : CR_OK;
+}
+
+/* Loads a mapping's pairs through their fields; refuses non-mappings, duplicate and unknown keys.
+ * prefix names a key in messages ("retry." for retry.delay). */
+static int each_pair(loader *l, yaml_node_t *node, const char *what, const char *prefix,
+                     const field *fields, int n)
 {
     if (node->type != YAML_MAPPING_NODE)
         return fail_at(l, node, "%s: expected a mapping (key: value), found %s", what,
@@ -181,7 +207,20 @@ static int each_pair(loader *l, yaml_node_t *node, const char *what, pair_fn fn,
                 !strcmp((const char *)other->data.scalar.value, key))
                 return fail_at(l, key_node, "%s: key '%s' given twice", what, key);
         }
-        code = fn(l, key, key_node, get(l, p->value), target);
+        const field *f = fields;
+        while (f < fields + n && strcmp(f->key, key))
+            f++;
+        if (f == fields + n) {
+            char known[256] = "";
+            for (int i = 0; i < n; i++)
+                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                         fields[i].key);
+            return fail_at(l, key_node, "unknown key '%s' %s %s (known: %s)", key,
+                           strcmp(what, "top level") ? "in" : "at", what, known);
+        }
+        char label[64];
+        snprintf(label, sizeof label, "%s%s", prefix, key);
+        code = load_field(l, f, label, get(l, p->value));
         if (code)
             return code;
     }
@@ -190,58 +229,31 @@ static int each_pair(loader *l, yaml_node_t *node, const char *what, pair_fn fn,
 
 /* ---- retry, notify ---- */
 
-typedef struct retry_target {
-    retry_policy *policy;
-    int64_t max_delay_given;
-} retry_target;
-
-static int retry_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
-                      void *target)
-{
-    retry_policy *r = target;
-    if (!strcmp(key, "max_attempts"))
-        return whole(l, value, "retry.max_attempts", 1, 1000, &r->max_attempts);
-    if (!strcmp(key, "delay"))
-        return duration(l, value, "retry.delay", &r->delay_ms);
-    if (!strcmp(key, "backoff"))
-        return real(l, value, "retry.backoff", 1.0, 100.0, &r->backoff);
-    if (!strcmp(key, "max_delay"))
-        return duration(l, value, "retry.max_delay", &r->max_delay_ms);
-    if (!strcmp(key, "jitter"))
-        return real(l, value, "retry.jitter", 0.0, 1.0, &r->jitter);
-    return fail_at(l, key_node,
-                   "unknown key '%s' in retry (known: max_attempts, delay, backoff, max_delay, "
-                   "jitter)",
-                   key);
-}
-
-static int notify_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
-                       void *target)
-{
-    notify_config *n = target;
-    if (!strcmp(key, "on_failure"))
-        return string_list(l, value, "notify.on_failure", 0, &n->on_failure, &n->on_failure_count);
-    if (!strcmp(key, "on_success"))
-        return string_list(l, value, "notify.on_success", 0, &n->on_success, &n->on_success_count);
-    if (!strcmp(key, "webhook")) {
-        int code = dup_scalar(l, value, "notify.webhook", &n->webhook);
-        if (code)
-            return code;
-        if (strncmp(n->webhook, "http://", 7) && strncmp(n->webhook, "https://", 8))
-            return fail_at(l, value, "notify.webhook: '%s' is not an http:// or https:// URL",
-                           n->webhook);
-        return CR_OK;
-    }
-    return fail_at(l, key_node,
-                   "unknown key '%s' in notify (known: on_failure, on_success, webhook)", key);
-}
-
 static void notify_free(notify_config *n)
 {
     free_list(n->on_failure, n->on_failure_count);
     free_list(n->on_success, n->on_success_count);
     free(n->webhook);
     memset(n, 0, sizeof *n);
+}
+
+static int web_url(const char *text)
+{
+    return !strncmp(text, "http://", 7) || !strncmp(text, "https://", 8);
+}
+
+/* A notify mapping; a stage's replaces the defaults'. */
+static int notify_load(loader *l, yaml_node_t *node, void *to)
+{
+    notify_config *n = to;
+    notify_free(n);
+    const field fields[] = {
+        {"on_failure", F_LIST, .to = &n->on_failure, .count = &n->on_failure_count},
+        {"on_success", F_LIST, .to = &n->on_success, .count = &n->on_success_count},
+        {"webhook", F_TEXT, .to = &n->webhook, .valid = web_url,
+         .why = "is not an http:// or https:// URL"},
+    };
+    return each_pair(l, node, "notify", "notify.", FIELDS(fields));
 }
 
 static int notify_copy(notify_config *to, const notify_config *from)
@@ -275,17 +287,24 @@ typedef struct defaults {
     int64_t grace_ms;
     int concurrency; /* 0: the global limit */
     notify_config notify;
-    /* Which notify keys were given at the defaults level. */
 } defaults;
 
 /* A retry mapping over the policy it refines (a stage's over the defaults'): the delays must
  * still make sense together. */
-static int retry_policy_load(loader *l, yaml_node_t *node, retry_policy *r)
+static int retry_policy_load(loader *l, yaml_node_t *node, void *policy)
 {
+    retry_policy *r = policy;
     /* -1: not given in this mapping (durations are never negative) */
     retry_policy inherited = *r;
     r->delay_ms = r->max_delay_ms = -1;
-    int code = each_pair(l, node, "retry", retry_pair, r);
+    const field fields[] = {
+        {"max_attempts", F_WHOLE, .to = &r->max_attempts, .min = 1, .max = 1000},
+        {"delay", F_DURATION, .to = &r->delay_ms},
+        {"backoff", F_REAL, .to = &r->backoff, .min = 1.0, .max = 100.0},
+        {"max_delay", F_DURATION, .to = &r->max_delay_ms},
+        {"jitter", F_REAL, .to = &r->jitter, .min = 0.0, .max = 1.0},
+    };
+    int code = each_pair(l, node, "retry", "retry.", FIELDS(fields));
     int both_given = r->delay_ms >= 0 && r->max_delay_ms >= 0;
     if (r->delay_ms < 0)
         r->delay_ms = inherited.delay_ms;
@@ -302,51 +321,23 @@ static int retry_policy_load(loader *l, yaml_node_t *node, retry_policy *r)
     return code;
 }
 
-static int defaults_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
-                         void *target)
-{
-    defaults *d = target;
-    if (!strcmp(key, "retry"))
-        return retry_policy_load(l, value, &d->retry);
-    if (!strcmp(key, "timeout"))
-        return duration(l, value, "timeout", &d->timeout_ms);
-    if (!strcmp(key, "grace"))
-        return duration(l, value, "grace", &d->grace_ms);
-    if (!strcmp(key, "concurrency"))
-        return whole(l, value, "concurrency", 1, 4096, &d->concurrency);
-    if (!strcmp(key, "notify"))
-        return each_pair(l, value, "notify", notify_pair, &d->notify);
-    return fail_at(l, key_node,
-                   "unknown key '%s' in defaults (known: retry, timeout, grace, concurrency, "
-                   "notify)",
-                   key);
-}
-
 /* ---- stages ---- */
 
 typedef struct stage_target {
     stage_config *stage;
-    int has_batch;
     int64_t batch_settle_ms;
-    int settle_given;
-    int batch_settle_given;
-    yaml_node_t *run_node;
-    yaml_node_t *batch_node;
-    int notify_given;
-    int retry_given;
+    /* the nodes of keys the stage's checks look at, NULL when not given */
+    yaml_node_t *run_node, *batch_node, *settle_node, *batch_settle_node;
 } stage_target;
 
-static int batch_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
-                      void *target)
+static int batch_load(loader *l, yaml_node_t *node, void *target)
 {
     stage_target *t = target;
-    if (!strcmp(key, "max_files"))
-        return whole(l, value, "batch.max_files", 1, 1000000, &t->stage->batch_max_files);
-    if (!strcmp(key, "settle")) {
-        t->batch_settle_given = 1;
-        return duration(l, value, "batch.settle", &t->batch_settle_ms);
-    }
-    return fail_at(l, key_node, "unknown key '%s' in batch (known: max_files, settle)", key);
+    const field fields[] = {
+        {"max_files", F_WHOLE, .to = &t->stage->batch_max_files, .min = 1, .max = 1000000},
+        {"settle", F_DURATION, .to = &t->batch_settle_ms, .node = &t->batch_settle_node},
+    };
+    return each_pair(l, node, "batch", "batch.", FIELDS(fields));
 }
 
 static int valid_stage_name(const char *name)
@@ -392,70 +383,23 @@ static int watch_reserved(const char *folder)
     return 0;
 }
 
-static int stage_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
-                      void *target)
+static int watch_load(loader *l, yaml_node_t *value, void *to)
 {
-    stage_target *t = target;
-    stage_config *s = t->stage;
-    if (!strcmp(key, "name")) {
-        int code = dup_scalar(l, value, "name", &s->name);
-        if (!code && !valid_stage_name(s->name))
-            return fail_at(l, value, "name: '%s' is not a stage name (letters, digits, - and _)",
-                           s->name);
-        return code;
-    }
-    if (!strcmp(key, "watch")) {
-        int code = string_list(l, value, "watch", 1, &s->watch, &s->watch_count);
-        for (int w = 0; !code && w < s->watch_count; w++)
-            if (!watch_inside(s->watch[w]))
-                code = fail_at(l, value,
-                               "watch: '%s' is not inside the workspace (a folder relative to "
-                               "it, without '..'): files there are not the pipeline's to move",
-                               s->watch[w]);
-            else if (watch_reserved(s->watch[w]))
-                code = fail_at(l, value,
-                               "watch: '%s' is the orchestrator's own (its state folder or "
-                               "failed/): watching it would take the record or loop on "
-                               "quarantined files",
-                               s->watch[w]);
-        return code;
-    }
-    if (!strcmp(key, "match"))
-        return string_list(l, value, "match", 1, &s->match, &s->match_count);
-    if (!strcmp(key, "run")) {
-        t->run_node = value;
-        return string_list(l, value, "run", 0, &s->argv, &s->argc);
-    }
-    if (!strcmp(key, "batch")) {
-        t->has_batch = 1;
-        t->batch_node = value;
-        return each_pair(l, value, "batch", batch_pair, t);
-    }
-    if (!strcmp(key, "settle")) {
-        t->settle_given = 1;
-        return duration(l, value, "settle", &s->settle_ms);
-    }
-    if (!strcmp(key, "concurrency"))
-        return whole(l, value, "concurrency", 1, 4096, &s->concurrency);
-    if (!strcmp(key, "retry")) {
-        t->retry_given = 1;
-        return retry_policy_load(l, value, &s->retry);
-    }
-    if (!strcmp(key, "timeout"))
-        return duration(l, value, "timeout", &s->timeout_ms);
-    if (!strcmp(key, "grace"))
-        return duration(l, value, "grace", &s->grace_ms);
-    if (!strcmp(key, "notify")) {
-        if (!t->notify_given) {
-            notify_free(&s->notify); /* a stage's notify replaces the defaults' */
-            t->notify_given = 1;
-        }
-        return each_pair(l, value, "notify", notify_pair, &s->notify);
-    }
-    return fail_at(l, key_node,
-                   "unknown key '%s' in stage (known: name, watch, match, run, batch, settle, "
-                   "concurrency, retry, timeout, grace, notify)",
-                   key);
+    stage_config *s = to;
+    int code = string_list(l, value, "watch", 1, &s->watch, &s->watch_count);
+    for (int w = 0; !code && w < s->watch_count; w++)
+        if (!watch_inside(s->watch[w]))
+            code = fail_at(l, value,
+                           "watch: '%s' is not inside the workspace (a folder relative to "
+                           "it, without '..'): files there are not the pipeline's to move",
+                           s->watch[w]);
+        else if (watch_reserved(s->watch[w]))
+            code = fail_at(l, value,
+                           "watch: '%s' is the orchestrator's own (its state folder or "
+                           "failed/): watching it would take the record or loop on "
+                           "quarantined files",
+                           s->watch[w]);
+    return code;
 }
 
 /* Placeholders allowed inside a run's argv elements. */
@@ -502,7 +446,21 @@ static int load_stage(loader *l, yaml_node_t *node, const defaults *d, stage_con
     if (notify_copy(&s->notify, &d->notify))
         return cr_fail(l->err, CR_EOTHER, "out of memory");
     stage_target t = {.stage = s};
-    int code = each_pair(l, node, "stage", stage_pair, &t);
+    const field fields[] = {
+        {"name", F_TEXT, .to = &s->name, .valid = valid_stage_name,
+         .why = "is not a stage name (letters, digits, - and _)"},
+        {"watch", F_LOAD, .to = s, .load = watch_load},
+        {"match", F_LIST_OR_ONE, .to = &s->match, .count = &s->match_count},
+        {"run", F_LIST, .to = &s->argv, .count = &s->argc, .node = &t.run_node},
+        {"batch", F_LOAD, .to = &t, .load = batch_load, .node = &t.batch_node},
+        {"settle", F_DURATION, .to = &s->settle_ms, .node = &t.settle_node},
+        {"concurrency", F_WHOLE, .to = &s->concurrency, .min = 1, .max = 4096},
+        {"retry", F_LOAD, .to = &s->retry, .load = retry_policy_load},
+        {"timeout", F_DURATION, .to = &s->timeout_ms},
+        {"grace", F_DURATION, .to = &s->grace_ms},
+        {"notify", F_LOAD, .to = &s->notify, .load = notify_load},
+    };
+    int code = each_pair(l, node, "stage", "", FIELDS(fields));
     if (code)
         return code;
     if (!s->name)
@@ -520,16 +478,16 @@ static int load_stage(loader *l, yaml_node_t *node, const defaults *d, stage_con
     code = check_placeholders(l, t.run_node, s);
     if (code)
         return code;
-    if (t.has_batch) {
+    if (t.batch_node) {
         if (s->input_mode == INPUT_ONE)
             return fail_at(l, t.batch_node,
                            "batch: stage '%s' runs one file at a time ({input}); a batch needs "
                            "{inputs} in run",
                            s->name);
-        if (t.batch_settle_given && t.settle_given)
+        if (t.batch_settle_node && t.settle_node)
             return fail_at(l, t.batch_node,
                            "batch.settle: stage '%s' also has 'settle'; give one of them", s->name);
-        if (t.batch_settle_given)
+        if (t.batch_settle_node)
             s->settle_ms = t.batch_settle_ms;
     }
     if (s->batch_max_files == 0)
@@ -543,8 +501,9 @@ static int load_stage(loader *l, yaml_node_t *node, const defaults *d, stage_con
 
 /* "ADDRESS:PORT", "[IPV6]:PORT" or "localhost:PORT": a numeric address, so that the Host
  * check (dashboard.c) knows every name the page may be reached by. */
-static int dashboard_listen(loader *l, yaml_node_t *value, dashboard_config *d)
+static int dashboard_listen(loader *l, yaml_node_t *value, void *config)
 {
+    dashboard_config *d = config;
     int code = dup_scalar(l, value, "dashboard.listen", &d->listen);
     if (code)
         return code;
@@ -580,32 +539,14 @@ static int dashboard_listen(loader *l, yaml_node_t *value, dashboard_config *d)
     return d->address ? CR_OK : cr_fail(l->err, CR_EOTHER, "out of memory");
 }
 
-static int dashboard_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
-                          void *target)
-{
-    dashboard_config *d = target;
-    if (!strcmp(key, "listen"))
-        return dashboard_listen(l, value, d);
-    if (!strcmp(key, "allow_remote")) {
-        const char *text;
-        int code = scalar(l, value, "dashboard.allow_remote", &text);
-        if (code)
-            return code;
-        if (strcmp(text, "true") && strcmp(text, "false"))
-            return fail_at(l, value, "dashboard.allow_remote: expected true or false, found '%s'",
-                           text);
-        d->allow_remote = !strcmp(text, "true");
-        return CR_OK;
-    }
-    if (!strcmp(key, "hosts"))
-        return string_list(l, value, "dashboard.hosts", 1, &d->hosts, &d->host_count);
-    return fail_at(l, key_node,
-                   "unknown key '%s' in dashboard (known: listen, allow_remote, hosts)", key);
-}
-
 static int load_dashboard(loader *l, yaml_node_t *node, dashboard_config *d)
 {
-    int code = each_pair(l, node, "dashboard", dashboard_pair, d);
+    const field fields[] = {
+        {"listen", F_LOAD, .to = d, .load = dashboard_listen},
+        {"allow_remote", F_BOOL, .to = &d->allow_remote},
+        {"hosts", F_LIST_OR_ONE, .to = &d->hosts, .count = &d->host_count},
+    };
+    int code = each_pair(l, node, "dashboard", "dashboard.", FIELDS(fields));
     if (!code && !d->listen)
         code = fail_at(l, node, "dashboard: missing key 'listen' (e.g. listen: 127.0.0.1:8080)");
     if (!code && !d->loopback && !d->allow_remote)
@@ -626,43 +567,6 @@ static void dashboard_free(dashboard_config *d)
 }
 
 /* ---- top level ---- */
-
-typedef struct top_target {
-    pipeline_config *config;
-    yaml_node_t *stages_node;
-    yaml_node_t *defaults_node;
-    yaml_node_t *workspace_node;
-    yaml_node_t *dashboard_node;
-    char *workspace;
-} top_target;
-
-static int top_pair(loader *l, const char *key, yaml_node_t *key_node, yaml_node_t *value,
-                    void *target)
-{
-    top_target *t = target;
-    if (!strcmp(key, "workspace")) {
-        t->workspace_node = value;
-        return dup_scalar(l, value, "workspace", &t->workspace);
-    }
-    if (!strcmp(key, "defaults")) {
-        t->defaults_node = value;
-        return CR_OK;
-    }
-    if (!strcmp(key, "stages")) {
-        t->stages_node = value;
-        return CR_OK;
-    }
-    if (!strcmp(key, "concurrency"))
-        return whole(l, value, "concurrency", 1, 4096, &t->config->concurrency);
-    if (!strcmp(key, "dashboard")) {
-        t->dashboard_node = value;
-        return CR_OK;
-    }
-    return fail_at(l, key_node,
-                   "unknown key '%s' at top level (known: workspace, defaults, stages, "
-                   "concurrency, dashboard)",
-                   key);
-}
 
 /* Joins a relative path onto base; absolute paths are kept. */
 static char *absolute_from(const char *base, const char *path)
@@ -686,10 +590,18 @@ static int load_document(loader *l, pipeline_config *c)
     yaml_node_t *root = yaml_document_get_root_node(l->doc);
     if (!root)
         return cr_fail(l->err, CR_EDATA, "%s:1:1: the file is empty", l->file);
-    top_target t = {.config = c};
-    int code = each_pair(l, root, "top level", top_pair, &t);
+    char *workspace = NULL;
+    yaml_node_t *stages_node = NULL, *defaults_node = NULL, *dashboard_node = NULL;
+    const field top[] = {
+        {"workspace", F_TEXT, .to = &workspace},
+        {"defaults", F_NODE, .node = &defaults_node},
+        {"stages", F_NODE, .node = &stages_node},
+        {"concurrency", F_WHOLE, .to = &c->concurrency, .min = 1, .max = 4096},
+        {"dashboard", F_NODE, .node = &dashboard_node},
+    };
+    int code = each_pair(l, root, "top level", "", FIELDS(top));
     if (code) {
-        free(t.workspace);
+        free(workspace);
         return code;
     }
     defaults d = {.retry = {.max_attempts = 4,
@@ -699,24 +611,31 @@ static int load_document(loader *l, pipeline_config *c)
                             .jitter = 0.2},
                   .timeout_ms = 30 * 60 * 1000,
                   .grace_ms = 5000};
-    if (t.defaults_node)
-        code = each_pair(l, t.defaults_node, "defaults", defaults_pair, &d);
-    if (!code && t.dashboard_node)
-        code = load_dashboard(l, t.dashboard_node, &c->dashboard);
-    if (!code && !t.stages_node)
+    const field defaults_fields[] = {
+        {"retry", F_LOAD, .to = &d.retry, .load = retry_policy_load},
+        {"timeout", F_DURATION, .to = &d.timeout_ms},
+        {"grace", F_DURATION, .to = &d.grace_ms},
+        {"concurrency", F_WHOLE, .to = &d.concurrency, .min = 1, .max = 4096},
+        {"notify", F_LOAD, .to = &d.notify, .load = notify_load},
+    };
+    if (defaults_node)
+        code = each_pair(l, defaults_node, "defaults", "", FIELDS(defaults_fields));
+    if (!code && dashboard_node)
+        code = load_dashboard(l, dashboard_node, &c->dashboard);
+    if (!code && !stages_node)
         code = fail_at(l, root, "missing key 'stages'");
-    if (!code && t.stages_node->type != YAML_SEQUENCE_NODE)
-        code = fail_at(l, t.stages_node, "stages: expected a list of stages, found %s",
-                       node_kind(t.stages_node));
-    int n = code ? 0
-                 : (int)(t.stages_node->data.sequence.items.top -
-                         t.stages_node->data.sequence.items.start);
+    if (!code && stages_node->type != YAML_SEQUENCE_NODE)
+        code = fail_at(l, stages_node, "stages: expected a list of stages, found %s",
+                       node_kind(stages_node));
+    int n =
+        code ? 0
+             : (int)(stages_node->data.sequence.items.top - stages_node->data.sequence.items.start);
     if (!code && n == 0)
-        code = fail_at(l, t.stages_node, "stages: empty list");
+        code = fail_at(l, stages_node, "stages: empty list");
     if (!code && !(c->stages = calloc((size_t)n, sizeof *c->stages)))
         code = cr_fail(l->err, CR_EOTHER, "out of memory");
     for (int i = 0; !code && i < n; i++) {
-        yaml_node_t *node = get(l, t.stages_node->data.sequence.items.start[i]);
+        yaml_node_t *node = get(l, stages_node->data.sequence.items.start[i]);
         c->stage_count = i + 1;
         code = load_stage(l, node, &d, &c->stages[i]);
         for (int k = 0; !code && k < i; k++)
@@ -726,7 +645,7 @@ static int load_document(loader *l, pipeline_config *c)
     }
     notify_free(&d.notify);
     if (!code) {
-        c->workspace = absolute_from(c->dir, t.workspace ? t.workspace : ".");
+        c->workspace = absolute_from(c->dir, workspace ? workspace : ".");
         if (!c->workspace)
             code = cr_fail(l->err, CR_EOTHER, "out of memory");
     }
@@ -741,7 +660,7 @@ static int load_document(loader *l, pipeline_config *c)
             s->argv[0] = abs;
         }
     }
-    free(t.workspace);
+    free(workspace);
     if (!c->concurrency) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         c->concurrency = cores > 0 ? (int)cores : 1;

@@ -48,9 +48,14 @@
 #define HOSTS_MAX 16
 #define SPHERES_MAX 64
 
+/* The columns kept of each metrics.jsonl line, named as in the file and in /api/metrics. */
+enum { STEP, LOSS, VAL_LOSS, LR, TOKENS_PER_S, GRAD_NORM, COLUMNS };
+static const char *const column_names[COLUMNS] = {"step", "loss",         "val_loss",
+                                                  "lr",   "tokens_per_s", "grad_norm"};
+
 typedef struct metrics_series {
     size_t rows, cap;
-    double *step, *loss, *val_loss, *lr, *tokens_per_s, *grad_norm;
+    double *column[COLUMNS];
     cr_buf latest; /* the newest line as a JSON object (with its spheres) */
     double last_val_loss;
     int64_t last_val_step;
@@ -159,11 +164,9 @@ static int inside_workspace(const char *path)
 
 static void series_free(metrics_series *m)
 {
-    double **columns[] = {&m->step, &m->loss,         &m->val_loss,
-                          &m->lr,   &m->tokens_per_s, &m->grad_norm};
-    for (size_t k = 0; k < sizeof columns / sizeof columns[0]; k++) {
-        free(*columns[k]);
-        *columns[k] = NULL;
+    for (int c = 0; c < COLUMNS; c++) {
+        free(m->column[c]);
+        m->column[c] = NULL;
     }
     cr_buf_free(&m->latest);
     m->rows = m->cap = 0;
@@ -177,13 +180,11 @@ static int series_grow(metrics_series *m)
     if (m->rows < m->cap)
         return 0;
     size_t cap = m->cap ? m->cap * 2 : 1024;
-    double **columns[] = {&m->step, &m->loss,         &m->val_loss,
-                          &m->lr,   &m->tokens_per_s, &m->grad_norm};
-    for (size_t k = 0; k < sizeof columns / sizeof columns[0]; k++) {
-        double *grown = realloc(*columns[k], cap * sizeof(double));
+    for (int c = 0; c < COLUMNS; c++) {
+        double *grown = realloc(m->column[c], cap * sizeof(double));
         if (!grown)
             return -1;
-        *columns[k] = grown;
+        m->column[c] = grown;
     }
     m->cap = cap;
     return 0;
@@ -229,14 +230,10 @@ static void series_add_line(metrics_series *m, const char *line, size_t len)
         return;
     }
     size_t r = m->rows++;
-    m->step[r] = step;
-    m->loss[r] = number_at(o, "loss");
-    m->val_loss[r] = number_at(o, "val_loss");
-    m->lr[r] = number_at(o, "lr");
-    m->tokens_per_s[r] = number_at(o, "tokens_per_s");
-    m->grad_norm[r] = number_at(o, "grad_norm");
-    if (!isnan(m->val_loss[r])) {
-        m->last_val_loss = m->val_loss[r];
+    for (int c = 0; c < COLUMNS; c++)
+        m->column[c][r] = number_at(o, column_names[c]);
+    if (!isnan(m->column[VAL_LOSS][r])) {
+        m->last_val_loss = m->column[VAL_LOSS][r];
         m->last_val_step = (int64_t)step;
     }
     cr_buf_reset(&m->latest);
@@ -244,12 +241,12 @@ static void series_add_line(metrics_series *m, const char *line, size_t len)
     cr_json_init(&j, &m->latest);
     cr_json_object_begin(&j);
     kv_number(&j, "step", step);
-    kv_number(&j, "loss", m->loss[r]);
+    kv_number(&j, "loss", m->column[LOSS][r]);
     kv_number(&j, "val_loss", m->last_val_loss);
     kv_number(&j, "val_step", m->last_val_step < 0 ? NAN : (double)m->last_val_step);
-    kv_number(&j, "lr", m->lr[r]);
-    kv_number(&j, "grad_norm", m->grad_norm[r]);
-    kv_number(&j, "tokens_per_s", m->tokens_per_s[r]);
+    kv_number(&j, "lr", m->column[LR][r]);
+    kv_number(&j, "grad_norm", m->column[GRAD_NORM][r]);
+    kv_number(&j, "tokens_per_s", m->column[TOKENS_PER_S][r]);
     kv_number(&j, "epoch", number_at(o, "epoch"));
     kv_number(&j, "rss_kib", number_at(o, "rss_kib"));
     cr_json_key(&j, "spheres");
@@ -368,12 +365,8 @@ static void metrics_json(const dashboard *d, size_t from, cr_buf *out)
     cr_json_kv_int(&j, "epoch", m->epoch);
     cr_json_kv_int(&j, "since", (int64_t)from);
     cr_json_kv_int(&j, "rows", (int64_t)m->rows);
-    column_json(&j, "step", m->step, from, m->rows);
-    column_json(&j, "loss", m->loss, from, m->rows);
-    column_json(&j, "val_loss", m->val_loss, from, m->rows);
-    column_json(&j, "lr", m->lr, from, m->rows);
-    column_json(&j, "tokens_per_s", m->tokens_per_s, from, m->rows);
-    column_json(&j, "grad_norm", m->grad_norm, from, m->rows);
+    for (int c = 0; c < COLUMNS; c++)
+        column_json(&j, column_names[c], m->column[c], from, m->rows);
     cr_json_key(&j, "latest");
     if (m->latest.len)
         cr_buf_append(out, m->latest.data, m->latest.len);
@@ -469,17 +462,12 @@ static void run_json(const record_run_row *row, void *arg)
     cr_json_object_end(j);
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-    return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 static void checkpoints_json(dashboard *d, cr_json *j)
 {
     cr_json_key(j, "checkpoints");
     cr_json_array_begin(j);
     struct dirent **names;
-    int n = scandir(d->models_dir, &names, NULL, by_name);
+    int n = scandir(d->models_dir, &names, NULL, alphasort);
     int shown = 0;
     for (int k = n - 1; k >= 0; k--) {
         const char *name = names[k]->d_name;
@@ -680,11 +668,10 @@ static const char security_csp[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-static enum MHD_Result send_response(struct MHD_Connection *c, unsigned status, const char *type,
-                                     const void *body, size_t len, int copy, int cache)
+/* Queues r (and lets it go) with the headers every answer carries. */
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r,
+                             const char *type, int cache)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        len, (void *)body, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, "Content-Type", type);
@@ -699,17 +686,29 @@ static enum MHD_Result send_response(struct MHD_Connection *c, unsigned status, 
     return result;
 }
 
+static enum MHD_Result send_response(struct MHD_Connection *c, unsigned status, const char *type,
+                                     const void *body, size_t len, int copy, int cache)
+{
+    return queue(c, status,
+                 MHD_create_response_from_buffer(
+                     len, (void *)body, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT),
+                 type, cache);
+}
+
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *text)
 {
     return send_response(c, status, "text/plain; charset=utf-8", text, strlen(text), 1, 0);
 }
 
+/* Sends body (a copy) and frees it. */
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, cr_buf *body)
 {
-    if (body->failed)
-        return send_text(c, 500, "out of memory\n");
-    return send_response(c, status, "application/json", body->data ? body->data : "", body->len, 1,
-                         0);
+    enum MHD_Result result = body->failed
+                                 ? send_text(c, 500, "out of memory\n")
+                                 : send_response(c, status, "application/json",
+                                                 body->data ? body->data : "", body->len, 1, 0);
+    cr_buf_free(body);
+    return result;
 }
 
 /* Host must be one the dashboard is reached by: a page of another name that resolves to
@@ -859,16 +858,9 @@ static enum MHD_Result serve_events(dashboard *d, struct MHD_Connection *c)
     cr_buf_init(&s->pending);
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, s, stream_free);
-    if (!r) {
+    if (!r)
         stream_free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, "Content-Type", "text/event-stream");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    enum MHD_Result result = MHD_queue_response(c, 200, r);
-    MHD_destroy_response(r);
-    return result;
+    return queue(c, 200, r, "text/event-stream", 0);
 }
 
 /* ---- the other routes ---- */
@@ -970,9 +962,7 @@ static enum MHD_Result serve_retry(dashboard *d, struct MHD_Connection *c)
                 code ? err.msg : "queued again");
     }
     cr_json_object_end(&j);
-    enum MHD_Result result = send_json(c, status, &body);
-    cr_buf_free(&body);
-    return result;
+    return send_json(c, status, &body);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -1021,9 +1011,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         cr_buf_append(&body, d->status.data ? d->status.data : "{}",
                       d->status.data ? d->status.len : 2);
         pthread_mutex_unlock(&d->lock);
-        enum MHD_Result result = send_json(c, 200, &body);
-        cr_buf_free(&body);
-        return result;
+        return send_json(c, 200, &body);
     }
     if (!strcmp(url, "/api/metrics")) {
         const char *since_text = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
@@ -1035,9 +1023,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         pthread_mutex_lock(&d->lock);
         metrics_json(d, (size_t)since, &body);
         pthread_mutex_unlock(&d->lock);
-        enum MHD_Result result = send_json(c, 200, &body);
-        cr_buf_free(&body);
-        return result;
+        return send_json(c, 200, &body);
     }
     if (!strncmp(url, "/log/", 5))
         return serve_log(d, c, url + 5);

@@ -135,10 +135,8 @@ static int stage_watches(const stage_config *s, const char *folder)
 
 static int stage_index(const engine *e, const char *name)
 {
-    for (int i = 0; i < e->config.stage_count; i++)
-        if (!strcmp(e->config.stages[i].name, name))
-            return i;
-    return -1;
+    const stage_config *s = config_stage(&e->config, name);
+    return s ? (int)(s - e->config.stages) : -1;
 }
 
 /* ---- watches ---- */
@@ -304,11 +302,6 @@ static void tx_commit(engine *e)
         record_broken(e, err.msg);
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-    return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 /* Every file already in the watched folders: those that arrived while the daemon was down,
  * or whose events were lost to a queue overflow. Known content is skipped by the record. */
 static void rescan(engine *e)
@@ -317,7 +310,7 @@ static void rescan(engine *e)
     tx_begin(e);
     for (int w = 0; w < e->watch_count; w++) {
         struct dirent **names;
-        int n = scandir(e->watches[w].folder, &names, NULL, by_name);
+        int n = scandir(e->watches[w].folder, &names, NULL, alphasort);
         if (n < 0) {
             cr_error("rescanning %s: %s", e->watches[w].folder, strerror(errno));
             continue;
@@ -821,12 +814,9 @@ int engine_reload(engine *e, cr_err *err)
         return cr_fail(err, CR_EOTHER, "out of memory");
     }
     for (int i = 0; i < e->config.stage_count; i++) {
-        int j = -1;
-        for (int k = 0; k < fresh.stage_count; k++)
-            if (!strcmp(fresh.stages[k].name, e->config.stages[i].name))
-                j = k;
-        if (j >= 0)
-            states[j] = e->stages[i];
+        const stage_config *kept = config_stage(&fresh, e->config.stages[i].name);
+        if (kept)
+            states[kept - fresh.stages] = e->stages[i];
         else
             pending_free(&e->stages[i]);
     }
@@ -1041,7 +1031,7 @@ int engine_seed(engine *e, const char *stage, char *const *files, int file_count
             char folder[PATH_MAX];
             folder_normal(s->watch[w], folder, sizeof folder);
             struct dirent **names;
-            int n = scandir(folder, &names, NULL, by_name);
+            int n = scandir(folder, &names, NULL, alphasort);
             for (int k = 0; k < n; k++) {
                 char path[PATH_MAX + 256];
                 snprintf(path, sizeof path, "%s/%s", folder, names[k]->d_name);

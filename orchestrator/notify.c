@@ -9,7 +9,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "buf.h"
 #include "json.h"
@@ -60,10 +59,7 @@ char *notify_json(const notify_event *e)
     if (e->moved_to)
         cr_json_kv_string(&j, "moved_to", e->moved_to);
     char when[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cr_wall_iso(when);
     cr_json_kv_string(&j, "time", when);
     cr_json_object_end(&j);
     if (b.failed) {

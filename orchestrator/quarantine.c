@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "fs.h"
 #include "hash.h"
 #include "log.h"
@@ -84,10 +84,7 @@ int quarantine_move(const char *failed_root, const quarantine_report *r, char *m
         cr_fsync_dir(folder, NULL);
     }
     char when[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cr_wall_iso(when);
     /* read with cat: names and messages with their control characters escaped */
     char input_shown[2 * PATH_MAX], error_shown[2048], note_shown[2 * PATH_MAX];
     cr_escape_controls(r->input, input_shown, sizeof input_shown);
