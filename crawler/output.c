@@ -5,9 +5,9 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "fs.h"
 #include "json.h"
 
@@ -19,14 +19,6 @@ void output_page_id(const char *url, char id[CR_ID_SIZE])
 const char *output_extension(const char *content_type)
 {
     return content_type && strcmp(content_type, "text/plain") == 0 ? ".txt" : ".html";
-}
-
-void output_utc_now(char *out, size_t out_size)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, out_size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static void kv_string_or_null(cr_json *j, const char *key, const char *value)
@@ -52,7 +44,7 @@ int output_stage_meta(const char *out_dir, const page_record *page, cr_atomic_fi
     char id[CR_ID_SIZE], sha[CR_SHA256_HEX_SIZE], fetched[32];
     output_page_id(page->url, id);
     cr_sha256_hex(page->body, page->body_len, sha);
-    output_utc_now(fetched, sizeof fetched);
+    cr_wall_iso(fetched);
     const char *ext = output_extension(page->content_type);
 
     cr_buf meta;

@@ -36,7 +36,4 @@ int output_stage_meta(const char *out_dir, const page_record *page, cr_atomic_fi
 int output_stage_body(const char *out_dir, const page_record *page, cr_atomic_file *file,
                       cr_err *err);
 
-/* Formats the current UTC time as "2026-11-22T19:49:21Z" (fetch_time). */
-void output_utc_now(char *out, size_t out_size);
-
 #endif

@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "buf.h"
+#include "clock.h"
 
 int warc_gzip_member(const void *bytes, size_t len, void **out, size_t *out_len)
 {
@@ -164,15 +165,6 @@ static int appendable_length(int fd, off_t size, off_t *good, cr_err *err, const
                    path, (long long)*good, (long long)size);
 }
 
-static void warc_date(char *out, size_t size)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void record_id(char out[64])
 {
     unsigned char b[16];
@@ -276,7 +268,7 @@ int warc_open(warc_writer *w, const char *path, const char *user_agent, cr_err *
                   CR_VERSION, user_agent);
     char id[64], date[32];
     record_id(id);
-    warc_date(date, sizeof date);
+    cr_wall_iso(date);
     record_begin(&r, "warcinfo", id, date);
     const char *slash = strrchr(path, '/');
     cr_buf_printf(&r,
@@ -324,7 +316,7 @@ int warc_write_exchange(warc_writer *w, const char *target_uri, const char *ip_a
     char response_id[64], request_id[64], date[32];
     record_id(response_id);
     record_id(request_id);
-    warc_date(date, sizeof date);
+    cr_wall_iso(date);
 
     cr_buf http, r;
     cr_buf_init(&http);
