@@ -36,7 +36,9 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
-/* Eight bytes a step (little-endian loads: x86-64 is the only target). */
+/* Eight bytes a step (little-endian loads: x86-64 is the only target). Not the tokenizer's
+ * tok_hash_bytes (lib/vocab.c), which may change with the tokenizer: these hashes are stored,
+ * so this function changes only with LAYOUT. */
 static uint64_t line_hash(const unsigned char *p, size_t len)
 {
     uint64_t h = 0x626C6F636B73ULL ^ (uint64_t)len * 0x9E3779B97F4A7C15ULL;
@@ -135,8 +137,8 @@ int pp_blocks_windows(const char *text, size_t len, size_t min_bytes, pp_block_w
             continue;
         }
         bytes += sizes[k];
-        if (bytes >= min_bytes && ((out->line_hashes[k] & (ANCHOR_EVERY - 1)) == 0 ||
-                                   bytes >= MAX_BLOCKS * min_bytes)) {
+        if (bytes >= min_bytes &&
+            ((out->line_hashes[k] & (ANCHOR_EVERY - 1)) == 0 || bytes >= MAX_BLOCKS * min_bytes)) {
             add_window(out, first, k + 1);
             first = k + 1;
             bytes = 0;
@@ -295,8 +297,7 @@ static int info_get(pp_blocks *b, const char *name, char *value, size_t size, cr
 static int info_set(pp_blocks *b, const char *name, const char *value, cr_err *err)
 {
     sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2(b->db, "INSERT INTO info(name, value) VALUES (?1, ?2)", -1, &stmt,
-                           NULL))
+    if (sqlite3_prepare_v2(b->db, "INSERT INTO info(name, value) VALUES (?1, ?2)", -1, &stmt, NULL))
         return db_fail(b, err, "recording the block layout");
     sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
@@ -349,14 +350,15 @@ int pp_blocks_open(pp_blocks **blocks, const char *path, size_t min_bytes, int k
         pp_blocks_close(b, NULL);
         return code;
     }
-    code = exec(b,
-                "PRAGMA cache_size=-32768;" /* 32 MiB: the pages a batch changes stay cached */
-                "BEGIN IMMEDIATE;"
-                "CREATE TABLE IF NOT EXISTS info(name TEXT PRIMARY KEY, value TEXT);"
-                "CREATE TABLE IF NOT EXISTS blocks(hash INTEGER PRIMARY KEY, keepers TEXT NOT NULL);"
-                "CREATE TABLE IF NOT EXISTS block_docs(id TEXT PRIMARY KEY, hashes BLOB NOT NULL,"
-                " lines BLOB NOT NULL);",
-                err);
+    code =
+        exec(b,
+             "PRAGMA cache_size=-32768;" /* 32 MiB: the pages a batch changes stay cached */
+             "BEGIN IMMEDIATE;"
+             "CREATE TABLE IF NOT EXISTS info(name TEXT PRIMARY KEY, value TEXT);"
+             "CREATE TABLE IF NOT EXISTS blocks(hash INTEGER PRIMARY KEY, keepers TEXT NOT NULL);"
+             "CREATE TABLE IF NOT EXISTS block_docs(id TEXT PRIMARY KEY, hashes BLOB NOT NULL,"
+             " lines BLOB NOT NULL);",
+             err);
     if (!code) {
         code = check_layout(b, min_bytes, err);
         if (code)
@@ -519,7 +521,8 @@ static int load_keeper(pp_blocks *b, const char *id, keeper_lines *keeper, cr_er
         keeper->count = keeper->hashes ? count : 0;
     }
     sqlite3_reset(b->get_lines);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? CR_OK : db_fail(b, err, "reading a document's lines");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? CR_OK
+                                                 : db_fail(b, err, "reading a document's lines");
 }
 
 /* The window cut out of this document is also in the keeper: find it there, then take the

@@ -1,7 +1,8 @@
 /* blocks.h — text repeated across documents (licence headers, generated banners, site-wide
  * boilerplate) cut out of every document but the first few that carry it, with the blocks
- * remembered in a SQLite file beside the dedup index so that later runs count them too. Whole-document
- * duplicates are dedup.h's; the quality filters that judge what is left are filters.h's. */
+ * remembered in a SQLite file beside the dedup index so that later runs count them too.
+ * Whole-document duplicates are dedup.h's; the quality filters that judge what is left are
+ * filters.h's. */
 #ifndef PP_BLOCKS_H
 #define PP_BLOCKS_H
 
@@ -60,9 +61,9 @@ int pp_blocks_open(pp_blocks **blocks, const char *path, size_t min_bytes, int k
 int pp_blocks_close(pp_blocks *blocks, cr_err *err);
 
 typedef struct pp_blocks_result {
-    size_t blocks;      /* separate runs of lines cut */
-    size_t bytes;       /* bytes cut */
-    int changed;        /* out holds the new text; else the text stays as it is */
+    size_t blocks; /* separate runs of lines cut */
+    size_t bytes;  /* bytes cut */
+    int changed;   /* out holds the new text; else the text stays as it is */
 } pp_blocks_result;
 
 /* Forgets what document id kept on an earlier run, then for each window of

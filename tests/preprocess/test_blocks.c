@@ -121,7 +121,8 @@ static const char *apply(pp_blocks *b, const char *id, const char *doc, size_t *
     return kept;
 }
 
-static const char *ID_A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", *ID_B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+static const char *ID_A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                  *ID_B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
                   *ID_C = "cccccccccccccccccccccccccccccccc";
 
 TEST(first_document_keeps_a_block_across_runs)
