@@ -610,7 +610,7 @@ static int decide_locked(pp_blocks *b, const char *id, const pp_block_windows *w
         }
     }
     free(keeper.hashes);
-    if (code != CR_OK)
+    if (code != CR_OK || *kept_count == 0) /* no later document will look for its lines */
         return code;
     sqlite3_bind_text(b->insert_doc, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_blob(b->insert_doc, 2, kept, (int)(*kept_count * sizeof *kept), SQLITE_STATIC);

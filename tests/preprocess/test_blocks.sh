@@ -81,4 +81,13 @@ check_exit "--block-min-bytes 0 is a usage error" 2 "$PP" "$T/in" --out "$T/x" -
 "$PP" "$T/in" --out "$T/one" --block-min-bytes 100 -q 2>"$T/size.err"
 expect_eq "another window size than the index's: usage error" "$?" 2
 expect_match "... saying which" "$(cat "$T/size.err")" "holds windows of 200 bytes"
+# a block index that cannot be opened: an I/O error, nothing written
+mkdir -p "$T/bad/.dedup.sqlite-blocks"
+"$PP" "$T/in" --out "$T/bad" -q 2>"$T/bad.err"
+expect_eq "a block index that is a folder: exit 74" "$?" 74
+expect_match "... naming it" "$(cat "$T/bad.err")" "dedup.sqlite-blocks"
+expect_eq "... and nothing written" "$(find "$T/bad" -name '*.txt' | wc -l | tr -d ' ')" 0
+mkdir -p "$T/junk" && printf 'not a database, just text that goes on for a while....\n%.0s' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 >"$T/junk/.dedup.sqlite-blocks"
+"$PP" "$T/in" --out "$T/junk" -q 2>/dev/null
+expect_eq "a block index that is not SQLite: exit 74" "$?" 74
 finish
