@@ -1,5 +1,5 @@
-/* blocks.c — repeated blocks: windows of lines hashed, the hashes kept in the dedup index's
- * SQLite file (tables blocks and block_docs), and the lines of windows that enough earlier
+/* blocks.c — repeated blocks: windows of lines hashed, the hashes kept in a SQLite file beside
+ * the dedup index (tables blocks and block_docs), and the lines of windows that enough earlier
  * documents already have cut out. Windows are sized in bytes, not lines, so that a window of
  * code spans several short lines and one of prose a paragraph: a short common line (`}`,
  * `return 0;`) is never a block of its own. Which document comes first is document.c's (in the
@@ -54,11 +54,6 @@ static uint64_t line_hash(const unsigned char *p, size_t len)
     memcpy(&tail, p, len);
     return mix64(h ^ tail);
 }
-
-typedef struct line_info {
-    size_t start, len; /* len without the newline and trailing blanks */
-    uint64_t hash;
-} line_info;
 
 static int is_blank_byte(unsigned char c)
 {
@@ -201,7 +196,8 @@ int pp_blocks_cut(const char *text, size_t len, const pp_block_windows *windows,
             memset(state + i, 2, j - i);
         i = j;
     }
-    /* after a cut, a blank line that would start the text or double a blank line is dropped;
+    /* after a cut, a blank line that would start the text or double a blank line is dropped
+     * (elsewhere the text stays as it is: code keeps its blank lines);
      * blank lines at the end are dropped by keeping the text up to its last kept line */
     size_t kept_end = 0;
     int emitted = 0, last_blank = 0, after_cut = 0;
@@ -214,7 +210,7 @@ int pp_blocks_cut(const char *text, size_t len, const pp_block_windows *windows,
             continue;
         }
         if (state[i] == 1) {
-            if (!emitted || (after_cut && last_blank))
+            if (after_cut && (!emitted || last_blank))
                 continue;
             cr_buf_append(out, text + from, to - from);
             last_blank = 1;

@@ -103,6 +103,15 @@ TEST(cut_leaves_clean_paragraphs)
     CHECK_INT_EQ(blocks, 1);
     cr_buf_free(&out);
     pp_block_windows_free(&w);
+    /* code's own blank lines stay where nothing was cut (a leading one too) */
+    const char *code = "\nint x;\n\n\nint y;\n\nint z;\n";
+    CHECK_INT_EQ(pp_blocks_windows(code, strlen(code), 1, &w), 0);
+    unsigned char z[3] = {0, 0, 1};
+    cr_buf_init(&out);
+    CHECK_INT_EQ(pp_blocks_cut(code, strlen(code), &w, z, &out, &blocks), 0);
+    CHECK_STR_EQ(out.data, "\nint x;\n\n\nint y;\n");
+    cr_buf_free(&out);
+    pp_block_windows_free(&w);
 }
 
 /* Applies doc to the index as id; returns the text kept (static buffer). */
