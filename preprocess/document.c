@@ -1,7 +1,7 @@
 /* document.c — one input, start to finish: read it, pick its kind (a PDF, DOCX, ODT or EPUB by
  * its bytes: formats.c), decode (charset.c), extract (html.c, or the document's extractor),
- * clean (text.c), filter (filters.c), deduplicate (dedup.c), then write
- * clean/<id>.txt and clean/<id>.meta.json atomically (the .txt renamed last, so a watcher of
+ * clean (text.c), filter (filters.c), deduplicate (dedup.c), cut repeated blocks (blocks.c), then
+ * write clean/<id>.txt and clean/<id>.meta.json atomically (the .txt renamed last, so a watcher of
  * *.txt always finds its meta beside it). It does not walk folders or count: run.c does. */
 #include "document.h"
 
