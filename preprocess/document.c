@@ -1,7 +1,7 @@
 /* document.c — one input, start to finish: read it, pick its kind (a PDF, DOCX, ODT or EPUB by
  * its bytes: formats.c), decode (charset.c), extract (html.c, or the document's extractor),
- * clean (text.c), filter (filters.c), deduplicate (dedup.c), then write
- * clean/<id>.txt and clean/<id>.meta.json atomically (the .txt renamed last, so a watcher of
+ * clean (text.c), filter (filters.c), deduplicate (dedup.c), cut repeated blocks (blocks.c), then
+ * write clean/<id>.txt and clean/<id>.meta.json atomically (the .txt renamed last, so a watcher of
  * *.txt always finds its meta beside it). It does not walk folders or count: run.c does. */
 #include "document.h"
 
@@ -214,6 +214,7 @@ typedef struct doc_facts {
     int is_code;
     double near_threshold;
     int dedup;
+    int blocks; /* repeated blocks looked for */
     char sha256[CR_SHA256_HEX_SIZE];
 } doc_facts;
 
@@ -270,6 +271,10 @@ static void write_meta_json(cr_buf *out, const pp_outcome *o, const doc_facts *f
     cr_json_object_begin(&j);
     cr_json_kv_bool(&j, "checked", f->dedup);
     cr_json_kv_double(&j, "near_threshold", f->near_threshold);
+    if (f->blocks) {
+        cr_json_kv_int(&j, "repeated_blocks_cut", (int64_t)o->blocks_cut);
+        cr_json_kv_int(&j, "repeated_block_bytes_cut", (int64_t)o->block_bytes_cut);
+    }
     cr_json_object_end(&j);
     cr_json_kv_string(&j, "preprocess_version", CR_VERSION);
     cr_json_object_end(&j);
@@ -301,6 +306,57 @@ static int write_outputs(const pp_context *ctx, const pp_outcome *o, const cr_bu
         return code;
     }
     return cr_atomic_commit(&txt, err);
+}
+
+void pp_document_forget(const pp_context *ctx, const char *id)
+{
+    cr_err ignored;
+    if (ctx->dedup)
+        pp_dedup_forget(ctx->dedup, id, &ignored);
+    if (ctx->blocks)
+        pp_blocks_forget(ctx->blocks, id, &ignored);
+}
+
+/* Cuts out of clean the blocks that earlier documents already have (blocks.c), in the input's
+ * dedup turn, so that the first input keeps them whatever --threads. What is left is measured
+ * and filtered again: the filters judge the text that is written. */
+static int cut_repeated_blocks(const pp_context *ctx, pp_outcome *o, cr_buf *clean,
+                               pp_measures *measures, int is_code, cr_err *err)
+{
+    cr_buf left;
+    cr_buf_init(&left);
+    pp_blocks_result cut;
+    int code = pp_blocks_apply(ctx->blocks, o->id, clean->data, clean->len, &left, &cut, err);
+    if (code || !cut.changed) {
+        cr_buf_free(&left);
+        if (code)
+            pp_document_forget(ctx, o->id);
+        return code;
+    }
+    cr_buf_free(clean);
+    *clean = left;
+    o->blocks_cut = cut.blocks;
+    o->block_bytes_cut = cut.bytes;
+    o->bytes_out = clean->len;
+    int failed_rule = -1;
+    if (clean->len == 0) {
+        reject(o, "repeated_blocks", "all of its text is in earlier documents (%zu blocks)",
+               cut.blocks);
+    } else {
+        pp_measure(clean->data, clean->len, is_code, measures);
+        o->words = measures->words;
+        failed_rule = pp_filters_check(&ctx->filters, measures, is_code);
+    }
+    if (failed_rule >= 0) {
+        const pp_filter_def *def = &pp_filter_defs[failed_rule];
+        reject(o, def->name, "%.4g is %s %.4g once %zu repeated blocks are cut",
+               measures->value[failed_rule],
+               def->is_minimum ? "below the minimum" : "above the maximum",
+               ctx->filters.limit[failed_rule], cut.blocks);
+    }
+    if (o->status == PP_REJECTED)
+        pp_document_forget(ctx, o->id);
+    return CR_OK;
 }
 
 void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o, pp_output *output,
@@ -448,8 +504,8 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o, pp_
                        .filters = &ctx->filters,
                        .is_code = is_code,
                        .near_threshold = ctx->dedup ? ctx->near_threshold : 0,
-                       .dedup = ctx->dedup != NULL};
-    cr_sha256_hex(clean.data, clean.len, facts.sha256);
+                       .dedup = ctx->dedup != NULL,
+                       .blocks = ctx->blocks != NULL};
 
     if (ctx->dedup) {
         pp_fingerprint fp;
@@ -459,6 +515,8 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o, pp_
         pp_order_wait(ctx->order, order_index); /* the first input wins, as with one thread */
         code = pp_dedup_check_and_add(ctx->dedup, o->id, path, &fp, ctx->near_threshold, &verdict,
                                       o->duplicate_of, &similarity, &err);
+        if (code == CR_OK && verdict == PP_UNIQUE && ctx->blocks) /* in the same turn */
+            code = cut_repeated_blocks(ctx, o, &clean, &measures, is_code, &err);
         pp_order_done(ctx->order, order_index);
         if (code) {
             fail(o, &err);
@@ -472,7 +530,10 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o, pp_
             reject(o, "near_duplicate", "similarity %.2f with %s", similarity, o->duplicate_of);
             goto done;
         }
+        if (o->status == PP_REJECTED) /* by what the cut left */
+            goto done;
     }
+    cr_sha256_hex(clean.data, clean.len, facts.sha256);
 
     write_meta_json(&meta, o, &facts);
     if (meta.failed) {
@@ -483,10 +544,7 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o, pp_
     code = output ? pp_output_stage(output, o, &clean, &meta, &err)
                   : write_outputs(ctx, o, &clean, &meta, &err);
     if (code) {
-        if (ctx->dedup) {
-            cr_err ignored;
-            pp_dedup_forget(ctx->dedup, o->id, &ignored);
-        }
+        pp_document_forget(ctx, o->id);
         cr_err_context(&err, "%s", path);
         fail(o, &err);
         goto done;

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "blocks.h"
 #include "dedup.h"
 #include "filters.h"
 #include "hash.h"
@@ -18,6 +19,7 @@ typedef struct pp_context {
     int min_words_set;     /* --min-words given: overrides the filters' min_words */
     double near_threshold; /* 0: near-duplicate check off */
     pp_dedup *dedup;       /* NULL: --no-dedup */
+    pp_blocks *blocks;     /* NULL: repeated blocks are not cut (--block-dedup off) */
     size_t max_input_bytes;
     pp_order *order; /* NULL: dedup decisions in whatever order the threads reach them */
 } pp_context;
@@ -38,11 +40,12 @@ typedef struct pp_outcome {
     char id[CR_ID_SIZE];
     const char *kind; /* "html", "text", "markdown", "code", "pdf", "docx", "odt", "epub" */
     char reason[40];  /* for PP_REJECTED: "empty", "duplicate", "near_duplicate", a filter name,
-                        "encrypted", "image_only" */
+                        "encrypted", "image_only", "repeated_blocks" */
     char detail[256]; /* e.g. "12 words, fewer than 50" */
     char duplicate_of[CR_ID_SIZE];
     cr_err err; /* for PP_FAILED */
     size_t bytes_in, bytes_out, words, invalid;
+    size_t blocks_cut, block_bytes_cut; /* repeated blocks cut out of a kept document */
 } pp_outcome;
 
 /* The kind an input's name says (by extension); *language names source languages ("c"). */
@@ -51,6 +54,10 @@ enum pp_kind pp_kind_of(const char *path, const char **language);
 int pp_is_companion(const char *path);
 
 struct pp_output;
+
+/* Takes id out of the dedup index and the repeated-block tables (its outputs could not be
+ * written, or it was rejected after its check). */
+void pp_document_forget(const pp_context *ctx, const char *id);
 
 /* Processes one input; never exits. The outcome says kept, rejected (and why) or failed (and
  * the exit code its failure calls for). A kept document's files are staged in output's batch

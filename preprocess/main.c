@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "blocks.h"
 #include "filters.h"
 #include "log.h"
 #include "parse.h"
@@ -44,6 +45,12 @@ static void usage(FILE *out)
         "      --near-dup T       near-duplicate Jaccard threshold in (0, 1] over word 5-gram\n"
         "                         shingles, MinHash 128 + LSH 16x8 (default 0.8; below ~0.6\n"
         "                         some pairs are missed by the banding); \"off\": exact only\n"
+        "      --block-dedup N    repeated blocks (licence headers, banners): a block that N\n"
+        "                         earlier documents have is cut from the later ones (default\n"
+        "                         1: one copy kept); \"off\": not cut. Their index is the dedup\n"
+        "                         index's path + \"-blocks\"\n"
+        "      --block-min-bytes B  the smallest block: runs of whole lines of at least B\n"
+        "                         bytes (default 200, or what the index was made with)\n"
         "      --filters F        default | none | FILE: quality filters; FILE holds lines\n"
         "                         \"name value\" or \"name off\" over the defaults:\n");
     for (int i = 0; i < PP_F_COUNT; i++)
@@ -83,6 +90,8 @@ enum {
     OPT_MAX_SIZE,
     OPT_JSON,
     OPT_PROGRESS,
+    OPT_BLOCK_DEDUP,
+    OPT_BLOCK_MIN_BYTES,
 };
 
 int main(int argc, char **argv)
@@ -98,6 +107,8 @@ int main(int argc, char **argv)
         {"max-size", required_argument, NULL, OPT_MAX_SIZE},
         {"json", no_argument, NULL, OPT_JSON},
         {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"block-dedup", required_argument, NULL, OPT_BLOCK_DEDUP},
+        {"block-min-bytes", required_argument, NULL, OPT_BLOCK_MIN_BYTES},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -106,6 +117,7 @@ int main(int argc, char **argv)
     };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     pp_run_options opt = {.near_threshold = 0.8,
+                          .block_keep = 1,
                           .threads = cores < 1    ? 1
                                      : cores > 64 ? 64
                                                   : (int)cores,
@@ -138,6 +150,19 @@ int main(int argc, char **argv)
                      opt.near_threshold <= 0)
                 code = cr_fail(&err, CR_EUSAGE, "%s is not in (0, 1] (use \"off\")", optarg);
             break;
+        case OPT_BLOCK_DEDUP: {
+            long keep = 0;
+            if (strcasecmp(optarg, "off") != 0)
+                code = cr_parse_long(optarg, 1, PP_BLOCKS_MAX_KEEP, &keep, &err);
+            opt.block_keep = (int)keep;
+            break;
+        }
+        case OPT_BLOCK_MIN_BYTES: {
+            long bytes;
+            code = cr_parse_long(optarg, 1, 1L << 20, &bytes, &err);
+            opt.block_min_bytes = (size_t)bytes;
+            break;
+        }
         case OPT_FILTERS:
             filters_arg = optarg;
             break;

@@ -35,10 +35,7 @@ static void fail_item(pp_output *out, pp_staged *item, const cr_err *err)
     o->status = PP_FAILED;
     o->err = *err;
     cr_err_report("preprocess", &o->err);
-    if (out->ctx->dedup) {
-        cr_err ignored;
-        pp_dedup_forget(out->ctx->dedup, o->id, &ignored);
-    }
+    pp_document_forget(out->ctx, o->id);
     cr_atomic_abort(&item->meta);
     cr_atomic_abort(&item->text);
 }

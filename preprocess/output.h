@@ -32,7 +32,7 @@ void pp_output_open(pp_output *out, const pp_context *ctx, size_t max);
 int pp_output_stage(pp_output *out, pp_outcome *outcome, const cr_buf *text, const cr_buf *meta,
                     cr_err *err);
 /* Publishes what is staged. A document that could not be published becomes PP_FAILED (its
- * error reported on stderr, its dedup entry withdrawn). */
+ * error reported on stderr, its dedup and block entries withdrawn). */
 void pp_output_flush(pp_output *out);
 /* Flushes and releases. */
 void pp_output_close(pp_output *out);

@@ -178,6 +178,7 @@ static void print_summary(const pp_run_options *opt, const item_list *list, size
                           double seconds)
 {
     size_t kept = 0, rejected = 0, failed = 0, bytes_in = 0, bytes_out = 0;
+    size_t blocks_cut = 0, block_bytes_cut = 0, documents_cut = 0;
     reason_count reasons[32];
     size_t reason_total = 0;
     for (size_t i = 0; i < list->count; i++) {
@@ -186,6 +187,9 @@ static void print_summary(const pp_run_options *opt, const item_list *list, size
         if (o->status == PP_KEPT) {
             kept++;
             bytes_out += o->bytes_out;
+            blocks_cut += o->blocks_cut;
+            block_bytes_cut += o->block_bytes_cut;
+            documents_cut += o->blocks_cut > 0;
         } else if (o->status == PP_FAILED) {
             failed++;
         } else if (o->status == PP_REJECTED) {
@@ -216,6 +220,12 @@ static void print_summary(const pp_run_options *opt, const item_list *list, size
         cr_json_kv_int(&j, "bytes_in", (int64_t)bytes_in);
         cr_json_kv_int(&j, "bytes_out", (int64_t)bytes_out);
         cr_json_kv_double(&j, "seconds", seconds);
+        cr_json_key(&j, "repeated_blocks"); /* cut out of kept documents */
+        cr_json_object_begin(&j);
+        cr_json_kv_int(&j, "cut", (int64_t)blocks_cut);
+        cr_json_kv_int(&j, "bytes", (int64_t)block_bytes_cut);
+        cr_json_kv_int(&j, "documents", (int64_t)documents_cut);
+        cr_json_object_end(&j);
         cr_json_key(&j, "rejected_by_reason");
         cr_json_object_begin(&j);
         for (size_t r = 0; r < reason_total; r++)
@@ -239,6 +249,10 @@ static void print_summary(const pp_run_options *opt, const item_list *list, size
             if (o->status == PP_KEPT) {
                 cr_json_kv_int(&j, "words", (int64_t)o->words);
                 cr_json_kv_int(&j, "invalid_sequences", (int64_t)o->invalid);
+                if (o->blocks_cut) {
+                    cr_json_kv_int(&j, "repeated_blocks_cut", (int64_t)o->blocks_cut);
+                    cr_json_kv_int(&j, "repeated_block_bytes_cut", (int64_t)o->block_bytes_cut);
+                }
             }
             if (o->status == PP_REJECTED) {
                 cr_json_kv_string(&j, "reason", o->reason);
@@ -262,6 +276,10 @@ static void print_summary(const pp_run_options *opt, const item_list *list, size
             cr_buf_printf(&out, ", %zu skipped (not a known kind)", skipped);
         cr_buf_printf(&out, "; %.1f MB in, %.1f MB out, %.2f s\n", bytes_in / 1e6, bytes_out / 1e6,
                       seconds);
+        if (blocks_cut)
+            cr_buf_printf(&out, "repeated blocks: %zu cut from %zu document%s (%zu bytes)\n",
+                          blocks_cut, documents_cut, documents_cut == 1 ? "" : "s",
+                          block_bytes_cut);
         if (reason_total) {
             cr_buf_puts(&out, "rejected:");
             for (size_t r = 0; r < reason_total; r++)
@@ -296,8 +314,17 @@ int pp_run(const pp_run_options *opt, cr_err *err)
             path = default_path;
         }
         code = pp_dedup_open(&ctx.dedup, path, err);
-        if (code)
+        char blocks_path[4096]; /* beside the dedup index: PATH-blocks, as SQLite's PATH-wal */
+        if (!code && opt->block_keep > 0 &&
+            snprintf(blocks_path, sizeof blocks_path, "%s-blocks", path) >= (int)sizeof blocks_path)
+            code = cr_fail(err, CR_EUSAGE, "%s: the path is too long", path);
+        if (!code && opt->block_keep > 0)
+            code = pp_blocks_open(&ctx.blocks, blocks_path, opt->block_min_bytes, opt->block_keep,
+                                  err);
+        if (code) {
+            pp_dedup_close(ctx.dedup);
             return code;
+        }
     }
     pp_html_init();
 
@@ -348,10 +375,17 @@ int pp_run(const pp_run_options *opt, cr_err *err)
         }
         code = worst;
         cr_err_clear(err);
+        cr_err closing;
+        if (pp_blocks_close(ctx.blocks, &closing) != CR_OK) {
+            cr_err_report("preprocess", &closing); /* the documents are written all the same */
+            code = !code || severity(closing.code) > severity(code) ? closing.code : code;
+        }
+        ctx.blocks = NULL;
     }
     for (size_t i = 0; i < list.count; i++)
         free(list.items[i].path);
     free(list.items);
+    pp_blocks_close(ctx.blocks, NULL);
     pp_dedup_close(ctx.dedup);
     return code;
 }

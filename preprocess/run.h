@@ -15,7 +15,9 @@ typedef struct pp_run_options {
     const char *out_dir;
     const char *dedup_path; /* NULL: <out>/.dedup.sqlite */
     int no_dedup;
-    double near_threshold; /* 0: off */
+    double near_threshold;  /* 0: off */
+    int block_keep;         /* documents that keep a repeated block; 0: blocks not cut */
+    size_t block_min_bytes; /* 0: the index's window size, else PP_BLOCKS_MIN_BYTES */
     pp_filters filters;
     int threads;
     int json;
