@@ -256,16 +256,12 @@ struct pp_blocks {
 
 static int db_fail(pp_blocks *b, cr_err *err, const char *what)
 {
-    int rc = sqlite3_extended_errcode(b->db) & 0xFF;
-    int code = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? CR_ETEMP : CR_EIO;
-    return cr_fail(err, code, "dedup index %s: %s: %s", b->path, what, sqlite3_errmsg(b->db));
+    return cr_db_fail(b->db, err, "block index: %s", what);
 }
 
 static int exec(pp_blocks *b, const char *sql, cr_err *err)
 {
-    if (sqlite3_exec(b->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(b, err, sql);
-    return CR_OK;
+    return cr_db_exec(b->db, sql, err);
 }
 
 static int step_done(pp_blocks *b, sqlite3_stmt *stmt, cr_err *err, const char *what)
@@ -379,8 +375,7 @@ int pp_blocks_open(pp_blocks **blocks, const char *path, size_t min_bytes, int k
     };
     for (size_t i = 0; !code && i < sizeof statements / sizeof statements[0]; i++) {
         sqlite3_stmt **stmt = (sqlite3_stmt **)((char *)b + statements[i].offset);
-        if (sqlite3_prepare_v2(b->db, statements[i].sql, -1, stmt, NULL) != SQLITE_OK)
-            code = db_fail(b, err, "preparing a statement");
+        code = cr_db_prepare(b->db, stmt, statements[i].sql, err);
     }
     if (code) {
         if (code == CR_EOTHER || code == CR_EDATA)
