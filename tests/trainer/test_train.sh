@@ -89,6 +89,21 @@ check "--optimizer muon: step 10's loss below step 1's" $PY -c '
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 sys.exit(0 if rows[-1]["loss"] < rows[0]["loss"] - 0.05 else 1)' "$T/muon1/metrics.jsonl"
+# Muon's products at the scalar level (the twin of the SIMD ones): thread-independent too, and
+# within float rounding of the AVX2 level's model
+for level in scalar avx2; do
+    for threads in 1 2; do
+        "$TR" train --data "$T/data" --out "$T/muon-$level-$threads" $TINY --optimizer muon \
+            --steps 4 --threads $threads --simd $level
+    done
+done
+check "--optimizer muon --simd scalar: --threads 2 == --threads 1" \
+    cmp "$T/muon-scalar-1/model_00000004.bin" "$T/muon-scalar-2/model_00000004.bin"
+check "--optimizer muon: the scalar and AVX2 levels' models agree within 1e-4" $PY -c '
+import sys, numpy as np
+a, b = (np.fromfile(p, dtype=np.float32, offset=1024) for p in sys.argv[1:])
+sys.exit(0 if a.shape == b.shape and np.abs(a - b).max() < 1e-4 else 1)' \
+    "$T/muon-scalar-1/model_00000004.bin" "$T/muon-avx2-1/model_00000004.bin"
 check_exit "--optimizer sgd: usage error" 2 "$TR" train --data "$T/data" --out "$T/o10" $TINY \
     --optimizer sgd --steps 1
 
