@@ -690,7 +690,8 @@ size_t engine_bytes_total(const sphere_engine *e)
     }
     return (3 * e->param_count + packed) * sizeof(float) +
            (size_t)engine_gradient_buffers(e) * e->param_count * sizeof(float) +
-           (size_t)e->sphere_workers * engine_bytes_activations(e);
+           (size_t)e->sphere_workers * engine_bytes_activations(e) +
+           (e->muon_work ? (size_t)e->thread_count * e->muon_floats * sizeof(float) : 0);
 }
 
 static double sphere_loss_sum(const sphere_engine *e)
