@@ -71,7 +71,7 @@ int bench_run(const bench_options *o, cr_err *err)
         inputs[i] = (int)(rng_next(&rng) % (uint64_t)cfg.vocab_size);
         targets[i] = (int)(rng_next(&rng) % (uint64_t)cfg.vocab_size);
     }
-    engine_hparams hp = {0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
+    engine_hparams hp = {0.9f, 0.95f, 1e-8f, 0.1f, 1.0f, 0.0f, 0.0f}; /* AdamW only */
     double loss, norm, start = 0, cpu_start = 0;
     for (int step = 0; step <= o->steps; step++) {
         if (step == 1) {

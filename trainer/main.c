@@ -49,6 +49,8 @@ static const char usage_text[] =
     "                        --resume keeps; the schedule ends at the budget's end\n"
     "  --data-order ORDER    shuffle (default): seeded random windows, every window once an\n"
     "                        epoch; or sequential: the shards in order (llm.c's loader)\n"
+    "  --optimizer OPT       adamw (default); or muon: Muon (lr 0.02 x the schedule) for the\n"
+    "                        attention and MLP matrices, AdamW for the rest (one process)\n"
     "  --lr X                peak learning rate (default 1e-3)\n"
     "  --warmup N            linear warmup steps (default 20)\n"
     "  --min-lr X            learning rate at the end of the cosine decay (default 1e-4)\n"
@@ -126,6 +128,7 @@ enum {
     OPT_TIME,
     OPT_SCHEDULE,
     OPT_DATA_ORDER,
+    OPT_OPTIMIZER,
     OPT_SEED,
     OPT_SIMD,
     OPT_PRECISION,
@@ -152,6 +155,7 @@ static const cr_option options[] = {
     {"time", 0, TRAIN, CR_CALL(OPT_TIME, 1)},
     {"schedule", 0, TRAIN, CR_CALL(OPT_SCHEDULE, 1)},
     {"data-order", 0, TRAIN, CR_CALL(OPT_DATA_ORDER, 1)},
+    {"optimizer", 0, TRAIN, CR_CALL(OPT_OPTIMIZER, 1)},
     {"decay-fraction", 0, TRAIN, CR_DOUBLE(A, train.decay_fraction, 0, 1)},
     {"lr", 0, TRAIN, CR_DOUBLE(A, train.lr, 0, 10)},
     {"warmup", 0, TRAIN, CR_LONG(A, train.warmup, 0, 1L << 40)},
@@ -254,6 +258,11 @@ static int set_option(trainer_args *a, int id, const char *text, cr_err *err)
         a->train.schedule_kind = schedule_kind_parse(text);
         if (a->train.schedule_kind < 0)
             code = cr_fail(err, CR_EUSAGE, "expected cosine or wsd, not \"%s\"", text);
+        break;
+    case OPT_OPTIMIZER:
+        a->train.muon = !strcmp(text, "muon");
+        if (!a->train.muon && strcmp(text, "adamw"))
+            code = cr_fail(err, CR_EUSAGE, "expected adamw or muon, not \"%s\"", text);
         break;
     case OPT_DATA_ORDER:
         a->train.data_order = data_order_parse(text);

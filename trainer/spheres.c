@@ -18,10 +18,18 @@
 #include "adamw.h"
 #include "clock.h"
 #include "matmul.h"
+#include "muon.h"
 
 #define CHUNK_FLOATS (64 * 1024)
 
-enum phase { PHASE_FORWARD_BACKWARD, PHASE_FORWARD, PHASE_NORM, PHASE_ADAMW, PHASE_PACK };
+enum phase {
+    PHASE_FORWARD_BACKWARD,
+    PHASE_FORWARD,
+    PHASE_NORM,
+    PHASE_ADAMW,
+    PHASE_MUON,
+    PHASE_PACK
+};
 
 /* One piece of the once-per-step weight packing: panels [p0, p1) of one matrix. */
 struct pack_item {
@@ -61,6 +69,8 @@ struct sphere_engine {
     sphere_stats stats[SPHERE_COUNT];
     int chunk_count;
     double *chunk_sumsq;
+    float *muon_work;   /* engine_use_muon: one workspace per thread; NULL: AdamW everywhere */
+    size_t muon_floats; /* of one thread's workspace */
 
     /* the current phase's inputs (written by Node Zero before the phase starts) */
     const int *inputs, *targets;
@@ -156,6 +166,35 @@ static void norm_chunk(sphere_engine *e, int chunk)
     e->chunk_sumsq[chunk] = sumsq;
 }
 
+/* The hidden matrices Muon updates: qkvw, attprojw, fcw, fcprojw (llm.c's tensors 4, 6, 10, 12). */
+static const int muon_tensors[4] = {4, 6, 10, 12};
+
+static int muon_tensor(const sphere_engine *e, int t)
+{
+    return e->muon_work && (t == 4 || t == 6 || t == 10 || t == 12);
+}
+
+/* (rows, cols) of one layer's matrix of tensor t, llm.c's (OC, C) layout. */
+static void muon_shape(const gpt2_config *cfg, int t, int *rows, int *cols)
+{
+    int C = cfg->channels;
+    *rows = t == 4 ? 3 * C : t == 10 ? 4 * C : C;
+    *cols = t == 12 ? 4 * C : C;
+}
+
+/* Muon on item = tensor index * L + layer: one whole matrix. */
+static void muon_item(sphere_engine *e, int item, int worker)
+{
+    int L = e->cfg.num_layers, t = muon_tensors[item / L], rows, cols;
+    muon_shape(&e->cfg, t, &rows, &cols);
+    size_t at = e->tensor_offset[t] + (size_t)(item % L) * rows * cols;
+    muon_step step = {e->hp.muon_lr, e->hp.muon_momentum, e->clip_scale,
+                      e->lr * e->hp.weight_decay};
+    int level = e->level > KERNEL_AVX512 ? KERNEL_AVX512 : e->level;
+    muon_update(e->params + at, e->adam_m + at, e->grad + at, rows, cols, &step, level,
+                e->muon_work + (size_t)worker * e->muon_floats);
+}
+
 static void adamw_chunk(sphere_engine *e, int chunk)
 {
     size_t begin, end;
@@ -166,7 +205,7 @@ static void adamw_chunk(sphere_engine *e, int chunk)
         size_t lo = e->tensor_offset[t] > begin ? e->tensor_offset[t] : begin;
         size_t hi = e->tensor_offset[t + 1] < end ? e->tensor_offset[t + 1] : end;
         step.weight_decay = gpt2_tensor_decays(t) ? e->hp.weight_decay : 0.0f;
-        if (hi > lo)
+        if (hi > lo && !muon_tensor(e, t))
             adamw_update(e->params + lo, e->adam_m + lo, e->adam_v + lo, e->grad + lo, hi - lo,
                          &step);
     }
@@ -183,6 +222,9 @@ static void run_item(sphere_engine *e, int phase, int item, int worker)
         break;
     case PHASE_ADAMW:
         adamw_chunk(e, e->first_chunk + item);
+        break;
+    case PHASE_MUON:
+        muon_item(e, item, worker);
         break;
     case PHASE_PACK: {
         const struct pack_item *p = &e->pack_items[item];
@@ -570,6 +612,7 @@ void engine_free(sphere_engine *e)
         if (e->acts[s].block)
             gpt2_acts_free(&e->acts[s]);
     free(e->packed_block);
+    free(e->muon_work);
     free(e->pack_items);
     free(e->params);
     free(e->adam_m);
@@ -647,7 +690,8 @@ size_t engine_bytes_total(const sphere_engine *e)
     }
     return (3 * e->param_count + packed) * sizeof(float) +
            (size_t)engine_gradient_buffers(e) * e->param_count * sizeof(float) +
-           (size_t)e->sphere_workers * engine_bytes_activations(e);
+           (size_t)e->sphere_workers * engine_bytes_activations(e) +
+           (e->muon_work ? (size_t)e->thread_count * e->muon_floats * sizeof(float) : 0);
 }
 
 static double sphere_loss_sum(const sphere_engine *e)
@@ -712,9 +756,28 @@ void engine_adamw_segment(sphere_engine *e, const engine_hparams *hp, float lr, 
     e->bias1 = (float)(1.0 - pow(hp->beta1, (double)t));
     e->bias2 = (float)(1.0 - pow(hp->beta2, (double)t));
     run_phase(e, PHASE_ADAMW, (int)((end - 1) / CHUNK_FLOATS) - e->first_chunk + 1);
+    if (e->muon_work) /* whole matrices: engine_use_muon refuses a segment (one rank only) */
+        run_phase(e, PHASE_MUON, 4 * e->cfg.num_layers);
     e->range_begin = 0;
     e->range_end = e->param_count;
     e->packed_stale = 1;
+}
+
+int engine_use_muon(sphere_engine *e, cr_err *err)
+{
+    size_t most = 0;
+    for (int i = 0; i < 4; i++) {
+        int rows, cols;
+        muon_shape(&e->cfg, muon_tensors[i], &rows, &cols);
+        size_t n = muon_work_floats(rows, cols);
+        most = n > most ? n : most;
+    }
+    e->muon_floats = (most + 15) / 16 * 16;
+    e->muon_work = aligned_alloc(64, (size_t)e->thread_count * e->muon_floats * sizeof(float));
+    if (!e->muon_work)
+        return cr_fail(err, CR_EOTHER, "out of memory for Muon's workspace");
+    memset(e->muon_work, 0, (size_t)e->thread_count * e->muon_floats * sizeof(float));
+    return 0;
 }
 
 double engine_loss(sphere_engine *e, const int *inputs, const int *targets, int batch_now)

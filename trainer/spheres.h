@@ -19,6 +19,7 @@
 
 typedef struct engine_hparams {
     float beta1, beta2, eps, weight_decay, grad_clip; /* grad_clip 0: none */
+    float muon_lr, muon_momentum;                     /* engine_use_muon's matrices */
 } engine_hparams;
 
 typedef struct sphere_stats {
@@ -56,6 +57,11 @@ void engine_forward_backward(sphere_engine *e, const int *inputs, const int *tar
                              double *loss, double *grad_norm);
 /* The summed gradient of the last engine_forward_backward (param_count floats). */
 const float *engine_grads(const sphere_engine *e);
+/* From now on the hidden matrices (qkvw, attprojw, fcw, fcprojw) take Muon (muon.h) instead of
+ * AdamW, with AdamW's m as their momentum (their v stays zero) and AdamW's decoupled weight
+ * decay (lr x weight_decay at the AdamW rate). Allocates a workspace per thread. Whole matrices
+ * only: not with engine_adamw_segment's segments (several ranks). */
+int engine_use_muon(sphere_engine *e, cr_err *err);
 /* AdamW step number t (1-based) at learning rate lr, with global-norm clipping. */
 void engine_adamw(sphere_engine *e, const engine_hparams *hp, float lr, long t);
 /* The same update on parameters [begin, end) only, with their gradient grad (end - begin

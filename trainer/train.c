@@ -25,6 +25,7 @@
 #include "json.h"
 #include "log.h"
 #include "matmul.h"
+#include "muon.h"
 #include "parse.h"
 #include "progress.h"
 #include "ranks.h"
@@ -595,6 +596,7 @@ int train_run(const train_options *o, cr_err *err)
                 (unsigned long long)r.data.total_val);
     else
         cr_info("validation: none (shards too small to hold back 5%%; use --val-data)");
+    cr_info("optimizer: %s", o->muon ? "muon (hidden matrices) + adamw (the rest)" : "adamw");
     cr_info("data order: %s", o->data_order == DATA_ORDER_SEQUENTIAL
                                   ? "sequential (the shards in order, by name)"
                                   : "shuffle (seeded random windows, each once an epoch)");
@@ -618,6 +620,13 @@ int train_run(const train_options *o, cr_err *err)
 
     code = engine_new(&r.engine, &r.cfg, o->batch, o->seq_len, o->threads, err);
     if (code)
+        goto done;
+    if (o->muon && ranks_count() > 1) {
+        code =
+            cr_fail(err, CR_EUSAGE, "--optimizer muon runs in one process only (not under mpirun)");
+        goto done;
+    }
+    if (o->muon && (code = engine_use_muon(r.engine, err)) != 0)
         goto done;
     size_t P = engine_param_count(r.engine);
     code = rank_exchange_new(&r.exchange, P, err);
@@ -717,8 +726,9 @@ int train_run(const train_options *o, cr_err *err)
     sigaction(SIGTERM, &action, &old_term);
     stop_requested = 0;
 
-    engine_hparams hp = {(float)o->beta1, (float)o->beta2, (float)o->eps, (float)o->weight_decay,
-                         (float)o->grad_clip};
+    engine_hparams hp = {(float)o->beta1,        (float)o->beta2,     (float)o->eps,
+                         (float)o->weight_decay, (float)o->grad_clip, 0.0f,
+                         (float)MUON_MOMENTUM};
     cr_progress progress;
     cr_progress_begin(&progress, "train", "steps",
                       target == LONG_MAX ? 0 : (uint64_t)(target - start), o->progress_mode);
@@ -740,6 +750,8 @@ int train_run(const train_options *o, cr_err *err)
             break;
         }
         double lr = schedule_lr(&sched, step);
+        /* Muon's rate follows the schedule: MUON_LR at the peak */
+        hp.muon_lr = o->lr > 0 ? (float)(MUON_LR * lr / o->lr) : 0.0f;
         ranks_adamw(r.exchange, r.engine, &hp, (float)lr, step + 1);
         r.state.step = step + 1;
         r.state.tokens_seen += window;

@@ -21,6 +21,7 @@ typedef struct train_options {
     int schedule_kind;        /* schedule.h */
     double decay_fraction;    /* wsd: share of each segment spent decaying */
     int data_order;           /* DATA_ORDER_SHUFFLE or DATA_ORDER_SEQUENTIAL (data.h) */
+    int muon;                 /* --optimizer muon: Muon for the hidden matrices (muon.h) */
     int threads;
     uint64_t seed;
     long val_every, val_tokens;

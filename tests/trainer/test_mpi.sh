@@ -155,6 +155,9 @@ expect_match "the waiting rank says why" "$(cat "$T/stop.log")" "no word from th
 check "no rank left behind, stopped or not" sh -c "! pgrep -f -- '--out $T/sto[p] '"
 check_exit "a bad CR_RANK_TIMEOUT is a usage error" 2 \
     env CR_RANK_TIMEOUT=soon timeout 120 mpirun -np 2 $MPI "$TR" train --data "$T/data" --out "$T/bad" $TINY --steps 1
+out=$(run2 train --data "$T/data" --out "$T/muon" $TINY --optimizer muon --steps 1 2>&1)
+expect_eq "--optimizer muon under mpirun: a usage error (its matrices are not cut into segments)" "$?" 2
+expect_match "and says so" "$out" "optimizer muon runs in one process only"
 
 # another rank count resumes too: the data position is a token offset in one stream, so 1
 # process x batch 14 resumed at step 4 of a 2-rank x 7 run reads the windows the 2 ranks read

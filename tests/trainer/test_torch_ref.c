@@ -69,7 +69,7 @@ TEST(matches_pytorch)
     sphere_engine *e;
     CHECK(engine_new(&e, &cfg, B, T, 3, &err) == 0);
     memcpy(engine_params(e), params, P * sizeof(float));
-    engine_hparams hp = {(float)beta1, (float)beta2, (float)eps, (float)wd, (float)clip};
+    engine_hparams hp = {(float)beta1, (float)beta2, (float)eps, (float)wd, (float)clip, 0, 0};
     for (int step = 0; step < STEPS; step++) {
         double loss, norm;
         engine_forward_backward(e, inputs, targets, B, &loss, &norm);

@@ -69,6 +69,44 @@ check_exit "the shuffled (default) and sequential orders train different models"
 check_exit "--data-order random: usage error" 2 "$TR" train --data "$T/data" --out "$T/o9" $TINY \
     --data-order random --steps 1
 
+# --optimizer muon: the same bits on 1 and 2 threads, 10 steps == 5 + resume + 5 (its momentum is
+# AdamW's m in the same state file), a different model from AdamW's, and a bad name refused
+"$TR" train --data "$T/data" --out "$T/muon1" $TINY $SCHED --optimizer muon --steps 10 --threads 1
+"$TR" train --data "$T/data" --out "$T/muon2" $TINY $SCHED --optimizer muon --steps 10 --threads 2
+"$TR" train --data "$T/data" --out "$T/muonr" $TINY $SCHED --optimizer muon --steps 5 --threads 2
+"$TR" train --data "$T/data" --out "$T/muonr" $TINY $SCHED --optimizer muon --steps 10 --threads 1 --resume
+check "--optimizer muon: --threads 2 == --threads 1, model bit for bit" \
+    cmp "$T/muon1/model_00000010.bin" "$T/muon2/model_00000010.bin"
+check "--optimizer muon: --threads 2 == --threads 1, state bit for bit" \
+    cmp "$T/muon1/model_00000010.state" "$T/muon2/model_00000010.state"
+check "--optimizer muon: 10 steps == 5 + resume + 5: model bit for bit" \
+    cmp "$T/muon1/model_00000010.bin" "$T/muonr/model_00000010.bin"
+check "--optimizer muon: 10 steps == 5 + resume + 5: state bit for bit" \
+    cmp "$T/muon1/model_00000010.state" "$T/muonr/model_00000010.state"
+check_exit "--optimizer muon and adamw train different models" 1 \
+    cmp -s "$T/muon1/model_00000010.bin" "$T/straight/model_00000010.bin"
+check "--optimizer muon: step 10's loss below step 1's" $PY -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(0 if rows[-1]["loss"] < rows[0]["loss"] - 0.05 else 1)' "$T/muon1/metrics.jsonl"
+# Muon's products at the scalar level (the twin of the SIMD ones): thread-independent too, and
+# within float rounding of the AVX2 level's model
+for level in scalar avx2; do
+    for threads in 1 2; do
+        "$TR" train --data "$T/data" --out "$T/muon-$level-$threads" $TINY --optimizer muon \
+            --steps 4 --threads $threads --simd $level
+    done
+done
+check "--optimizer muon --simd scalar: --threads 2 == --threads 1" \
+    cmp "$T/muon-scalar-1/model_00000004.bin" "$T/muon-scalar-2/model_00000004.bin"
+check "--optimizer muon: the scalar and AVX2 levels' models agree within 1e-4" $PY -c '
+import sys, numpy as np
+a, b = (np.fromfile(p, dtype=np.float32, offset=1024) for p in sys.argv[1:])
+sys.exit(0 if a.shape == b.shape and np.abs(a - b).max() < 1e-4 else 1)' \
+    "$T/muon-scalar-1/model_00000004.bin" "$T/muon-avx2-1/model_00000004.bin"
+check_exit "--optimizer sgd: usage error" 2 "$TR" train --data "$T/data" --out "$T/o10" $TINY \
+    --optimizer sgd --steps 1
+
 # a corrupted newest checkpoint is refused; --resume falls back to the previous good one
 cp -r "$T/split" "$T/corrupt"
 printf 'AB' | dd of="$T/corrupt/model_00000010.bin" bs=1 seek=5000 conv=notrunc 2>/dev/null
