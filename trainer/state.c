@@ -35,7 +35,6 @@ int state_write(const char *path, const train_state *s, const float *m, const fl
     h.version = STATE_VERSION;
     h.header_bytes = sizeof h;
     h.state = *s;
-    h.state.reserved = 0;
     /* the text fields as NUL-padded text: no byte of memory beyond the string is written */
     memset(h.state.shard_name, 0, sizeof h.state.shard_name);
     snprintf(h.state.shard_name, sizeof h.state.shard_name, "%s", s->shard_name);

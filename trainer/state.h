@@ -33,7 +33,7 @@ typedef struct train_state {
     int64_t segment_start; /* the step its schedule segment began (schedule.h) */
     int64_t budget_ms;     /* its --time budget, 0 for none: target_steps was fixed by it */
     int32_t schedule_kind; /* SCHEDULE_COSINE or SCHEDULE_WSD */
-    int32_t reserved;      /* 0 */
+    int32_t optimizer;     /* 0 AdamW, 1 Muon for the hidden matrices (was reserved, 0) */
     double decay_fraction; /* wsd */
 } train_state;
 

@@ -626,6 +626,12 @@ int train_run(const train_options *o, cr_err *err)
             cr_fail(err, CR_EUSAGE, "--optimizer muon runs in one process only (not under mpirun)");
         goto done;
     }
+    if (resumed && r.state.optimizer != o->muon) { /* m would be read as the other's moment */
+        code = cr_fail(err, CR_EUSAGE,
+                       "the state was written with --optimizer %s: resume with the same optimizer",
+                       r.state.optimizer ? "muon" : "adamw");
+        goto done;
+    }
     if (o->muon && (code = engine_use_muon(r.engine, err)) != 0)
         goto done;
     size_t P = engine_param_count(r.engine);
@@ -661,6 +667,7 @@ int train_run(const train_options *o, cr_err *err)
     r.state.budget_ms = o->time_ms;
     r.state.schedule_kind = sched.kind;
     r.state.decay_fraction = sched.decay_fraction;
+    r.state.optimizer = o->muon;
     print_mapping(&r);
     /* libcrypto allocates its tables on first use: do that now, not at the first checkpoint,
      * so resident memory is flat from step 1 */

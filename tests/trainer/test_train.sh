@@ -106,6 +106,14 @@ sys.exit(0 if a.shape == b.shape and np.abs(a - b).max() < 1e-4 else 1)' \
     "$T/muon-scalar-1/model_00000004.bin" "$T/muon-avx2-1/model_00000004.bin"
 check_exit "--optimizer sgd: usage error" 2 "$TR" train --data "$T/data" --out "$T/o10" $TINY \
     --optimizer sgd --steps 1
+# the state keeps its optimizer: a resume with the other one is refused and writes nothing
+cp -r "$T/muon1" "$T/muon-as-adamw" && cp -r "$T/straight" "$T/adamw-as-muon"
+check_exit "--resume of a Muon state without --optimizer muon: usage error" 2 \
+    "$TR" train --data "$T/data" --out "$T/muon-as-adamw" $TINY $SCHED --steps 12 --resume
+check_exit "--resume of an AdamW state with --optimizer muon: usage error" 2 \
+    "$TR" train --data "$T/data" --out "$T/adamw-as-muon" $TINY $SCHED --optimizer muon --steps 12 --resume
+check "a refused resume writes no checkpoint" \
+    test ! -e "$T/muon-as-adamw/model_00000012.bin" -a ! -e "$T/adamw-as-muon/model_00000012.bin"
 
 # a corrupted newest checkpoint is refused; --resume falls back to the previous good one
 cp -r "$T/split" "$T/corrupt"
