@@ -126,8 +126,7 @@ static void run_sphere(sphere_engine *e, int s, int worker, int backward)
                           targets, count, T, backward ? e->dloss : 0.0f);
         if (backward) {
             int buffer = s == 0 ? -1 : e->sphere_buffer[s];
-            float *grad = buffer < 0 ? e->grad : e->pool[buffer];
-            memset(grad, 0, e->param_count * sizeof(float));
+            /* the backward overwrites every gradient: no zeroing pass over the buffer */
             e->backward(&e->p, e->packed_block ? &e->packed : NULL,
                         buffer < 0 ? &e->grad_p : &e->pool_p[buffer], &e->cfg, acts, inputs, count,
                         T);
