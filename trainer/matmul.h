@@ -143,6 +143,8 @@ void gemm_bf16_packed_amx_emulated(int M, int N, int K, const float *A, long lda
                                    int accumulate);
 void pack_weight_bf16_avx512(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
                              int panel_end);
+void pack_weight_t_bf16_avx512(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
+                               int panel_end);
 void pack_weight_bf16_scalar(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
                              int panel_end);
 

@@ -175,6 +175,12 @@ void pack_weight_bf16_avx512(uint32_t *dst, const float *weight, int C, int OC, 
     bf16_pack_weight(dst, weight, C, OC, panel_begin, panel_end);
 }
 
+void pack_weight_t_bf16_avx512(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
+                               int panel_end)
+{
+    bf16_pack_weight_t(dst, weight, C, OC, panel_begin, panel_end);
+}
+
 /* out (OC) = w (OC, C; bf16 rows) . x (C; bf16) + bias: generation's matrix-vector products
  * on bf16 weights (half the bytes of fp32 to stream). 16 lanes of pairs per row, the lanes then
  * added in order 0..15 (matvec_bf16_scalar does the same). */

@@ -265,7 +265,11 @@ void matmul_pack_weight_bf16(int kernel, uint32_t *dst, const float *weight, int
 void matmul_pack_weight_t_bf16(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
                                int panel_end)
 {
-    bf16_pack_weight_t(dst, weight, C, OC, panel_begin, panel_end);
+    int kernel = bf16_kernel();
+    if (kernel == BF16_AVX512 || kernel == BF16_AMX)
+        pack_weight_t_bf16_avx512(dst, weight, C, OC, panel_begin, panel_end);
+    else
+        bf16_pack_weight_t(dst, weight, C, OC, panel_begin, panel_end);
 }
 
 static void gemm_bf16_packed(int kernel, int M, int N, int K, const float *A, long lda,

@@ -20,6 +20,8 @@
 #include "matmul.h"
 
 #define CHUNK_FLOATS (64 * 1024)
+/* The largest classifier weight^T the bf16 engine pre-packs once per step (setup_packing). */
+#define CLASSIFIER_T_MAX_BYTES (16u << 20)
 
 enum phase { PHASE_FORWARD_BACKWARD, PHASE_FORWARD, PHASE_NORM, PHASE_ADAMW, PHASE_PACK };
 
@@ -350,7 +352,13 @@ static int setup_packing(sphere_engine *e)
         proj_t = matmul_packed_words_bf16(C, C);
         fc_t = matmul_packed_words_bf16(4 * C, C);
         fcproj_t = matmul_packed_words_bf16(C, 4 * C);
-        wte_t = 0; /* the classifier's dinp packs on the fly (pre-packed: config B slower) */
+        /* the classifier's W^T (V x C) pre-packed only while its panels stay near the cores:
+         * then the spheres read it where each would otherwise round all of it again (4 MiB:
+         * config A 1.16x -> 1.5x bf16/fp32). Larger (config B: 77 MiB), each K block reads
+         * 16 panels megabytes apart from memory, slower than rounding the rows in order (B
+         * lost 4.5 CPU s a step with it) and more resident memory: packed on the fly. */
+        size_t classifier_t = matmul_packed_words_bf16(V, C);
+        wte_t = classifier_t * sizeof(uint32_t) <= CLASSIFIER_T_MAX_BYTES ? classifier_t : 0;
     }
     total += wte_t + (size_t)L * (qkv_t + proj_t + fc_t + fcproj_t);
     e->packed_block = aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
@@ -378,6 +386,9 @@ static int setup_packing(sphere_engine *e)
     e->packed.fcprojw_stride = fcproj;
     at += (size_t)L * fcproj;
     if (transposed) {
+        if (wte_t)
+            e->packed.wte_t = at;
+        at += wte_t;
         e->packed.qkvw_t = at;
         e->packed.qkvw_t_stride = qkv_t;
         at += (size_t)L * qkv_t;
@@ -409,6 +420,8 @@ static int setup_packing(sphere_engine *e)
             e->p.fcprojw + l * 4 * cc, (float *)e->packed.fcprojw + l * fcproj, 4 * C, C, 0};
     }
     if (transposed) {
+        if (wte_t)
+            matrices[count++] = (typeof(matrices[0])){e->p.wte, (float *)e->packed.wte_t, C, V, 1};
         for (int l = 0; l < L; l++) {
             size_t cc = (size_t)C * C;
             matrices[count++] = (typeof(matrices[0])){
