@@ -159,7 +159,7 @@ void PACK_NAME(float *dst, const float *weight, int C, int OC, int panel_begin, 
 /* out (M, N) += A (M, K; row stride lda) . B, with B pre-packed by PACK_NAME (K = C, N = OC):
  * the same loops and block sizes as GEMM_NAME, so the same sums in the same order. */
 void PACKED_GEMM_NAME(int M, int N, int K, const float *A, long lda, const float *packed, float *Cm,
-                      long ldc)
+                      long ldc, int accumulate)
 {
     for (int k0 = 0; k0 < K; k0 += KC) {
         int kc = K - k0 < KC ? K - k0 : KC;
@@ -175,7 +175,7 @@ void PACKED_GEMM_NAME(int M, int N, int K, const float *A, long lda, const float
                         int mr = mcb - ir < MR ? mcb - ir : MR;
                         long i = i0 + ir;
                         micro_dispatch(mr, nc, kc, A + i * lda + k0, lda, 1, Bp,
-                                       Cm + i * ldc + j0 + p * NR, ldc, 1);
+                                       Cm + i * ldc + j0 + p * NR, ldc, accumulate || k0 > 0);
                     }
                 }
             }

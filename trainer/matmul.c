@@ -96,6 +96,14 @@ void matmul_bias_backward(float *dbias, const float *dout, int N, int OC)
     }
 }
 
+int matmul_bias_rows(float *out, const float *bias, int N, int OC)
+{
+    if (bias)
+        for (int i = 0; i < N; i++)
+            memcpy(out + (size_t)i * OC, bias, (size_t)OC * sizeof *out);
+    return bias != NULL;
+}
+
 typedef void gemm_fn(int, int, int, const float *, long, long, const float *, long, long, float *,
                      long, float *, int);
 
@@ -115,15 +123,9 @@ void matmul_forward_level(int level, float *out, const float *inp, const float *
         forward_scalar(out, inp, weight, bias, N, C, OC);
         return;
     }
-    for (int i = 0; i < N; i++) {
-        float *row = out + (size_t)i * OC;
-        if (bias)
-            memcpy(row, bias, (size_t)OC * sizeof *row);
-        else
-            memset(row, 0, (size_t)OC * sizeof *row);
-    }
-    /* out(i, o) += sum_c inp(i, c) * weight(o, c): B(k=c, n=o) = weight[o*C + c] */
-    gemm_for(level)(N, OC, C, inp, C, 1, weight, 1, C, out, OC, pack, 1);
+    /* out(i, o) (+)= sum_c inp(i, c) * weight(o, c): B(k=c, n=o) = weight[o*C + c] */
+    gemm_for(level)(N, OC, C, inp, C, 1, weight, 1, C, out, OC, pack,
+                    matmul_bias_rows(out, bias, N, OC));
 }
 
 void matmul_backward_level(int level, float *dinp, float *dweight, float *dbias, const float *dout,
@@ -190,15 +192,9 @@ void matmul_pack_weight(int level, float *dst, const float *weight, int C, int O
 void matmul_forward_packed(int level, float *out, const float *inp, const float *packed,
                            const float *bias, int N, int C, int OC)
 {
-    for (int i = 0; i < N; i++) {
-        float *row = out + (size_t)i * OC;
-        if (bias)
-            memcpy(row, bias, (size_t)OC * sizeof *row);
-        else
-            memset(row, 0, (size_t)OC * sizeof *row);
-    }
+    int accumulate = matmul_bias_rows(out, bias, N, OC);
     if (level == KERNEL_AVX512)
-        gemm_packed_avx512(N, OC, C, inp, C, packed, out, OC);
+        gemm_packed_avx512(N, OC, C, inp, C, packed, out, OC, accumulate);
     else
-        gemm_packed_avx2(N, OC, C, inp, C, packed, out, OC);
+        gemm_packed_avx2(N, OC, C, inp, C, packed, out, OC, accumulate);
 }

@@ -32,6 +32,9 @@ void matmul_forward(float *out, const float *inp, const float *weight, const flo
  * those of zeroing it and adding the sums in. dinp or dbias may be NULL. */
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                      const float *weight, int N, int C, int OC, float *pack);
+/* The forward's start: out's N rows = bias when there is one; returns the GEMM's accumulate
+ * flag (1 with a bias, else 0: the product is stored, no zeroing pass). */
+int matmul_bias_rows(float *out, const float *bias, int N, int OC);
 /* dbias (OC) = column sums of dout (N, OC), from zero, row by row (every level's order). */
 void matmul_bias_backward(float *dbias, const float *dout, int N, int OC);
 
@@ -60,9 +63,9 @@ void matmul_backward_level(int level, float *dinp, float *dweight, float *dbias,
 void gemm_acc_avx2(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
                    long b_ks, long b_ns, float *Cm, long ldc, float *pack, int accumulate);
 void gemm_packed_avx2(int M, int N, int K, const float *A, long lda, const float *packed, float *Cm,
-                      long ldc);
+                      long ldc, int accumulate);
 void gemm_packed_avx512(int M, int N, int K, const float *A, long lda, const float *packed,
-                        float *Cm, long ldc);
+                        float *Cm, long ldc, int accumulate);
 void pack_weight_avx2(float *dst, const float *weight, int C, int OC, int panel_begin,
                       int panel_end);
 void pack_weight_avx512(float *dst, const float *weight, int C, int OC, int panel_begin,

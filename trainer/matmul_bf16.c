@@ -291,30 +291,19 @@ static void gemm_bf16_packed(int kernel, int M, int N, int K, const float *A, lo
     }
 }
 
-static void rows_from_bias(float *out, const float *bias, int N, int OC)
-{
-    for (int i = 0; i < N; i++) {
-        float *row = out + (size_t)i * OC;
-        if (bias)
-            memcpy(row, bias, (size_t)OC * sizeof *row);
-        else
-            memset(row, 0, (size_t)OC * sizeof *row);
-    }
-}
-
 void matmul_forward_bf16(int kernel, float *out, const float *inp, const float *weight,
                          const float *bias, int N, int C, int OC, float *pack)
 {
-    rows_from_bias(out, bias, N, OC);
-    /* out(i, o) += sum_c inp(i, c) * weight(o, c): B(k=c, n=o) = weight[o*C + c] */
-    gemm_bf16(kernel, N, OC, C, inp, C, 1, weight, 1, C, out, OC, pack, 1);
+    /* out(i, o) (+)= sum_c inp(i, c) * weight(o, c): B(k=c, n=o) = weight[o*C + c] */
+    gemm_bf16(kernel, N, OC, C, inp, C, 1, weight, 1, C, out, OC, pack,
+              matmul_bias_rows(out, bias, N, OC));
 }
 
 void matmul_forward_packed_bf16(int kernel, float *out, const float *inp, const uint32_t *packed,
                                 const float *bias, int N, int C, int OC, float *pack)
 {
-    rows_from_bias(out, bias, N, OC);
-    gemm_bf16_packed(kernel, N, OC, C, inp, C, packed, out, OC, pack, 1);
+    gemm_bf16_packed(kernel, N, OC, C, inp, C, packed, out, OC, pack,
+                     matmul_bias_rows(out, bias, N, OC));
 }
 
 void matmul_backward_bf16(int kernel, float *dinp, float *dweight, float *dbias, const float *dout,
