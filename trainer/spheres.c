@@ -214,36 +214,54 @@ static void items_done(sphere_engine *e, int count)
     }
 }
 
-/* Sphere s is computed. If it is the next in order and nobody is adding, this worker adds it
- * into the sum (acc += g_s, element by element: the same operations in the same order as
- * summing twelve buffers), then every later finished sphere that is now next, and frees their
- * buffers. The additions run outside the lock; `adding` keeps them to one worker at a time.
- * Each added sphere is one item of the phase, counted after the last touch of the flow state. */
+/* sum += g[0], then += g[1], ...: per element the additions of adding the buffers one after
+ * another (the same bits), in one pass over sum, a block at a time so that it stays in cache. */
+static void add_gradients(float *restrict sum, const float *const *g, int n, size_t P)
+{
+    enum { SUM_BLOCK = 2048 };
+    for (size_t i0 = 0; i0 < P; i0 += SUM_BLOCK) {
+        size_t i1 = i0 + SUM_BLOCK < P ? i0 + SUM_BLOCK : P;
+        for (int j = 0; j < n; j++) {
+            const float *restrict gj = g[j];
+            for (size_t i = i0; i < i1; i++)
+                sum[i] += gj[i];
+        }
+    }
+}
+
+/* Sphere s is computed. The finished spheres from the next in order on are added into the sum
+ * (acc += g_s, element by element: the same operations in the same order as summing twelve
+ * buffers) and their buffers freed, together in one pass, by this worker unless another is
+ * adding. While a buffer is free and spheres are left to claim, the adding waits, so that the
+ * next pass takes two or more buffers: a third less memory traffic than one pass each. A
+ * worker waits for a buffer only when none is free, and then whoever finishes adds: the lowest
+ * unsummed sphere is always finished or running. The additions run outside the lock; `adding`
+ * keeps them to one worker at a time. Each added sphere is one item of the phase, counted
+ * after the last touch of the flow state. */
 static void finish_sphere(sphere_engine *e, int s)
 {
-    size_t P = e->param_count;
     pthread_mutex_lock(&e->flow_mutex);
     e->finished[s] = 1;
-    if (e->adding) {
+    if (e->adding || (e->free_count > 0 && e->next_sphere < e->busy)) {
         pthread_mutex_unlock(&e->flow_mutex);
         return;
     }
     e->adding = 1;
     int added = 0;
     while (e->next_to_add < e->busy && e->finished[e->next_to_add]) {
-        int next = e->next_to_add;
+        const float *buffers[SPHERE_COUNT];
+        int first = e->next_to_add, end = first, n = 0;
+        for (; end < e->busy && e->finished[end]; end++)
+            if (end > 0)
+                buffers[n++] = e->pool[e->sphere_buffer[end]];
         pthread_mutex_unlock(&e->flow_mutex);
-        if (next > 0) {
-            float *restrict sum = e->grad;
-            const float *restrict g = e->pool[e->sphere_buffer[next]];
-            for (size_t i = 0; i < P; i++)
-                sum[i] += g[i];
-        }
+        add_gradients(e->grad, buffers, n, e->param_count);
         pthread_mutex_lock(&e->flow_mutex);
-        if (next > 0)
-            e->free_buffers[e->free_count++] = e->sphere_buffer[next];
-        e->next_to_add++;
-        added++;
+        for (int t = first; t < end; t++)
+            if (t > 0)
+                e->free_buffers[e->free_count++] = e->sphere_buffer[t];
+        e->next_to_add = end;
+        added += end - first;
         pthread_cond_broadcast(&e->buffer_free);
     }
     e->adding = 0;
