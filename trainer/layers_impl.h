@@ -1,9 +1,9 @@
 /* layers_impl.h — GPT-2's layers, written once for R = float or double (see layers_types.h).
  * Each layer is a _forward/_backward pair with the tensor shapes in the comment, as llm.c
  * writes them; backward functions add (+=) into their gradient outputs, except the linear
- * layers' and the attention's, which overwrite theirs (each is written once a pass). The includer defines
- * R, SFX, the math functions (R_EXP, R_LOG, R_SQRT, R_TANH, R_COSH) and the matrix products
- * (MATMUL_FORWARD, MATMUL_BACKWARD). The threads that run these are spheres.c's business. */
+ * layers' and the attention's, which overwrite theirs (each is written once a pass). The
+ * includer defines R, SFX, the math functions (R_EXP, R_LOG, R_SQRT, R_TANH, R_COSH) and the
+ * matrix products (MATMUL_FORWARD, MATMUL_BACKWARD). The threads that run these are spheres.c's business. */
 #include <stdlib.h>
 #include <string.h>
 
