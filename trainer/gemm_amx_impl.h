@@ -28,10 +28,11 @@ static __attribute__((unused)) void amx_pack_a(uint16_t *restrict dst, const flo
     }
 }
 
-/* C (mr x nc) += the 32 x 32 block A (32 x slices*32) . B panel (slices*16 pair rows). */
+/* C (mr x nc) += the 32 x 32 block A (32 x slices*32) . B panel (slices*16 pair rows); with
+ * accumulate 0, C = 0 + the block (the bits of adding into zeroed C). */
 static __attribute__((unused)) void amx_block(int mr, int nc, int slices, const uint16_t *Ap,
                                               int kc_pad, const uint32_t *Bp, float *Cm, long ldc,
-                                              float *scratch)
+                                              float *scratch, int accumulate)
 {
     TILE_ZERO(0);
     TILE_ZERO(1);
@@ -53,13 +54,13 @@ static __attribute__((unused)) void amx_block(int mr, int nc, int slices, const 
     TILE_STORE(3, scratch + 16 * 32 + 16, 32 * 4);
     for (int r = 0; r < mr; r++)
         for (int j = 0; j < nc; j++)
-            Cm[r * ldc + j] += scratch[r * 32 + j];
+            Cm[r * ldc + j] = (accumulate ? Cm[r * ldc + j] : 0.0f) + scratch[r * 32 + j];
 }
 
 /* The M loop for one K block over a run of B panels (pair rows padded to whole tiles). */
 static __attribute__((unused)) void amx_rows(int M, int ncb, int kc, const float *A, long a_rs,
                                              long a_ks, const uint32_t *panels, long panel_stride,
-                                             float *Cm, long ldc, float *pack)
+                                             float *Cm, long ldc, float *pack, int accumulate)
 {
     uint16_t *apack = (uint16_t *)((uint32_t *)pack + (long)(BF16_KC / 2) * BF16_NC);
     float *scratch = (float *)((uint32_t *)pack + (long)(BF16_KC / 2) * BF16_NC + AMX_A_WORDS);
@@ -70,13 +71,13 @@ static __attribute__((unused)) void amx_rows(int M, int ncb, int kc, const float
         for (int p = 0; p < count; p++) {
             int nc = ncb - p * BF16_NR < BF16_NR ? ncb - p * BF16_NR : BF16_NR;
             amx_block(mr, nc, slices, apack, kc_pad, panels + (long)p * panel_stride,
-                      Cm + (long)i0 * ldc + p * BF16_NR, ldc, scratch);
+                      Cm + (long)i0 * ldc + p * BF16_NR, ldc, scratch, accumulate);
         }
     }
 }
 
 void AMX_GEMM_NAME(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
-                   long b_ks, long b_ns, float *Cm, long ldc, float *pack)
+                   long b_ks, long b_ns, float *Cm, long ldc, float *pack, int accumulate)
 {
     uint32_t *bpack = (uint32_t *)pack;
     TILE_CONFIGURE();
@@ -88,7 +89,7 @@ void AMX_GEMM_NAME(int M, int N, int K, const float *A, long a_rs, long a_ks, co
             bf16_pack_b_block(bpack, B + (long)k0 * b_ks + (long)j0 * b_ns, b_ks, b_ns, kc, ncb,
                               rows);
             amx_rows(M, ncb, kc, A + (long)k0 * a_ks, a_rs, a_ks, bpack, (long)rows * BF16_NR,
-                     Cm + j0, ldc, pack);
+                     Cm + j0, ldc, pack, accumulate || k0 > 0);
         }
     }
     TILE_RELEASE();
@@ -96,7 +97,7 @@ void AMX_GEMM_NAME(int M, int N, int K, const float *A, long a_rs, long a_ks, co
 
 /* With B pre-packed by bf16_pack_weight: its panels are padded to whole tiles already. */
 void AMX_PACKED_NAME(int M, int N, int K, const float *A, long lda, const uint32_t *packed,
-                     float *Cm, long ldc, float *pack)
+                     float *Cm, long ldc, float *pack, int accumulate)
 {
     long kpp = bf16_kpairs_padded(K);
     TILE_CONFIGURE();
@@ -106,7 +107,8 @@ void AMX_PACKED_NAME(int M, int N, int K, const float *A, long lda, const uint32
             int ncb = N - j0 < BF16_NC ? N - j0 : BF16_NC;
             const uint32_t *panels =
                 packed + (long)(j0 / BF16_NR) * kpp * BF16_NR + (long)(k0 / 2) * BF16_NR;
-            amx_rows(M, ncb, kc, A + k0, lda, 1, panels, kpp * BF16_NR, Cm + j0, ldc, pack);
+            amx_rows(M, ncb, kc, A + k0, lda, 1, panels, kpp * BF16_NR, Cm + j0, ldc, pack,
+                     accumulate || k0 > 0);
         }
     }
     TILE_RELEASE();

@@ -46,9 +46,12 @@ static void pack_panel(float *dst, const float *B, long b_ks, long b_ns, int kc,
     }
 }
 
+/* C tile (mr x nc) += A . B panel, or (accumulate 0) C = 0 + A . B: the sum of zero and the
+ * product, as after zeroing C, so the bits are those of zeroing first (-0 becomes +0). */
 static inline __attribute__((always_inline)) void micro_kernel(int mr, int nc, int kc,
                                                                const float *A, long a_rs, long a_ks,
-                                                               const float *Bp, float *Cm, long ldc)
+                                                               const float *Bp, float *Cm, long ldc,
+                                                               int accumulate)
 {
     VEC acc0[MR], acc1[MR];
 #pragma GCC unroll 6
@@ -74,45 +77,47 @@ static inline __attribute__((always_inline)) void micro_kernel(int mr, int nc, i
         if (r < mr) {
             float *c = Cm + r * ldc;
             if (nc == NR) {
-                V_STOREU(c, V_ADD(V_LOADU(c), acc0[r]));
-                V_STOREU(c + VLEN, V_ADD(V_LOADU(c + VLEN), acc1[r]));
+                V_STOREU(c, V_ADD(accumulate ? V_LOADU(c) : V_ZERO(), acc0[r]));
+                V_STOREU(c + VLEN, V_ADD(accumulate ? V_LOADU(c + VLEN) : V_ZERO(), acc1[r]));
             } else {
                 int n0 = nc < VLEN ? nc : VLEN;
-                V_STOREN(c, V_ADD(V_LOADN(c, n0), acc0[r]), n0);
+                V_STOREN(c, V_ADD(accumulate ? V_LOADN(c, n0) : V_ZERO(), acc0[r]), n0);
                 if (nc > VLEN)
-                    V_STOREN(c + VLEN, V_ADD(V_LOADN(c + VLEN, nc - VLEN), acc1[r]), nc - VLEN);
+                    V_STOREN(c + VLEN,
+                             V_ADD(accumulate ? V_LOADN(c + VLEN, nc - VLEN) : V_ZERO(), acc1[r]),
+                             nc - VLEN);
             }
         }
     }
 }
 
 static void micro_dispatch(int mr, int nc, int kc, const float *A, long a_rs, long a_ks,
-                           const float *Bp, float *Cm, long ldc)
+                           const float *Bp, float *Cm, long ldc, int accumulate)
 {
     switch (mr) {
     case 6:
-        micro_kernel(6, nc, kc, A, a_rs, a_ks, Bp, Cm, ldc);
+        micro_kernel(6, nc, kc, A, a_rs, a_ks, Bp, Cm, ldc, accumulate);
         break;
     case 5:
-        micro_kernel(5, nc, kc, A, a_rs, a_ks, Bp, Cm, ldc);
+        micro_kernel(5, nc, kc, A, a_rs, a_ks, Bp, Cm, ldc, accumulate);
         break;
     case 4:
-        micro_kernel(4, nc, kc, A, a_rs, a_ks, Bp, Cm, ldc);
+        micro_kernel(4, nc, kc, A, a_rs, a_ks, Bp, Cm, ldc, accumulate);
         break;
     case 3:
-        micro_kernel(3, nc, kc, A, a_rs, a_ks, Bp, Cm, ldc);
+        micro_kernel(3, nc, kc, A, a_rs, a_ks, Bp, Cm, ldc, accumulate);
         break;
     case 2:
-        micro_kernel(2, nc, kc, A, a_rs, a_ks, Bp, Cm, ldc);
+        micro_kernel(2, nc, kc, A, a_rs, a_ks, Bp, Cm, ldc, accumulate);
         break;
     default:
-        micro_kernel(1, nc, kc, A, a_rs, a_ks, Bp, Cm, ldc);
+        micro_kernel(1, nc, kc, A, a_rs, a_ks, Bp, Cm, ldc, accumulate);
         break;
     }
 }
 
 void GEMM_NAME(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B, long b_ks,
-               long b_ns, float *Cm, long ldc, float *pack)
+               long b_ns, float *Cm, long ldc, float *pack, int accumulate)
 {
     for (int k0 = 0; k0 < K; k0 += KC) {
         int kc = K - k0 < KC ? K - k0 : KC;
@@ -133,7 +138,7 @@ void GEMM_NAME(int M, int N, int K, const float *A, long a_rs, long a_ks, const 
                         int mr = mcb - ir < MR ? mcb - ir : MR;
                         long i = i0 + ir;
                         micro_dispatch(mr, nc, kc, A + i * a_rs + k0 * a_ks, a_rs, a_ks, Bp,
-                                       Cm + i * ldc + j0 + p * NR, ldc);
+                                       Cm + i * ldc + j0 + p * NR, ldc, accumulate || k0 > 0);
                     }
                 }
             }
@@ -154,7 +159,7 @@ void PACK_NAME(float *dst, const float *weight, int C, int OC, int panel_begin, 
 /* out (M, N) += A (M, K; row stride lda) . B, with B pre-packed by PACK_NAME (K = C, N = OC):
  * the same loops and block sizes as GEMM_NAME, so the same sums in the same order. */
 void PACKED_GEMM_NAME(int M, int N, int K, const float *A, long lda, const float *packed, float *Cm,
-                      long ldc)
+                      long ldc, int accumulate)
 {
     for (int k0 = 0; k0 < K; k0 += KC) {
         int kc = K - k0 < KC ? K - k0 : KC;
@@ -170,7 +175,7 @@ void PACKED_GEMM_NAME(int M, int N, int K, const float *A, long lda, const float
                         int mr = mcb - ir < MR ? mcb - ir : MR;
                         long i = i0 + ir;
                         micro_dispatch(mr, nc, kc, A + i * lda + k0, lda, 1, Bp,
-                                       Cm + i * ldc + j0 + p * NR, ldc);
+                                       Cm + i * ldc + j0 + p * NR, ldc, accumulate || k0 > 0);
                     }
                 }
             }

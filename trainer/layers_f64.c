@@ -4,6 +4,7 @@
 #include "layers.h"
 
 #include <math.h>
+#include <string.h>
 
 /* out (N, OC) = inp (N, C) . weight (OC, C)^T + bias */
 static void matmul_forward_f64(double *out, const double *inp, const double *weight,
@@ -23,7 +24,12 @@ static void matmul_backward_f64(double *dinp, double *dweight, double *dbias, co
                                 const double *inp, const double *weight, int N, int C, int OC,
                                 float *pack)
 {
-    (void)pack;
+    (void)pack; /* overwrites its outputs, as matmul_backward does */
+    if (dinp)
+        memset(dinp, 0, (size_t)N * C * sizeof *dinp);
+    if (dbias)
+        memset(dbias, 0, (size_t)OC * sizeof *dbias);
+    memset(dweight, 0, (size_t)OC * C * sizeof *dweight);
     for (int i = 0; i < N; i++)
         for (int o = 0; o < OC; o++) {
             double d = dout[(size_t)i * OC + o];

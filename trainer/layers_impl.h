@@ -1,8 +1,9 @@
 /* layers_impl.h — GPT-2's layers, written once for R = float or double (see layers_types.h).
  * Each layer is a _forward/_backward pair with the tensor shapes in the comment, as llm.c
- * writes them; backward functions add (+=) into their gradient outputs. The includer defines
- * R, SFX, the math functions (R_EXP, R_LOG, R_SQRT, R_TANH, R_COSH) and the matrix products
- * (MATMUL_FORWARD, MATMUL_BACKWARD). The threads that run these are spheres.c's business. */
+ * writes them; backward functions add (+=) into their gradient outputs, except the linear
+ * layers' and the attention's, which overwrite theirs (each is written once a pass). The
+ * includer defines R, SFX, the math functions (R_EXP, R_LOG, R_SQRT, R_TANH, R_COSH) and the
+ * matrix products (MATMUL_FORWARD, MATMUL_BACKWARD). The threads that run these are spheres.c's business. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,12 +288,13 @@ void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, in
             }
 }
 
-/* dqkv (B, T, 3C) += from dout (B, T, C); drow: 2T floats of scratch. The softmax backward
+/* dqkv (B, T, 3C) = from dout (B, T, C); drow: 2T floats of scratch. The softmax backward
  * uses dpre = att * (datt - sum(att * datt)), O(T) per row. */
 void FN(attention_backward)(R *dqkv, R *drow, const R *dout, const R *qkv, const R *att, int B,
                             int T, int C, int NH, float *pack)
 {
     (void)pack;
+    memset(dqkv, 0, (size_t)B * T * 3 * C * sizeof(R));
     int hs = C / NH;
     R scale = 1 / R_SQRT((R)hs);
     R *datt = drow, *dpre = drow + T;
@@ -337,9 +339,8 @@ void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, in
             const R *q = qkv + (size_t)b * T * ld + h * hs;
             const R *k = q + C, *v = q + 2 * C;
             R *w = att + ((size_t)b * NH + h) * T * T;
-            memset(w, 0, (size_t)T * T * sizeof(R));
-            /* w (T, T) += q (T, hs) . k (T, hs)^T */
-            ATTENTION_GEMM(T, T, hs, q, ld, 1, k, 1, ld, w, T, pack);
+            /* w (T, T) = q (T, hs) . k (T, hs)^T (accumulate 0: stored, see matmul.h) */
+            ATTENTION_GEMM(T, T, hs, q, ld, 1, k, 1, ld, w, T, pack, 0);
             /* each pass a plain loop over the row, so that the exponentials vectorise; the
              * sum in DOT_LANES lanes */
             for (int t = 0; t < T; t++) {
@@ -354,14 +355,13 @@ void FN(attention_forward)(R *out, R *att, const R *qkv, int B, int T, int C, in
                     row[t2] = t2 <= t ? row[t2] * inv : 0;
             }
             R *o = out + (size_t)b * T * C + h * hs;
-            for (int t = 0; t < T; t++)
-                memset(o + (size_t)t * C, 0, (size_t)hs * sizeof(R));
-            /* o (T, hs; stride C) += w (T, T) . v (T, hs) */
-            ATTENTION_GEMM(T, hs, T, w, T, 1, v, ld, 1, o, C, pack);
+            /* o (T, hs; stride C) = w (T, T) . v (T, hs) */
+            ATTENTION_GEMM(T, hs, T, w, T, 1, v, ld, 1, o, C, pack, 0);
         }
 }
 
-/* dqkv (B, T, 3C) += from dout (B, T, C); drow: T*T + 2T floats of scratch. */
+/* dqkv (B, T, 3C) = from dout (B, T, C), each element stored by one product; drow: T*T + 2T
+ * floats of scratch. */
 void FN(attention_backward)(R *dqkv, R *drow, const R *dout, const R *qkv, const R *att, int B,
                             int T, int C, int NH, float *pack)
 {
@@ -377,11 +377,10 @@ void FN(attention_backward)(R *dqkv, R *drow, const R *dout, const R *qkv, const
             const R *k = q + C, *v = q + 2 * C;
             R *dq = dqkv + (size_t)b * T * ld + h * hs;
             R *dk = dq + C, *dv = dq + 2 * C;
-            memset(datt, 0, (size_t)T * T * sizeof(R));
-            /* datt (T, T) += d (T, hs; stride C) . v^T */
-            ATTENTION_GEMM(T, T, hs, d, C, 1, v, 1, ld, datt, T, pack);
-            /* dv (T, hs) += w^T (T, T) . d */
-            ATTENTION_GEMM(T, hs, T, w, 1, T, d, C, 1, dv, ld, pack);
+            /* datt (T, T) = d (T, hs; stride C) . v^T */
+            ATTENTION_GEMM(T, T, hs, d, C, 1, v, 1, ld, datt, T, pack, 0);
+            /* dv (T, hs) = w^T (T, T) . d */
+            ATTENTION_GEMM(T, hs, T, w, 1, T, d, C, 1, dv, ld, pack, 0);
             /* softmax backward in place: dpre = w * (datt - sum(w * datt)) * scale */
             for (int t = 0; t < T; t++) {
                 const R *wr = w + (size_t)t * T;
@@ -390,9 +389,9 @@ void FN(attention_backward)(R *dqkv, R *drow, const R *dout, const R *qkv, const
                 for (int t2 = 0; t2 < T; t2++)
                     dr[t2] = t2 <= t ? wr[t2] * (dr[t2] - weighted) * scale : 0;
             }
-            /* dq (T, hs) += dpre (T, T) . k;  dk += dpre^T . q */
-            ATTENTION_GEMM(T, hs, T, datt, T, 1, k, ld, 1, dq, ld, pack);
-            ATTENTION_GEMM(T, hs, T, datt, 1, T, q, ld, 1, dk, ld, pack);
+            /* dq (T, hs) = dpre (T, T) . k;  dk = dpre^T . q */
+            ATTENTION_GEMM(T, hs, T, datt, T, 1, k, ld, 1, dq, ld, pack, 0);
+            ATTENTION_GEMM(T, hs, T, datt, 1, T, q, ld, 1, dk, ld, pack, 0);
         }
 }
 #endif
@@ -554,8 +553,18 @@ void FN(gpt2_backward)(const SFX(gpt2_params) * p, const gpt2_packed *packed,
     size_t BT = (size_t)B * (size_t)T;
     int L = cfg->num_layers, V = cfg->vocab_size;
     const R *top = L > 0 ? a->residual3 + (size_t)(L - 1) * BT * C : a->encoded;
+    /* Every gradient is overwritten, so the caller zeroes nothing: the linear layers store theirs
+     * (wte's first V rows by the classifier, the encoder then adds into them); what is only
+     * added into is zeroed here: wte's padding rows V..Vp, wpe (rows past T are never written)
+     * and the LayerNorms' weights and biases (L x C each, small). */
+    memset(g->wte + (size_t)V * C, 0, (size_t)(cfg->padded_vocab_size - V) * C * sizeof(R));
+    memset(g->wpe, 0, (size_t)cfg->max_seq_len * C * sizeof(R));
+    R *ln_grads[] = {g->ln1w, g->ln1b, g->ln2w, g->ln2b};
+    for (int i = 0; i < 4; i++)
+        memset(ln_grads[i], 0, (size_t)L * C * sizeof(R));
+    memset(g->lnfw, 0, C * sizeof(R));
+    memset(g->lnfb, 0, C * sizeof(R));
     /* classifier: the logits buffer already holds dlogits (crossentropy_fused) */
-    memset(a->dln, 0, BT * C * sizeof(R));
     MATMUL_BACKWARD_PACKED(a->dln, g->wte, (R *)NULL, a->logits, a->lnf, p->wte,
                            packed ? packed->wte_t : NULL, (int)BT, (int)C, V,
                     a->pack);
@@ -578,25 +587,20 @@ void FN(gpt2_backward)(const SFX(gpt2_params) * p, const gpt2_packed *packed,
         (void)fcprojb;
         const R *residual = l == 0 ? a->encoded : a->residual3 + (size_t)(l - 1) * BT * C;
         size_t lc = (size_t)l * C;
-        memset(a->dfch_gelu, 0, BT * 4 * C * sizeof(R));
         MATMUL_BACKWARD_PACKED(a->dfch_gelu, g->fcprojw + lc * 4 * C, g->fcprojb + lc, a->dres, fch_gelu,
                         fcprojw, PACKED(fcprojw_t, l), (int)BT, 4 * (int)C, (int)C, a->pack);
         memset(a->dfch, 0, BT * 4 * C * sizeof(R));
         FN(gelu_backward)(a->dfch, fch, a->dfch_gelu, BT * 4 * C);
-        memset(a->dln, 0, BT * C * sizeof(R));
         MATMUL_BACKWARD_PACKED(a->dln, g->fcw + lc * 4 * C, g->fcb + lc * 4, a->dfch, ln2, fcw,
                         PACKED(fcw_t, l), (int)BT,
                         (int)C, 4 * (int)C, a->pack);
         FN(layernorm_backward)
         (a->dres, g->ln2w + lc, g->ln2b + lc, a->dln, residual2, ln2w, ln2_mean, ln2_rstd, (int)BT,
          (int)C);
-        memset(a->datty, 0, BT * C * sizeof(R));
         MATMUL_BACKWARD_PACKED(a->datty, g->attprojw + lc * C, g->attprojb + lc, a->dres, atty, attprojw,
                         PACKED(attprojw_t, l), (int)BT, (int)C, (int)C, a->pack);
-        memset(a->dqkv, 0, BT * 3 * C * sizeof(R));
         FN(attention_backward)
         (a->dqkv, a->drow, a->datty, qkv, att, B, T, (int)C, (int)NH, a->pack);
-        memset(a->dln, 0, BT * C * sizeof(R));
         MATMUL_BACKWARD_PACKED(a->dln, g->qkvw + lc * 3 * C, g->qkvb + lc * 3, a->dqkv, ln1, qkvw,
                         PACKED(qkvw_t, l), (int)BT,
                         (int)C, 3 * (int)C, a->pack);

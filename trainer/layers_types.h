@@ -81,7 +81,8 @@ double FN(crossentropy_fused)(R *logits, R *losses, const int *targets, int N, i
 double FN(gpt2_forward)(const SFX(gpt2_params) * p, const gpt2_packed *packed,
                         const gpt2_config *cfg, SFX(gpt2_acts) * a, const int *inputs,
                         const int *targets, int B, int T, R dloss);
-/* Backward after gpt2_forward with dloss != 0; adds into grads (zeroed by the caller). packed:
+/* Backward after gpt2_forward with dloss != 0; overwrites every gradient in grads (nothing
+ * to zero beforehand; the bits are those of adding into zeroed grads). packed:
  * as gpt2_forward's (the bf16 instance reads its transposed panels), or NULL. */
 void FN(gpt2_backward)(const SFX(gpt2_params) * p, const gpt2_packed *packed,
                        const SFX(gpt2_params) * grads,

@@ -56,9 +56,13 @@ static void forward_scalar(float *out, const float *inp, const float *weight, co
     }
 }
 
+/* Into zeroed outputs, as the SIMD levels' stores (0 + the sum) give. */
 static void backward_scalar(float *dinp, float *dweight, const float *dout, const float *inp,
                             const float *weight, int N, int C, int OC)
 {
+    if (dinp)
+        memset(dinp, 0, (size_t)N * C * sizeof *dinp);
+    memset(dweight, 0, (size_t)OC * C * sizeof *dweight);
     if (dinp)
         for (int i = 0; i < N; i++) {
             float *dx = dinp + (size_t)i * C;
@@ -80,9 +84,11 @@ static void backward_scalar(float *dinp, float *dweight, const float *dout, cons
     }
 }
 
-/* Row by row, so every level sums the bias gradient in the same order (bit-identical). */
-static void bias_backward(float *dbias, const float *dout, int N, int OC)
+/* Row by row from zero, so every level sums the bias gradient in the same order
+ * (bit-identical). */
+void matmul_bias_backward(float *dbias, const float *dout, int N, int OC)
 {
+    memset(dbias, 0, (size_t)OC * sizeof *dbias);
     for (int i = 0; i < N; i++) {
         const float *d = dout + (size_t)i * OC;
         for (int o = 0; o < OC; o++)
@@ -90,8 +96,16 @@ static void bias_backward(float *dbias, const float *dout, int N, int OC)
     }
 }
 
+int matmul_bias_rows(float *out, const float *bias, int N, int OC)
+{
+    if (bias)
+        for (int i = 0; i < N; i++)
+            memcpy(out + (size_t)i * OC, bias, (size_t)OC * sizeof *out);
+    return bias != NULL;
+}
+
 typedef void gemm_fn(int, int, int, const float *, long, long, const float *, long, long, float *,
-                     long, float *);
+                     long, float *, int);
 
 static gemm_fn *gemm_for(int level)
 {
@@ -109,15 +123,9 @@ void matmul_forward_level(int level, float *out, const float *inp, const float *
         forward_scalar(out, inp, weight, bias, N, C, OC);
         return;
     }
-    for (int i = 0; i < N; i++) {
-        float *row = out + (size_t)i * OC;
-        if (bias)
-            memcpy(row, bias, (size_t)OC * sizeof *row);
-        else
-            memset(row, 0, (size_t)OC * sizeof *row);
-    }
-    /* out(i, o) += sum_c inp(i, c) * weight(o, c): B(k=c, n=o) = weight[o*C + c] */
-    gemm_for(level)(N, OC, C, inp, C, 1, weight, 1, C, out, OC, pack);
+    /* out(i, o) (+)= sum_c inp(i, c) * weight(o, c): B(k=c, n=o) = weight[o*C + c] */
+    gemm_for(level)(N, OC, C, inp, C, 1, weight, 1, C, out, OC, pack,
+                    matmul_bias_rows(out, bias, N, OC));
 }
 
 void matmul_backward_level(int level, float *dinp, float *dweight, float *dbias, const float *dout,
@@ -129,17 +137,17 @@ void matmul_backward_level(int level, float *dinp, float *dweight, float *dbias,
         return;
     }
     if (dbias)
-        bias_backward(dbias, dout, N, OC);
+        matmul_bias_backward(dbias, dout, N, OC);
     if (level == KERNEL_SCALAR) {
         backward_scalar(dinp, dweight, dout, inp, weight, N, C, OC);
         return;
     }
     gemm_fn *gemm = gemm_for(level);
-    /* dinp(i, c) += sum_o dout(i, o) * weight(o, c) */
+    /* dinp(i, c) = sum_o dout(i, o) * weight(o, c) */
     if (dinp)
-        gemm(N, C, OC, dout, OC, 1, weight, C, 1, dinp, C, pack);
-    /* dweight(o, c) += sum_i dout(i, o) * inp(i, c) */
-    gemm(OC, C, N, dout, 1, OC, inp, C, 1, dweight, C, pack);
+        gemm(N, C, OC, dout, OC, 1, weight, C, 1, dinp, C, pack, 0);
+    /* dweight(o, c) = sum_i dout(i, o) * inp(i, c) */
+    gemm(OC, C, N, dout, 1, OC, inp, C, 1, dweight, C, pack, 0);
 }
 
 void matmul_forward(float *out, const float *inp, const float *weight, const float *bias, int N,
@@ -184,15 +192,9 @@ void matmul_pack_weight(int level, float *dst, const float *weight, int C, int O
 void matmul_forward_packed(int level, float *out, const float *inp, const float *packed,
                            const float *bias, int N, int C, int OC)
 {
-    for (int i = 0; i < N; i++) {
-        float *row = out + (size_t)i * OC;
-        if (bias)
-            memcpy(row, bias, (size_t)OC * sizeof *row);
-        else
-            memset(row, 0, (size_t)OC * sizeof *row);
-    }
+    int accumulate = matmul_bias_rows(out, bias, N, OC);
     if (level == KERNEL_AVX512)
-        gemm_packed_avx512(N, OC, C, inp, C, packed, out, OC);
+        gemm_packed_avx512(N, OC, C, inp, C, packed, out, OC, accumulate);
     else
-        gemm_packed_avx2(N, OC, C, inp, C, packed, out, OC);
+        gemm_packed_avx2(N, OC, C, inp, C, packed, out, OC, accumulate);
 }

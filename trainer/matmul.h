@@ -26,10 +26,17 @@ int kernels_cpu_level(void);
 /* out (N, OC) = inp (N, C) . weight (OC, C)^T + bias (OC; NULL: none). */
 void matmul_forward(float *out, const float *inp, const float *weight, const float *bias, int N,
                     int C, int OC, float *pack);
-/* dinp (N, C) += dout (N, OC) . weight (OC, C); dweight (OC, C) += dout^T . inp (N, C);
- * dbias (OC) += column sums of dout. dinp or dbias may be NULL. */
+/* dinp (N, C) = dout (N, OC) . weight (OC, C); dweight (OC, C) = dout^T . inp (N, C);
+ * dbias (OC) = column sums of dout. Every output is overwritten (each weight has one linear
+ * layer, so its gradient is written once a pass: nothing to zero beforehand); the bits are
+ * those of zeroing it and adding the sums in. dinp or dbias may be NULL. */
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                      const float *weight, int N, int C, int OC, float *pack);
+/* The forward's start: out's N rows = bias when there is one; returns the GEMM's accumulate
+ * flag (1 with a bias, else 0: the product is stored, no zeroing pass). */
+int matmul_bias_rows(float *out, const float *bias, int N, int OC);
+/* dbias (OC) = column sums of dout (N, OC), from zero, row by row (every level's order). */
+void matmul_bias_backward(float *dbias, const float *dout, int N, int OC);
 
 /* Weights packed once for many forward products (the sphere engine packs them once per step,
  * all twelve spheres read them): panels of NR output columns. Only for the SIMD levels. */
@@ -49,19 +56,22 @@ void matmul_backward_level(int level, float *dinp, float *dweight, float *dbias,
                            float *pack);
 
 /* C (M, N; row stride ldc) += A (M, K) . B (K, N), where A(i, k) = A[i*a_rs + k*a_ks] and
- * B(k, n) = B[k*b_ks + n*b_ns]: the one packed GEMM every product above is phrased as. */
+ * B(k, n) = B[k*b_ks + n*b_ns]: the one packed GEMM every product above is phrased as. With
+ * accumulate 0, C = A . B without reading C: each element is stored as 0 + its first K block's
+ * sum, exactly what zeroing C and adding would give (a -0 sum becomes +0). The same flag ends
+ * every GEMM below. */
 void gemm_acc_avx2(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
-                   long b_ks, long b_ns, float *Cm, long ldc, float *pack);
+                   long b_ks, long b_ns, float *Cm, long ldc, float *pack, int accumulate);
 void gemm_packed_avx2(int M, int N, int K, const float *A, long lda, const float *packed, float *Cm,
-                      long ldc);
+                      long ldc, int accumulate);
 void gemm_packed_avx512(int M, int N, int K, const float *A, long lda, const float *packed,
-                        float *Cm, long ldc);
+                        float *Cm, long ldc, int accumulate);
 void pack_weight_avx2(float *dst, const float *weight, int C, int OC, int panel_begin,
                       int panel_end);
 void pack_weight_avx512(float *dst, const float *weight, int C, int OC, int panel_begin,
                         int panel_end);
 void gemm_acc_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
-                     long b_ks, long b_ns, float *Cm, long ldc, float *pack);
+                     long b_ks, long b_ns, float *Cm, long ldc, float *pack, int accumulate);
 
 /* ---- bf16 (matmul_bf16.c, matmul_avx512bf16.c, matmul_amx.c) ----
  * C += A . B with both operands rounded to bf16 (round to nearest even) and fp32 sums, in K
@@ -81,9 +91,10 @@ const char *bf16_kernel_name(int kernel);
 int precision_level(int request, int kernel_max, char *reason, size_t reason_size);
 
 void gemm_bf16(int kernel, int M, int N, int K, const float *A, long a_rs, long a_ks,
-               const float *B, long b_ks, long b_ns, float *Cm, long ldc, float *pack);
+               const float *B, long b_ks, long b_ns, float *Cm, long ldc, float *pack,
+               int accumulate);
 void gemm_acc_bf16(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
-                   long b_ks, long b_ns, float *Cm, long ldc, float *pack);
+                   long b_ks, long b_ns, float *Cm, long ldc, float *pack, int accumulate);
 size_t matmul_packed_words_bf16(int C, int OC);
 void matmul_pack_weight_bf16(int kernel, uint32_t *dst, const float *weight, int C, int OC,
                              int panel_begin, int panel_end);
@@ -93,7 +104,8 @@ void matmul_forward_packed_bf16(int kernel, float *out, const float *inp, const 
                                 const float *bias, int N, int C, int OC, float *pack);
 void matmul_backward_bf16(int kernel, float *dinp, float *dweight, float *dbias, const float *dout,
                           const float *inp, const float *weight, int N, int C, int OC, float *pack);
-/* The backward with dinp's operand weight^T pre-packed (packed_t, from matmul_pack_weight_t_bf16;
+/* matmul_backward's contract (every output overwritten) at the bf16 level. The backward with
+ * dinp's operand weight^T pre-packed (packed_t, from matmul_pack_weight_t_bf16;
  * NULL: packed on the fly): bit-identical to matmul_backward_bf16. packed_t takes
  * matmul_packed_words_bf16(OC, C) words, panels over the C columns. */
 void matmul_pack_weight_t_bf16(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
@@ -115,23 +127,27 @@ void matvec_bf16_scalar(float *out, const uint16_t *x, const uint16_t *w, const 
 /* The kernels themselves, for the twin tests. The twins: gemm_bf16_scalar (vdpbf16ps order),
  * gemm_bf16_amx_twin (tdpbf16ps order). */
 void gemm_bf16_scalar(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
-                      long b_ks, long b_ns, float *Cm, long ldc, float *pack);
+                      long b_ks, long b_ns, float *Cm, long ldc, float *pack, int accumulate);
 void gemm_bf16_amx_twin(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
-                        long b_ks, long b_ns, float *Cm, long ldc);
+                        long b_ks, long b_ns, float *Cm, long ldc, int accumulate);
 void gemm_bf16_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
-                      long b_ks, long b_ns, float *Cm, long ldc, float *pack);
+                      long b_ks, long b_ns, float *Cm, long ldc, float *pack, int accumulate);
 void gemm_bf16_packed_avx512(int M, int N, int K, const float *A, long lda, const uint32_t *packed,
-                             float *Cm, long ldc, float *pack);
+                             float *Cm, long ldc, float *pack, int accumulate);
 void gemm_bf16_amx(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
-                   long b_ks, long b_ns, float *Cm, long ldc, float *pack);
+                   long b_ks, long b_ns, float *Cm, long ldc, float *pack, int accumulate);
 void gemm_bf16_packed_amx(int M, int N, int K, const float *A, long lda, const uint32_t *packed,
-                          float *Cm, long ldc, float *pack);
+                          float *Cm, long ldc, float *pack, int accumulate);
 void gemm_bf16_amx_emulated(int M, int N, int K, const float *A, long a_rs, long a_ks,
-                            const float *B, long b_ks, long b_ns, float *Cm, long ldc, float *pack);
+                            const float *B, long b_ks, long b_ns, float *Cm, long ldc, float *pack,
+                            int accumulate);
 void gemm_bf16_packed_amx_emulated(int M, int N, int K, const float *A, long lda,
-                                   const uint32_t *packed, float *Cm, long ldc, float *pack);
+                                   const uint32_t *packed, float *Cm, long ldc, float *pack,
+                                   int accumulate);
 void pack_weight_bf16_avx512(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
                              int panel_end);
+void pack_weight_t_bf16_avx512(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
+                               int panel_end);
 void pack_weight_bf16_scalar(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
                              int panel_end);
 

@@ -16,11 +16,11 @@
 
 /* C (mr x nc; row stride ldc) += A (mr x kcp pairs; A(r, kp) = Ap[r*rs + kp*ks]) . B panel
  * (kcp pairs x NR), the sum started from zero for this K block and added once (as the fp32
- * GEMM does). */
+ * GEMM does); accumulate 0: C = 0 + the sum, the bits of adding it into zeroed C. */
 static inline __attribute__((always_inline)) void micro_kernel(int mr, int nc, int kcp,
                                                                const uint32_t *Ap, long rs, long ks,
                                                                const uint32_t *Bp, float *Cm,
-                                                               long ldc)
+                                                               long ldc, int accumulate)
 {
     const uint32_t *arow[MR];
 #pragma GCC unroll 16
@@ -49,17 +49,23 @@ static inline __attribute__((always_inline)) void micro_kernel(int mr, int nc, i
     for (int r = 0; r < MR; r++) {
         if (r < mr) {
             float *c = Cm + r * ldc;
+            __m512 zero = _mm512_setzero_ps();
             if (nc == NR) {
-                _mm512_storeu_ps(c, _mm512_add_ps(_mm512_loadu_ps(c), acc0[r]));
-                _mm512_storeu_ps(c + 16, _mm512_add_ps(_mm512_loadu_ps(c + 16), acc1[r]));
+                _mm512_storeu_ps(c, _mm512_add_ps(accumulate ? _mm512_loadu_ps(c) : zero, acc0[r]));
+                _mm512_storeu_ps(c + 16, _mm512_add_ps(accumulate ? _mm512_loadu_ps(c + 16) : zero,
+                                                       acc1[r]));
             } else {
                 int n0 = nc < 16 ? nc : 16;
                 __mmask16 m0 = (__mmask16)((1u << n0) - 1u);
-                _mm512_mask_storeu_ps(c, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, c), acc0[r]));
+                _mm512_mask_storeu_ps(
+                    c, m0,
+                    _mm512_add_ps(accumulate ? _mm512_maskz_loadu_ps(m0, c) : zero, acc0[r]));
                 if (nc > 16) {
                     __mmask16 m1 = (__mmask16)((1u << (nc - 16)) - 1u);
                     _mm512_mask_storeu_ps(
-                        c + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, c + 16), acc1[r]));
+                        c + 16, m1,
+                        _mm512_add_ps(accumulate ? _mm512_maskz_loadu_ps(m1, c + 16) : zero,
+                                      acc1[r]));
                 }
             }
         }
@@ -67,11 +73,11 @@ static inline __attribute__((always_inline)) void micro_kernel(int mr, int nc, i
 }
 
 static void micro_dispatch(int mr, int nc, int kcp, const uint32_t *Ap, long rs, long ks,
-                           const uint32_t *Bp, float *Cm, long ldc)
+                           const uint32_t *Bp, float *Cm, long ldc, int accumulate)
 {
 #define MICRO_CASE(n)                                                                              \
     case n:                                                                                        \
-        micro_kernel(n < MR ? n : MR, nc, kcp, Ap, rs, ks, Bp, Cm, ldc);                           \
+        micro_kernel(n < MR ? n : MR, nc, kcp, Ap, rs, ks, Bp, Cm, ldc, accumulate);               \
         break;
     switch (mr) {
         MICRO_CASE(12)
@@ -86,7 +92,7 @@ static void micro_dispatch(int mr, int nc, int kcp, const uint32_t *Ap, long rs,
         MICRO_CASE(3)
         MICRO_CASE(2)
     default:
-        micro_kernel(1, nc, kcp, Ap, rs, ks, Bp, Cm, ldc);
+        micro_kernel(1, nc, kcp, Ap, rs, ks, Bp, Cm, ldc, accumulate);
     }
 #undef MICRO_CASE
 }
@@ -96,7 +102,7 @@ static void micro_dispatch(int mr, int nc, int kcp, const uint32_t *Ap, long rs,
  * all M rows of the K block as bf16 rows. */
 static void block_rows(int M, int ncb, int kc, const float *A, long a_rs, long a_ks,
                        const uint32_t *panels, long panel_stride, float *Cm, long ldc,
-                       uint32_t *apack)
+                       uint32_t *apack, int accumulate)
 {
     int kcp = bf16_kpairs(kc), count = (ncb + NR - 1) / NR;
     for (int i0 = 0; i0 < M; i0 += MC) {
@@ -113,14 +119,14 @@ static void block_rows(int M, int ncb, int kc, const float *A, long a_rs, long a
             for (int ir = 0; ir < mcb; ir += MR) {
                 int mr = mcb - ir < MR ? mcb - ir : MR;
                 micro_dispatch(mr, nc, kcp, arows + ir * rs, rs, ks, Bp,
-                               Cm + (long)(i0 + ir) * ldc + p * NR, ldc);
+                               Cm + (long)(i0 + ir) * ldc + p * NR, ldc, accumulate);
             }
         }
     }
 }
 
 void gemm_bf16_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
-                      long b_ks, long b_ns, float *Cm, long ldc, float *pack)
+                      long b_ks, long b_ns, float *Cm, long ldc, float *pack, int accumulate)
 {
     uint32_t *bpack = (uint32_t *)pack;
     uint32_t *apack = bpack + (long)(BF16_KC / 2) * BF16_NC;
@@ -131,7 +137,7 @@ void gemm_bf16_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks,
             bf16_pack_b_block(bpack, B + (long)k0 * b_ks + (long)j0 * b_ns, b_ks, b_ns, kc, ncb,
                               kcp);
             block_rows(M, ncb, kc, A + (long)k0 * a_ks, a_rs, a_ks, bpack, (long)kcp * NR, Cm + j0,
-                       ldc, apack);
+                       ldc, apack, accumulate || k0 > 0);
         }
     }
 }
@@ -141,7 +147,7 @@ void gemm_bf16_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks,
  * for A here, so when its M rows of a K block fit they are rounded once, not once per N block
  * (the classifier has up to a hundred). */
 void gemm_bf16_packed_avx512(int M, int N, int K, const float *A, long lda, const uint32_t *packed,
-                             float *Cm, long ldc, float *pack)
+                             float *Cm, long ldc, float *pack, int accumulate)
 {
     uint32_t *apack = (uint32_t *)pack + (long)(BF16_KC / 2) * BF16_NC;
     long kpp = bf16_kpairs_padded(K);
@@ -158,7 +164,7 @@ void gemm_bf16_packed_avx512(int M, int N, int K, const float *A, long lda, cons
             int ncb = N - j0 < BF16_NC ? N - j0 : BF16_NC;
             const uint32_t *panels = packed + (long)(j0 / NR) * kpp * NR + (long)(k0 / 2) * NR;
             block_rows(M, ncb, kc, all_rows ? NULL : A + k0, lda, 1, panels, kpp * NR, Cm + j0, ldc,
-                       apack);
+                       apack, accumulate || k0 > 0);
         }
     }
 }
@@ -167,6 +173,12 @@ void pack_weight_bf16_avx512(uint32_t *dst, const float *weight, int C, int OC, 
                              int panel_end)
 {
     bf16_pack_weight(dst, weight, C, OC, panel_begin, panel_end);
+}
+
+void pack_weight_t_bf16_avx512(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
+                               int panel_end)
+{
+    bf16_pack_weight_t(dst, weight, C, OC, panel_begin, panel_end);
 }
 
 /* out (OC) = w (OC, C; bf16 rows) . x (C; bf16) + bias: generation's matrix-vector products

@@ -110,10 +110,11 @@ int precision_level(int request, int kernel_max, char *reason, size_t reason_siz
 
 /* The scalar twins: per K block of BF16_KC a sum from zero, pair by pair in the instruction's
  * order (vdpbf16ps: the odd k first; tdpbf16ps: the even k first), each step one rounding with
- * DAZ/FTZ, then added into C; packed: B read from bf16_pack_weight panels. */
+ * DAZ/FTZ, then added into C (accumulate 0: the first block into zero); packed: B read from
+ * bf16_pack_weight panels. */
 static void gemm_bf16_twin(int odd_first, int M, int N, int K, const float *A, long a_rs, long a_ks,
                            const float *B, long b_ks, long b_ns, const uint32_t *packed, float *Cm,
-                           long ldc)
+                           long ldc, int accumulate)
 {
     long kpp = bf16_kpairs_padded(K);
     for (int k0 = 0; k0 < K; k0 += BF16_KC) {
@@ -139,29 +140,30 @@ static void gemm_bf16_twin(int odd_first, int M, int N, int K, const float *A, l
                         acc = bf16_fma_ftz(a1, b1, acc);
                     }
                 }
-                Cm[i * ldc + j] += acc;
+                Cm[i * ldc + j] = (accumulate || k0 > 0 ? Cm[i * ldc + j] : 0.0f) + acc;
             }
     }
 }
 
 void gemm_bf16_scalar(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
-                      long b_ks, long b_ns, float *Cm, long ldc, float *pack)
+                      long b_ks, long b_ns, float *Cm, long ldc, float *pack, int accumulate)
 {
     (void)pack;
-    gemm_bf16_twin(1, M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, NULL, Cm, ldc);
+    gemm_bf16_twin(1, M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, NULL, Cm, ldc, accumulate);
 }
 
 void gemm_bf16_amx_twin(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
-                        long b_ks, long b_ns, float *Cm, long ldc)
+                        long b_ks, long b_ns, float *Cm, long ldc, int accumulate)
 {
-    gemm_bf16_twin(0, M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, NULL, Cm, ldc);
+    gemm_bf16_twin(0, M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, NULL, Cm, ldc, accumulate);
 }
 
 static void gemm_bf16_packed_scalar(int M, int N, int K, const float *A, long lda,
-                                    const uint32_t *packed, float *Cm, long ldc, float *pack)
+                                    const uint32_t *packed, float *Cm, long ldc, float *pack,
+                                    int accumulate)
 {
     (void)pack;
-    gemm_bf16_twin(1, M, N, K, A, lda, 1, NULL, 0, 0, packed, Cm, ldc);
+    gemm_bf16_twin(1, M, N, K, A, lda, 1, NULL, 0, 0, packed, Cm, ldc, accumulate);
 }
 
 /* The AMX tiles in plain C: eight registers of 16 rows x 64 bytes, tdpbf16ps as the SDM
@@ -226,28 +228,29 @@ size_t matmul_packed_words_bf16(int C, int OC)
 }
 
 void gemm_bf16(int kernel, int M, int N, int K, const float *A, long a_rs, long a_ks,
-               const float *B, long b_ks, long b_ns, float *Cm, long ldc, float *pack)
+               const float *B, long b_ks, long b_ns, float *Cm, long ldc, float *pack,
+               int accumulate)
 {
     switch (kernel) {
     case BF16_AMX:
-        gemm_bf16_amx(M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, ldc, pack);
+        gemm_bf16_amx(M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, ldc, pack, accumulate);
         break;
     case BF16_AVX512:
-        gemm_bf16_avx512(M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, ldc, pack);
+        gemm_bf16_avx512(M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, ldc, pack, accumulate);
         break;
     case BF16_AMX_EMULATED:
-        gemm_bf16_amx_emulated(M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, ldc, pack);
+        gemm_bf16_amx_emulated(M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, ldc, pack, accumulate);
         break;
     default:
-        gemm_bf16_scalar(M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, ldc, pack);
+        gemm_bf16_scalar(M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, ldc, pack, accumulate);
     }
 }
 
 /* The attention products of the bf16 layers (ATTENTION_GEMM): the selected kernel. */
 void gemm_acc_bf16(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
-                   long b_ks, long b_ns, float *Cm, long ldc, float *pack)
+                   long b_ks, long b_ns, float *Cm, long ldc, float *pack, int accumulate)
 {
-    gemm_bf16(bf16_kernel(), M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, ldc, pack);
+    gemm_bf16(bf16_kernel(), M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, ldc, pack, accumulate);
 }
 
 void matmul_pack_weight_bf16(int kernel, uint32_t *dst, const float *weight, int C, int OC,
@@ -262,51 +265,45 @@ void matmul_pack_weight_bf16(int kernel, uint32_t *dst, const float *weight, int
 void matmul_pack_weight_t_bf16(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,
                                int panel_end)
 {
-    bf16_pack_weight_t(dst, weight, C, OC, panel_begin, panel_end);
+    int kernel = bf16_kernel();
+    if (kernel == BF16_AVX512 || kernel == BF16_AMX)
+        pack_weight_t_bf16_avx512(dst, weight, C, OC, panel_begin, panel_end);
+    else
+        bf16_pack_weight_t(dst, weight, C, OC, panel_begin, panel_end);
 }
 
 static void gemm_bf16_packed(int kernel, int M, int N, int K, const float *A, long lda,
-                             const uint32_t *packed, float *Cm, long ldc, float *pack)
+                             const uint32_t *packed, float *Cm, long ldc, float *pack,
+                             int accumulate)
 {
     switch (kernel) {
     case BF16_AMX:
-        gemm_bf16_packed_amx(M, N, K, A, lda, packed, Cm, ldc, pack);
+        gemm_bf16_packed_amx(M, N, K, A, lda, packed, Cm, ldc, pack, accumulate);
         break;
     case BF16_AVX512:
-        gemm_bf16_packed_avx512(M, N, K, A, lda, packed, Cm, ldc, pack);
+        gemm_bf16_packed_avx512(M, N, K, A, lda, packed, Cm, ldc, pack, accumulate);
         break;
     case BF16_AMX_EMULATED:
-        gemm_bf16_packed_amx_emulated(M, N, K, A, lda, packed, Cm, ldc, pack);
+        gemm_bf16_packed_amx_emulated(M, N, K, A, lda, packed, Cm, ldc, pack, accumulate);
         break;
     default:
-        gemm_bf16_packed_scalar(M, N, K, A, lda, packed, Cm, ldc, pack);
-    }
-}
-
-static void rows_from_bias(float *out, const float *bias, int N, int OC)
-{
-    for (int i = 0; i < N; i++) {
-        float *row = out + (size_t)i * OC;
-        if (bias)
-            memcpy(row, bias, (size_t)OC * sizeof *row);
-        else
-            memset(row, 0, (size_t)OC * sizeof *row);
+        gemm_bf16_packed_scalar(M, N, K, A, lda, packed, Cm, ldc, pack, accumulate);
     }
 }
 
 void matmul_forward_bf16(int kernel, float *out, const float *inp, const float *weight,
                          const float *bias, int N, int C, int OC, float *pack)
 {
-    rows_from_bias(out, bias, N, OC);
-    /* out(i, o) += sum_c inp(i, c) * weight(o, c): B(k=c, n=o) = weight[o*C + c] */
-    gemm_bf16(kernel, N, OC, C, inp, C, 1, weight, 1, C, out, OC, pack);
+    /* out(i, o) (+)= sum_c inp(i, c) * weight(o, c): B(k=c, n=o) = weight[o*C + c] */
+    gemm_bf16(kernel, N, OC, C, inp, C, 1, weight, 1, C, out, OC, pack,
+              matmul_bias_rows(out, bias, N, OC));
 }
 
 void matmul_forward_packed_bf16(int kernel, float *out, const float *inp, const uint32_t *packed,
                                 const float *bias, int N, int C, int OC, float *pack)
 {
-    rows_from_bias(out, bias, N, OC);
-    gemm_bf16_packed(kernel, N, OC, C, inp, C, packed, out, OC, pack);
+    gemm_bf16_packed(kernel, N, OC, C, inp, C, packed, out, OC, pack,
+                     matmul_bias_rows(out, bias, N, OC));
 }
 
 void matmul_backward_bf16(int kernel, float *dinp, float *dweight, float *dbias, const float *dout,
@@ -322,18 +319,14 @@ void matmul_backward_packed_bf16(int kernel, float *dinp, float *dweight, float 
 {
     /* the bias gradient is a plain fp32 sum, row by row as at every fp32 level */
     if (dbias)
-        for (int i = 0; i < N; i++) {
-            const float *d = dout + (size_t)i * OC;
-            for (int o = 0; o < OC; o++)
-                dbias[o] += d[o];
-        }
-    /* dinp(i, c) += sum_o dout(i, o) * weight(o, c) */
+        matmul_bias_backward(dbias, dout, N, OC);
+    /* dinp(i, c) = sum_o dout(i, o) * weight(o, c) */
     if (dinp && packed_t) /* weight^T pre-packed once per step: the same words, the same sums */
-        gemm_bf16_packed(kernel, N, C, OC, dout, OC, packed_t, dinp, C, pack);
+        gemm_bf16_packed(kernel, N, C, OC, dout, OC, packed_t, dinp, C, pack, 0);
     else if (dinp)
-        gemm_bf16(kernel, N, C, OC, dout, OC, 1, weight, C, 1, dinp, C, pack);
-    /* dweight(o, c) += sum_i dout(i, o) * inp(i, c) */
-    gemm_bf16(kernel, OC, C, N, dout, 1, OC, inp, C, 1, dweight, C, pack);
+        gemm_bf16(kernel, N, C, OC, dout, OC, 1, weight, C, 1, dinp, C, pack, 0);
+    /* dweight(o, c) = sum_i dout(i, o) * inp(i, c) */
+    gemm_bf16(kernel, OC, C, N, dout, 1, OC, inp, C, 1, dweight, C, pack, 0);
 }
 
 /* The twin of matvec_bf16_avx512: 16 lanes, lane l taking the pair (2l, 2l+1) of every 32

@@ -21,6 +21,8 @@
 #include "muon.h"
 
 #define CHUNK_FLOATS (64 * 1024)
+/* The largest classifier weight^T the bf16 engine pre-packs once per step (setup_packing). */
+#define CLASSIFIER_T_MAX_BYTES (16u << 20)
 
 enum phase {
     PHASE_FORWARD_BACKWARD,
@@ -129,8 +131,7 @@ static void run_sphere(sphere_engine *e, int s, int worker, int backward)
                           targets, count, T, backward ? e->dloss : 0.0f);
         if (backward) {
             int buffer = s == 0 ? -1 : e->sphere_buffer[s];
-            float *grad = buffer < 0 ? e->grad : e->pool[buffer];
-            memset(grad, 0, e->param_count * sizeof(float));
+            /* the backward overwrites every gradient: no zeroing pass over the buffer */
             e->backward(&e->p, e->packed_block ? &e->packed : NULL,
                         buffer < 0 ? &e->grad_p : &e->pool_p[buffer], &e->cfg, acts, inputs, count,
                         T);
@@ -248,36 +249,54 @@ static void items_done(sphere_engine *e, int count)
     }
 }
 
-/* Sphere s is computed. If it is the next in order and nobody is adding, this worker adds it
- * into the sum (acc += g_s, element by element: the same operations in the same order as
- * summing twelve buffers), then every later finished sphere that is now next, and frees their
- * buffers. The additions run outside the lock; `adding` keeps them to one worker at a time.
- * Each added sphere is one item of the phase, counted after the last touch of the flow state. */
+/* sum += g[0], then += g[1], ...: per element the additions of adding the buffers one after
+ * another (the same bits), in one pass over sum, a block at a time so that it stays in cache. */
+static void add_gradients(float *restrict sum, const float *const *g, int n, size_t P)
+{
+    enum { SUM_BLOCK = 2048 };
+    for (size_t i0 = 0; i0 < P; i0 += SUM_BLOCK) {
+        size_t i1 = i0 + SUM_BLOCK < P ? i0 + SUM_BLOCK : P;
+        for (int j = 0; j < n; j++) {
+            const float *restrict gj = g[j];
+            for (size_t i = i0; i < i1; i++)
+                sum[i] += gj[i];
+        }
+    }
+}
+
+/* Sphere s is computed. The finished spheres from the next in order on are added into the sum
+ * (acc += g_s, element by element: the same operations in the same order as summing twelve
+ * buffers) and their buffers freed, together in one pass, by this worker unless another is
+ * adding. While a buffer is free and spheres are left to claim, the adding waits, so that the
+ * next pass takes two or more buffers: a third less memory traffic than one pass each. A
+ * worker waits for a buffer only when none is free, and then whoever finishes adds: the lowest
+ * unsummed sphere is always finished or running. The additions run outside the lock; `adding`
+ * keeps them to one worker at a time. Each added sphere is one item of the phase, counted
+ * after the last touch of the flow state. */
 static void finish_sphere(sphere_engine *e, int s)
 {
-    size_t P = e->param_count;
     pthread_mutex_lock(&e->flow_mutex);
     e->finished[s] = 1;
-    if (e->adding) {
+    if (e->adding || (e->free_count > 0 && e->next_sphere < e->busy)) {
         pthread_mutex_unlock(&e->flow_mutex);
         return;
     }
     e->adding = 1;
     int added = 0;
     while (e->next_to_add < e->busy && e->finished[e->next_to_add]) {
-        int next = e->next_to_add;
+        const float *buffers[SPHERE_COUNT];
+        int first = e->next_to_add, end = first, n = 0;
+        for (; end < e->busy && e->finished[end]; end++)
+            if (end > 0)
+                buffers[n++] = e->pool[e->sphere_buffer[end]];
         pthread_mutex_unlock(&e->flow_mutex);
-        if (next > 0) {
-            float *restrict sum = e->grad;
-            const float *restrict g = e->pool[e->sphere_buffer[next]];
-            for (size_t i = 0; i < P; i++)
-                sum[i] += g[i];
-        }
+        add_gradients(e->grad, buffers, n, e->param_count);
         pthread_mutex_lock(&e->flow_mutex);
-        if (next > 0)
-            e->free_buffers[e->free_count++] = e->sphere_buffer[next];
-        e->next_to_add++;
-        added++;
+        for (int t = first; t < end; t++)
+            if (t > 0)
+                e->free_buffers[e->free_count++] = e->sphere_buffer[t];
+        e->next_to_add = end;
+        added += end - first;
         pthread_cond_broadcast(&e->buffer_free);
     }
     e->adding = 0;
@@ -386,7 +405,13 @@ static int setup_packing(sphere_engine *e)
         proj_t = matmul_packed_words_bf16(C, C);
         fc_t = matmul_packed_words_bf16(4 * C, C);
         fcproj_t = matmul_packed_words_bf16(C, 4 * C);
-        wte_t = 0; /* the classifier's dinp packs on the fly (pre-packed: config B slower) */
+        /* the classifier's W^T (V x C) pre-packed only while its panels stay near the cores:
+         * then the spheres read it where each would otherwise round all of it again (4 MiB:
+         * config A 1.16x -> 1.5x bf16/fp32). Larger (config B: 77 MiB), each K block reads
+         * 16 panels megabytes apart from memory, slower than rounding the rows in order (B
+         * lost 4.5 CPU s a step with it) and more resident memory: packed on the fly. */
+        size_t classifier_t = matmul_packed_words_bf16(V, C);
+        wte_t = classifier_t * sizeof(uint32_t) <= CLASSIFIER_T_MAX_BYTES ? classifier_t : 0;
     }
     total += wte_t + (size_t)L * (qkv_t + proj_t + fc_t + fcproj_t);
     e->packed_block = aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
@@ -414,6 +439,9 @@ static int setup_packing(sphere_engine *e)
     e->packed.fcprojw_stride = fcproj;
     at += (size_t)L * fcproj;
     if (transposed) {
+        if (wte_t)
+            e->packed.wte_t = at;
+        at += wte_t;
         e->packed.qkvw_t = at;
         e->packed.qkvw_t_stride = qkv_t;
         at += (size_t)L * qkv_t;
@@ -445,6 +473,8 @@ static int setup_packing(sphere_engine *e)
             e->p.fcprojw + l * 4 * cc, (float *)e->packed.fcprojw + l * fcproj, 4 * C, C, 0};
     }
     if (transposed) {
+        if (wte_t)
+            matrices[count++] = (typeof(matrices[0])){e->p.wte, (float *)e->packed.wte_t, C, V, 1};
         for (int l = 0; l < L; l++) {
             size_t cc = (size_t)C * C;
             matrices[count++] = (typeof(matrices[0])){

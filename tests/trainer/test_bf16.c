@@ -58,14 +58,14 @@ static const int shapes[][3] = {{1, 1, 1},      {7, 5, 3},      {6, 32, 16},
                                 {97, 530, 260}, {1, 2304, 768}, {49, 33, 513}};
 
 static void run_gemm(int kernel, int M, int N, int K, const float *A, const float *B,
-                     const struct layout *l, float *Cm, float *pack)
+                     const struct layout *l, float *Cm, float *pack, int accumulate)
 {
     long a_rs = l->a_transposed ? 1 : K, a_ks = l->a_transposed ? M : 1;
     long b_ks = l->b_transposed ? 1 : N, b_ns = l->b_transposed ? K : 1;
     if (kernel < 0)
-        gemm_bf16_amx_twin(M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, N);
+        gemm_bf16_amx_twin(M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, N, accumulate);
     else
-        gemm_bf16(kernel, M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, N, pack);
+        gemm_bf16(kernel, M, N, K, A, a_rs, a_ks, B, b_ks, b_ns, Cm, N, pack, accumulate);
 }
 
 /* The worst |C - exact| / bound over the elements, where bound = 2^-7 sum_k |a_ik b_kj|: each
@@ -103,8 +103,8 @@ static int twin_check(int kernel, int twin, int exact, const char *what)
             float *got = malloc((size_t)M * N * 4), *want = malloc((size_t)M * N * 4);
             memcpy(got, C0, (size_t)M * N * 4);
             memcpy(want, C0, (size_t)M * N * 4);
-            run_gemm(kernel, M, N, K, A, B, &layouts[l], got, pack);
-            run_gemm(twin, M, N, K, A, B, &layouts[l], want, pack);
+            run_gemm(kernel, M, N, K, A, B, &layouts[l], got, pack, 1);
+            run_gemm(twin, M, N, K, A, B, &layouts[l], want, pack, 1);
             int differ = 0;
             for (int i = 0; i < M * N; i++)
                 differ += got[i] != want[i];
@@ -114,6 +114,16 @@ static int twin_check(int kernel, int twin, int exact, const char *what)
                        "bf16 bound\n",
                        what, M, N, K, layouts[l].name, differ, bound);
             failures += (exact && differ != 0) || bound > 1;
+            /* accumulate 0 over C's old values: the bits of adding into zeros, C never read */
+            memset(want, 0, (size_t)M * N * 4);
+            memcpy(got, C0, (size_t)M * N * 4);
+            run_gemm(kernel, M, N, K, A, B, &layouts[l], want, pack, 1);
+            run_gemm(kernel, M, N, K, A, B, &layouts[l], got, pack, 0);
+            int stored = memcmp(got, want, (size_t)M * N * 4) == 0;
+            if (!stored)
+                printf("# %s %dx%dx%d %s: accumulate 0 is not zeroing and adding\n", what, M, N,
+                       K, layouts[l].name);
+            failures += !stored;
             free(A);
             free(B);
             free(C0);

@@ -44,13 +44,10 @@ static void check_shape(int level, int N, int C, int OC)
     matmul_forward_level(KERNEL_SCALAR, out_ref, inp, w, bias, N, C, OC, pack);
     matmul_forward_level(level, out, inp, w, bias, N, C, OC, pack);
     double fwd = max_rel_diff(out, out_ref, (size_t)N * OC);
-    /* backward adds into existing values: start both from the same non-zero gradients */
-    float *dinp_ref = random_floats((size_t)N * C, 5), *dinp = malloc((size_t)N * C * 4);
-    float *dw_ref = random_floats((size_t)OC * C, 6), *dw = malloc((size_t)OC * C * 4);
-    float *db_ref = random_floats((size_t)OC, 7), *db = malloc((size_t)OC * 4);
-    memcpy(dinp, dinp_ref, (size_t)N * C * 4);
-    memcpy(dw, dw_ref, (size_t)OC * C * 4);
-    memcpy(db, db_ref, (size_t)OC * 4);
+    /* backward overwrites its outputs: start the two from different non-zero values */
+    float *dinp_ref = random_floats((size_t)N * C, 5), *dinp = random_floats((size_t)N * C, 8);
+    float *dw_ref = random_floats((size_t)OC * C, 6), *dw = random_floats((size_t)OC * C, 9);
+    float *db_ref = random_floats((size_t)OC, 7), *db = random_floats((size_t)OC, 10);
     matmul_backward_level(KERNEL_SCALAR, dinp_ref, dw_ref, db_ref, dout, inp, w, N, C, OC, pack);
     matmul_backward_level(level, dinp, dw, db, dout, inp, w, N, C, OC, pack);
     double bwd_in = max_rel_diff(dinp, dinp_ref, (size_t)N * C);
