@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "hash.h"
 #include "progress.h"
 
 /* The hash of windows is stored: changing it (or how a window is made) needs a new layout. */
@@ -25,16 +26,6 @@
 #define MAX_BLOCKS 8
 
 /* ---- windows ----------------------------------------------------------------------------- */
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xFF51AFD7ED558CCDULL;
-    x ^= x >> 33;
-    x *= 0xC4CEB9FE1A85EC53ULL;
-    x ^= x >> 33;
-    return x;
-}
 
 /* Eight bytes a step (little-endian loads: x86-64 is the only target). Not the tokenizer's
  * tok_hash_bytes (lib/vocab.c), which may change with the tokenizer: these hashes are stored,
@@ -52,7 +43,7 @@ static uint64_t line_hash(const unsigned char *p, size_t len)
     }
     uint64_t tail = 0;
     memcpy(&tail, p, len);
-    return mix64(h ^ tail);
+    return cr_mix64(h ^ tail);
 }
 
 static int is_blank_byte(unsigned char c)
@@ -65,7 +56,7 @@ static void add_window(pp_block_windows *out, size_t first, size_t end)
 {
     uint64_t h = 0x77696E646F77ULL;
     for (size_t j = first; j < end; j++)
-        h = mix64(h ^ out->line_hashes[j]) + j - first;
+        h = cr_mix64(h ^ out->line_hashes[j]) + j - first;
     out->items[out->count++] = (pp_block_window){h, first, end};
 }
 
