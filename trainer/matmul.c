@@ -1,45 +1,11 @@
-/* matmul.c — run-time choice of the matmul kernels and their scalar reference (matmul.h).
- * The scalar versions are plain loops in the obvious order: the twin every SIMD kernel is
- * tested against (tests/trainer/test_kernels.c) and the path on CPUs without AVX2. The SIMD
- * GEMMs themselves are in gemm_impl.h, compiled by matmul_avx2.c and matmul_avx512.c. */
+/* matmul.c — the fp32 matrix products (matmul.h): the dispatch over the level chosen at run
+ * time (kernels.c) and the scalar reference. The scalar versions are plain loops in the
+ * obvious order: the twin every SIMD kernel is tested against (tests/trainer/test_kernels.c) and
+ * the path on CPUs without AVX2. The SIMD GEMMs themselves are in gemm_impl.h, compiled by
+ * matmul_avx2.c and matmul_avx512.c. */
 #include "matmul.h"
 
 #include <string.h>
-
-static int current_level = -1;
-
-int kernels_cpu_level(void)
-{
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f"))
-        return KERNEL_AVX512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return KERNEL_AVX2;
-    return KERNEL_SCALAR;
-}
-
-int kernels_select(int max_level)
-{
-    int level = kernels_cpu_level();
-    current_level = level < max_level ? level : max_level;
-    if (max_level == KERNEL_BF16 && level == KERNEL_AVX512 && bf16_cpu_kernel() != BF16_SCALAR)
-        current_level = KERNEL_BF16;
-    return current_level;
-}
-
-int kernels_level(void)
-{
-    if (current_level < 0)
-        kernels_select(KERNEL_AVX512);
-    return current_level;
-}
-
-const char *kernels_level_name(int level)
-{
-    if (level == KERNEL_BF16)
-        return bf16_kernel_name(bf16_kernel());
-    return level == KERNEL_AVX512 ? "avx512" : level == KERNEL_AVX2 ? "avx2" : "scalar";
-}
 
 static void forward_scalar(float *out, const float *inp, const float *weight, const float *bias,
                            int N, int C, int OC)
@@ -82,26 +48,6 @@ static void backward_scalar(float *dinp, float *dweight, const float *dout, cons
                 dw[c] += d * x[c];
         }
     }
-}
-
-/* Row by row from zero, so every level sums the bias gradient in the same order
- * (bit-identical). */
-void matmul_bias_backward(float *dbias, const float *dout, int N, int OC)
-{
-    memset(dbias, 0, (size_t)OC * sizeof *dbias);
-    for (int i = 0; i < N; i++) {
-        const float *d = dout + (size_t)i * OC;
-        for (int o = 0; o < OC; o++)
-            dbias[o] += d[o];
-    }
-}
-
-int matmul_bias_rows(float *out, const float *bias, int N, int OC)
-{
-    if (bias)
-        for (int i = 0; i < N; i++)
-            memcpy(out + (size_t)i * OC, bias, (size_t)OC * sizeof *out);
-    return bias != NULL;
 }
 
 typedef void gemm_fn(int, int, int, const float *, long, long, const float *, long, long, float *,

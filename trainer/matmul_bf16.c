@@ -1,112 +1,13 @@
-/* matmul_bf16.c — the bf16 side of the matrix products (matmul.h): which bf16 kernel this CPU
- * runs (CPUID, and Linux's permission for the AMX tile state), the --precision decision, the
- * scalar twins that round and accumulate exactly as vdpbf16ps and tdpbf16ps are specified, an
- * emulation of the AMX tiles that runs gemm_amx_impl.h on any CPU, and the linear layer's
- * forward and backward over the chosen kernel. The SIMD kernels: matmul_avx512bf16.c,
- * matmul_amx.c. The fp32 products: matmul.c. */
-#include <cpuid.h>
-#include <stdio.h>
+/* matmul_bf16.c — the bf16 side of the matrix products (matmul.h): the scalar twins that round
+ * and accumulate exactly as vdpbf16ps and tdpbf16ps are specified, an emulation of the AMX
+ * tiles that runs gemm_amx_impl.h on any CPU, and the linear layer's forward and backward over
+ * the chosen kernel. Which kernel runs, and the --precision decision: kernels.c. The SIMD
+ * kernels: matmul_avx512bf16.c, matmul_amx.c. The fp32 products: matmul.c. */
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "matmul.h"
 
 #include "gemm_bf16_pack.h"
-
-#define ARCH_REQ_XCOMP_PERM 0x1023
-#define XFEATURE_XTILEDATA 18
-
-static int current_bf16 = -1;
-
-static int cpu_has_avx512_bf16(void)
-{
-    unsigned a, b, c, d;
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw"))
-        return 0; /* also false when the OS does not save the zmm state */
-    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d))
-        return 0;
-    return (a >> 5) & 1;
-}
-
-/* AMX-BF16 and AMX-TILE in CPUID, the OS saving the tile state (XCR0 bits 17, 18), and
- * Linux granting this process the tile data (it is off until asked for, per process). */
-static int cpu_has_amx_bf16(void)
-{
-    unsigned a, b, c, d;
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
-        return 0;
-    if (!((d >> 22) & 1) || !((d >> 24) & 1))
-        return 0;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !((c >> 27) & 1)) /* OSXSAVE */
-        return 0;
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    if ((lo & (3u << 17)) != (3u << 17))
-        return 0;
-    return syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
-}
-
-int bf16_cpu_kernel(void)
-{
-    static int cached = -1;
-    if (cached < 0)
-        cached = cpu_has_amx_bf16() && cpu_has_avx512_bf16() ? BF16_AMX
-                 : cpu_has_avx512_bf16()                     ? BF16_AVX512
-                                                             : BF16_SCALAR;
-    return cached;
-}
-
-int bf16_kernel(void)
-{
-    if (current_bf16 < 0)
-        current_bf16 = bf16_cpu_kernel();
-    return current_bf16;
-}
-
-void bf16_kernel_set(int kernel)
-{
-    current_bf16 = kernel;
-}
-
-const char *bf16_kernel_name(int kernel)
-{
-    return kernel == BF16_AMX            ? "amx-bf16"
-           : kernel == BF16_AVX512       ? "avx512-bf16"
-           : kernel == BF16_AMX_EMULATED ? "amx-bf16 (emulated)"
-                                         : "scalar-bf16";
-}
-
-int precision_level(int request, int kernel_max, char *reason, size_t reason_size)
-{
-    int kernel = bf16_cpu_kernel();
-    int fp32_level = kernels_cpu_level() < kernel_max ? kernels_cpu_level() : kernel_max;
-    if (fp32_level > KERNEL_AVX512)
-        fp32_level = KERNEL_AVX512;
-    const char *has = kernel == BF16_AMX ? "AMX-BF16" : "AVX512-BF16";
-    if (request == PRECISION_FP32) {
-        snprintf(reason, reason_size, "fp32 (--precision fp32)");
-        return fp32_level;
-    }
-    if (kernel == BF16_SCALAR) {
-        snprintf(reason, reason_size, "%s: this CPU has neither AVX512-BF16 nor AMX-BF16",
-                 request == PRECISION_BF16 ? "bf16 is not available" : "fp32 (auto)");
-        return request == PRECISION_BF16 ? -1 : fp32_level;
-    }
-    if (kernel_max < KERNEL_AVX512) {
-        snprintf(reason, reason_size, "%s: --simd %s is below avx512",
-                 request == PRECISION_BF16 ? "bf16 is not available" : "fp32 (auto)",
-                 kernels_level_name(kernel_max));
-        return request == PRECISION_BF16 ? -1 : fp32_level;
-    }
-    snprintf(reason, reason_size,
-             "bf16 mixed precision (%s: the CPU has %s): fp32 master weights, moments and "
-             "gradients; matrix operands rounded to bf16",
-             request == PRECISION_BF16 ? "--precision bf16" : "auto", has);
-    current_bf16 = kernel;
-    return KERNEL_BF16;
-}
 
 /* The scalar twins: per K block of BF16_KC a sum from zero, pair by pair in the instruction's
  * order (vdpbf16ps: the odd k first; tdpbf16ps: the even k first), each step one rounding with
