@@ -317,6 +317,14 @@ void pp_document_forget(const pp_context *ctx, const char *id)
         pp_blocks_forget(ctx->blocks, id, &ignored);
 }
 
+void pp_document_unpublished(const void *ctx, void *outcome, const cr_err *err)
+{
+    pp_outcome *o = outcome;
+    fail(o, err);
+    cr_err_report("preprocess", &o->err);
+    pp_document_forget(ctx, o->id);
+}
+
 /* Cuts out of clean the blocks that earlier documents already have (blocks.c), in the input's
  * dedup turn, so that the first input keeps them whatever --threads. What is left is measured
  * and filtered again: the filters judge the text that is written. */
@@ -541,7 +549,8 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o, pp_
         fail(o, &err);
         goto done;
     }
-    code = output ? pp_output_stage(output, o, &clean, &meta, &err)
+    o->status = PP_KEPT; /* a batch may still fail it when it is published */
+    code = output ? pp_output_stage(output, o->id, o, &clean, &meta, &err)
                   : write_outputs(ctx, o, &clean, &meta, &err);
     if (code) {
         pp_document_forget(ctx, o->id);
@@ -549,8 +558,6 @@ void pp_process_file(const pp_context *ctx, const char *path, pp_outcome *o, pp_
         fail(o, &err);
         goto done;
     }
-    if (!output)
-        o->status = PP_KEPT; /* else the batch said so, or has failed it already */
 done:
     pp_order_done(ctx->order, order_index); /* when no dedup check was reached */
     free(bytes);

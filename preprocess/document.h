@@ -58,6 +58,10 @@ struct pp_output;
 /* Takes id out of the dedup index and the repeated-block tables (its outputs could not be
  * written, or it was rejected after its check). */
 void pp_document_forget(const pp_context *ctx, const char *id);
+/* A staged document whose outputs could not be published (output.h's pp_output_failed_fn;
+ * ctx is a pp_context, outcome a pp_outcome): PP_FAILED, its error reported on stderr, then
+ * forgotten. */
+void pp_document_unpublished(const void *ctx, void *outcome, const cr_err *err);
 
 /* Processes one input; never exits. The outcome says kept, rejected (and why) or failed (and
  * the exit code its failure calls for). A kept document's files are staged in output's batch

@@ -11,38 +11,36 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-
 /* From this many documents on, a batch is synced with one syncfs rather than a fsync per file
  * (syncfs writes the whole file system: for a document or two, fsync is cheaper). */
 #define SYNCFS_MIN 4
 #define BATCH_MAX_BYTES (32u << 20)
 
-void pp_output_open(pp_output *out, const pp_context *ctx, size_t max)
+void pp_output_open(pp_output *out, const char *out_dir, pp_output_failed_fn *failed,
+                    const void *owner, size_t max)
 {
     memset(out, 0, sizeof *out);
-    out->ctx = ctx;
+    out->out_dir = out_dir;
+    out->failed = failed;
+    out->owner = owner;
     out->max = max ? max : 1;
     out->items = calloc(out->max, sizeof *out->items);
     if (!out->items)
         out->max = 0; /* pp_output_stage writes each document on its own then */
-    out->folder_fd = open(ctx->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    out->folder_fd = open(out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 static void fail_item(pp_output *out, pp_staged *item, const cr_err *err)
 {
-    pp_outcome *o = item->outcome;
-    o->status = PP_FAILED;
-    o->err = *err;
-    cr_err_report("preprocess", &o->err);
-    pp_document_forget(out->ctx, o->id);
+    item->failed = 1;
+    out->failed(out->owner, item->document, err);
     cr_atomic_abort(&item->meta);
     cr_atomic_abort(&item->text);
 }
 
 static int folder_sync(pp_output *out, cr_err *err)
 {
-    return cr_fsync_dir(out->ctx->out_dir, err);
+    return cr_fsync_dir(out->out_dir, err);
 }
 
 void pp_output_flush(pp_output *out)
@@ -54,7 +52,7 @@ void pp_output_flush(pp_output *out)
     out->bytes = 0;
     int synced = out->folder_fd >= 0 && count >= SYNCFS_MIN;
     cr_err err;
-    if (synced && cr_syncfs(out->folder_fd, out->ctx->out_dir, &err) != CR_OK) {
+    if (synced && cr_syncfs(out->folder_fd, out->out_dir, &err) != CR_OK) {
         for (size_t i = 0; i < count; i++)
             fail_item(out, &out->items[i], &err);
         return;
@@ -83,21 +81,21 @@ void pp_output_flush(pp_output *out)
     }
     if (folder_ok && folder_sync(out, &err) != CR_OK) {
         for (size_t i = 0; i < count; i++)
-            if (out->items[i].outcome->status == PP_KEPT)
+            if (!out->items[i].failed)
                 fail_item(out, &out->items[i], &err);
     }
     free(ok);
 }
 
-int pp_output_stage(pp_output *out, pp_outcome *o, const cr_buf *text, const cr_buf *meta,
-                    cr_err *err)
+int pp_output_stage(pp_output *out, const char *id, void *document, const cr_buf *text,
+                    const cr_buf *meta, cr_err *err)
 {
     char txt_path[PATH_MAX], meta_path[PATH_MAX], name[64];
-    snprintf(name, sizeof name, "%s.txt", o->id);
-    int code = cr_path_join(txt_path, sizeof txt_path, out->ctx->out_dir, name, err);
-    snprintf(name, sizeof name, "%s.meta.json", o->id);
+    snprintf(name, sizeof name, "%s.txt", id);
+    int code = cr_path_join(txt_path, sizeof txt_path, out->out_dir, name, err);
+    snprintf(name, sizeof name, "%s.meta.json", id);
     if (!code)
-        code = cr_path_join(meta_path, sizeof meta_path, out->ctx->out_dir, name, err);
+        code = cr_path_join(meta_path, sizeof meta_path, out->out_dir, name, err);
     if (code)
         return code;
     if (out->max == 0) { /* no room for a batch: the unbatched way */
@@ -122,8 +120,7 @@ int pp_output_stage(pp_output *out, pp_outcome *o, const cr_buf *text, const cr_
         cr_atomic_abort(&item->meta);
         return code;
     }
-    item->outcome = o;
-    o->status = PP_KEPT;
+    item->document = document;
     out->count++;
     out->bytes += text->len + meta->len;
     if (out->count == out->max || out->bytes >= BATCH_MAX_BYTES)

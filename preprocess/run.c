@@ -58,7 +58,8 @@ static void *worker(void *arg)
 {
     work_queue *q = arg;
     pp_output output;
-    pp_output_open(&output, q->ctx, q->count > 1 ? OUTPUT_BATCH : 1);
+    pp_output_open(&output, q->ctx->out_dir, pp_document_unpublished, q->ctx,
+                   q->count > 1 ? OUTPUT_BATCH : 1);
     for (;;) {
         pthread_mutex_lock(&q->lock);
         size_t index = q->next < q->count ? q->next++ : q->count;
