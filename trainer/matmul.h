@@ -73,7 +73,7 @@ void pack_weight_avx512(float *dst, const float *weight, int C, int OC, int pane
 void gemm_acc_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
                      long b_ks, long b_ns, float *Cm, long ldc, float *pack, int accumulate);
 
-/* ---- bf16 (matmul_bf16.c, matmul_avx512bf16.c, matmul_amx.c) ----
+/* ---- bf16 (kernels.c: which kernel; matmul_bf16.c, matmul_avx512bf16.c, matmul_amx.c) ----
  * C += A . B with both operands rounded to bf16 (round to nearest even) and fp32 sums, in K
  * blocks of 256 whose sums start from zero. B is packed into panels of 32 columns in k-pairs;
  * a packed weight (bf16_pack_weight layout) takes matmul_packed_words_bf16 32-bit words. */

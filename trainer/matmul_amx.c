@@ -1,6 +1,6 @@
 /* matmul_amx.c — gemm_amx_impl.h on the real AMX tiles (tdpbf16ps), for CPUs with AMX-BF16
  * (Intel Sapphire Rapids and later). Built with -mamx-tile -mamx-bf16 (build.mk); called only
- * after matmul_bf16.c saw AMX in CPUID and Linux granted the tile state (ARCH_REQ_XCOMP_PERM).
+ * after kernels.c saw AMX in CPUID and Linux granted the tile state (ARCH_REQ_XCOMP_PERM).
  * Untested on hardware here (an AMD Zen 4 has no AMX): its blocking and addressing are tested
  * through the emulated twin in matmul_bf16.c, compiled from the same source. */
 #include <immintrin.h>
