@@ -60,15 +60,25 @@ static void add_window(pp_block_windows *out, size_t first, size_t end)
     out->items[out->count++] = (pp_block_window){h, first, end};
 }
 
+/* The three per-line arrays of pp_blocks_windows, room for `lines`. */
+static int grow_lines(pp_block_windows *out, size_t **sizes, size_t lines, size_t *sizes_cap,
+                      size_t *hashes_cap, size_t *numbers_cap)
+{
+    if (cr_grow(sizes, sizes_cap, lines, sizeof **sizes) < 0 ||
+        cr_grow(&out->line_hashes, hashes_cap, lines, sizeof *out->line_hashes) < 0 ||
+        cr_grow(&out->line_numbers, numbers_cap, lines, sizeof *out->line_numbers) < 0)
+        return -1;
+    return 0;
+}
+
 int pp_blocks_windows(const char *text, size_t len, size_t min_bytes, pp_block_windows *out)
 {
     memset(out, 0, sizeof *out);
     const unsigned char *p = (const unsigned char *)text;
-    size_t cap = 64, count = 0;
-    size_t *sizes = malloc(cap * sizeof *sizes); /* bytes of each non-blank line */
-    out->line_hashes = malloc(cap * sizeof *out->line_hashes);
-    out->line_numbers = malloc(cap * sizeof *out->line_numbers);
-    if (!sizes || !out->line_hashes || !out->line_numbers)
+    size_t *sizes = NULL; /* bytes of each non-blank line */
+    size_t count = 0, sizes_cap = 0, hashes_cap = 0, numbers_cap = 0;
+    /* room for a line or more from the start: an empty text's hashes bind as an empty blob */
+    if (grow_lines(out, &sizes, 64, &sizes_cap, &hashes_cap, &numbers_cap) < 0)
         goto oom;
     size_t line = 0;
     for (size_t start = 0; start < len; line++) {
@@ -78,20 +88,8 @@ int pp_blocks_windows(const char *text, size_t len, size_t min_bytes, pp_block_w
         while (trimmed > start && is_blank_byte(p[trimmed - 1]))
             trimmed--;
         if (trimmed > start) {
-            if (count == cap) {
-                cap *= 2;
-                size_t *bigger_sizes = realloc(sizes, cap * sizeof *sizes);
-                if (bigger_sizes)
-                    sizes = bigger_sizes;
-                uint64_t *hashes = realloc(out->line_hashes, cap * sizeof *hashes);
-                if (hashes)
-                    out->line_hashes = hashes;
-                size_t *numbers = realloc(out->line_numbers, cap * sizeof *numbers);
-                if (numbers)
-                    out->line_numbers = numbers;
-                if (!bigger_sizes || !hashes || !numbers)
-                    goto oom;
-            }
+            if (grow_lines(out, &sizes, count + 1, &sizes_cap, &hashes_cap, &numbers_cap) < 0)
+                goto oom;
             sizes[count] = trimmed - start;
             out->line_hashes[count] = line_hash(p + start, trimmed - start);
             out->line_numbers[count++] = line;

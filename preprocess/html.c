@@ -1009,12 +1009,8 @@ static int parse_page(page *p, const char *utf8, int len, const char *url)
     sax->comment = on_comment;
     sax->processingInstruction = on_pi;
     sax->reference = NULL;
-    if (!p->cap) {
-        p->nodes = malloc(1024 * sizeof *p->nodes);
-        if (!p->nodes)
-            return -1;
-        p->cap = 1024;
-    }
+    if (cr_grow(&p->nodes, &p->cap, 1024, sizeof *p->nodes) < 0)
+        return -1;
     memset(&p->nodes[0], 0, sizeof p->nodes[0]); /* node 0: the document */
     p->count = 1;
     building = p;

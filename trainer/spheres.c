@@ -172,7 +172,11 @@ static const int muon_tensors[4] = {4, 6, 10, 12};
 
 static int muon_tensor(const sphere_engine *e, int t)
 {
-    return e->muon_work && (t == 4 || t == 6 || t == 10 || t == 12);
+    if (e->muon_work)
+        for (int i = 0; i < 4; i++)
+            if (muon_tensors[i] == t)
+                return 1;
+    return 0;
 }
 
 /* (rows, cols) of one layer's matrix of tensor t, llm.c's (OC, C) layout. */

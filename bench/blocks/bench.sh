@@ -28,12 +28,8 @@ if [ -n "${BLOCKS_KEEP:-}" ]; then echo "blocks: keeping $work"; else trap 'rm -
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 field() { $PY -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
-mkdir -p "$work/train" "$work/held"
-i=0
-for f in $(ls "$SRC"/*.c | sort); do
-    if [ $((i % 8)) = 3 ]; then cp "$f" "$work/held/"; else cp "$f" "$work/train/"; fi
-    i=$((i + 1))
-done
+. "$(cd "$(dirname "$0")" && pwd)/../quality/split.sh"
+curl_split "$SRC" "$work"
 "$PP" "$work/train" --out "$work/off" --block-dedup off --threads 1 -q
 "$PP" "$work/train" --out "$work/on" --threads 1 --json >"$work/on.json" 2>"$work/on.log"
 mkdir -p "$work/index"
@@ -49,7 +45,6 @@ echo "held-out text: $(ls "$work"/held_raw/*.txt | wc -l) files, raw $(bytes "$w
 for set in off on held_raw held_cut; do
     "$TOK" encode --tokenizer "$work/tokenizer" --out "$work/tok_$set" -q "$work/$set"/*.txt
 done
-tokens() { $PY -c 'import glob,sys,numpy as np; print(sum(int(np.fromfile(p,dtype=np.int32,count=3)[2]) for p in glob.glob(sys.argv[1]+"/*.bin")))' "$1"; }
 echo "tokens: train $(tokens "$work/tok_off") without cutting, $(tokens "$work/tok_on") with; held-out raw $(tokens "$work/tok_held_raw"), cut $(tokens "$work/tok_held_cut")"
 
 loss() { field "$("$TR" eval --model "$1" --data "$2" --json 2>/dev/null)" loss; }

@@ -28,12 +28,8 @@ export OMP_WAIT_POLICY=PASSIVE
 field() { $PY -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-mkdir -p "$work/train" "$work/held"
-i=0
-for f in $(ls "$SRC"/*.c | sort); do
-    if [ $((i % 8)) = 3 ]; then cp "$f" "$work/held/"; else cp "$f" "$work/train/"; fi
-    i=$((i + 1))
-done
+. "$here/split.sh"
+curl_split "$SRC" "$work"
 echo "code base: $SRC: $(ls "$work/train" | wc -l) files ($(cat "$work"/train/*.c | wc -c) bytes) to train on, $(ls "$work/held" | wc -l) held out ($(cat "$work"/held/*.c | wc -c) bytes)"
 "$TOK" train --vocab-size 2048 -o "$work/tokenizer" -q "$work/train"
 "$TOK" encode --tokenizer "$work/tokenizer" --out "$work/train_tokens" -q "$work"/train/*.c
@@ -42,7 +38,6 @@ vocab=$($PY -c 'import json,sys; print(json.load(sys.stdin)["vocab_size"])' <<EO
 $("$TOK" info "$work/tokenizer" --json)
 EOF2
 )
-tokens() { $PY -c 'import glob,sys,numpy as np; print(sum(int(np.fromfile(p,dtype=np.int32,count=3)[2]) for p in glob.glob(sys.argv[1]+"/*.bin")))' "$1"; }
 echo "tokens: $(tokens "$work/train_tokens") to train on, $(tokens "$work/held_tokens") held out (vocabulary $vocab, trained on the training files only)"
 
 echo "ours: trainer train --time ${BUDGET_S}s ${QUALITY_OURS:-} (load $(load))"
