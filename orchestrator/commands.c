@@ -492,14 +492,9 @@ int cmd_retry(const char *config_path, const char *item_text, cr_err *err)
         config_free(&c);
         return code;
     }
-    char wanted[PATH_MAX] = "";
-    if (item_text) {
-        /* A path may be given from anywhere: make it relative to the workspace if inside. */
-        snprintf(wanted, sizeof wanted, "%s", item_text);
-        size_t wlen = strlen(c.workspace);
-        if (!strncmp(wanted, c.workspace, wlen) && wanted[wlen] == '/')
-            memmove(wanted, wanted + wlen + 1, strlen(wanted + wlen + 1) + 1);
-    }
+    char wanted[PATH_MAX] = ""; /* a path may be given from anywhere */
+    if (item_text)
+        workspace_relative(c.workspace, item_text, wanted, sizeof wanted);
     /* Read first, write after: a write inside an open read of an older snapshot would fail
      * with "database is locked" whenever the daemon wrote in between. */
     failed_rows found = {0};

@@ -1,7 +1,8 @@
 /* config.c — loads pipeline.yaml (libyaml's document API) into a pipeline_config.
  * Every key of SPEC.md's shape is known here; an unknown key, a wrong type or a bad value is
- * refused with "file:line:column: what is wrong". It does not touch the file system beyond
- * reading the file (config_check does, for `validate`); the daemon that uses it is engine.c. */
+ * refused with "file:line:column: what is wrong", after a first pass that bounds what a
+ * hostile file may cost (the guard below). It does not touch the file system beyond reading
+ * the file (config_check does, for `validate`); the daemon that uses it is engine.c. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -16,7 +17,6 @@
 
 #include "fs.h"
 #include "parse.h"
-#include "yaml_guard.h"
 
 typedef struct loader {
     yaml_document_t *doc;
@@ -256,27 +256,28 @@ static int notify_load(loader *l, yaml_node_t *node, void *to)
     return each_pair(l, node, "notify", "notify.", FIELDS(fields));
 }
 
+/* A copy of a list of strings (NULL-terminated); -1 when out of memory (what was copied is
+ * freed with the list's owner). */
+static int list_copy(char ***to, char *const *from, int count)
+{
+    if (!from)
+        return 0;
+    if (!(*to = calloc((size_t)count + 1, sizeof **to)))
+        return -1;
+    for (int i = 0; i < count; i++)
+        if (!((*to)[i] = strdup(from[i])))
+            return -1;
+    return 0;
+}
+
 static int notify_copy(notify_config *to, const notify_config *from)
 {
-    memset(to, 0, sizeof *to);
-    char **lists[2] = {from->on_failure, from->on_success};
-    int counts[2] = {from->on_failure_count, from->on_success_count};
-    char ***outs[2] = {&to->on_failure, &to->on_success};
-    for (int k = 0; k < 2; k++) {
-        if (!lists[k])
-            continue;
-        *outs[k] = calloc((size_t)counts[k] + 1, sizeof(char *));
-        if (!*outs[k])
-            return -1;
-        for (int i = 0; i < counts[k]; i++)
-            if (!((*outs[k])[i] = strdup(lists[k][i])))
-                return -1;
-    }
-    to->on_failure_count = from->on_failure_count;
-    to->on_success_count = from->on_success_count;
-    if (from->webhook && !(to->webhook = strdup(from->webhook)))
+    *to = (notify_config){.on_failure_count = from->on_failure_count,
+                          .on_success_count = from->on_success_count};
+    if (list_copy(&to->on_failure, from->on_failure, from->on_failure_count) ||
+        list_copy(&to->on_success, from->on_success, from->on_success_count))
         return -1;
-    return 0;
+    return from->webhook && !(to->webhook = strdup(from->webhook)) ? -1 : 0;
 }
 
 /* ---- defaults ---- */
@@ -469,11 +470,11 @@ static int load_stage(loader *l, yaml_node_t *node, const defaults *d, stage_con
         return fail_at(l, node, "stage '%s': missing key 'watch'", s->name);
     if (!s->argv)
         return fail_at(l, node, "stage '%s': missing key 'run'", s->name);
-    if (!s->match) {
-        s->match = calloc(2, sizeof(char *));
-        if (!s->match || !(s->match[0] = strdup("*")))
-            return cr_fail(l->err, CR_EOTHER, "out of memory");
+    if (!s->match) { /* every name */
+        char *const any[] = {"*"};
         s->match_count = 1;
+        if (list_copy(&s->match, any, 1))
+            return cr_fail(l->err, CR_EOTHER, "out of memory");
     }
     code = check_placeholders(l, t.run_node, s);
     if (code)
@@ -564,6 +565,114 @@ static void dashboard_free(dashboard_config *d)
     free(d->address);
     free_list(d->hosts, d->host_count);
     memset(d, 0, sizeof *d);
+}
+
+/* ---- the guard: checks pipeline.yaml passes before libyaml builds its document ---- */
+
+/* A size, nesting depth and value count a pipeline never needs (libyaml's scanner slows with
+ * the square of the nesting depth), checked in one pass of the event parser that stops at the
+ * first limit crossed, so a hostile file costs as much as its first YAML_MAX_DEPTH levels.
+ * Every parse error is placed at its line:column, also those of libyaml's reader (invalid
+ * UTF-8, a NUL byte), which libyaml gives as a byte offset only. */
+#define YAML_MAX_BYTES (1 << 20) /* a pipeline.yaml is a few KiB */
+#define YAML_MAX_DEPTH 32        /* the deepest key SPEC.md knows is at level 5 */
+#define YAML_MAX_EVENTS 200000   /* values, keys, lists and mappings all together */
+
+/* line:column (1-based, columns in characters) of a byte offset into text. */
+static void offset_position(const char *text, size_t len, size_t offset, unsigned long *line,
+                            unsigned long *column)
+{
+    *line = 1;
+    *column = 1;
+    for (size_t i = 0; i < offset && i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '\n') {
+            (*line)++;
+            *column = 1;
+        } else if ((c & 0xC0) != 0x80) { /* not a UTF-8 continuation byte */
+            (*column)++;
+        }
+    }
+}
+
+static int parse_error(const yaml_parser_t *parser, const char *path, const char *text, size_t len,
+                       cr_err *err)
+{
+    unsigned long line, column;
+    if (parser->error == YAML_READER_ERROR) {
+        /* the reader knows the byte offset only (its mark is never set) */
+        offset_position(text, len, parser->problem_offset, &line, &column);
+        if (parser->problem_value >= 0)
+            return cr_fail(err, CR_EDATA, "%s:%lu:%lu: %s (byte 0x%02X)", path, line, column,
+                           parser->problem ? parser->problem : "unreadable text",
+                           (unsigned)parser->problem_value & 0xFF);
+        return cr_fail(err, CR_EDATA, "%s:%lu:%lu: %s", path, line, column,
+                       parser->problem ? parser->problem : "unreadable text");
+    }
+    line = (unsigned long)parser->problem_mark.line + 1;
+    column = (unsigned long)parser->problem_mark.column + 1;
+    return cr_fail(err, CR_EDATA, "%s:%lu:%lu: %s%s%s", path, line, column,
+                   parser->problem ? parser->problem : "bad YAML", parser->context ? " " : "",
+                   parser->context ? parser->context : "");
+}
+
+static int yaml_guard_check(const char *path, const char *text, size_t len, cr_err *err)
+{
+    if (len > YAML_MAX_BYTES)
+        return cr_fail(err, CR_EDATA, "%s:1:1: %zu bytes is too large for a pipeline (at most %d)",
+                       path, len, YAML_MAX_BYTES);
+    const char *nul = memchr(text, 0, len);
+    if (nul) {
+        unsigned long line, column;
+        offset_position(text, len, (size_t)(nul - text), &line, &column);
+        return cr_fail(err, CR_EDATA, "%s:%lu:%lu: a NUL byte (the file is not text)", path, line,
+                       column);
+    }
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return cr_fail(err, CR_EOTHER, "libyaml: cannot initialise the parser");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    int code = CR_OK, depth = 0, documents = 0;
+    long events = 0;
+    for (int done = 0; !done && !code;) {
+        yaml_event_t event;
+        if (!yaml_parser_parse(&parser, &event)) {
+            code = parse_error(&parser, path, text, len, err);
+            break;
+        }
+        unsigned long line = (unsigned long)event.start_mark.line + 1;
+        unsigned long column = (unsigned long)event.start_mark.column + 1;
+        switch (event.type) {
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (++depth > YAML_MAX_DEPTH)
+                code = cr_fail(err, CR_EDATA,
+                               "%s:%lu:%lu: nested deeper than %d levels (a pipeline needs 5)",
+                               path, line, column, YAML_MAX_DEPTH);
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            depth--;
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            if (++documents > 1) /* libyaml's loader would read the first one only */
+                code = cr_fail(err, CR_EDATA,
+                               "%s:%lu:%lu: a second YAML document ('---'): a pipeline is one",
+                               path, line, column);
+            break;
+        case YAML_STREAM_END_EVENT:
+            done = 1;
+            break;
+        default:
+            break;
+        }
+        if (!code && ++events > YAML_MAX_EVENTS)
+            code = cr_fail(err, CR_EDATA, "%s:%lu:%lu: more than %d keys and values", path, line,
+                           column, YAML_MAX_EVENTS);
+        yaml_event_delete(&event);
+    }
+    yaml_parser_delete(&parser);
+    return code;
 }
 
 /* ---- top level ---- */
@@ -686,7 +795,7 @@ int config_parse(pipeline_config *c, const char *path, const char *text, size_t 
     if (!c->dir)
         return cr_fail(err, CR_EOTHER, "out of memory");
 
-    int code = yaml_guard_check(path, text, len, err); /* size, depth, positioned errors */
+    int code = yaml_guard_check(path, text, len, err);
     if (code) {
         config_free(c);
         return code;
@@ -697,10 +806,7 @@ int config_parse(pipeline_config *c, const char *path, const char *text, size_t 
         return cr_fail(err, CR_EOTHER, "libyaml: cannot initialise the parser");
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        yaml_mark_t mark = parser.problem_mark;
-        code = cr_fail(err, CR_EDATA, "%s:%lu:%lu: %s%s%s", path, (unsigned long)mark.line + 1,
-                       (unsigned long)mark.column + 1, parser.problem ? parser.problem : "bad YAML",
-                       parser.context ? " " : "", parser.context ? parser.context : "");
+        code = parse_error(&parser, path, text, len, err);
         yaml_parser_delete(&parser);
         config_free(c);
         return code;

@@ -23,15 +23,20 @@
 #include "record.h"
 #include "report.h"
 
+/* The pid in the pidfile of a daemon that holds its lock; -1 when none comes. */
 static pid_t read_pid(int fd)
 {
-    char text[32];
-    ssize_t n = pread(fd, text, sizeof text - 1, 0);
-    if (n <= 0)
-        return -1;
-    text[n] = '\0';
-    long pid = strtol(text, NULL, 10);
-    return pid > 0 ? (pid_t)pid : -1;
+    /* The holder writes its pid just after locking: give it a moment. */
+    for (int tries = 0; tries < 50; tries++) {
+        char text[32];
+        ssize_t n = pread(fd, text, sizeof text - 1, 0);
+        text[n > 0 ? n : 0] = '\0';
+        long pid = strtol(text, NULL, 10);
+        if (pid > 0)
+            return (pid_t)pid;
+        usleep(10000);
+    }
+    return -1;
 }
 
 int pidfile_lock(int *fd_out, pid_t *holder, cr_err *err)
@@ -41,12 +46,9 @@ int pidfile_lock(int *fd_out, pid_t *holder, cr_err *err)
     if (fd < 0)
         return cr_fail_errno(err, CR_EIO, "opening %s", STATE_PIDFILE);
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int busy = errno == EWOULDBLOCK;
-        int code = busy ? CR_ETEMP : CR_EIO;
-        if (busy) {
-            /* The holder writes its pid just after locking: give it a moment. */
-            for (int tries = 0; tries < 50 && (*holder = read_pid(fd)) <= 0; tries++)
-                usleep(10000);
+        int code;
+        if (errno == EWOULDBLOCK) {
+            *holder = read_pid(fd);
             code = cr_fail(err, CR_ETEMP, "already running (pid %ld)", (long)*holder);
         } else {
             code = cr_fail_errno(err, CR_EIO, "locking %s", STATE_PIDFILE);
@@ -72,11 +74,7 @@ pid_t pidfile_holder(void)
     int fd = open(STATE_PIDFILE, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
-    pid_t pid = 0;
-    if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
-        for (int tries = 0; tries < 50 && (pid = read_pid(fd)) <= 0; tries++)
-            usleep(10000);
-    }
+    pid_t pid = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK ? read_pid(fd) : 0;
     close(fd);
     return pid;
 }
@@ -161,7 +159,9 @@ static void control_serve(engine *e, int listen_fd, void *ctx)
         cr_buf_init(&reply);
         if (!strcmp(request, "status") || !strcmp(request, "status-json")) {
             cr_err err;
-            if (report_status(engine_record(e), engine_config(e), getpid(), engine_settling(e),
+            int settling[engine_config(e)->stage_count + 1];
+            engine_settling(e, settling);
+            if (report_status(engine_record(e), engine_config(e), getpid(), settling,
                               !strcmp(request, "status-json"), &reply, &err)) {
                 cr_warn("status: %s", err.msg); /* the client gets no answer and reads the
                                                  * record itself */

@@ -29,7 +29,6 @@
 #include "hash.h"
 #include "log.h"
 #include "notify.h"
-#include "orphans.h"
 #include "parse.h"
 #include "paths.h"
 #include "quarantine.h"
@@ -40,6 +39,8 @@
 #define RUN_LOGS_KEPT 10000                /* the logs of the newest runs; older ones are removed */
 #define LOGS_TIDY_EVERY 500                /* runs between two tidyings of the logs */
 #define DAEMON_LOG_MAX (16L * 1024 * 1024) /* then daemon.log becomes daemon.log.1 */
+#define ORPHANS_SWEEP_MS 5000              /* between two sweeps for orphaned runs */
+#define SUSPECTS_MAX 256                   /* orphaned runs ended per sweep at most */
 
 typedef struct stage_state {
     char **pending; /* paths waiting for the stage's settle time */
@@ -96,9 +97,9 @@ struct engine {
     int once_result;
     notifier *notifier;
     unsigned short rand_state[3];
-    int *settling;           /* engine_settling's answer, one count per stage */
-    int64_t next_sweep_mono; /* orphans.h: runs whose hand-run owner died */
-    int settling_cap;
+    int64_t next_sweep_mono;        /* the orphans' sweep (below) */
+    int64_t suspects[SUSPECTS_MAX]; /* runs whose process was gone at the last sweep */
+    int suspect_count;
 };
 
 int name_matches(const char *name, char *const *patterns, int pattern_count)
@@ -614,17 +615,17 @@ static void start_run(engine *e, int i, record_item *items, int n)
                 (long)run.pid, n);
 }
 
-static int once_contains(const engine *e, int64_t id)
+static int listed(const int64_t *ids, int count, int64_t id)
 {
-    for (int k = 0; k < e->once_count; k++)
-        if (e->once_ids[k] == id)
+    for (int k = 0; k < count; k++)
+        if (ids[k] == id)
             return 1;
     return 0;
 }
 
 static void once_add(engine *e, int64_t id)
 {
-    if (once_contains(e, id))
+    if (listed(e->once_ids, e->once_count, id))
         return;
     if (cr_grow(&e->once_ids, &e->once_cap, (size_t)e->once_count + 1, sizeof *e->once_ids) < 0)
         return;
@@ -743,19 +744,24 @@ static void reap(engine *e)
     }
 }
 
+/* SIGTERM now, SIGKILL (check_timeouts) when the stage's grace has passed. */
+static void terminate(engine *e, active_run *run, int64_t now)
+{
+    int si = stage_index(e, run->stage);
+    runner_signal(run->pid, SIGTERM);
+    run->term_sent = 1;
+    run->kill_mono = now + (si >= 0 ? e->config.stages[si].grace_ms : 5000);
+}
+
 static void check_timeouts(engine *e, int64_t now)
 {
     for (int k = 0; k < e->run_count; k++) {
         active_run *run = &e->runs[k];
         if (run->deadline_mono && !run->term_sent && now >= run->deadline_mono) {
-            int si = stage_index(e, run->stage);
-            int64_t grace = si >= 0 ? e->config.stages[si].grace_ms : 5000;
             cr_warn("%s: run %lld (pid %ld) passed its timeout: SIGTERM", run->stage,
                     (long long)run->run_id, (long)run->pid);
-            runner_signal(run->pid, SIGTERM);
-            run->term_sent = 1;
             run->timed_out = 1;
-            run->kill_mono = now + grace;
+            terminate(e, run, now);
         }
         if (run->term_sent && !run->kill_sent && now >= run->kill_mono) {
             cr_warn("%s: run %lld (pid %ld) still there after SIGTERM: SIGKILL", run->stage,
@@ -778,12 +784,8 @@ void engine_request_stop(engine *e, int now)
     for (int k = 0; k < e->run_count; k++) {
         active_run *run = &e->runs[k];
         run->interrupted = 1;
-        if (!run->term_sent) {
-            int si = stage_index(e, run->stage);
-            runner_signal(run->pid, SIGTERM);
-            run->term_sent = 1;
-            run->kill_mono = t + (si >= 0 ? e->config.stages[si].grace_ms : 5000);
-        }
+        if (!run->term_sent)
+            terminate(e, run, t);
     }
 }
 
@@ -948,7 +950,6 @@ void engine_close(engine *e)
     }
     record_close(e->rec);
     config_free(&e->config);
-    free(e->settling);
     free(e);
 }
 
@@ -965,18 +966,10 @@ int engine_running_count(const engine *e)
     return e->run_count;
 }
 
-const int *engine_settling(engine *e)
+void engine_settling(const engine *e, int *counts)
 {
-    if (e->config.stage_count > e->settling_cap) {
-        int *grown = realloc(e->settling, (size_t)e->config.stage_count * sizeof *grown);
-        if (!grown)
-            return NULL; /* status then shows the record's counts alone */
-        e->settling = grown;
-        e->settling_cap = e->config.stage_count;
-    }
     for (int i = 0; i < e->config.stage_count; i++)
-        e->settling[i] = e->stages[i].pending_count;
-    return e->settling;
+        counts[i] = e->stages[i].pending_count;
 }
 
 struct record *engine_record(engine *e)
@@ -987,16 +980,6 @@ struct record *engine_record(engine *e)
 const pipeline_config *engine_config(const engine *e)
 {
     return &e->config;
-}
-
-/* A path as the record keeps it: relative to the workspace when inside it. */
-static void record_path(const engine *e, const char *path, char *out, size_t out_size)
-{
-    size_t wlen = strlen(e->config.workspace);
-    if (!strncmp(path, e->config.workspace, wlen) && path[wlen] == '/')
-        snprintf(out, out_size, "%s", path + wlen + 1);
-    else
-        snprintf(out, out_size, "%s", path);
 }
 
 int engine_seed(engine *e, const char *stage, char *const *files, int file_count, int *seeded,
@@ -1011,7 +994,7 @@ int engine_seed(engine *e, const char *stage, char *const *files, int file_count
     int result;
     for (int k = 0; k < file_count; k++) {
         char path[PATH_MAX];
-        record_path(e, files[k], path, sizeof path);
+        workspace_relative(e->config.workspace, files[k], path, sizeof path);
         if (!cr_is_file(path))
             return cr_fail(err, CR_ENOINPUT, "%s: not a file", files[k]);
         char why[PATH_MAX + 128];
@@ -1091,6 +1074,56 @@ void engine_once_summary(engine *e, int *done, int *failed, int *other)
     }
 }
 
+/* ---- orphans ---- */
+
+/* A run left without an end by a process that died while the daemon runs: a hand run (`run
+ * STAGE FILE`) killed with SIGKILL takes its child with it (PR_SET_PDEATHSIG) but never
+ * records the end, so its items would stay `running` until the next start. A run that is not
+ * ours and whose recorded process is gone (pid and start time) must be seen so at two sweeps
+ * in a row before it is ended, so a live hand run that is just committing its end is never
+ * raced. The recovery at start is engine_open's. */
+typedef struct sweep {
+    const engine *e;
+    int64_t dead[SUSPECTS_MAX];
+    int dead_count;
+} sweep;
+
+static void look_at(const record_run_row *run, void *arg)
+{
+    sweep *s = arg;
+    int ours = 0;
+    for (int k = 0; k < s->e->run_count; k++)
+        ours |= s->e->runs[k].run_id == run->id;
+    if (s->dead_count == SUSPECTS_MAX || ours || run->pid <= 1)
+        return; /* ours, or still being started (the pid comes in the same commit) */
+    if (run->pid_start && runner_pid_start(run->pid) == run->pid_start)
+        return; /* alive */
+    s->dead[s->dead_count++] = run->id;
+}
+
+static void sweep_orphans(engine *e)
+{
+    sweep s = {.e = e};
+    record_run_filter open_runs = {.in_flight = 1, .limit = -1};
+    cr_err err;
+    if (record_list_runs(e->rec, &open_runs, look_at, &s, &err)) {
+        cr_warn("looking for orphaned runs: %s", err.msg); /* the next sweep looks again */
+        return;
+    }
+    for (int k = 0; k < s.dead_count; k++) {
+        if (!listed(e->suspects, e->suspect_count, s.dead[k]))
+            continue;
+        if (record_interrupt_run(e->rec, s.dead[k], cr_wall_ms(), &err))
+            cr_warn("%s (the next sweep tries again)", err.msg);
+        else
+            cr_warn("run %lld lost its process (a run by hand that was killed): interrupted, "
+                    "its items queued again",
+                    (long long)s.dead[k]);
+    }
+    memcpy(e->suspects, s.dead, (size_t)s.dead_count * sizeof s.dead[0]);
+    e->suspect_count = s.dead_count;
+}
+
 static int64_t next_wait_ms(engine *e, int64_t now_mono)
 {
     int64_t wait = e->mode == ENGINE_ONCE ? 50 : 60000;
@@ -1140,10 +1173,7 @@ int engine_run(engine *e, cr_err *err)
             }
         check_timeouts(e, now);
         if (e->mode == ENGINE_DAEMON && now >= e->next_sweep_mono && !e->record_failed) {
-            int64_t own[e->run_count + 1];
-            for (int k = 0; k < e->run_count; k++)
-                own[k] = e->runs[k].run_id;
-            orphans_sweep(e->rec, own, e->run_count, cr_wall_ms());
+            sweep_orphans(e);
             e->next_sweep_mono = now + ORPHANS_SWEEP_MS;
         }
         if (e->record_failed && !e->draining) {

@@ -46,7 +46,7 @@ void engine_request_stop(engine *e, int now); /* now: end the runs (they are run
 int engine_reload(engine *e, cr_err *err);    /* keeps the old config when the new one is bad */
 int engine_running_count(const engine *e);
 /* Per stage (config order), the files waiting for the settle time: not in the record yet. */
-const int *engine_settling(engine *e);
+void engine_settling(const engine *e, int *counts);
 /* ENGINE_ONCE, after engine_run: how the seeded items ended. */
 void engine_once_summary(engine *e, int *done, int *failed, int *other);
 struct record *engine_record(engine *e);

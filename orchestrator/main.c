@@ -85,41 +85,35 @@ static const cr_option options[] = {
 };
 #undef A
 
-static int no_operands(const orch_args *a, const char *command, cr_err *err)
-{
-    if (a->operand_count)
-        return cr_fail(err, CR_EUSAGE, "%s: unexpected argument '%s'", command, a->operands[0]);
-    return CR_OK;
-}
+/* The commands that take no operand. */
+#define NO_OPERANDS (START | STOP | STATUS | VALIDATE | DASHBOARD)
 
 static int run_start(void *args, cr_err *err)
 {
     orch_args *a = args;
-    return no_operands(a, "start", err) ? CR_EUSAGE : cmd_start(a->config, a->foreground, err);
+    return cmd_start(a->config, a->foreground, err);
 }
 
 static int run_stop(void *args, cr_err *err)
 {
     orch_args *a = args;
-    return no_operands(a, "stop", err) ? CR_EUSAGE : cmd_stop(a->config, a->timeout_ms, err);
+    return cmd_stop(a->config, a->timeout_ms, err);
 }
 
 static int run_status(void *args, cr_err *err)
 {
     orch_args *a = args;
-    return no_operands(a, "status", err) ? CR_EUSAGE : cmd_status(a->config, a->json, err);
+    return cmd_status(a->config, a->json, err);
 }
 
 static int run_validate(void *args, cr_err *err)
 {
-    orch_args *a = args;
-    return no_operands(a, "validate", err) ? CR_EUSAGE : cmd_validate(a->config, err);
+    return cmd_validate(((orch_args *)args)->config, err);
 }
 
 static int run_dashboard(void *args, cr_err *err)
 {
-    orch_args *a = args;
-    return no_operands(a, "dashboard", err) ? CR_EUSAGE : dashboard_command(a->config, err);
+    return dashboard_command(((orch_args *)args)->config, err);
 }
 
 static int run_run(void *args, cr_err *err)
@@ -212,6 +206,10 @@ int main(int argc, char **argv)
         return done > 0 ? 0 : cr_err_report("orchestrator", &err);
     a.operands = argv + cr_cli_operand_index(&cli);
     a.operand_count = argc - cr_cli_operand_index(&cli);
+    if ((command->bit & NO_OPERANDS) && a.operand_count) {
+        cr_fail(&err, CR_EUSAGE, "%s: unexpected argument '%s'", command->name, a.operands[0]);
+        return cr_err_report("orchestrator", &err);
+    }
     cr_log_init("orchestrator", CR_LOG_INFO);
     cr_log_verbosity(a.quiet, a.verbose);
     int code = command->run(&a, &err);

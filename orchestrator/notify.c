@@ -36,7 +36,8 @@ struct notifier {
     int stopping;
 };
 
-char *notify_json(const notify_event *e)
+/* The webhook's JSON body. */
+static char *notify_json(const notify_event *e)
 {
     cr_buf b;
     cr_buf_init(&b);

@@ -29,7 +29,4 @@ void notifier_send(notifier *n, const notify_config *config, const notify_event 
 /* Waits up to wait_ms for queued webhooks to be delivered, then stops the thread. */
 void notifier_stop(notifier *n, int wait_ms);
 
-/* The webhook's JSON body (also used by the tests). */
-char *notify_json(const notify_event *event);
-
 #endif

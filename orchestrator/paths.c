@@ -21,12 +21,6 @@ static int inside(const char *root, const char *resolved)
     return !strncmp(resolved, root, len) && (resolved[len] == '/' || resolved[len] == 0);
 }
 
-/* The workspace resolved: the current folder (physical: getcwd has no symlinks). */
-static int workspace_root(char *out, size_t size)
-{
-    return getcwd(out, size) ? 0 : -1;
-}
-
 int path_inside(const char *path, const char *root_folder)
 {
     char root[PATH_MAX], folder[PATH_MAX], resolved[PATH_MAX];
@@ -38,16 +32,12 @@ int path_inside(const char *path, const char *root_folder)
     return inside(root, resolved);
 }
 
-int path_in_workspace(const char *path)
-{
-    return path_inside(path, ".");
-}
-
 int input_allowed(const char *path, int outside_allowed, char *why, size_t why_size)
 {
     char root[PATH_MAX], target[PATH_MAX];
-    struct stat link_st, st;
-    if (workspace_root(root, sizeof root) || lstat(path, &link_st) != 0 || stat(path, &st) != 0) {
+    struct stat st;
+    /* the workspace resolved: the current folder (physical: getcwd has no symlinks) */
+    if (!getcwd(root, sizeof root) || stat(path, &st) != 0) {
         snprintf(why, why_size, "%s", strerror(errno));
         return -1;
     }
@@ -57,7 +47,7 @@ int input_allowed(const char *path, int outside_allowed, char *why, size_t why_s
     }
     if (path[0] == '/' && outside_allowed)
         return 0; /* the user's own file, named by hand: run, never moved (quarantine.c) */
-    if (!path_in_workspace(path)) {
+    if (!path_inside(path, ".")) {
         snprintf(why, why_size, "in a folder that resolves outside the workspace: not followed");
         return -1;
     }
@@ -71,6 +61,14 @@ int input_allowed(const char *path, int outside_allowed, char *why, size_t why_s
         return -1;
     }
     return 0;
+}
+
+void workspace_relative(const char *workspace, const char *path, char *out, size_t out_size)
+{
+    size_t len = strlen(workspace);
+    if (!strncmp(path, workspace, len) && path[len] == '/')
+        path += len + 1;
+    snprintf(out, out_size, "%s", path);
 }
 
 int path_absolute_lexical(const char *path, char *out, size_t out_size)

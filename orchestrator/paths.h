@@ -25,9 +25,8 @@
 int workspace_prepare(const pipeline_config *config, cr_err *err);
 
 /* 1 when the file named by path (its folders resolved, its last name not followed) is inside
- * the folder root (resolved too); path_in_workspace: root is the workspace. */
+ * the folder root (resolved too). */
 int path_inside(const char *path, const char *root);
-int path_in_workspace(const char *path);
 
 /* 0 when path may be run: a regular file and, when it lives in the workspace, not a symlink
  * (nor inside a symlinked folder) that resolves out of it. An absolute path (one that is not
@@ -35,6 +34,10 @@ int path_in_workspace(const char *path);
  * outside_allowed (a file named by hand to `run STAGE FILE`). Otherwise -1, and why says why
  * in a few words. */
 int input_allowed(const char *path, int outside_allowed, char *why, size_t why_size);
+
+/* A path as the record keeps it: relative to the workspace (absolute) when inside it, as
+ * given otherwise. */
+void workspace_relative(const char *workspace, const char *path, char *out, size_t out_size);
 
 /* path made absolute against the current folder without following any symlink: "." and ".."
  * are removed as written (as `realpath -s` does). -1 when it does not fit. */

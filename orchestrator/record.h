@@ -163,7 +163,7 @@ int record_list_runs(record *rec, const record_run_filter *filter, record_run_fn
 /* One run by id; CR_ENOINPUT when there is none. */
 int record_run_get(record *rec, int64_t run_id, record_run_fn fn, void *ctx, cr_err *err);
 
-/* A run without an end whose process is gone (orphans.c): ended as interrupted, its running
+/* A run without an end whose process is gone (engine.c's sweep): ended as interrupted, its running
  * items queued again, in one transaction. */
 int record_interrupt_run(record *rec, int64_t run_id, int64_t now_ms, cr_err *err);
 
