@@ -82,20 +82,11 @@ static int dup_scalar(loader *l, yaml_node_t *node, const char *key, char **out)
     return *out ? CR_OK : cr_fail(l->err, CR_EOTHER, "out of memory");
 }
 
-static void free_list(char **items, int count)
-{
-    if (!items)
-        return;
-    for (int i = 0; i < count; i++)
-        free(items[i]);
-    free(items);
-}
-
 /* A list of strings (NULL-terminated); a single value is a list of one when allow_single. */
 static int string_list(loader *l, yaml_node_t *node, const char *key, int allow_single, char ***out,
                        int *count)
 {
-    free_list(*out, *count);
+    cr_free_list(*out, (size_t)*count);
     *out = NULL;
     *count = 0;
     int n = 1;
@@ -231,8 +222,8 @@ static int each_pair(loader *l, yaml_node_t *node, const char *what, const char 
 
 static void notify_free(notify_config *n)
 {
-    free_list(n->on_failure, n->on_failure_count);
-    free_list(n->on_success, n->on_success_count);
+    cr_free_list(n->on_failure, (size_t)n->on_failure_count);
+    cr_free_list(n->on_success, (size_t)n->on_success_count);
     free(n->webhook);
     memset(n, 0, sizeof *n);
 }
@@ -258,12 +249,13 @@ static int notify_load(loader *l, yaml_node_t *node, void *to)
 
 /* A copy of a list of strings (NULL-terminated); -1 when out of memory (what was copied is
  * freed with the list's owner). */
-static int list_copy(char ***to, char *const *from, int count)
+static int list_copy(char ***to, int *to_count, char *const *from, int count)
 {
     if (!from)
         return 0;
     if (!(*to = calloc((size_t)count + 1, sizeof **to)))
         return -1;
+    *to_count = count;
     for (int i = 0; i < count; i++)
         if (!((*to)[i] = strdup(from[i])))
             return -1;
@@ -272,10 +264,10 @@ static int list_copy(char ***to, char *const *from, int count)
 
 static int notify_copy(notify_config *to, const notify_config *from)
 {
-    *to = (notify_config){.on_failure_count = from->on_failure_count,
-                          .on_success_count = from->on_success_count};
-    if (list_copy(&to->on_failure, from->on_failure, from->on_failure_count) ||
-        list_copy(&to->on_success, from->on_success, from->on_success_count))
+    memset(to, 0, sizeof *to);
+    if (list_copy(&to->on_failure, &to->on_failure_count, from->on_failure,
+                  from->on_failure_count) ||
+        list_copy(&to->on_success, &to->on_success_count, from->on_success, from->on_success_count))
         return -1;
     return from->webhook && !(to->webhook = strdup(from->webhook)) ? -1 : 0;
 }
@@ -470,12 +462,9 @@ static int load_stage(loader *l, yaml_node_t *node, const defaults *d, stage_con
         return fail_at(l, node, "stage '%s': missing key 'watch'", s->name);
     if (!s->argv)
         return fail_at(l, node, "stage '%s': missing key 'run'", s->name);
-    if (!s->match) { /* every name */
-        char *const any[] = {"*"};
-        s->match_count = 1;
-        if (list_copy(&s->match, any, 1))
-            return cr_fail(l->err, CR_EOTHER, "out of memory");
-    }
+    char *const any[] = {"*"}; /* no match: every name */
+    if (!s->match && list_copy(&s->match, &s->match_count, any, 1))
+        return cr_fail(l->err, CR_EOTHER, "out of memory");
     code = check_placeholders(l, t.run_node, s);
     if (code)
         return code;
@@ -563,7 +552,7 @@ static void dashboard_free(dashboard_config *d)
 {
     free(d->listen);
     free(d->address);
-    free_list(d->hosts, d->host_count);
+    cr_free_list(d->hosts, (size_t)d->host_count);
     memset(d, 0, sizeof *d);
 }
 
@@ -838,9 +827,9 @@ void config_free(pipeline_config *c)
     for (int i = 0; i < c->stage_count; i++) {
         stage_config *s = &c->stages[i];
         free(s->name);
-        free_list(s->watch, s->watch_count);
-        free_list(s->match, s->match_count);
-        free_list(s->argv, s->argc);
+        cr_free_list(s->watch, (size_t)s->watch_count);
+        cr_free_list(s->match, (size_t)s->match_count);
+        cr_free_list(s->argv, (size_t)s->argc);
         notify_free(&s->notify);
     }
     free(c->stages);

@@ -899,7 +899,9 @@ static enum MHD_Result serve_log(dashboard *d, struct MHD_Connection *c, const c
     cr_err err;
     if (record_open(&rec, STATE_RECORD, &err))
         return send_text(c, 503, "the record cannot be read\n");
-    int found = record_run_get(rec, id, log_found, &ctx, &err) == CR_OK;
+    record_run_filter one = {.id = id};
+    /* a run that cannot be read now is answered as not found: the page asks again */
+    int found = record_list_runs(rec, &one, log_found, &ctx, &err) == CR_OK && ctx.stage[0];
     record_close(rec);
     if (!found)
         return send_text(c, 404, "no such run\n");

@@ -70,6 +70,13 @@ static char *notify_json(const notify_event *e)
     return b.data;
 }
 
+static void job_free(webhook_job *job)
+{
+    free(job->url);
+    free(job->body);
+    free(job);
+}
+
 static size_t discard(char *ptr, size_t size, size_t count, void *user)
 {
     (void)ptr;
@@ -144,9 +151,7 @@ static void *webhook_thread(void *arg)
         }
         if (!delivered)
             cr_error("webhook %s: not delivered: %s", job->url, why);
-        free(job->url);
-        free(job->body);
-        free(job);
+        job_free(job);
         pthread_mutex_lock(&n->lock);
         n->busy = 0;
         pthread_cond_broadcast(&n->wake);
@@ -191,9 +196,7 @@ static void enqueue(notifier *n, const char *url, char *body)
         n->head = old->next;
         n->queued--;
         cr_warn("webhook %s: queue full, dropping the oldest notification", old->url);
-        free(old->url);
-        free(old->body);
-        free(old);
+        job_free(old);
     }
     if (n->tail)
         n->tail->next = job;
@@ -261,9 +264,7 @@ void notifier_stop(notifier *n, int wait_ms)
     while (job) {
         webhook_job *next = job->next;
         cr_warn("webhook %s: not delivered before stopping", job->url);
-        free(job->url);
-        free(job->body);
-        free(job);
+        job_free(job);
         job = next;
     }
     if (n->thread_started)

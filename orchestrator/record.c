@@ -649,7 +649,9 @@ int record_list_runs(record *rec, const record_run_filter *f, record_run_fn fn, 
 {
     char sql[512];
     const char *stage = f->stage ? " AND stage=?1" : "";
-    if (f->in_flight)
+    if (f->id)
+        snprintf(sql, sizeof sql, RUN_COLUMNS " WHERE id=?4");
+    else if (f->in_flight)
         snprintf(sql, sizeof sql, RUN_COLUMNS " WHERE end_ms IS NULL%s ORDER BY id LIMIT ?2",
                  stage);
     else if (f->ended_since_ms > 0)
@@ -669,36 +671,9 @@ int record_list_runs(record *rec, const record_run_filter *f, record_run_fn fn, 
     sqlite3_bind_text(s, 1, f->stage, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, f->limit);
     sqlite3_bind_int64(s, 3, f->ended_since_ms);
+    sqlite3_bind_int64(s, 4, f->id); /* SQLITE_RANGE, harmless, where there is no ?4 */
     row_call call = {(void *)fn, ctx};
     return each_row(rec, s, run_row, &call, "listing runs", err);
-}
-
-typedef struct found_run {
-    record_run_fn fn;
-    void *ctx;
-    int found;
-} found_run;
-
-static void run_found(const record_run_row *row, void *arg)
-{
-    found_run *f = arg;
-    f->found = 1;
-    f->fn(row, f->ctx);
-}
-
-int record_run_get(record *rec, int64_t run_id, record_run_fn fn, void *ctx, cr_err *err)
-{
-    sqlite3_stmt *s;
-    int code = cr_db_prepare(rec->db, &s, RUN_COLUMNS " WHERE id=?", err);
-    if (code)
-        return code;
-    sqlite3_bind_int64(s, 1, run_id);
-    found_run f = {fn, ctx, 0};
-    row_call call = {(void *)run_found, &f};
-    code = each_row(rec, s, run_row, &call, "reading a run", err);
-    if (!code && !f.found)
-        code = cr_fail(err, CR_ENOINPUT, "no run %lld", (long long)run_id);
-    return code;
 }
 
 int record_crawl_counts(const char *state_db, int64_t counts[CRAWL_STATE_COUNT], cr_err *err)

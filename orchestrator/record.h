@@ -152,6 +152,7 @@ typedef struct record_run_row {
 } record_run_row;
 typedef void (*record_run_fn)(const record_run_row *row, void *ctx);
 typedef struct record_run_filter {
+    int64_t id;             /* > 0: that run alone (none when there is no such run) */
     int in_flight;          /* 1: the runs without an end, oldest first; 0: the ended ones */
     const char *stage;      /* NULL: every stage */
     int64_t ended_since_ms; /* ended runs: > 0, those that ended at or after it, by end time */
@@ -160,8 +161,6 @@ typedef struct record_run_filter {
 } record_run_filter;
 int record_list_runs(record *rec, const record_run_filter *filter, record_run_fn fn, void *ctx,
                      cr_err *err);
-/* One run by id; CR_ENOINPUT when there is none. */
-int record_run_get(record *rec, int64_t run_id, record_run_fn fn, void *ctx, cr_err *err);
 
 /* A run without an end whose process is gone (engine.c's sweep): ended as interrupted, its running
  * items queued again, in one transaction. */

@@ -97,11 +97,9 @@ static void child_exec(const char *program, char *const *argv, int log_fd, int n
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    signal(SIGXFSZ, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
+    static const int defaults[] = {SIGPIPE, SIGXFSZ, SIGHUP, SIGTERM, SIGINT};
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+        signal(defaults[i], SIG_DFL);
     setpgid(0, 0);
     dup2(null_fd, 0);
     dup2(log_fd, 1);
