@@ -95,34 +95,25 @@ int cmd_start(const char *config_path, int foreground, cr_err *err)
     if (config_check(&c, &missing))
         fprintf(stderr, "orchestrator: warning: %s (its inputs will fail until it exists)\n",
                 missing.msg);
-    int lock_fd = -1;
+    int lock_fd = -1, report_fd = -1, control_fd = -1;
     pid_t holder;
     code = pidfile_lock(&lock_fd, &holder, err);
-    if (code) {
+    if (code)
         cr_err_context(err, "start: workspace %s", c.workspace);
-        config_free(&c);
-        return code;
-    }
-    int report_fd = -1;
-    if (!foreground) {
-        int exit_code;
-        if (daemon_detach(&report_fd, &exit_code, STATE_LOG, err) != 0) {
+    if (!code && !foreground) {
+        code = daemon_detach(&report_fd, STATE_LOG, err);
+        if (report_fd < 0) { /* the caller's process: the daemon's report is printed */
             config_free(&c);
             close(lock_fd);
-            if (exit_code) {
-                cr_err_clear(err);
-                err->code = exit_code;
-                err->msg[0] = '\0'; /* already printed by daemon_detach */
-            }
-            return exit_code;
+            return code;
         }
     }
     char ready[PATH_MAX + 128];
     snprintf(ready, sizeof ready, "orchestrator: started, pid %ld (workspace %s)", (long)getpid(),
              c.workspace);
     engine *e = NULL;
-    int control_fd = -1;
-    code = pidfile_write(lock_fd, getpid(), err);
+    if (!code)
+        code = pidfile_write(lock_fd, getpid(), err);
     if (!code)
         code = control_listen(&control_fd, err);
     if (!code)
@@ -137,7 +128,8 @@ int cmd_start(const char *config_path, int foreground, cr_err *err)
             unlink(STATE_SOCKET);
         }
         config_free(&c);
-        close(lock_fd);
+        if (lock_fd >= 0)
+            close(lock_fd);
         return code;
     }
     /* The dashboard is a view: when its port is taken the pipeline still runs, and says so. */

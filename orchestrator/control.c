@@ -229,8 +229,9 @@ int control_request(const char *request, cr_buf *reply, int timeout_ms, cr_err *
     return code;
 }
 
-int daemon_detach(int *report_fd, int *exit_code, const char *log_path, cr_err *err)
+int daemon_detach(int *report_fd, const char *log_path, cr_err *err)
 {
+    *report_fd = -1;
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0)
         return cr_fail_errno(err, CR_EOTHER, "pipe");
@@ -263,8 +264,10 @@ int daemon_detach(int *report_fd, int *exit_code, const char *log_path, cr_err *
             printf("%s\n", text);
         else
             fprintf(stderr, "orchestrator: start: %s\n", text);
-        *exit_code = code;
-        return 1;
+        cr_err_clear(err);
+        if (err)
+            err->code = code; /* its message is printed: err's stays empty */
+        return code;
     }
     close(pipe_fds[0]);
     setsid();

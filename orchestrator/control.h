@@ -27,10 +27,10 @@ int control_attach(engine *e, int listen_fd, cr_err *err);
 /* Sends a request and reads the whole reply; CR_ETEMP when no daemon answers. */
 int control_request(const char *request, cr_buf *reply, int timeout_ms, cr_err *err);
 
-/* Detaches: the caller's process waits for the daemon's report and returns 1 with the exit
- * code in *exit_code (the message is already printed); the daemon returns 0 with the write
- * end of the report pipe in *report_fd. */
-int daemon_detach(int *report_fd, int *exit_code, const char *log_path, cr_err *err);
+/* Detaches. The daemon returns 0 with the write end of the report pipe in *report_fd. The
+ * caller's process waits for the daemon's report, prints it and returns its code with
+ * *report_fd -1 and err's message empty; a failure to detach also leaves *report_fd -1. */
+int daemon_detach(int *report_fd, const char *log_path, cr_err *err);
 /* The daemon's report: code 0 and its pid, or an error. */
 void daemon_report(int report_fd, int code, const char *message);
 
