@@ -172,6 +172,14 @@ static int enter_existing(pipeline_config *c, const char *config_path, int *exis
     return CR_OK;
 }
 
+/* Waits up to wait_ms for the daemon to let its lock go. */
+static void wait_for_stop(int64_t wait_ms)
+{
+    int64_t deadline = cr_mono_ms() + wait_ms;
+    while (pidfile_holder() > 0 && cr_mono_ms() < deadline)
+        usleep(50000);
+}
+
 int cmd_stop(const char *config_path, int64_t timeout_ms, cr_err *err)
 {
     pipeline_config c;
@@ -180,16 +188,18 @@ int cmd_stop(const char *config_path, int64_t timeout_ms, cr_err *err)
     int code = enter_existing(&c, config_path, &exists, &pid, err);
     if (code)
         return code;
-    if (pid <= 0) {
+    if (pid <= 0)
         printf("orchestrator: not running (workspace %s)\n", c.workspace);
-        config_free(&c);
+    config_free(&c);
+    if (pid <= 0)
         return CR_OK;
-    }
     cr_buf reply;
     cr_buf_init(&reply);
-    code = control_request("stop", &reply, 5000, err);
-    int signalled = code != CR_OK;
-    if (code) {
+    int signalled = control_request("stop", &reply, 5000, err) != CR_OK;
+    if (!signalled)
+        printf("orchestrator: %s", reply.data ? reply.data : "stopping\n");
+    cr_buf_free(&reply);
+    if (signalled) {
         /* The socket is gone (removed, or the daemon is stuck before answering), but the
          * pidfile's lock names the daemon for sure: SIGTERM, which ends its runs (they run
          * again at the next start) instead of waiting for them. */
@@ -198,26 +208,16 @@ int cmd_stop(const char *config_path, int64_t timeout_ms, cr_err *err)
         printf("orchestrator: the control socket does not answer (%s): sending SIGTERM to pid "
                "%ld\n",
                shown, (long)pid);
-        if (kill(pid, SIGTERM) != 0) {
-            cr_buf_free(&reply);
-            config_free(&c);
+        if (kill(pid, SIGTERM) != 0)
             return cr_fail_errno(err, CR_ETEMP, "stop: pid %ld", (long)pid);
-        }
-        code = CR_OK;
-    } else {
-        printf("orchestrator: %s", reply.data ? reply.data : "stopping\n");
     }
     fflush(stdout);
-    cr_buf_free(&reply);
-    int64_t deadline = cr_mono_ms() + timeout_ms;
-    while (pidfile_holder() > 0 && cr_mono_ms() < deadline)
-        usleep(50000);
+    wait_for_stop(timeout_ms);
     char limit[32];
     cr_format_duration(timeout_ms, limit, sizeof limit);
     if (signalled && pidfile_holder() > 0) {
         /* no socket to ask for stop-now: a daemon that outlives SIGTERM is stopped (SIGSTOP)
          * or stuck, which the user must look at */
-        config_free(&c);
         return cr_fail(err, CR_ETEMP,
                        "stop: pid %ld is still running %s after SIGTERM (stopped or stuck? see "
                        "/proc/%ld/status; kill -CONT or kill -KILL it)",
@@ -227,22 +227,16 @@ int cmd_stop(const char *config_path, int64_t timeout_ms, cr_err *err)
         printf("orchestrator: runs still going after %s: ending them (they run again at the "
                "next start)\n",
                limit);
-        cr_buf_init(&reply);
-        control_request("stop-now", &reply, 5000, NULL);
-        cr_buf_free(&reply);
-        deadline = cr_mono_ms() + 120000;
-        while (pidfile_holder() > 0 && cr_mono_ms() < deadline)
-            usleep(50000);
-        if (pidfile_holder() > 0) {
-            config_free(&c);
+        /* no answer needed: whether the daemon ends is what is waited for */
+        control_request("stop-now", NULL, 5000, NULL);
+        wait_for_stop(120000);
+        if (pidfile_holder() > 0)
             return cr_fail(err, CR_ETEMP, "stop: pid %ld is still running", (long)pid);
-        }
     }
     /* The lock goes just before the process: wait for the process too. */
     for (int tries = 0; tries < 100 && kill(pid, 0) == 0; tries++)
         usleep(20000);
     printf("orchestrator: stopped (pid %ld)\n", (long)pid);
-    config_free(&c);
     return CR_OK;
 }
 
@@ -568,10 +562,8 @@ int cmd_retry(const char *config_path, const char *item_text, cr_err *err)
     failed_rows_free(&found);
     record_close(rec);
     if (requeued && pidfile_holder() > 0) {
-        cr_buf reply;
-        cr_buf_init(&reply);
-        control_request("wake", &reply, 2000, NULL);
-        cr_buf_free(&reply);
+        /* best effort: without it the daemon looks at the queue within a minute */
+        control_request("wake", NULL, 2000, NULL);
     }
     config_free(&c);
     if (!requeued && !problems)

@@ -24,7 +24,8 @@ int control_listen(int *fd, cr_err *err);
  * (status, status-json, stop, stop-now, reload, wake) is answered from the loop. Clients must
  * be the same user (SO_PEERCRED) or root. */
 int control_attach(engine *e, int listen_fd, cr_err *err);
-/* Sends a request and reads the whole reply; CR_ETEMP when no daemon answers. */
+/* Sends a request and reads the whole reply (reply NULL: not kept); CR_ETEMP when no daemon
+ * answers. */
 int control_request(const char *request, cr_buf *reply, int timeout_ms, cr_err *err);
 
 /* Detaches. The daemon returns 0 with the write end of the report pipe in *report_fd. The
