@@ -117,15 +117,6 @@ static int64_t mtime_ns_of(const char *path)
     return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-static void kv_text(cr_json *j, const char *key, const char *text)
-{
-    cr_json_key(j, key);
-    if (text)
-        cr_json_string(j, text);
-    else
-        cr_json_null(j);
-}
-
 static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -300,9 +291,8 @@ static int metrics_refresh(dashboard *d)
     int changed = 0;
     pthread_mutex_lock(&d->lock);
     if (st.st_ino != d->metrics.inode || st.st_size < d->metrics.offset) {
-        int epoch = d->metrics.epoch;
         series_free(&d->metrics);
-        d->metrics.epoch = epoch + 1;
+        d->metrics.epoch++;
         d->metrics.inode = st.st_ino;
         changed = 1;
     }
@@ -415,8 +405,8 @@ static void item_json(const record_item_row *row, void *arg)
     cr_json *j = ctx->j;
     cr_json_object_begin(j);
     cr_json_kv_int(j, "item", row->id);
-    kv_text(j, "stage", row->stage);
-    kv_text(j, "path", row->path);
+    cr_json_kv_string(j, "stage", row->stage);
+    cr_json_kv_string(j, "path", row->path);
     cr_json_kv_int(j, "attempts", row->attempts);
     cr_json_kv_int(j, "max_attempts", max_attempts_of(ctx->d, row->stage));
     cr_json_kv_int(j, "created_ms", row->created_ms);
@@ -424,13 +414,13 @@ static void item_json(const record_item_row *row, void *arg)
     if (!strcmp(row->state, ITEM_RETRYING))
         cr_json_kv_int(j, "next_attempt_ms", row->next_attempt_ms);
     if (row->last_error)
-        kv_text(j, "last_error", row->last_error);
+        cr_json_kv_string(j, "last_error", row->last_error);
     if (row->exit_codes && *row->exit_codes)
-        kv_text(j, "exit_codes", row->exit_codes);
+        cr_json_kv_string(j, "exit_codes", row->exit_codes);
     if (row->last_run)
         cr_json_kv_int(j, "run", row->last_run);
     if (!strcmp(row->state, ITEM_FAILED)) {
-        kv_text(j, "moved_to", row->failed_path);
+        cr_json_kv_string(j, "moved_to", row->failed_path);
         read_error_file(row->failed_path, &ctx->scratch);
         if (ctx->scratch.len)
             cr_json_kv_string(j, "error", ctx->scratch.data);
@@ -444,7 +434,7 @@ static void run_json(const record_run_row *row, void *arg)
     cr_json *j = ctx->j;
     cr_json_object_begin(j);
     cr_json_kv_int(j, "run", row->id);
-    kv_text(j, "stage", row->stage);
+    cr_json_kv_string(j, "stage", row->stage);
     cr_json_kv_int(j, "pid", row->pid);
     cr_json_kv_int(j, "start_ms", row->start_ms);
     if (row->end_ms) {
@@ -455,10 +445,10 @@ static void run_json(const record_run_row *row, void *arg)
             cr_json_int(j, row->exit_code);
         else
             cr_json_null(j);
-        kv_text(j, "outcome", row->outcome);
+        cr_json_kv_string(j, "outcome", row->outcome);
     }
     cr_json_kv_int(j, "inputs", row->item_count);
-    kv_text(j, "first_input", row->first_input);
+    cr_json_kv_string(j, "first_input", row->first_input);
     cr_json_object_end(j);
 }
 
@@ -529,7 +519,7 @@ static void crawl_json(dashboard *d, cr_json *j)
     const crawl_figures *c = &d->crawl;
     cr_json_key(j, "crawl");
     cr_json_object_begin(j);
-    kv_text(j, "stage", d->crawl_stage[0] ? d->crawl_stage : NULL);
+    cr_json_kv_string(j, "stage", d->crawl_stage[0] ? d->crawl_stage : NULL);
     cr_json_kv_string(j, "folder", d->crawl_out);
     cr_json_kv_int(j, "pages_in_folder", c->in_raw);
     cr_json_kv_bool(j, "state_read", c->known);
@@ -559,7 +549,7 @@ static void status_build(dashboard *d, cr_buf *out)
     cr_json_kv_int(&j, "pid", d->daemon_pid);
     cr_json_kv_string(&j, "workspace", d->config.workspace);
     cr_json_kv_string(&j, "config", d->config.path);
-    kv_text(&j, "train_stage", d->train_stage[0] ? d->train_stage : NULL);
+    cr_json_kv_string(&j, "train_stage", d->train_stage[0] ? d->train_stage : NULL);
     cr_json_kv_string(&j, "models", d->models_dir);
     cr_json_key(&j, "stages");
     cr_json_array_begin(&j);

@@ -190,11 +190,10 @@ static void update_watches(engine *e)
 
 /* Records path for stage i when its content is new. Returns the item id (also of a known
  * item), 0 when the file is not a regular file or cannot be read. */
-static int64_t take_file(engine *e, int i, const char *path, int force, int *result)
+static int64_t take_file(engine *e, int i, const char *path, int force)
 {
     const stage_config *s = &e->config.stages[i];
     struct stat st;
-    *result = RECORD_KNOWN;
     char why[PATH_MAX + 128];
     /* one rule on every way in (inotify, rescan, run by hand): no symlink out of the
      * workspace is followed, not even to hash it; a file named by hand may live outside */
@@ -215,12 +214,13 @@ static int64_t take_file(engine *e, int i, const char *path, int force, int *res
         return 0;
     }
     int64_t id = 0;
+    int result;
     if (record_add(e->rec, s->name, path, hex, st.st_size, mtime_ns, cr_wall_ms(), force, &id,
-                   result, &err)) {
+                   &result, &err)) {
         cr_error("%s: %s", s->name, err.msg);
         return 0;
     }
-    if (*result != RECORD_KNOWN)
+    if (result != RECORD_KNOWN)
         cr_debug("%s: queued %s (item %lld)", s->name, path, (long long)id);
     return id;
 }
@@ -238,9 +238,8 @@ static void pending_add(stage_state *st, const char *path)
 static void pending_release(engine *e, int i)
 {
     stage_state *st = &e->stages[i];
-    int result;
     for (int k = 0; k < st->pending_count; k++) {
-        take_file(e, i, st->pending[k], 0, &result);
+        take_file(e, i, st->pending[k], 0);
         free(st->pending[k]);
     }
     st->pending_count = 0;
@@ -273,8 +272,7 @@ static void handle_file(engine *e, const char *folder, const char *name)
             if (s->input_mode == INPUT_MANY && st->pending_count >= s->batch_max_files)
                 pending_release(e, i);
         } else {
-            int result;
-            take_file(e, i, path, 0, &result);
+            take_file(e, i, path, 0);
         }
     }
 }
@@ -991,7 +989,6 @@ int engine_seed(engine *e, const char *stage, char *const *files, int file_count
         return cr_fail(err, CR_EUSAGE, "no stage named '%s' in %s", stage, e->config.path);
     const stage_config *s = &e->config.stages[i];
     e->once_stage = i;
-    int result;
     for (int k = 0; k < file_count; k++) {
         char path[PATH_MAX];
         workspace_relative(e->config.workspace, files[k], path, sizeof path);
@@ -1000,7 +997,7 @@ int engine_seed(engine *e, const char *stage, char *const *files, int file_count
         char why[PATH_MAX + 128];
         if (input_allowed(path, 1, why, sizeof why))
             return cr_fail(err, CR_EDATA, "%s: %s", files[k], why);
-        int64_t id = take_file(e, i, path, 1, &result);
+        int64_t id = take_file(e, i, path, 1);
         if (!id)
             return cr_fail(err, CR_EIO, "%s: cannot be read", files[k]);
         once_add(e, id);
@@ -1019,7 +1016,7 @@ int engine_seed(engine *e, const char *stage, char *const *files, int file_count
                 char path[PATH_MAX + 256];
                 snprintf(path, sizeof path, "%s/%s", folder, names[k]->d_name);
                 if (name_matches(names[k]->d_name, s->match, s->match_count) && cr_is_file(path)) {
-                    int64_t id = take_file(e, i, path, pass, &result);
+                    int64_t id = take_file(e, i, path, pass);
                     if (!id) /* known: it may still wait in the record (a daemon beside us, or
                               * one that died with it queued) */
                         id = record_newest(e->rec, s->name, path);
