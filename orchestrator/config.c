@@ -17,6 +17,7 @@
 
 #include "fs.h"
 #include "parse.h"
+#include "paths.h"
 
 typedef struct loader {
     yaml_document_t *doc;
@@ -344,54 +345,35 @@ static int valid_stage_name(const char *name)
     return 1;
 }
 
-/* A watch folder is a relative path that stays in the workspace as written (where it leads
- * through symlinks is judged when files are taken: paths.c). */
-static int watch_inside(const char *folder)
+/* Why a watch folder is refused, NULL when it is not. It must be a relative path that stays in
+ * the workspace as written (where it leads through symlinks is judged when files are taken:
+ * paths.c), and not .orchestrator/ or failed/ (or under them), which are the orchestrator's. */
+static const char *watch_refused(const char *folder)
 {
     while (!strncmp(folder, "./", 2))
         folder += 2;
-    if (folder[0] == '/')
-        return 0;
-    for (const char *p = folder; *p;) {
-        size_t len = strcspn(p, "/");
-        if (len == 2 && p[0] == '.' && p[1] == '.')
-            return 0;
-        p += len;
-        p += *p == '/';
-    }
-    return 1;
-}
-
-/* .orchestrator/ and failed/ (and under them) are the orchestrator's. */
-static int watch_reserved(const char *folder)
-{
-    while (!strncmp(folder, "./", 2))
-        folder += 2;
+    if (!path_stays_inside(folder))
+        return "is not inside the workspace (a folder relative to it, without '..'): files there "
+               "are not the pipeline's to move";
     static const char *const reserved[] = {".orchestrator", "failed"};
     for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
         size_t len = strlen(reserved[i]);
         if (!strncmp(folder, reserved[i], len) && (folder[len] == 0 || folder[len] == '/'))
-            return 1;
+            return "is the orchestrator's own (its state folder or failed/): watching it would "
+                   "take the record or loop on quarantined files";
     }
-    return 0;
+    return NULL;
 }
 
 static int watch_load(loader *l, yaml_node_t *value, void *to)
 {
     stage_config *s = to;
     int code = string_list(l, value, "watch", 1, &s->watch, &s->watch_count);
-    for (int w = 0; !code && w < s->watch_count; w++)
-        if (!watch_inside(s->watch[w]))
-            code = fail_at(l, value,
-                           "watch: '%s' is not inside the workspace (a folder relative to "
-                           "it, without '..'): files there are not the pipeline's to move",
-                           s->watch[w]);
-        else if (watch_reserved(s->watch[w]))
-            code = fail_at(l, value,
-                           "watch: '%s' is the orchestrator's own (its state folder or "
-                           "failed/): watching it would take the record or loop on "
-                           "quarantined files",
-                           s->watch[w]);
+    for (int w = 0; !code && w < s->watch_count; w++) {
+        const char *why = watch_refused(s->watch[w]);
+        if (why)
+            code = fail_at(l, value, "watch: '%s' %s", s->watch[w], why);
+    }
     return code;
 }
 

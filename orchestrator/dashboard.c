@@ -139,16 +139,7 @@ static const char *argv_option(const stage_config *s, const char *name)
 /* A path the page may name: relative, inside the workspace (no ".." part). */
 static int inside_workspace(const char *path)
 {
-    if (!path || !*path || path[0] == '/')
-        return 0;
-    for (const char *p = path; *p;) {
-        const char *slash = strchr(p, '/');
-        size_t len = slash ? (size_t)(slash - p) : strlen(p);
-        if (len == 2 && p[0] == '.' && p[1] == '.')
-            return 0;
-        p += len + (slash ? 1 : 0);
-    }
-    return 1;
+    return path && *path && path_stays_inside(path);
 }
 
 /* ---- metrics.jsonl ---- */
