@@ -17,7 +17,6 @@
 
 #include "fs.h"
 #include "parse.h"
-#include "paths.h"
 
 typedef struct loader {
     yaml_document_t *doc;
@@ -342,6 +341,20 @@ static int valid_stage_name(const char *name)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
               *p == '-' || *p == '_'))
             return 0;
+    return 1;
+}
+
+int path_stays_inside(const char *path)
+{
+    if (path[0] == '/')
+        return 0;
+    for (const char *p = path; *p;) {
+        size_t len = strcspn(p, "/");
+        if (len == 2 && p[0] == '.' && p[1] == '.')
+            return 0;
+        p += len;
+        p += *p == '/';
+    }
     return 1;
 }
 

@@ -85,6 +85,11 @@ void config_free(pipeline_config *config);
  * each folder exists or can be made. CR_ENOINPUT for a missing program, CR_EIO for a folder. */
 int config_check(const pipeline_config *config, cr_err *err);
 
+/* 1 when path, as written, is relative and has no ".." part: it names something inside the
+ * folder it is relative to, unless a symlink leads out (paths.h's path_inside judges that).
+ * Watch folders are held to it, and the paths the dashboard serves. */
+int path_stays_inside(const char *path);
+
 const stage_config *config_stage(const pipeline_config *config, const char *name);
 
 /* Finds a program named in a run: a name with a '/' is used as written (relative to the

@@ -63,20 +63,6 @@ int input_allowed(const char *path, int outside_allowed, char *why, size_t why_s
     return 0;
 }
 
-int path_stays_inside(const char *path)
-{
-    if (path[0] == '/')
-        return 0;
-    for (const char *p = path; *p;) {
-        size_t len = strcspn(p, "/");
-        if (len == 2 && p[0] == '.' && p[1] == '.')
-            return 0;
-        p += len;
-        p += *p == '/';
-    }
-    return 1;
-}
-
 void workspace_relative(const char *workspace, const char *path, char *out, size_t out_size)
 {
     size_t len = strlen(workspace);

@@ -35,10 +35,6 @@ int path_inside(const char *path, const char *root);
  * in a few words. */
 int input_allowed(const char *path, int outside_allowed, char *why, size_t why_size);
 
-/* 1 when path, as written, is relative and has no ".." part: it names something inside the
- * folder it is relative to, unless a symlink leads out (path_inside judges that). */
-int path_stays_inside(const char *path);
-
 /* A path as the record keeps it: relative to the workspace (absolute) when inside it, as
  * given otherwise. */
 void workspace_relative(const char *workspace, const char *path, char *out, size_t out_size);
