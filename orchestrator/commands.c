@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,13 +298,7 @@ int cmd_run(const char *config_path, const char *stage, char *const *files, int 
     pipeline_config c;
     if (!code)
         code = enter(&c, config_path, err);
-    if (code) {
-        for (int k = 0; k < file_count; k++)
-            free(absolute[k]);
-        free(absolute);
-        return code;
-    }
-    if (!config_stage(&c, stage)) {
+    if (!code && !config_stage(&c, stage)) {
         code = cr_fail(err, CR_EUSAGE, "run: no stage named '%s' in %s", stage, c.path);
         config_free(&c);
     }
@@ -313,9 +308,7 @@ int cmd_run(const char *config_path, const char *stage, char *const *files, int 
     int seeded = 0;
     if (!code)
         code = engine_seed(e, stage, absolute, file_count, &seeded, err);
-    for (int k = 0; k < file_count; k++)
-        free(absolute[k]);
-    free(absolute);
+    cr_free_list(absolute, (size_t)file_count);
     if (!code && seeded == 0) {
         printf("orchestrator: run %s: nothing waiting in its folders\n", stage);
     } else if (!code) {
@@ -467,20 +460,83 @@ static void failed_rows_free(failed_rows *found)
     free(found->rows);
 }
 
+/* Says on stderr why a failed item could not be queued again, and counts it. */
+static void problem(int *problems, long long id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void problem(int *problems, long long id, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "orchestrator: retry: item %lld: ", id);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    (*problems)++;
+}
+
+/* Moves one failed item's input back from failed/ and queues it again: 1 when it is queued. */
+static int retry_one(record *rec, const failed_row *r, int *problems, cr_err *err)
+{
+    char path_shown[2048], moved_shown[2048]; /* names on the terminal: escaped */
+    cr_escape_controls(r->path, path_shown, sizeof path_shown);
+    cr_escape_controls(r->moved ? r->moved : "", moved_shown, sizeof moved_shown);
+    if (r->moved && strcmp(r->moved, r->path) && cr_is_file(r->moved)) {
+        if (cr_is_file(r->path)) {
+            problem(problems, r->id, "%s exists; not overwriting it", path_shown);
+            return 0;
+        }
+        char folder[PATH_MAX];
+        cr_path_dirname(r->path, folder, sizeof folder);
+        cr_mkdir_p(folder, NULL);
+        if (rename(r->moved, r->path) != 0) {
+            problem(problems, r->id, "moving %s back: %s", moved_shown, strerror(errno));
+            return 0;
+        }
+        char error_file[PATH_MAX + 8];
+        snprintf(error_file, sizeof error_file, "%s.error", r->moved);
+        unlink(error_file); /* the record keeps the history */
+    }
+    if (!cr_is_file(r->path)) {
+        problem(problems, r->id, "%s is gone", path_shown);
+        return 0;
+    }
+    struct stat st;
+    stat(r->path, &st);
+    int64_t item_id;
+    int result;
+    char hex[CR_SHA256_HEX_SIZE];
+    if (cr_sha256_file_hex(r->path, hex, NULL) != CR_OK)
+        snprintf(hex, sizeof hex, "%s", r->hash);
+    if (record_add(rec, r->stage, r->path, hex, st.st_size,
+                   (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec, cr_wall_ms(), 1,
+                   &item_id, &result, err) != CR_OK) {
+        problem(problems, r->id, "%s", err->msg);
+        return 0;
+    }
+    /* Changed content is a new item; the old one is closed so that it is not retried twice. */
+    if (item_id != r->id &&
+        record_item_update(rec, r->id, ITEM_GONE, 0, 0, -1,
+                           "moved back by retry with changed content: a new item", NULL, 0,
+                           cr_wall_ms(), err) != CR_OK)
+        problem(problems, r->id, "%s", err->msg);
+    printf("orchestrator: item %lld (%s): %s queued again%s\n", r->id, r->stage, path_shown,
+           item_id != r->id ? " (changed content: a new item)" : "");
+    return 1;
+}
+
 int cmd_retry(const char *config_path, const char *item_text, cr_err *err)
 {
     pipeline_config c;
     int code = enter(&c, config_path, err);
     if (code)
         return code;
-    record *rec;
-    if ((code = record_open(&rec, STATE_RECORD, err))) {
-        config_free(&c);
-        return code;
-    }
     char wanted[PATH_MAX] = ""; /* a path may be given from anywhere */
     if (item_text)
         workspace_relative(c.workspace, item_text, wanted, sizeof wanted);
+    config_free(&c);
+    record *rec;
+    if ((code = record_open(&rec, STATE_RECORD, err)))
+        return code;
     /* Read first, write after: a write inside an open read of an older snapshot would fail
      * with "database is locked" whenever the daemon wrote in between. */
     failed_rows found = {0};
@@ -489,83 +545,15 @@ int cmd_retry(const char *config_path, const char *item_text, cr_err *err)
     code = record_list_items(rec, &failed, keep_failed, &found, err);
     if (!code && found.out_of_memory)
         code = cr_fail(err, CR_EOTHER, "retry: out of memory");
-    if (code) {
-        failed_rows_free(&found);
-        record_close(rec);
-        config_free(&c);
-        return code;
-    }
-    failed_row *rows = found.rows;
-    int row_count = found.count;
     int requeued = 0, problems = 0;
-    for (int k = 0; k < row_count; k++) {
-        long long id = rows[k].id;
-        const char *stage = rows[k].stage;
-        const char *path = rows[k].path;
-        const char *hash = rows[k].hash;
-        const char *moved = rows[k].moved;
-        char path_shown[2048], moved_shown[2048]; /* names on the terminal: escaped */
-        cr_escape_controls(path, path_shown, sizeof path_shown);
-        cr_escape_controls(moved ? moved : "", moved_shown, sizeof moved_shown);
-        if (moved && strcmp(moved, path) && cr_is_file(moved)) {
-            if (cr_is_file(path)) {
-                fprintf(stderr, "orchestrator: retry: item %lld: %s exists; not overwriting it\n",
-                        id, path_shown);
-                problems++;
-                continue;
-            }
-            char folder[PATH_MAX];
-            cr_path_dirname(path, folder, sizeof folder);
-            cr_mkdir_p(folder, NULL);
-            if (rename(moved, path) != 0) {
-                fprintf(stderr, "orchestrator: retry: item %lld: moving %s back: %s\n", id,
-                        moved_shown, strerror(errno));
-                problems++;
-                continue;
-            }
-            char error_file[PATH_MAX + 8];
-            snprintf(error_file, sizeof error_file, "%s.error", moved);
-            unlink(error_file); /* the record keeps the history */
-        }
-        if (!cr_is_file(path)) {
-            fprintf(stderr, "orchestrator: retry: item %lld: %s is gone\n", id, path_shown);
-            problems++;
-            continue;
-        }
-        struct stat st;
-        stat(path, &st);
-        int64_t item_id;
-        int result;
-        char hex[CR_SHA256_HEX_SIZE];
-        if (cr_sha256_file_hex(path, hex, NULL) != CR_OK)
-            snprintf(hex, sizeof hex, "%s", hash);
-        if (record_add(rec, stage, path, hex, st.st_size,
-                       (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec, cr_wall_ms(),
-                       1, &item_id, &result, err) != CR_OK) {
-            fprintf(stderr, "orchestrator: retry: item %lld: %s\n", id, err->msg);
-            problems++;
-            continue;
-        }
-        /* Changed content is a new item; the old one is closed so that it is not retried
-         * twice. */
-        if (item_id != id &&
-            record_item_update(rec, id, ITEM_GONE, 0, 0, -1,
-                               "moved back by retry with changed content: a new item", NULL, 0,
-                               cr_wall_ms(), err) != CR_OK) {
-            fprintf(stderr, "orchestrator: retry: item %lld: %s\n", id, err->msg);
-            problems++;
-        }
-        printf("orchestrator: item %lld (%s): %s queued again%s\n", id, stage, path_shown,
-               item_id != id ? " (changed content: a new item)" : "");
-        requeued++;
-    }
+    for (int k = 0; !code && k < found.count; k++)
+        requeued += retry_one(rec, &found.rows[k], &problems, err);
     failed_rows_free(&found);
     record_close(rec);
-    if (requeued && pidfile_holder() > 0) {
-        /* best effort: without it the daemon looks at the queue within a minute */
+    if (code)
+        return code;
+    if (requeued && pidfile_holder() > 0) /* best effort: else the daemon looks within a minute */
         control_request("wake", NULL, 2000, NULL);
-    }
-    config_free(&c);
     if (!requeued && !problems)
         return cr_fail(err, CR_ENOINPUT, "retry: no failed item %s%s", item_text ? "matches " : "",
                        item_text ? item_text : "is recorded");
