@@ -25,7 +25,7 @@ typedef struct webhook_job {
 } webhook_job;
 
 struct notifier {
-    char *command_log;
+    const char *command_log; /* the caller's: it outlives the notifier */
     pthread_t thread;
     int thread_started;
     pthread_mutex_t lock;
@@ -165,10 +165,9 @@ static void *webhook_thread(void *arg)
 int notifier_start(notifier **out, const char *command_log, cr_err *err)
 {
     notifier *n = calloc(1, sizeof *n);
-    if (!n || (command_log && !(n->command_log = strdup(command_log)))) {
-        free(n);
+    if (!n)
         return cr_fail(err, CR_EOTHER, "out of memory");
-    }
+    n->command_log = command_log;
     pthread_mutex_init(&n->lock, NULL);
     pthread_cond_init(&n->wake, NULL);
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -272,6 +271,5 @@ void notifier_stop(notifier *n, int wait_ms)
     pthread_mutex_destroy(&n->lock);
     pthread_cond_destroy(&n->wake);
     curl_global_cleanup();
-    free(n->command_log);
     free(n);
 }

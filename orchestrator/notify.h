@@ -23,7 +23,7 @@ typedef struct notify_event {
     const char *moved_to; /* failure: where the input went */
 } notify_event;
 
-/* command_log: where the commands' output goes. */
+/* command_log: where the commands' output goes (kept, not copied: it must outlive n). */
 int notifier_start(notifier **n, const char *command_log, cr_err *err);
 void notifier_send(notifier *n, const notify_config *config, const notify_event *event);
 /* Waits up to wait_ms for queued webhooks to be delivered, then stops the thread. */
