@@ -1,9 +1,10 @@
 # test_mpi.sh — `mpirun -np 2 trainer train` on this machine, over TCP on loopback: 2 ranks x
 # batch B against 1 process x batch 2B (loss within 1e-5 relative), bit-identical parameters on
-# a rerun and for 1 and 2 threads per rank, rank 0 alone writing, a SIGTERM to rank 1 and a
-# resume bit-exact against an uninterrupted run, SIGINT to rank 0, a SIGKILLed rank ending the
-# whole job non-zero within 60 s, a SIGSTOPped rank ending it through the watchdog
-# (CR_RANK_TIMEOUT), a resume on another rank count, ranks with different data.
+# a rerun and for 1 and 2 threads per rank (also with 3 ranks), rank 0 alone writing, a
+# SIGTERM to rank 1 and a resume bit-exact against an uninterrupted run, SIGINT to rank 0, a
+# SIGKILLed rank ending the whole job non-zero within 60 s, a SIGSTOPped rank ending it
+# through the watchdog (CR_RANK_TIMEOUT), a resume on another rank count, ranks with
+# different data.
 . "$(dirname "$0")/../tap.sh"
 TR="$CR_BIN/trainer"
 MK="tests/trainer/mkshard.py"
@@ -82,6 +83,24 @@ check "fp32, 2 ranks: parameters after 10 steps, 2 threads per rank == 1" \
     cmp "$T/two32/model_00000010.bin" "$T/two32t2/model_00000010.bin"
 check "fp32, 2 ranks: AdamW state after 10 steps, 2 threads per rank == 1" \
     cmp "$T/two32/model_00000010.state" "$T/two32t2/model_00000010.state"
+
+# 3 ranks: a middle rank receives from ranks before and after it, the segments are not all
+# alike, and 1/3 is not exact; against 1 process x batch 15 and across threads per rank
+run3() { timeout 120 mpirun -np 3 $MPI "$TR" "$@"; }
+one=$("$TR" train --data "$T/data" --out "$T/one15" $FP32 --batch 15 --threads 1 --json)
+three=$(run3 train --data "$T/data" --out "$T/three" $FP32 --batch 5 --threads 1 --json)
+expect_eq "fp32, 3 ranks: exit 0" "$?" 0
+l1=$(field "$one" loss); l3=$(field "$three" loss)
+expect_eq "fp32: loss after 10 steps, 3 ranks x 5 ($l3) within 1e-5 relative of 1 x 15 ($l1)" \
+    "$(close "$l3" "$l1" 1e-5)" True
+g1=$(metric "$T/one15/metrics.jsonl" 10 grad_norm); g3=$(metric "$T/three/metrics.jsonl" 10 grad_norm)
+expect_eq "fp32: gradient norm at step 10, 3 ranks ($g3) within 1e-5 relative of 1 ($g1)" \
+    "$(close "$g3" "$g1" 1e-5)" True
+run3 train --data "$T/data" --out "$T/three2" $FP32 --batch 5 --threads 2
+check "fp32, 3 ranks: parameters after 10 steps, 2 threads per rank == 1" \
+    cmp "$T/three/model_00000010.bin" "$T/three2/model_00000010.bin"
+check "fp32, 3 ranks: AdamW state after 10 steps, 2 threads per rank == 1" \
+    cmp "$T/three/model_00000010.state" "$T/three2/model_00000010.state"
 
 # rank_pid OUT N: the pid of rank N of the job writing to OUT (mpirun sets OMPI_COMM_WORLD_RANK)
 rank_pid() {
