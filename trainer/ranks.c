@@ -142,8 +142,8 @@ struct rank_exchange {
     int *counts, *displs; /* per rank: its segment's length and first index (floats) */
     int *send_counts, *send_displs, *recv_counts, *recv_displs;
     size_t begin, end;    /* this rank's segment */
-    float *received;      /* R x segment length: every rank's gradient of this segment */
-    float *segment;       /* the reduced gradient of this segment */
+    float *received;      /* (R - 1) x segment length: the other ranks' gradient of this
+                           * segment, in rank order (this rank's own stays in the engine) */
     double *step_figures; /* R x (loss, sum of squares, stop) */
     double grad_norm;
     double exchange_s; /* this step's time in ranks_reduce and ranks_adamw's gather */
@@ -320,22 +320,22 @@ int rank_exchange_new(rank_exchange **out, size_t param_count, cr_err *err)
             x->end = end;
         }
     }
+    /* nothing to itself: a rank reads its own slice where the engine summed it */
     size_t length = x->end - x->begin;
     for (int q = 0; q < R; q++) {
-        x->send_counts[q] = x->counts[q];
+        int self = q == world.rank;
+        x->send_counts[q] = self ? 0 : x->counts[q];
         x->send_displs[q] = x->displs[q];
-        x->recv_counts[q] = (int)length;
-        x->recv_displs[q] = (int)((size_t)q * length);
+        x->recv_counts[q] = self ? 0 : (int)length;
+        x->recv_displs[q] = (int)((size_t)(q < world.rank ? q : q - 1) * length);
     }
-    x->received = malloc(((size_t)R * length + 1) * sizeof(float));
-    x->segment = malloc((length + 1) * sizeof(float));
-    if (!x->received || !x->segment) {
+    size_t received = (size_t)(R - 1) * length + 1;
+    x->received = malloc(received * sizeof(float));
+    if (!x->received) {
         rank_exchange_free(x);
         return cr_fail(err, CR_EOTHER, "out of memory for the gradient exchange");
     }
-    /* touch the pages now, not during step 1 */
-    memset(x->received, 0, ((size_t)R * length + 1) * sizeof(float));
-    memset(x->segment, 0, (length + 1) * sizeof(float));
+    memset(x->received, 0, received * sizeof(float)); /* the pages now, not in step 1 */
     *out = x;
     return CR_OK;
 }
@@ -352,38 +352,65 @@ void rank_exchange_free(rank_exchange *x)
     free(x->recv_displs);
     free(x->step_figures);
     free(x->received);
-    free(x->segment);
     free(x);
 }
 
-int ranks_reduce(rank_exchange *x, const sphere_engine *e, double *loss, double *grad_norm,
-                 int stop)
+/* The owner's sum, in place in the engine's gradient: for each float i of the segment,
+ * g[i] = (((g_0[i] + g_1[i]) + g_2[i]) + ... + g_{R-1}[i]) * (1/R), whichever rank's data
+ * arrived first, a block at a time (the block stays in L1). Returns the segment's sum of
+ * squares in double: eight lanes, lane k over the floats i = k mod 8 in index order, then the
+ * lanes added in lane order. */
+static double sum_segment(rank_exchange *x, float *grad)
+{
+    enum { BLOCK = 1024, LANES = 8 };
+    int R = world.count;
+    size_t length = x->end - x->begin;
+    float *own = grad + x->begin, scale = 1.0f / (float)R; /* exact when R is a power of two */
+    double lanes[LANES] = {0};
+    for (size_t i0 = 0; i0 < length; i0 += BLOCK) {
+        size_t n = length - i0 < BLOCK ? length - i0 : BLOCK;
+        float block[BLOCK];
+        for (int q = 0; q < R; q++) {
+            const float *g = q == world.rank
+                                 ? own + i0
+                                 : x->received + (size_t)(q < world.rank ? q : q - 1) * length + i0;
+            if (q == 0)
+                memcpy(block, g, n * sizeof(float));
+            else
+                for (size_t i = 0; i < n; i++)
+                    block[i] += g[i];
+        }
+        size_t i = 0;
+        for (; i + LANES <= n; i += LANES)
+            for (int k = 0; k < LANES; k++) {
+                float v = block[i + k] * scale;
+                own[i0 + i + k] = v;
+                lanes[k] += (double)v * v;
+            }
+        for (; i < n; i++) { /* only the segment's last block can end off the lanes */
+            float v = block[i] * scale;
+            own[i0 + i] = v;
+            lanes[(i0 + i) % LANES] += (double)v * v;
+        }
+    }
+    double sumsq = 0;
+    for (int k = 0; k < LANES; k++)
+        sumsq += lanes[k];
+    return sumsq;
+}
+
+int ranks_reduce(rank_exchange *x, sphere_engine *e, double *loss, double *grad_norm, int stop)
 {
     if (!x)
         return stop;
     int R = world.count;
-    size_t length = x->end - x->begin;
     double start = MPI_Wtime();
-    /* every rank's gradient of this segment, rank q's at received + q * length */
+    /* the other ranks' gradient of this segment, in rank order */
     wait_begin();
     MPI_Alltoallv(engine_grads(e), x->send_counts, x->send_displs, MPI_FLOAT, x->received,
                   x->recv_counts, x->recv_displs, MPI_FLOAT, MPI_COMM_WORLD);
     wait_end();
-    /* segment[i] = ((g_0[i] + g_1[i]) + g_2[i]) + ... + g_{R-1}[i], then times 1/R (exact
-     * when R is a power of two): the same order whichever rank's data arrived first */
-    float *restrict sum = x->segment;
-    memcpy(sum, x->received, length * sizeof(float));
-    for (int q = 1; q < R; q++) {
-        const float *restrict g = x->received + (size_t)q * length;
-        for (size_t i = 0; i < length; i++)
-            sum[i] += g[i];
-    }
-    float scale = 1.0f / (float)R;
-    double sumsq = 0;
-    for (size_t i = 0; i < length; i++) {
-        sum[i] *= scale;
-        sumsq += (double)sum[i] * sum[i];
-    }
+    double sumsq = sum_segment(x, engine_grads(e));
     double figures[3] = {*loss, sumsq, stop ? 1.0 : 0.0};
     wait_begin();
     MPI_Allgather(figures, 3, MPI_DOUBLE, x->step_figures, 3, MPI_DOUBLE, MPI_COMM_WORLD);
@@ -407,7 +434,8 @@ void ranks_adamw(rank_exchange *x, sphere_engine *e, const engine_hparams *hp, f
         engine_adamw(e, hp, lr, t);
         return;
     }
-    engine_adamw_segment(e, hp, lr, t, x->grad_norm, x->segment, x->begin, x->end);
+    engine_adamw_segment(e, hp, lr, t, x->grad_norm, engine_grads(e) + x->begin, x->begin,
+                         x->end);
     double start = MPI_Wtime();
     wait_begin();
     MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, engine_params(e), x->counts, x->displs,

@@ -44,11 +44,11 @@ typedef struct rank_exchange rank_exchange;
 int rank_exchange_new(rank_exchange **out, size_t param_count, cr_err *err);
 void rank_exchange_free(rank_exchange *x);
 
-/* After this rank's forward+backward: this rank's segment of the gradient summed over ranks in
- * rank order and divided by R; *loss becomes the mean over ranks, *grad_norm the global norm.
- * Returns 1 on every rank when any rank's stop is set (a signal), so all end the same step. */
-int ranks_reduce(rank_exchange *x, const sphere_engine *e, double *loss, double *grad_norm,
-                 int stop);
+/* After this rank's forward+backward (which need not compute a norm): this rank's segment of
+ * the engine's gradient becomes the gradient summed over ranks in rank order and divided by R;
+ * *loss becomes the mean over ranks, *grad_norm the global norm. Returns 1 on every rank when
+ * any rank's stop is set (a signal), so all end the same step. */
+int ranks_reduce(rank_exchange *x, sphere_engine *e, double *loss, double *grad_norm, int stop);
 /* AdamW on this rank's segment with the reduced gradient, then every segment to every rank. */
 void ranks_adamw(rank_exchange *x, sphere_engine *e, const engine_hparams *hp, float lr, long t);
 /* Wall time this step spent in the exchanges above (MPI calls and the rank-order sum), in ms;

@@ -71,6 +71,7 @@ struct sphere_engine {
     sphere_stats stats[SPHERE_COUNT];
     int chunk_count;
     double *chunk_sumsq;
+    int want_norm; /* this step's caller wants the gradient norm (ranks compute their own) */
     float *muon_work;   /* engine_use_muon: one workspace per thread; NULL: AdamW everywhere */
     size_t muon_floats; /* of one thread's workspace */
 
@@ -151,8 +152,9 @@ static void chunk_range(const sphere_engine *e, int chunk, size_t *begin, size_t
         *begin = e->range_begin;
 }
 
-/* The chunk's sum of squares of the summed gradient. A sphere without a sequence this step
- * counts as a zero buffer: adding it turns -0 into +0, which the sum keeps doing here. */
+/* The chunk's sum of squares of the summed gradient (unless the caller wants no norm). A
+ * sphere without a sequence this step counts as a zero buffer: adding it turns -0 into +0,
+ * which the sum keeps doing here. */
 static void norm_chunk(sphere_engine *e, int chunk)
 {
     size_t begin, end;
@@ -161,6 +163,8 @@ static void norm_chunk(sphere_engine *e, int chunk)
     if (e->busy < e->active_spheres)
         for (size_t i = begin; i < end; i++)
             sum[i] += 0.0f;
+    if (!e->want_norm)
+        return;
     double sumsq = 0;
     for (size_t i = begin; i < end; i++)
         sumsq += (double)sum[i] * sum[i];
@@ -689,7 +693,7 @@ int engine_active_spheres(const sphere_engine *e)
 {
     return e->active_spheres;
 }
-const float *engine_grads(const sphere_engine *e)
+float *engine_grads(sphere_engine *e)
 {
     return e->grad;
 }
@@ -756,11 +760,15 @@ void engine_forward_backward(sphere_engine *e, const int *inputs, const int *tar
     memset(e->finished, 0, sizeof e->finished);
     pthread_mutex_unlock(&e->flow_mutex);
     run_phase(e, PHASE_FORWARD_BACKWARD, busy);
-    run_phase(e, PHASE_NORM, e->chunk_count);
-    double sumsq = 0;
-    for (int c = 0; c < e->chunk_count; c++)
-        sumsq += e->chunk_sumsq[c];
-    *grad_norm = sqrt(sumsq);
+    e->want_norm = grad_norm != NULL;
+    if (e->want_norm || busy < e->active_spheres)
+        run_phase(e, PHASE_NORM, e->chunk_count);
+    if (grad_norm) {
+        double sumsq = 0;
+        for (int c = 0; c < e->chunk_count; c++)
+            sumsq += e->chunk_sumsq[c];
+        *grad_norm = sqrt(sumsq);
+    }
     *loss = sphere_loss_sum(e) / ((double)batch_now * e->seq_len);
 }
 

@@ -51,12 +51,14 @@ size_t engine_bytes_activations(const sphere_engine *e); /* one worker's activat
 size_t engine_bytes_total(const sphere_engine *e);
 
 /* Forward + backward of sequences inputs (batch_now, T) against targets (batch_now, T), then
- * the reduction; *loss is the mean loss, *grad_norm the global L2 norm of the summed gradient.
- * batch_now <= the batch given to engine_new. */
+ * the reduction; *loss is the mean loss, *grad_norm the global L2 norm of the summed gradient
+ * (grad_norm NULL: not computed, for a rank whose norm is the ranks'; engine_adamw then needs
+ * one). batch_now <= the batch given to engine_new. */
 void engine_forward_backward(sphere_engine *e, const int *inputs, const int *targets, int batch_now,
                              double *loss, double *grad_norm);
-/* The summed gradient of the last engine_forward_backward (param_count floats). */
-const float *engine_grads(const sphere_engine *e);
+/* The summed gradient of the last engine_forward_backward (param_count floats); a rank
+ * writes its reduced segment back into it for engine_adamw_segment. */
+float *engine_grads(sphere_engine *e);
 /* From now on the hidden matrices (qkvw, attprojw, fcw, fcprojw) take Muon (muon.h) instead of
  * AdamW, with AdamW's m as their momentum (their v stays zero) and AdamW's decoupled weight
  * decay (lr x weight_decay at the AdamW rate). Allocates a workspace per thread. Whole matrices

@@ -745,8 +745,9 @@ int train_run(const train_options *o, cr_err *err)
     for (long step = start; step < target; step++) {
         double step_start = cr_now_s(), norm;
         next_window(&r, window);
+        /* with several ranks, the norm is the ranks' (ranks_reduce) */
         engine_forward_backward(r.engine, r.inputs + rank_first, r.targets + rank_first, o->batch,
-                                &loss, &norm);
+                                &loss, r.exchange ? NULL : &norm);
         /* every rank ends the same step, whichever got the signal */
         stopped = ranks_reduce(r.exchange, r.engine, &loss, &norm, stop_requested);
         if (!isfinite(loss) || !isfinite(norm)) {
