@@ -779,6 +779,7 @@ void engine_forward_backward(sphere_engine *e, const int *inputs, const int *tar
     pthread_mutex_unlock(&e->flow_mutex);
     run_phase(e, PHASE_FORWARD_BACKWARD, busy);
     run_phase(e, PHASE_NORM, e->chunk_count);
+    e->next_to_add = busy; /* the left spheres are in the sum now */
     double sumsq = 0;
     for (int c = 0; c < e->chunk_count; c++)
         sumsq += e->chunk_sumsq[c];
