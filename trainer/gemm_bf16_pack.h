@@ -18,6 +18,81 @@
 #endif
 #define BF16_KP_ALIGN 16 /* pair rows of a B panel padded to whole AMX tiles (32 k) */
 
+/* The rows of pairs and of single values every packer below writes. The includer that defines
+ * BF16_PACK_SIMD (matmul_avx512bf16.c) rounds 16 at a time with vcvtneps2bf16, which rounds as
+ * bf16_round does (bf16.h: nearest even, denormals to a signed zero, NaN quiet); the integer
+ * loops are its scalar twin (test_bf16 holds them to the same words). */
+#ifdef BF16_PACK_SIMD
+#include <immintrin.h>
+
+static inline __m512i bf16_pairs16(__m512 even, __m512 odd)
+{
+    __m512i e = _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(even));
+    __m512i o = _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(odd));
+    return _mm512_or_si512(e, _mm512_slli_epi32(o, 16));
+}
+#endif
+
+/* dst[j] = bf16_pair(r0[j], r1 ? r1[j] : 0), j < n */
+static inline void bf16_pair_row(uint32_t *restrict dst, const float *restrict r0,
+                                 const float *restrict r1, int n)
+{
+    int j = 0;
+#ifdef BF16_PACK_SIMD
+    for (; j + 16 <= n; j += 16)
+        _mm512_storeu_si512(dst + j,
+                            bf16_pairs16(_mm512_loadu_ps(r0 + j),
+                                         r1 ? _mm512_loadu_ps(r1 + j) : _mm512_setzero_ps()));
+    if (j < n) {
+        __mmask16 m = (__mmask16)((1u << (n - j)) - 1u);
+        _mm512_mask_storeu_epi32(
+            dst + j, m,
+            bf16_pairs16(_mm512_maskz_loadu_ps(m, r0 + j),
+                         r1 ? _mm512_maskz_loadu_ps(m, r1 + j) : _mm512_setzero_ps()));
+        return;
+    }
+#endif
+    if (r1)
+        for (; j < n; j++)
+            dst[j] = bf16_pair(r0[j], r1[j]);
+    else
+        for (; j < n; j++)
+            dst[j] = bf16_pair(r0[j], 0.0f);
+}
+
+/* dst[k] = bf16_round(src[k]), k < n */
+static inline void bf16_round_row(uint16_t *restrict dst, const float *restrict src, int n)
+{
+    int k = 0;
+#ifdef BF16_PACK_SIMD
+    for (; k + 16 <= n; k += 16)
+        _mm256_storeu_si256((__m256i *)(dst + k),
+                            (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(src + k)));
+#endif
+    for (; k < n; k++)
+        dst[k] = bf16_round(src[k]);
+}
+
+/* dst[kp * stride] = bf16_pair(src[2kp], src[2kp + 1]), kp < pairs: a contiguous run of k
+ * becoming one column of pair rows */
+static inline void bf16_pair_column(uint32_t *restrict dst, long stride, const float *restrict src,
+                                    int pairs)
+{
+    int kp = 0;
+#ifdef BF16_PACK_SIMD
+    for (; kp + 16 <= pairs; kp += 16) {
+        uint32_t words[16];
+        /* 32 values rounded in order: as 16 words, each the pair (even low, odd high) */
+        _mm512_storeu_si512(words, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + 2 * kp + 16),
+                                                                _mm512_loadu_ps(src + 2 * kp)));
+        for (int i = 0; i < 16; i++)
+            dst[(kp + i) * stride] = words[i];
+    }
+#endif
+    for (; kp < pairs; kp++)
+        dst[kp * stride] = bf16_pair(src[2 * kp], src[2 * kp + 1]);
+}
+
 static inline int bf16_kpairs(int k)
 {
     return (k + 1) / 2;
@@ -36,19 +111,10 @@ static __attribute__((unused)) void bf16_pack_b(uint32_t *restrict dst, const fl
 {
     int kcp = bf16_kpairs(kc), full = kc / 2;
     if (b_ns == 1) {
-        for (int kp = 0; kp < full; kp++) {
-            const float *r0 = B + 2L * kp * b_ks, *r1 = r0 + b_ks;
+        for (int kp = 0; kp < kcp; kp++) {
+            const float *r0 = B + 2L * kp * b_ks;
             uint32_t *row = dst + (long)kp * BF16_NR;
-            for (int j = 0; j < nc; j++)
-                row[j] = bf16_pair(r0[j], r1[j]);
-            for (int j = nc; j < BF16_NR; j++)
-                row[j] = 0;
-        }
-        if (kcp > full) {
-            const float *r0 = B + 2L * full * b_ks;
-            uint32_t *row = dst + (long)full * BF16_NR;
-            for (int j = 0; j < nc; j++)
-                row[j] = bf16_pair(r0[j], 0.0f);
+            bf16_pair_row(row, r0, kp < full ? r0 + b_ks : NULL, nc);
             for (int j = nc; j < BF16_NR; j++)
                 row[j] = 0;
         }
@@ -61,8 +127,7 @@ static __attribute__((unused)) void bf16_pack_b(uint32_t *restrict dst, const fl
             }
             const float *src = B + j * b_ns;
             if (b_ks == 1)
-                for (int kp = 0; kp < full; kp++)
-                    dst[(long)kp * BF16_NR + j] = bf16_pair(src[2 * kp], src[2 * kp + 1]);
+                bf16_pair_column(dst + j, BF16_NR, src, full);
             else
                 for (int kp = 0; kp < full; kp++)
                     dst[(long)kp * BF16_NR + j] =
@@ -95,11 +160,9 @@ static __attribute__((unused)) void bf16_pack_b_block(uint32_t *restrict dst,
     }
     for (int kp = 0; kp < kc / 2; kp++) {
         const float *r0 = B + 2L * kp * b_ks, *r1 = r0 + b_ks;
-        for (int p = 0; p < count; p++) {
-            uint32_t *row = dst + p * stride + (long)kp * BF16_NR;
-            for (int j = 0; j < BF16_NR; j++)
-                row[j] = bf16_pair(r0[p * BF16_NR + j], r1[p * BF16_NR + j]);
-        }
+        for (int p = 0; p < count; p++)
+            bf16_pair_row(dst + p * stride + (long)kp * BF16_NR, r0 + p * BF16_NR, r1 + p * BF16_NR,
+                          BF16_NR);
     }
     for (int p = 0; p < count; p++)
         for (long w = (long)(kc / 2) * BF16_NR; w < stride; w++)
@@ -137,12 +200,7 @@ static __attribute__((unused)) void bf16_pack_weight_t(uint32_t *restrict dst,
             int nc = C - p * BF16_NR < BF16_NR ? C - p * BF16_NR : BF16_NR;
             uint32_t *row = dst + p * stride + (long)kp * BF16_NR;
             const float *a = r0 + p * BF16_NR, *b = r1 + p * BF16_NR;
-            if (odd)
-                for (int j = 0; j < nc; j++)
-                    row[j] = bf16_pair(a[j], b[j]);
-            else
-                for (int j = 0; j < nc; j++)
-                    row[j] = bf16_pair(a[j], 0.0f);
+            bf16_pair_row(row, a, odd ? b : NULL, nc);
             for (int j = nc; j < BF16_NR; j++)
                 row[j] = 0;
         }
@@ -167,8 +225,7 @@ static __attribute__((unused)) void bf16_pack_a(uint32_t *restrict dst, const fl
         for (int r = 0; r < rows; r++) {
             const float *src = A + r * a_rs;
             uint16_t *row = (uint16_t *)(dst + (long)r * kcp);
-            for (int k = 0; k < kc; k++)
-                row[k] = bf16_round(src[k]);
+            bf16_round_row(row, src, kc);
             if (kcp > full)
                 row[kc] = 0;
         }
@@ -178,10 +235,8 @@ static __attribute__((unused)) void bf16_pack_a(uint32_t *restrict dst, const fl
         *ks = ld;
         if (a_rs == 1)
             for (int kp = 0; kp < full; kp++) {
-                const float *r0 = A + 2L * kp * a_ks, *r1 = r0 + a_ks;
-                uint32_t *out = dst + kp * ld;
-                for (int r = 0; r < rows; r++)
-                    out[r] = bf16_pair(r0[r], r1[r]);
+                const float *r0 = A + 2L * kp * a_ks;
+                bf16_pair_row(dst + kp * ld, r0, r0 + a_ks, rows);
             }
         else
             for (int kp = 0; kp < full; kp++) {

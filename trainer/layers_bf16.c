@@ -14,6 +14,8 @@
 #define FN(name) name##_bf16
 #define LAYERS_COMPUTE_ONLY
 #define DOT_LANES 16
+/* the LayerNorm backward's row sums in lanes too (the fp32 instances keep their bits) */
+#define LAYERNORM_BACKWARD_LANES
 #define R_EXP fast_expf
 #define R_LOG logf
 #define R_SQRT sqrtf

@@ -134,6 +134,10 @@ void gemm_bf16_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks,
                       long b_ks, long b_ns, float *Cm, long ldc, float *pack, int accumulate);
 void gemm_bf16_packed_avx512(int M, int N, int K, const float *A, long lda, const uint32_t *packed,
                              float *Cm, long ldc, float *pack, int accumulate);
+/* with bias (N values): every row of C starts from it (the forward's bias, stored with the sum) */
+void gemm_bf16_packed_bias_avx512(int M, int N, int K, const float *A, long lda,
+                                  const uint32_t *packed, const float *bias, float *Cm, long ldc,
+                                  float *pack, int accumulate);
 void gemm_bf16_amx(int M, int N, int K, const float *A, long a_rs, long a_ks, const float *B,
                    long b_ks, long b_ns, float *Cm, long ldc, float *pack, int accumulate);
 void gemm_bf16_packed_amx(int M, int N, int K, const float *A, long lda, const uint32_t *packed,

@@ -6,6 +6,7 @@
 
 #include "matmul.h"
 
+#define BF16_PACK_SIMD /* the packers round with vcvtneps2bf16 */
 #include "gemm_bf16_pack.h"
 
 #ifndef MR
@@ -16,11 +17,12 @@
 
 /* C (mr x nc; row stride ldc) += A (mr x kcp pairs; A(r, kp) = Ap[r*rs + kp*ks]) . B panel
  * (kcp pairs x NR), the sum started from zero for this K block and added once (as the fp32
- * GEMM does); accumulate 0: C = 0 + the sum, the bits of adding it into zeroed C. */
-static inline __attribute__((always_inline)) void micro_kernel(int mr, int nc, int kcp,
-                                                               const uint32_t *Ap, long rs, long ks,
-                                                               const uint32_t *Bp, float *Cm,
-                                                               long ldc, int accumulate)
+ * GEMM does); accumulate 0: C = 0 + the sum, the bits of adding it into zeroed C; bias (the
+ * panel's nc values, or NULL): C = bias + the sum, the bits of adding it into rows holding
+ * the bias (matmul_bias_rows), without writing and reading them first. */
+static inline __attribute__((always_inline)) void
+micro_kernel(int mr, int nc, int kcp, const uint32_t *Ap, long rs, long ks, const uint32_t *Bp,
+             float *Cm, long ldc, int accumulate, const float *bias)
 {
     const uint32_t *arow[MR];
 #pragma GCC unroll 16
@@ -45,15 +47,31 @@ static inline __attribute__((always_inline)) void micro_kernel(int mr, int nc, i
             }
         }
     }
+    __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
+    if (bias) {
+        int n0 = nc < 16 ? nc : 16;
+        bias0 = _mm512_maskz_loadu_ps((__mmask16)((1u << n0) - 1u), bias);
+        if (nc > 16)
+            bias1 = _mm512_maskz_loadu_ps((__mmask16)((1u << (nc - 16)) - 1u), bias + 16);
+    }
 #pragma GCC unroll 16
     for (int r = 0; r < MR; r++) {
         if (r < mr) {
             float *c = Cm + r * ldc;
+            if (bias) {
+                int n0 = nc < 16 ? nc : 16;
+                _mm512_mask_storeu_ps(c, (__mmask16)((1u << n0) - 1u),
+                                      _mm512_add_ps(bias0, acc0[r]));
+                if (nc > 16)
+                    _mm512_mask_storeu_ps(c + 16, (__mmask16)((1u << (nc - 16)) - 1u),
+                                          _mm512_add_ps(bias1, acc1[r]));
+                continue;
+            }
             __m512 zero = _mm512_setzero_ps();
             if (nc == NR) {
                 _mm512_storeu_ps(c, _mm512_add_ps(accumulate ? _mm512_loadu_ps(c) : zero, acc0[r]));
-                _mm512_storeu_ps(c + 16, _mm512_add_ps(accumulate ? _mm512_loadu_ps(c + 16) : zero,
-                                                       acc1[r]));
+                _mm512_storeu_ps(
+                    c + 16, _mm512_add_ps(accumulate ? _mm512_loadu_ps(c + 16) : zero, acc1[r]));
             } else {
                 int n0 = nc < 16 ? nc : 16;
                 __mmask16 m0 = (__mmask16)((1u << n0) - 1u);
@@ -73,11 +91,12 @@ static inline __attribute__((always_inline)) void micro_kernel(int mr, int nc, i
 }
 
 static void micro_dispatch(int mr, int nc, int kcp, const uint32_t *Ap, long rs, long ks,
-                           const uint32_t *Bp, float *Cm, long ldc, int accumulate)
+                           const uint32_t *Bp, float *Cm, long ldc, int accumulate,
+                           const float *bias)
 {
 #define MICRO_CASE(n)                                                                              \
     case n:                                                                                        \
-        micro_kernel(n < MR ? n : MR, nc, kcp, Ap, rs, ks, Bp, Cm, ldc, accumulate);               \
+        micro_kernel(n < MR ? n : MR, nc, kcp, Ap, rs, ks, Bp, Cm, ldc, accumulate, bias);         \
         break;
     switch (mr) {
         MICRO_CASE(12)
@@ -92,17 +111,17 @@ static void micro_dispatch(int mr, int nc, int kcp, const uint32_t *Ap, long rs,
         MICRO_CASE(3)
         MICRO_CASE(2)
     default:
-        micro_kernel(1, nc, kcp, Ap, rs, ks, Bp, Cm, ldc, accumulate);
+        micro_kernel(1, nc, kcp, Ap, rs, ks, Bp, Cm, ldc, accumulate, bias);
     }
 #undef MICRO_CASE
 }
 
 /* The M loop for one K block and one run of B panels (packed, pair rows of stride kstride):
  * A packed MC rows at a time, reused across the panels; or (A == NULL) apack already holds
- * all M rows of the K block as bf16 rows. */
+ * all M rows of the K block as bf16 rows. bias: the block's first column's, or NULL. */
 static void block_rows(int M, int ncb, int kc, const float *A, long a_rs, long a_ks,
                        const uint32_t *panels, long panel_stride, float *Cm, long ldc,
-                       uint32_t *apack, int accumulate)
+                       uint32_t *apack, int accumulate, const float *bias)
 {
     int kcp = bf16_kpairs(kc), count = (ncb + NR - 1) / NR;
     for (int i0 = 0; i0 < M; i0 += MC) {
@@ -119,7 +138,8 @@ static void block_rows(int M, int ncb, int kc, const float *A, long a_rs, long a
             for (int ir = 0; ir < mcb; ir += MR) {
                 int mr = mcb - ir < MR ? mcb - ir : MR;
                 micro_dispatch(mr, nc, kcp, arows + ir * rs, rs, ks, Bp,
-                               Cm + (long)(i0 + ir) * ldc + p * NR, ldc, accumulate);
+                               Cm + (long)(i0 + ir) * ldc + p * NR, ldc, accumulate,
+                               bias ? bias + p * NR : NULL);
             }
         }
     }
@@ -137,7 +157,7 @@ void gemm_bf16_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks,
             bf16_pack_b_block(bpack, B + (long)k0 * b_ks + (long)j0 * b_ns, b_ks, b_ns, kc, ncb,
                               kcp);
             block_rows(M, ncb, kc, A + (long)k0 * a_ks, a_rs, a_ks, bpack, (long)kcp * NR, Cm + j0,
-                       ldc, apack, accumulate || k0 > 0);
+                       ldc, apack, accumulate || k0 > 0, NULL);
         }
     }
 }
@@ -145,9 +165,11 @@ void gemm_bf16_avx512(int M, int N, int K, const float *A, long a_rs, long a_ks,
 /* C (M, N) += A (M, K; row stride lda) . B, with B pre-packed by bf16_pack_weight (K = C,
  * N = OC): the same blocks and the same sums as gemm_bf16_avx512. The whole workspace is free
  * for A here, so when its M rows of a K block fit they are rounded once, not once per N block
- * (the classifier has up to a hundred). */
-void gemm_bf16_packed_avx512(int M, int N, int K, const float *A, long lda, const uint32_t *packed,
-                             float *Cm, long ldc, float *pack, int accumulate)
+ * (the classifier has up to a hundred). bias (N values, or NULL): every row of C starts from
+ * it, as if matmul_bias_rows had written it and accumulate were 1. */
+void gemm_bf16_packed_bias_avx512(int M, int N, int K, const float *A, long lda,
+                                  const uint32_t *packed, const float *bias, float *Cm, long ldc,
+                                  float *pack, int accumulate)
 {
     uint32_t *apack = (uint32_t *)pack + (long)(BF16_KC / 2) * BF16_NC;
     long kpp = bf16_kpairs_padded(K);
@@ -164,9 +186,15 @@ void gemm_bf16_packed_avx512(int M, int N, int K, const float *A, long lda, cons
             int ncb = N - j0 < BF16_NC ? N - j0 : BF16_NC;
             const uint32_t *panels = packed + (long)(j0 / NR) * kpp * NR + (long)(k0 / 2) * NR;
             block_rows(M, ncb, kc, all_rows ? NULL : A + k0, lda, 1, panels, kpp * NR, Cm + j0, ldc,
-                       apack, accumulate || k0 > 0);
+                       apack, accumulate || k0 > 0, bias && k0 == 0 ? bias + j0 : NULL);
         }
     }
+}
+
+void gemm_bf16_packed_avx512(int M, int N, int K, const float *A, long lda, const uint32_t *packed,
+                             float *Cm, long ldc, float *pack, int accumulate)
+{
+    gemm_bf16_packed_bias_avx512(M, N, K, A, lda, packed, NULL, Cm, ldc, pack, accumulate);
 }
 
 void pack_weight_bf16_avx512(uint32_t *dst, const float *weight, int C, int OC, int panel_begin,

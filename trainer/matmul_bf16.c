@@ -203,8 +203,11 @@ void matmul_forward_bf16(int kernel, float *out, const float *inp, const float *
 void matmul_forward_packed_bf16(int kernel, float *out, const float *inp, const uint32_t *packed,
                                 const float *bias, int N, int C, int OC, float *pack)
 {
-    gemm_bf16_packed(kernel, N, OC, C, inp, C, packed, out, OC, pack,
-                     matmul_bias_rows(out, bias, N, OC));
+    if (kernel == BF16_AVX512 && bias) /* the bias added in the kernel's store: no copy rows */
+        gemm_bf16_packed_bias_avx512(N, OC, C, inp, C, packed, bias, out, OC, pack, 0);
+    else
+        gemm_bf16_packed(kernel, N, OC, C, inp, C, packed, out, OC, pack,
+                         matmul_bias_rows(out, bias, N, OC));
 }
 
 void matmul_backward_bf16(int kernel, float *dinp, float *dweight, float *dbias, const float *dout,

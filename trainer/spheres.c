@@ -3,7 +3,8 @@
  * (generation, next item) ticket: weight packing; the 12 spheres' forward+backward, whose
  * gradients are added into one sum as they finish, strictly in sphere order 0..11, through a
  * pool of threads + 1 buffers (a worker takes the next sphere only with a free buffer); each
- * fixed 64 Ki-float chunk's sum of squares; AdamW on the same chunks. Node Zero waits at the
+ * fixed 64 Ki-float chunk's sum of squares, after adding the last spheres' buffers to the
+ * chunk (left there once every sphere is claimed); AdamW on the same chunks. Node Zero waits at the
  * end of each phase and combines the chunk norms in chunk order. No allocation after engine_new. */
 #include "spheres.h"
 
@@ -99,11 +100,13 @@ struct sphere_engine {
     uint32_t flow_generation; /* the phase these fields belong to */
     int busy;                 /* spheres with a sequence this step */
     int next_sphere;          /* the next sphere to claim */
-    int next_to_add;          /* every sphere before it is in the sum */
+    int next_to_add;          /* every sphere before it is in the sum; from it on the norm phase
+                                 adds what the last spheres left (finish_sphere) */
     int adding;               /* a worker is adding into the sum */
     int free_buffers[SPHERE_COUNT], free_count;
     int sphere_buffer[SPHERE_COUNT]; /* pool index of a claimed sphere's gradient (s > 0) */
     unsigned char finished[SPHERE_COUNT];
+    unsigned char counted[SPHERE_COUNT]; /* its phase item is done: added, or left to the norm */
 };
 
 static int sphere_sequence_count(int batch, int sphere)
@@ -152,14 +155,36 @@ static void chunk_range(const sphere_engine *e, int chunk, size_t *begin, size_t
         *begin = e->range_begin;
 }
 
-/* The chunk's sum of squares of the summed gradient (unless the caller wants no norm). A
- * sphere without a sequence this step counts as a zero buffer: adding it turns -0 into +0,
- * which the sum keeps doing here. */
+/* sum += g[0], then += g[1], ...: per element the additions of adding the buffers one after
+ * another (the same bits), in one pass over sum, a block at a time so that it stays in cache. */
+static void add_gradients(float *restrict sum, const float *const *g, int n, size_t P)
+{
+    enum { SUM_BLOCK = 2048 };
+    for (size_t i0 = 0; i0 < P; i0 += SUM_BLOCK) {
+        size_t i1 = i0 + SUM_BLOCK < P ? i0 + SUM_BLOCK : P;
+        for (int j = 0; j < n; j++) {
+            const float *restrict gj = g[j];
+            for (size_t i = i0; i < i1; i++)
+                sum[i] += gj[i];
+        }
+    }
+}
+
+/* The spheres left to add, then the chunk's sum of squares of the summed gradient (unless the
+ * caller wants no norm). A sphere without a sequence this step counts as a zero buffer: adding
+ * it turns -0 into +0, which the sum keeps doing here. */
 static void norm_chunk(sphere_engine *e, int chunk)
 {
     size_t begin, end;
     chunk_range(e, chunk, &begin, &end);
     float *sum = e->grad;
+    int first = e->next_to_add > 1 ? e->next_to_add : 1;
+    if (first < e->busy) { /* the spheres finish_sphere left: added here, chunk by chunk */
+        const float *buffers[SPHERE_COUNT];
+        for (int s = first; s < e->busy; s++)
+            buffers[s - first] = e->pool[e->sphere_buffer[s]] + begin;
+        add_gradients(sum + begin, buffers, e->busy - first, end - begin);
+    }
     if (e->busy < e->active_spheres)
         for (size_t i = begin; i < end; i++)
             sum[i] += 0.0f;
@@ -257,30 +282,18 @@ static void items_done(sphere_engine *e, int count)
     }
 }
 
-/* sum += g[0], then += g[1], ...: per element the additions of adding the buffers one after
- * another (the same bits), in one pass over sum, a block at a time so that it stays in cache. */
-static void add_gradients(float *restrict sum, const float *const *g, int n, size_t P)
-{
-    enum { SUM_BLOCK = 2048 };
-    for (size_t i0 = 0; i0 < P; i0 += SUM_BLOCK) {
-        size_t i1 = i0 + SUM_BLOCK < P ? i0 + SUM_BLOCK : P;
-        for (int j = 0; j < n; j++) {
-            const float *restrict gj = g[j];
-            for (size_t i = i0; i < i1; i++)
-                sum[i] += gj[i];
-        }
-    }
-}
-
 /* Sphere s is computed. The finished spheres from the next in order on are added into the sum
  * (acc += g_s, element by element: the same operations in the same order as summing twelve
  * buffers) and their buffers freed, together in one pass, by this worker unless another is
  * adding. While a buffer is free and spheres are left to claim, the adding waits, so that the
  * next pass takes two or more buffers: a third less memory traffic than one pass each. A
  * worker waits for a buffer only when none is free, and then whoever finishes adds: the lowest
- * unsummed sphere is always finished or running. The additions run outside the lock; `adding`
- * keeps them to one worker at a time. Each added sphere is one item of the phase, counted
- * after the last touch of the flow state. */
+ * unsummed sphere is always finished or running. Once every sphere is claimed nobody waits for
+ * a buffer, so the last ones are not added here (one worker, the others idle) but left to the
+ * norm phase, which adds them chunk by chunk on every worker, in the same order, in the pass
+ * that reads the sum for its norm anyway. The additions run outside the lock; `adding` keeps
+ * them to one worker at a time. Each sphere is one item of the phase, counted when added or
+ * left, after the last touch of the flow state (no add pass runs after the last count). */
 static void finish_sphere(sphere_engine *e, int s)
 {
     pthread_mutex_lock(&e->flow_mutex);
@@ -290,8 +303,8 @@ static void finish_sphere(sphere_engine *e, int s)
         return;
     }
     e->adding = 1;
-    int added = 0;
-    while (e->next_to_add < e->busy && e->finished[e->next_to_add]) {
+    int done = 0;
+    while (e->next_sphere < e->busy && e->next_to_add < e->busy && e->finished[e->next_to_add]) {
         const float *buffers[SPHERE_COUNT];
         int first = e->next_to_add, end = first, n = 0;
         for (; end < e->busy && e->finished[end]; end++)
@@ -300,17 +313,25 @@ static void finish_sphere(sphere_engine *e, int s)
         pthread_mutex_unlock(&e->flow_mutex);
         add_gradients(e->grad, buffers, n, e->param_count);
         pthread_mutex_lock(&e->flow_mutex);
-        for (int t = first; t < end; t++)
+        for (int t = first; t < end; t++) {
             if (t > 0)
                 e->free_buffers[e->free_count++] = e->sphere_buffer[t];
+            e->counted[t] = 1;
+        }
         e->next_to_add = end;
-        added += end - first;
+        done += end - first;
         pthread_cond_broadcast(&e->buffer_free);
     }
+    if (e->next_sphere >= e->busy) /* every sphere claimed: the finished ones are left */
+        for (int t = e->next_to_add; t < e->busy; t++)
+            if (e->finished[t] && !e->counted[t]) {
+                e->counted[t] = 1;
+                done++;
+            }
     e->adding = 0;
     pthread_mutex_unlock(&e->flow_mutex);
-    if (added)
-        items_done(e, added);
+    if (done)
+        items_done(e, done);
 }
 
 /* The forward+backward phase for one worker: claim the next sphere together with a free
@@ -758,11 +779,14 @@ void engine_forward_backward(sphere_engine *e, const int *inputs, const int *tar
     for (int b = 0; b < e->pool_count; b++)
         e->free_buffers[b] = e->pool_count - 1 - b;
     memset(e->finished, 0, sizeof e->finished);
+    memset(e->counted, 0, sizeof e->counted);
     pthread_mutex_unlock(&e->flow_mutex);
     run_phase(e, PHASE_FORWARD_BACKWARD, busy);
     e->want_norm = grad_norm != NULL;
-    if (e->want_norm || busy < e->active_spheres)
+    int left = (e->next_to_add > 1 ? e->next_to_add : 1) < busy; /* spheres not yet in the sum */
+    if (e->want_norm || left || busy < e->active_spheres)
         run_phase(e, PHASE_NORM, e->chunk_count);
+    e->next_to_add = busy; /* the left spheres are in the sum now */
     if (grad_norm) {
         double sumsq = 0;
         for (int c = 0; c < e->chunk_count; c++)

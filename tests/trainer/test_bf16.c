@@ -121,8 +121,8 @@ static int twin_check(int kernel, int twin, int exact, const char *what)
             run_gemm(kernel, M, N, K, A, B, &layouts[l], got, pack, 0);
             int stored = memcmp(got, want, (size_t)M * N * 4) == 0;
             if (!stored)
-                printf("# %s %dx%dx%d %s: accumulate 0 is not zeroing and adding\n", what, M, N,
-                       K, layouts[l].name);
+                printf("# %s %dx%dx%d %s: accumulate 0 is not zeroing and adding\n", what, M, N, K,
+                       layouts[l].name);
             failures += !stored;
             free(A);
             free(B);
@@ -187,6 +187,70 @@ TEST(packed_weights_give_the_same_bits)
         free(packed);
         free(packed_scalar);
     }
+    free(pack);
+}
+
+/* The AVX512-BF16 packers round with vcvtneps2bf16: the words of the integer rounding
+ * (bf16_round) on ties, denormals, signed zeros, infinities, NaN and the largest finite value,
+ * in both the forward (columns of pairs) and the transposed (rows of pairs) layout, and with a
+ * kernel that packs its operands on the fly (the A rows and B pair rows of gemm_bf16_avx512). */
+TEST(simd_packers_round_special_values_as_the_scalar_ones)
+{
+    const uint32_t specials[] = {0x3f808000u, 0x3f818000u, 0x3f808001u, 0x00000001u, 0x80400000u,
+                                 0x00000000u, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc00000u,
+                                 0x7f800001u, 0xffa00000u, 0x7f7fffffu, 0x3f7fffffu, 0x007fffffu,
+                                 0x00800000u, 0xc0490fdbu};
+    const int count = (int)(sizeof specials / sizeof specials[0]);
+    const int C = 70, OC = 45; /* odd pair counts and partial panels */
+    float *w = random_floats((size_t)OC * C, 7);
+    for (int i = 0; i < OC * C; i += 3)
+        w[i] = bf16_bits_float(specials[(i / 3) % count]);
+    size_t words = matmul_packed_words_bf16(C, OC), words_t = matmul_packed_words_bf16(OC, C);
+    uint32_t *simd = aligned_alloc(64, (words * 4 + 63) / 64 * 64);
+    uint32_t *scalar = aligned_alloc(64, (words * 4 + 63) / 64 * 64);
+    uint32_t *simd_t = aligned_alloc(64, (words_t * 4 + 63) / 64 * 64);
+    uint32_t *scalar_t = aligned_alloc(64, (words_t * 4 + 63) / 64 * 64);
+    matmul_pack_weight_bf16(BF16_AVX512, simd, w, C, OC, 0, (OC + 31) / 32);
+    pack_weight_bf16_scalar(scalar, w, C, OC, 0, (OC + 31) / 32);
+    CHECK(memcmp(simd, scalar, words * 4) == 0);
+    matmul_pack_weight_t_bf16(simd_t, w, C, OC, 0, (C + 31) / 32);
+    memset(scalar_t, 0, words_t * 4);
+    for (int kp = 0; kp < (OC + 1) / 2; kp++)
+        for (int c = 0; c < C; c++) {
+            float odd = 2 * kp + 1 < OC ? w[(size_t)(2 * kp + 1) * C + c] : 0.0f;
+            scalar_t[(size_t)(c / 32) * (words_t / ((C + 31) / 32)) + (size_t)kp * 32 + c % 32] =
+                bf16_pair(w[(size_t)2 * kp * C + c], odd);
+        }
+    CHECK(memcmp(simd_t, scalar_t, words_t * 4) == 0);
+    /* finite specials only through a product: NaN and infinities would make every sum NaN */
+    for (int i = 0; i < OC * C; i++)
+        if (!isfinite(w[i]))
+            w[i] = 0.5f;
+    float *a = random_floats((size_t)9 * OC, 8), *got = calloc((size_t)9 * C, 4),
+          *want = calloc((size_t)9 * C, 4);
+    float *pack = aligned_alloc(64, MATMUL_PACK_FLOATS * sizeof(float));
+    gemm_bf16_avx512(9, C, OC, a, OC, 1, w, C, 1, got, C, pack, 0);
+    gemm_bf16_scalar(9, C, OC, a, OC, 1, w, C, 1, want, C, pack, 0);
+    CHECK(memcmp(got, want, (size_t)9 * C * 4) == 0);
+    gemm_bf16_avx512(C, 9, OC, w, 1, C, a, 1, OC, got, 9, pack, 0); /* A column-major */
+    gemm_bf16_scalar(C, 9, OC, w, 1, C, a, 1, OC, want, 9, pack, 0);
+    CHECK(memcmp(got, want, (size_t)9 * C * 4) == 0);
+    float *rows = calloc((size_t)OC * 9, 4), *rows_want = calloc((size_t)OC * 9, 4);
+    float *b = random_floats((size_t)9 * C, 9);
+    gemm_bf16_avx512(OC, 9, C, w, C, 1, b, 1, C, rows, 9, pack, 0); /* A rows of specials */
+    gemm_bf16_scalar(OC, 9, C, w, C, 1, b, 1, C, rows_want, 9, pack, 0);
+    CHECK(memcmp(rows, rows_want, (size_t)OC * 9 * 4) == 0);
+    free(rows);
+    free(rows_want);
+    free(b);
+    free(w);
+    free(simd);
+    free(scalar);
+    free(simd_t);
+    free(scalar_t);
+    free(a);
+    free(got);
+    free(want);
     free(pack);
 }
 
@@ -388,6 +452,8 @@ int main(void)
     RUN_IF(bf16_cpu_kernel() == BF16_AMX, amx_bf16_on_hardware_within_the_bound,
            "the CPU has no AMX-BF16 (its code ran on emulated tiles above)");
     RUN(packed_weights_give_the_same_bits);
+    RUN_IF(bf16_cpu_kernel() >= BF16_AVX512, simd_packers_round_special_values_as_the_scalar_ones,
+           "the CPU has no AVX512-BF16");
     RUN(packed_backward_gives_the_same_bits);
     RUN_IF(avx512_bf16, matvec_bf16_equals_its_twin, "the CPU has no AVX512-BF16");
     RUN_IF(avx512_bf16, bf16_model_near_fp32, "the CPU has no bf16 kernel");
