@@ -257,9 +257,7 @@ void FN(layernorm_backward)(R *dinp, R *dweight, R *dbias, const R *dout, const 
         }
         dnorm_mean /= C;
         dnorm_norm_mean /= C;
-#ifdef LAYERNORM_BACKWARD_LANES
 #pragma GCC ivdep /* dx, dweight, dbias never overlap: vectorised without run-time checks */
-#endif
         for (int c = 0; c < C; c++) {
             R norm = (x[c] - m) * s;
             R dnorm = weight[c] * d[c];
