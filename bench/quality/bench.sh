@@ -53,7 +53,7 @@ echo "  $torch"
 
 ours_model=$(ls "$work"/ours/model_*.bin | tail -1)
 echo "  ours: $("$TR" info "$ours_model" | sed -n 's/^shape *//p')"
-loss() { field "$("$TR" eval --model "$1" --data "$work/held_tokens" --json $2 2>/dev/null)" loss; }
+loss() { field "$("$TR" eval --model "$1" --data "$work/held_tokens" --json ${2:-} 2>/dev/null)" loss; }
 ours_loss=$(loss "$ours_model")
 ours_loss64=$(loss "$ours_model" "--seq-len 64")
 torch_loss=$(loss "$work/torch.bin")
