@@ -1,10 +1,10 @@
 /* budget.c — the shape and the step count of a wall-clock budget (budget.h). The shape: the
- * ladder below, each rung's speed estimated from rung 0's measured one by FLOPs a token. The
- * count: the mean wall time of the measured iterations after the first (which pays for cold
+ * ladder below, each rung's speed estimated from the first one's measured speed by FLOPs a token.
+ * The count: the mean wall time of the measured iterations after the first (which pays for cold
  * caches), validations at a third of a step per batch (a forward without backward),
  * checkpoints at the bytes they write and hash. Both are estimates: a machine that gets busier
  * after the count is fixed makes the run last longer than the budget, never changes its
- * result. Time itself: lib/progress.h; the probe that measures rung 0: train.c. */
+ * result. Time itself: lib/progress.h; the probe that measures the first rung: train.c. */
 #include "budget.h"
 
 #include <math.h>
@@ -20,10 +20,9 @@
  * token. Batch 12 everywhere (one sequence a sphere), so the batch needs no record: a resumed
  * model's shape and context name its rung. */
 const budget_shape budget_ladder[] = {
-    {.layers = 4, .channels = 192, .heads = 6, .seq_len = 64, .batch = 12, .epochs_min = 0,
-     .epochs_max = 14},
-    {.layers = 6, .channels = 256, .heads = 8, .seq_len = 128, .batch = 12, .epochs_min = 9,
-     .epochs_max = 16},
+    /* layers, channels, heads, seq_len, batch, epochs_min, epochs_max */
+    {4, 192, 6, 64, 12, 0, 14},
+    {6, 256, 8, 128, 12, 9, 16},
 };
 const int budget_ladder_count = sizeof budget_ladder / sizeof budget_ladder[0];
 
@@ -44,14 +43,14 @@ long budget_epoch_steps(double epochs, uint64_t train_tokens, int batch, int seq
     return steps < 1 ? 1 : steps > 1e15 ? (long)1e15 : (long)steps;
 }
 
-budget_choice budget_choose(double seconds, double rung0_tokens_per_s, uint64_t train_tokens,
+budget_choice budget_choose(double seconds, double first_tokens_per_s, uint64_t train_tokens,
                             int vocab)
 {
     budget_choice c = {0};
-    double rung0_flops = rung_flops_per_token(&budget_ladder[0], vocab);
+    double first_flops = rung_flops_per_token(&budget_ladder[0], vocab);
     for (int i = 0; i < budget_ladder_count; i++) {
         double tokens_per_s =
-            rung0_tokens_per_s * rung0_flops / rung_flops_per_token(&budget_ladder[i], vocab);
+            first_tokens_per_s * first_flops / rung_flops_per_token(&budget_ladder[i], vocab);
         double epochs =
             train_tokens > 0 && seconds > 0 ? seconds * tokens_per_s / (double)train_tokens : 0;
         const budget_shape *s = &budget_ladder[i];

@@ -24,17 +24,17 @@ extern const int budget_ladder_count;
 
 /* The ladder's choice for a budget. */
 typedef struct budget_choice {
-    int rung;              /* index into budget_ladder */
-    double tokens_per_s;   /* its estimated speed */
-    double epochs;         /* the epochs the budget buys at that speed */
-    long max_steps;        /* its epoch ceiling in steps (budget_epoch_steps) */
-    int capped;            /* 1 when the budget buys more than the ceiling: the run ends early */
+    int rung;            /* index into budget_ladder */
+    double tokens_per_s; /* its estimated speed */
+    double epochs;       /* the epochs the budget buys at that speed */
+    long max_steps;      /* its epoch ceiling in steps (budget_epoch_steps) */
+    int capped;          /* 1 when the budget buys more than the ceiling: the run ends early */
 } budget_choice;
 
 /* The largest rung whose estimated epochs reach its epochs_min (the smallest rung when none
- * does), given the seconds left, the measured speed of rung 0 in tokens/s (the other rungs'
+ * does), given the seconds left, the measured speed of the first rung in tokens/s (the other rungs'
  * estimated by their FLOPs a token, model.h), the training tokens and the vocabulary. Pure. */
-budget_choice budget_choose(double seconds, double rung0_tokens_per_s, uint64_t train_tokens,
+budget_choice budget_choose(double seconds, double first_tokens_per_s, uint64_t train_tokens,
                             int vocab);
 /* The rung with exactly this shape, or -1. */
 int budget_ladder_find(int layers, int channels, int heads, int seq_len, int batch);

@@ -261,8 +261,8 @@ struct run {
     int shape_given;        /* a shape option was given: no budget shape, no epoch ceiling */
     int rung;               /* the shape's rung of budget_ladder, -1 for none */
     long max_steps;         /* --time: the rung's epoch ceiling in steps a run, 0 for none */
-    double started_s; /* cr_now_s() at the start: the budget counts from there */
-    long first_step;  /* the step this run started from */
+    double started_s;       /* cr_now_s() at the start: the budget counts from there */
+    long first_step;        /* the step this run started from */
     gpt2_config cfg;
     sphere_engine *engine;
     token_data data, val_data;
@@ -373,9 +373,10 @@ static void warn_ignored_shape(const train_options *o, const gpt2_config *cfg, c
         cr_warn("--init %s ignored: resuming from %s", o->init, used);
 }
 
-/* Rung 0's speed here and now, in tokens/s: a throwaway engine, one warm-up pass and three
- * timed forward-backward passes over the first window (nothing is updated, nothing kept). */
-static int probe_rung0(const struct run *r, int vocab, double *tokens_per_s, cr_err *err)
+/* The first rung's speed (budget_ladder[0]) here and now, in tokens/s: a throwaway engine, one
+ * warm-up pass and three timed forward-backward passes over the first window (nothing is updated,
+ * nothing kept). */
+static int probe_first_rung(const struct run *r, int vocab, double *tokens_per_s, cr_err *err)
 {
     const budget_shape *s = &budget_ladder[0];
     gpt2_config cfg = {.max_seq_len = s->seq_len,
@@ -426,17 +427,17 @@ static void use_rung(struct run *r, int rung)
 }
 
 /* --time without a shape option, a new model: the ladder's choice (budget.h) from the
- * budget left, rung 0's measured speed and the training tokens; said with its reason. */
+ * budget left, the first rung's measured speed and the training tokens; said with why. */
 static int choose_shape(struct run *r, int vocab, cr_err *err)
 {
     int code = data_check_vocab(&r->data, (uint32_t)vocab, err); /* before the probe reads */
-    double rung0_tokens_per_s;
+    double first_tokens_per_s;
     if (!code)
-        code = probe_rung0(r, vocab, &rung0_tokens_per_s, err);
+        code = probe_first_rung(r, vocab, &first_tokens_per_s, err);
     if (code)
         return code;
     double left_s = (double)r->o->time_ms / 1000.0 - (cr_now_s() - r->started_s);
-    budget_choice c = budget_choose(left_s, rung0_tokens_per_s, r->data.total_train, vocab);
+    budget_choice c = budget_choose(left_s, first_tokens_per_s, r->data.total_train, vocab);
     use_rung(r, c.rung);
     const budget_shape *s = &budget_ladder[c.rung];
     char why[256], cap[200] = "";
@@ -460,8 +461,8 @@ static int choose_shape(struct run *r, int vocab, cr_err *err)
             "batch %d; about %.1f epochs of %llu tokens at an estimated %.0f tokens/s (rung 1 "
             "measured %.0f); %s%s",
             budget_text, c.rung + 1, budget_ladder_count, s->layers, s->channels, s->heads,
-            s->seq_len, s->batch, c.epochs, (unsigned long long)r->data.total_train,
-            c.tokens_per_s, rung0_tokens_per_s, why, cap);
+            s->seq_len, s->batch, c.epochs, (unsigned long long)r->data.total_train, c.tokens_per_s,
+            first_tokens_per_s, why, cap);
     return CR_OK;
 }
 
@@ -657,8 +658,8 @@ static long fix_budget(struct run *r, budget *bud, lr_schedule *sched, long step
         target = steps_done;
     long budget_target = target;
     if (r->max_steps > 0 && target > r->first_step + r->max_steps)
-        target = r->first_step + r->max_steps > steps_done ? r->first_step + r->max_steps
-                                                           : steps_done;
+        target =
+            r->first_step + r->max_steps > steps_done ? r->first_step + r->max_steps : steps_done;
     if (o->decay_steps <= 0)
         sched->end = schedule_end_for_decay_after(sched, steps_done, target);
     if (o->decay_steps <= 0 && sched->end > target)

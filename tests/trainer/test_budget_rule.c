@@ -44,8 +44,7 @@ static void the_ladder_is_valid_and_grows(void)
         cr_err err;
         CHECK_INT_EQ(gpt2_config_check(&cfg, &err), CR_OK);
         CHECK(s->epochs_max >= s->epochs_min && s->epochs_max > 0);
-        CHECK_INT_EQ(budget_ladder_find(s->layers, s->channels, s->heads, s->seq_len, s->batch),
-                     i);
+        CHECK_INT_EQ(budget_ladder_find(s->layers, s->channels, s->heads, s->seq_len, s->batch), i);
         if (i > 0)
             CHECK(flops_per_token(i) > flops_per_token(i - 1));
     }
@@ -102,10 +101,12 @@ static void past_the_ceiling_the_steps_are_capped(void)
 {
     int top = budget_ladder_count - 1;
     const budget_shape *s = &budget_ladder[top];
-    budget_choice c = budget_choose(seconds_for(top, s->epochs_max * 4), 20000, bench_tokens, VOCAB);
+    budget_choice c =
+        budget_choose(seconds_for(top, s->epochs_max * 4), 20000, bench_tokens, VOCAB);
     CHECK_INT_EQ(c.rung, top);
     CHECK_INT_EQ(c.capped, 1);
-    CHECK_INT_EQ(c.max_steps, budget_epoch_steps(s->epochs_max, bench_tokens, s->batch, s->seq_len));
+    CHECK_INT_EQ(c.max_steps,
+                 budget_epoch_steps(s->epochs_max, bench_tokens, s->batch, s->seq_len));
     c = budget_choose(seconds_for(top, s->epochs_max * 0.99), 20000, bench_tokens, VOCAB);
     CHECK_INT_EQ(c.rung, top);
     CHECK_INT_EQ(c.capped, 0);
