@@ -9,8 +9,6 @@
 
 #include <math.h>
 
-#include "model.h"
-
 /* Measured on curl's examples (104k tokens, vocabulary 2048; docs/trainer.md, "A shape for the
  * budget"): held-out loss against epochs for each rung, wsd runs ending decayed. epochs_max:
  * about where a rung's held-out loss stops falling (rung 1: 2.417 at 14.8 epochs, rising from
@@ -26,14 +24,19 @@ const budget_shape budget_ladder[] = {
 };
 const int budget_ladder_count = sizeof budget_ladder / sizeof budget_ladder[0];
 
+gpt2_config budget_shape_config(const budget_shape *s, int vocab)
+{
+    return (gpt2_config){.max_seq_len = s->seq_len,
+                         .vocab_size = vocab,
+                         .padded_vocab_size = gpt2_padded_vocab(vocab),
+                         .num_layers = s->layers,
+                         .num_heads = s->heads,
+                         .channels = s->channels};
+}
+
 static double rung_flops_per_token(const budget_shape *s, int vocab)
 {
-    gpt2_config cfg = {.max_seq_len = s->seq_len,
-                       .vocab_size = vocab,
-                       .padded_vocab_size = gpt2_padded_vocab(vocab),
-                       .num_layers = s->layers,
-                       .num_heads = s->heads,
-                       .channels = s->channels};
+    gpt2_config cfg = budget_shape_config(s, vocab);
     return gpt2_flops_per_token(&cfg, s->seq_len);
 }
 

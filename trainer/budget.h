@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model.h"
+
 /* One rung of the ladder: a shape, and the epochs of the data it is worth training for. */
 typedef struct budget_shape {
     int layers, channels, heads, seq_len, batch;
@@ -36,6 +38,8 @@ typedef struct budget_choice {
  * estimated by their FLOPs a token, model.h), the training tokens and the vocabulary. Pure. */
 budget_choice budget_choose(double seconds, double first_tokens_per_s, uint64_t train_tokens,
                             int vocab);
+/* A new model of that shape and vocabulary (its context: the rung's seq_len). */
+gpt2_config budget_shape_config(const budget_shape *s, int vocab);
 /* The rung with exactly this shape, or -1. */
 int budget_ladder_find(int layers, int channels, int heads, int seq_len, int batch);
 /* Steps of batch x seq_len tokens that make `epochs` passes over train_tokens (at least 1). */

@@ -379,12 +379,7 @@ static void warn_ignored_shape(const train_options *o, const gpt2_config *cfg, c
 static int probe_first_rung(const struct run *r, int vocab, double *tokens_per_s, cr_err *err)
 {
     const budget_shape *s = &budget_ladder[0];
-    gpt2_config cfg = {.max_seq_len = s->seq_len,
-                       .vocab_size = vocab,
-                       .padded_vocab_size = gpt2_padded_vocab(vocab),
-                       .num_layers = s->layers,
-                       .num_heads = s->heads,
-                       .channels = s->channels};
+    gpt2_config cfg = budget_shape_config(s, vocab);
     size_t window = (size_t)s->batch * (size_t)s->seq_len;
     *tokens_per_s = 0;
     if (r->data.total_train < window + 1)

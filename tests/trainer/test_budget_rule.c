@@ -12,14 +12,8 @@ static const uint64_t bench_tokens = 103915; /* the quality bench's training tok
 
 static double flops_per_token(int rung)
 {
-    const budget_shape *s = &budget_ladder[rung];
-    gpt2_config cfg = {.max_seq_len = s->seq_len,
-                       .vocab_size = VOCAB,
-                       .padded_vocab_size = gpt2_padded_vocab(VOCAB),
-                       .num_layers = s->layers,
-                       .num_heads = s->heads,
-                       .channels = s->channels};
-    return gpt2_flops_per_token(&cfg, s->seq_len);
+    gpt2_config cfg = budget_shape_config(&budget_ladder[rung], VOCAB);
+    return gpt2_flops_per_token(&cfg, cfg.max_seq_len);
 }
 
 /* The seconds at which rung k's estimated epochs are exactly `epochs`, for rung 0 at 20,000
@@ -35,12 +29,7 @@ static void the_ladder_is_valid_and_grows(void)
     CHECK(budget_ladder_count >= 2);
     for (int i = 0; i < budget_ladder_count; i++) {
         const budget_shape *s = &budget_ladder[i];
-        gpt2_config cfg = {.max_seq_len = s->seq_len,
-                           .vocab_size = VOCAB,
-                           .padded_vocab_size = gpt2_padded_vocab(VOCAB),
-                           .num_layers = s->layers,
-                           .num_heads = s->heads,
-                           .channels = s->channels};
+        gpt2_config cfg = budget_shape_config(s, VOCAB);
         cr_err err;
         CHECK_INT_EQ(gpt2_config_check(&cfg, &err), CR_OK);
         CHECK(s->epochs_max >= s->epochs_min && s->epochs_max > 0);
