@@ -1,11 +1,84 @@
-/* budget.c — the step count of a wall-clock budget (budget.h). The estimate is the mean wall
- * time of the measured iterations after the first (which pays for cold caches), validations at a
- * third of a step per batch (a forward without backward), checkpoints at the bytes they write
- * and hash. It is an estimate: a machine that gets busier after the count is fixed makes the
- * run last longer than the budget, never changes its result. Time itself: lib/progress.h. */
+/* budget.c — the shape and the step count of a wall-clock budget (budget.h). The shape: the
+ * ladder below, each rung's speed estimated from the first one's measured speed by FLOPs a token.
+ * The count: the mean wall time of the measured iterations after the first (which pays for cold
+ * caches), validations at a third of a step per batch (a forward without backward),
+ * checkpoints at the bytes they write and hash. Both are estimates: a machine that gets busier
+ * after the count is fixed makes the run last longer than the budget, never changes its
+ * result. Time itself: lib/progress.h; the probe that measures the first rung: train.c. */
 #include "budget.h"
 
 #include <math.h>
+
+/* Measured on curl's examples (104k tokens, vocabulary 2048; docs/trainer.md, "A shape for the
+ * budget"): held-out loss against epochs for each rung, wsd runs ending decayed. epochs_max:
+ * the run that measured best (rung 1: 2.388 at 14 epochs, 2.417 at 14.8; rung 2: 2.261 at 11,
+ * 2.332 at 16.3: a run should end, decayed, near where its stable phase stops falling).
+ * epochs_min: where rung 2, decayed, beats the best rung 1 reaches at the same CPU (about 9
+ * epochs against 2.39-2.42). 6 x 384 (seq 128) was measured and left out: at 10 epochs its
+ * held-out loss is 2.248, but its samples are the least often valid C (1 of 40, rung 2's
+ * 11-epoch model 18). Batch 12 everywhere (one sequence a sphere), so the batch needs no
+ * record: a resumed model's shape and context name its rung. */
+const budget_shape budget_ladder[] = {
+    /* layers, channels, heads, seq_len, batch, epochs_min, epochs_max */
+    {4, 192, 6, 64, 12, 0, 14},
+    {6, 256, 8, 128, 12, 9, 11},
+};
+const int budget_ladder_count = sizeof budget_ladder / sizeof budget_ladder[0];
+
+gpt2_config budget_shape_config(const budget_shape *s, int vocab)
+{
+    return (gpt2_config){.max_seq_len = s->seq_len,
+                         .vocab_size = vocab,
+                         .padded_vocab_size = gpt2_padded_vocab(vocab),
+                         .num_layers = s->layers,
+                         .num_heads = s->heads,
+                         .channels = s->channels};
+}
+
+static double rung_flops_per_token(const budget_shape *s, int vocab)
+{
+    gpt2_config cfg = budget_shape_config(s, vocab);
+    return gpt2_flops_per_token(&cfg, s->seq_len);
+}
+
+long budget_epoch_steps(double epochs, uint64_t train_tokens, int batch, int seq_len)
+{
+    double steps = ceil(epochs * (double)train_tokens / ((double)batch * (double)seq_len));
+    return steps < 1 ? 1 : steps > 1e15 ? (long)1e15 : (long)steps;
+}
+
+budget_choice budget_choose(double seconds, double first_tokens_per_s, uint64_t train_tokens,
+                            int vocab)
+{
+    budget_choice c = {0};
+    double first_flops = rung_flops_per_token(&budget_ladder[0], vocab);
+    for (int i = 0; i < budget_ladder_count; i++) {
+        double tokens_per_s =
+            first_tokens_per_s * first_flops / rung_flops_per_token(&budget_ladder[i], vocab);
+        double epochs =
+            train_tokens > 0 && seconds > 0 ? seconds * tokens_per_s / (double)train_tokens : 0;
+        const budget_shape *s = &budget_ladder[i];
+        if (i > 0 && (epochs < s->epochs_min ||
+                      train_tokens < (uint64_t)s->batch * (uint64_t)s->seq_len + 1))
+            break; /* the rungs grow: none above buys more epochs or needs fewer tokens */
+        c = (budget_choice){.rung = i, .tokens_per_s = tokens_per_s, .epochs = epochs};
+    }
+    const budget_shape *s = &budget_ladder[c.rung];
+    c.max_steps = budget_epoch_steps(s->epochs_max, train_tokens, s->batch, s->seq_len);
+    c.capped = c.epochs > s->epochs_max;
+    return c;
+}
+
+int budget_ladder_find(int layers, int channels, int heads, int seq_len, int batch)
+{
+    for (int i = 0; i < budget_ladder_count; i++) {
+        const budget_shape *s = &budget_ladder[i];
+        if (s->layers == layers && s->channels == channels && s->heads == heads &&
+            s->seq_len == seq_len && s->batch == batch)
+            return i;
+    }
+    return -1;
+}
 
 /* A checkpoint writes the model and the state (3 x 4 bytes a parameter) and hashes each
  * twice; 400 MB/s for all of it is what a loaded 2-core machine with a page cache does. */

@@ -46,15 +46,16 @@ static void on_stop_signal(int signo)
 #define DEFAULT_LAYERS 4
 #define DEFAULT_CHANNELS 192
 #define DEFAULT_HEADS 6
+#define DEFAULT_SEQ_LEN 64
+#define DEFAULT_BATCH 12
 
 void train_options_default(train_options *o)
 {
     memset(o, 0, sizeof *o);
     o->init = "new";
-    /* layers, channels, heads 0: not given (a new model takes the DEFAULT_ ones; a resumed
-     * one keeps its own shape, and says so when one was given that differs) */
-    o->seq_len = 64;
-    o->batch = 12;
+    /* layers, channels, heads, seq_len, batch 0: not given (a new model takes the DEFAULT_
+     * ones, or under --time the budget's shape; a resumed one keeps its own shape, and says
+     * so when one was given that differs) */
     o->steps = -1;
     o->lr = 1e-3;
     o->min_lr = 1e-4;
@@ -255,7 +256,13 @@ static uint32_t vocab_for_new_model(const train_options *o, const token_data *d,
 }
 
 struct run {
-    const train_options *o;
+    const train_options *o; /* &opts */
+    train_options opts;     /* the options, the shape filled in (train_run, settle_shape) */
+    int shape_given;        /* a shape option was given: no budget shape, no epoch ceiling */
+    int rung;               /* the shape's rung of budget_ladder, -1 for none */
+    long max_steps;         /* --time: the rung's epoch ceiling in steps a run, 0 for none */
+    double started_s;       /* cr_now_s() at the start: the budget counts from there */
+    long first_step;        /* the step this run started from */
     gpt2_config cfg;
     sphere_engine *engine;
     token_data data, val_data;
@@ -366,6 +373,125 @@ static void warn_ignored_shape(const train_options *o, const gpt2_config *cfg, c
         cr_warn("--init %s ignored: resuming from %s", o->init, used);
 }
 
+/* The first rung's speed (budget_ladder[0]) here and now, in tokens/s: a throwaway engine, one
+ * warm-up pass and three timed forward-backward passes over the first window (nothing is updated,
+ * nothing kept). */
+static int probe_first_rung(const struct run *r, int vocab, double *tokens_per_s, cr_err *err)
+{
+    const budget_shape *s = &budget_ladder[0];
+    gpt2_config cfg = budget_shape_config(s, vocab);
+    size_t window = (size_t)s->batch * (size_t)s->seq_len;
+    *tokens_per_s = 0;
+    if (r->data.total_train < window + 1)
+        return CR_OK; /* too little data for one batch: train_run says so */
+    sphere_engine *e;
+    int code = engine_new(&e, &cfg, s->batch, s->seq_len, r->o->threads, err);
+    if (code)
+        return code;
+    gpt2_init_params(&cfg, engine_params(e), r->o->seed);
+    int *inputs = malloc(window * sizeof *inputs), *targets = malloc(window * sizeof *targets);
+    if (!inputs || !targets)
+        code = cr_fail(err, CR_EOTHER, "out of memory");
+    else {
+        data_cursor cursor = {0};
+        data_next_window(&r->data, &cursor, inputs, targets, window);
+        double loss, norm, timed_from = 0;
+        for (int pass = 0; pass < 4; pass++) {
+            if (pass == 1)
+                timed_from = cr_now_s();
+            engine_forward_backward(e, inputs, targets, s->batch, &loss, &norm);
+        }
+        double seconds = cr_now_s() - timed_from;
+        *tokens_per_s = seconds > 0 ? 3.0 * (double)window / seconds : 0;
+    }
+    free(inputs);
+    free(targets);
+    engine_free(e);
+    return code;
+}
+
+static void use_rung(struct run *r, int rung)
+{
+    const budget_shape *s = &budget_ladder[rung];
+    r->rung = rung;
+    r->opts.layers = s->layers;
+    r->opts.channels = s->channels;
+    r->opts.heads = s->heads;
+    r->opts.seq_len = s->seq_len;
+    r->opts.batch = s->batch;
+}
+
+/* --time without a shape option, a new model: the ladder's choice (budget.h) from the
+ * budget left, the first rung's measured speed and the training tokens; said with why. */
+static int choose_shape(struct run *r, int vocab, cr_err *err)
+{
+    int code = data_check_vocab(&r->data, (uint32_t)vocab, err); /* before the probe reads */
+    double first_tokens_per_s;
+    if (!code)
+        code = probe_first_rung(r, vocab, &first_tokens_per_s, err);
+    if (code)
+        return code;
+    double left_s = (double)r->o->time_ms / 1000.0 - (cr_now_s() - r->started_s);
+    budget_choice c = budget_choose(left_s, first_tokens_per_s, r->data.total_train, vocab);
+    use_rung(r, c.rung);
+    const budget_shape *s = &budget_ladder[c.rung];
+    char why[256], cap[200] = "";
+    const budget_shape *next = c.rung + 1 < budget_ladder_count ? s + 1 : NULL;
+    if (next && r->data.total_train < (uint64_t)next->batch * (uint64_t)next->seq_len + 1)
+        snprintf(why, sizeof why, "the next rung needs %d tokens for one batch",
+                 next->batch * next->seq_len + 1);
+    else if (next)
+        snprintf(why, sizeof why, "the next rung would get fewer than its %g epochs",
+                 next->epochs_min);
+    else
+        snprintf(why, sizeof why, "the largest rung");
+    if (c.capped)
+        snprintf(cap, sizeof cap,
+                 "; more than its %g epochs: the run stops after %ld steps, before the budget's "
+                 "end (more would memorise the data)",
+                 s->epochs_max, c.max_steps);
+    char budget_text[32];
+    cr_format_duration(r->o->time_ms, budget_text, sizeof budget_text);
+    cr_info("shape for the budget %s: rung %d of %d, %d layers x %d channels, %d heads, seq %d, "
+            "batch %d; about %.1f epochs of %llu tokens at an estimated %.0f tokens/s (rung 1 "
+            "measured %.0f); %s%s",
+            budget_text, c.rung + 1, budget_ladder_count, s->layers, s->channels, s->heads,
+            s->seq_len, s->batch, c.epochs, (unsigned long long)r->data.total_train, c.tokens_per_s,
+            first_tokens_per_s, why, cap);
+    return CR_OK;
+}
+
+/* Once the model is open. --time without a shape option: a resumed model whose shape is a
+ * rung of the ladder trains at that rung's context and batch, with its epoch ceiling (the
+ * model file is the record of the budget's choice). The data is opened again when the context
+ * is not the one it was opened for (what is held back for validation depends on it). */
+static int settle_shape(struct run *r, int resumed, int opened_seq_len, cr_err *err)
+{
+    const gpt2_config *c = &r->cfg;
+    if (resumed && r->o->time_ms > 0 && !r->shape_given) {
+        int rung = budget_ladder_find(c->num_layers, c->channels, c->num_heads, c->max_seq_len,
+                                      DEFAULT_BATCH);
+        if (rung >= 0) {
+            use_rung(r, rung);
+            cr_info("shape: the resumed model's, rung %d of %d of the budget's ladder (seq %d, "
+                    "batch %d; at most %g epochs a budget)",
+                    rung + 1, budget_ladder_count, r->o->seq_len, r->o->batch,
+                    budget_ladder[rung].epochs_max);
+        }
+    }
+    if (r->o->seq_len != opened_seq_len) {
+        data_close(&r->data);
+        int code = data_open(&r->data, r->o->data_dir, r->o->val_data == NULL,
+                             (uint64_t)r->o->seq_len + 1, err);
+        if (code)
+            return code;
+    }
+    if (r->rung >= 0)
+        r->max_steps = budget_epoch_steps(budget_ladder[r->rung].epochs_max, r->data.total_train,
+                                          r->o->batch, r->o->seq_len);
+    return CR_OK;
+}
+
 static int open_model(struct run *r, float **params, float **m, float **v, int *resumed,
                       cr_err *err)
 {
@@ -402,6 +528,12 @@ static int open_model(struct run *r, float **params, float **m, float **v, int *
     uint32_t vocab = vocab_for_new_model(o, &r->data, err, &code);
     if (code)
         return code;
+    if (o->time_ms > 0 && !r->shape_given) {
+        if (ranks_count() > 1) /* rank 0 alone would change its context and batch */
+            cr_info("shape: the defaults (the budget chooses a shape in one process only)");
+        else if ((code = choose_shape(r, (int)vocab, err)) != 0)
+            return code;
+    }
     r->cfg.max_seq_len = o->seq_len;
     r->cfg.vocab_size = (int)vocab;
     r->cfg.padded_vocab_size = gpt2_padded_vocab((int)vocab);
@@ -519,6 +651,10 @@ static long fix_budget(struct run *r, budget *bud, lr_schedule *sched, long step
     long target = ranks_agree_long(budget_fix(bud, steps_done, cr_now_s(), &costs));
     if (target < steps_done)
         target = steps_done;
+    long budget_target = target;
+    if (r->max_steps > 0 && target > r->first_step + r->max_steps)
+        target =
+            r->first_step + r->max_steps > steps_done ? r->first_step + r->max_steps : steps_done;
     if (o->decay_steps <= 0)
         sched->end = schedule_end_for_decay_after(sched, steps_done, target);
     if (o->decay_steps <= 0 && sched->end > target)
@@ -530,15 +666,25 @@ static long fix_budget(struct run *r, budget *bud, lr_schedule *sched, long step
     cr_info("budget %s: %.1f ms a step over %d measured steps; %ld steps in all (validation "
             "%.2f s, checkpoint %.2f s each)",
             budget_text, bud->step_s * 1000.0, bud->measured, target, bud->val_s, bud->save_s);
+    if (target < budget_target)
+        cr_info("budget %s: stopping at step %ld, %g epochs of the data at this shape, not the %ld "
+                "steps the budget buys: more would memorise the data (the run ends early)",
+                budget_text, target, budget_ladder[r->rung].epochs_max, budget_target);
     return target;
 }
 
-int train_run(const train_options *o, cr_err *err)
+int train_run(const train_options *given, cr_err *err)
 {
-    double run_started_s = cr_now_s();
     struct run r;
     memset(&r, 0, sizeof r);
-    r.o = o;
+    double run_started_s = r.started_s = cr_now_s();
+    r.opts = *given;
+    const train_options *o = r.o = &r.opts;
+    r.rung = -1;
+    r.shape_given = o->layers || o->channels || o->heads || o->seq_len || o->batch;
+    r.opts.seq_len = o->seq_len ? o->seq_len : DEFAULT_SEQ_LEN;
+    r.opts.batch = o->batch ? o->batch : DEFAULT_BATCH;
+    int opened_seq_len = o->seq_len;
     float *params = NULL, *m = NULL, *v = NULL;
     checkpoint_guard guard = {0};
     int code = data_open(&r.data, o->data_dir, o->val_data == NULL, (uint64_t)o->seq_len + 1, err);
@@ -564,6 +710,8 @@ int train_run(const train_options *o, cr_err *err)
     if (!code)
         code =
             ranks_share_start(&r.cfg, &params, &m, &v, &r.state, &resumed, r.data.total_train, err);
+    if (!code)
+        code = settle_shape(&r, resumed, opened_seq_len, err);
     if (code)
         goto done;
     if (o->seq_len > r.cfg.max_seq_len) {
@@ -601,7 +749,7 @@ int train_run(const train_options *o, cr_err *err)
                                   ? "sequential (the shards in order, by name)"
                                   : "shuffle (seeded random windows, each once an epoch)");
 
-    long start = (long)r.state.step;
+    long start = r.first_step = (long)r.state.step;
     lr_schedule sched;
     int continuing;
     long target = plan_run(&r, resumed, start, &sched, &continuing);
@@ -690,8 +838,11 @@ int train_run(const train_options *o, cr_err *err)
     budget bud;
     int measuring = o->time_ms > 0 && !continuing;
     if (measuring) {
-        budget_begin(&bud, (double)o->time_ms / 1000.0, run_started_s,
-                     o->decay_steps > 0 ? LONG_MAX : schedule_end_free_until(&sched));
+        long free_until = o->decay_steps > 0 ? LONG_MAX : schedule_end_free_until(&sched);
+        /* an epoch ceiling bounds the count: fix it within the first quarter of the ceiling */
+        if (r.max_steps > 0 && free_until - start > r.max_steps / 4)
+            free_until = start + (r.max_steps / 4 > 2 ? r.max_steps / 4 : 2);
+        budget_begin(&bud, (double)o->time_ms / 1000.0, run_started_s, free_until);
         if (bud.measure_until - start < 2) {
             /* no step of this segment may run before its end is known (a resumed cosine past
              * its warmup): time three forward-backward probes that update nothing */

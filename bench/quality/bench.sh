@@ -3,10 +3,12 @@
 # base is curl's examples as Debian ships them (libcurl4-doc: /usr/share/doc/libcurl4/examples,
 # 111 files, 438 KB; no deb-src here, so no `apt-get source`), split by file: every 8th file
 # (sorted by name, from the 4th) is held out and never trained on, the tokenizer included.
-# Ours (`trainer train --time`, its defaults) against PyTorch with nanoGPT's recipe at the old
-# default shape (4 x 192, seq 64, batch 12; torch_train.py), for the same wall clock, one after
-# the other. Both models are llm.c files, so one `trainer eval` gives both held-out losses and
-# one `trainer generate` both sets of samples: QUALITY_SAMPLES (100) from "int main", 200
+# Ours (`trainer train --time`, its defaults: the shape the budget chooses, docs/trainer.md)
+# against PyTorch with nanoGPT's recipe at the old default shape (4 x 192, seq 64, batch 12;
+# torch_train.py), for the same wall clock, one after the other. Both models are llm.c files,
+# so one `trainer eval` gives both held-out losses (each over windows of its own context; ours
+# also over 64-token windows, PyTorch's context) and one `trainer generate` both sets of
+# samples: QUALITY_SAMPLES (100) from "int main", 200
 # tokens each, checked by c_check.py (braces closed, common headers, gcc -fsyntax-only);
 # then the same check on the held-out files' own mains cut to the same length (the ceiling).
 # QUALITY_TIME_S (600) the budget of each side; QUALITY_OURS / QUALITY_GEN extra flags;
@@ -50,8 +52,10 @@ torch=$($PY "$here/torch_train.py" "$work/train_tokens" "$work/torch.bin" "$BUDG
 echo "  $torch"
 
 ours_model=$(ls "$work"/ours/model_*.bin | tail -1)
-loss() { field "$("$TR" eval --model "$1" --data "$work/held_tokens" --json 2>/dev/null)" loss; }
+echo "  ours: $("$TR" info "$ours_model" | sed -n 's/^shape *//p')"
+loss() { field "$("$TR" eval --model "$1" --data "$work/held_tokens" --json ${2:-} 2>/dev/null)" loss; }
 ours_loss=$(loss "$ours_model")
+ours_loss64=$(loss "$ours_model" "--seq-len 64")
 torch_loss=$(loss "$work/torch.bin")
 
 samples() { # model name: SAMPLES from "int main", 200 tokens each, checked
@@ -77,6 +81,7 @@ pct() { $PY -c "print('%.0f%%' % (100.0 * $1 / $2))"; }
 echo
 printf '%-34s %12s %12s\n' "" "ours" "PyTorch"
 printf '%-34s %12s %12s\n' "held-out loss (files never seen)" "$ours_loss" "$torch_loss"
+printf '%-34s %12s %12s\n' "  the same over 64-token windows" "$ours_loss64" "$torch_loss"
 printf '%-34s %12s %12s\n' "valid C of $SAMPLES \"int main\" samples" "$(pct "$ours_valid" "$SAMPLES")" "$(pct "$torch_valid" "$SAMPLES")"
 printf '%-34s %12s\n' "held-out real code, same cut" "$(pct "$real_valid" "$real_count") of $real_count"
 echo "held-out loss, ours / PyTorch: $($PY -c "print('%.3f' % ($ours_loss / $torch_loss))") (load $(load))"

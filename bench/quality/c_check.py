@@ -1,6 +1,8 @@
 """c_check.py — is a piece of generated C valid C? The check of bench/quality/bench.sh.
 
 usage: c_check.py FILE...      -> one line per file "ok|bad FILE", then "valid K of N"
+                                  (each FILE a `trainer generate` output: its last newline
+                                  is generate's own, printed after the sample, not the model's)
        c_check.py --cut N TOKENIZER FILE... -> the real-code ceiling: each FILE from its first
                                   "int main" on, cut to N tokens, then checked the same way
 
@@ -130,7 +132,10 @@ def main():
         names, texts = cut_real(files, tokens, tokenizer)
     else:
         names = args
+        # generate prints a newline after the sample: without it, a sample cut inside its last
+        # line ends inside that line, as the real code's cut does, and that line is dropped
         texts = [open(p, errors="replace").read() for p in args]
+        texts = [t[:-1] if t.endswith("\n") else t for t in texts]
     good = 0
     for name, text in zip(names, texts):
         ok = valid(text)
