@@ -47,8 +47,8 @@ say "demo: serving $SITE on http://127.0.0.1:$port/ (pid $server_pid)"
 "$BIN/orchestrator" -c pipeline.yaml start --foreground >"$WS/.orchestrator.log" 2>&1 &
 orch_pid=$!
 say "demo: orchestrator started on pipeline.yaml (pid $orch_pid, log data/.orchestrator.log)"
-for _ in $(seq 50); do
-    "$BIN/orchestrator" -c pipeline.yaml status >/dev/null 2>&1 && break
+for _ in $(seq 100); do # its "started" line comes once the control socket and dashboard are up
+    grep -q '^orchestrator: started' "$WS/.orchestrator.log" 2>/dev/null && break
     sleep 0.2
 done
 
