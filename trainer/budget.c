@@ -59,8 +59,7 @@ budget_choice budget_choose(double seconds, double first_tokens_per_s, uint64_t 
         double epochs =
             train_tokens > 0 && seconds > 0 ? seconds * tokens_per_s / (double)train_tokens : 0;
         const budget_shape *s = &budget_ladder[i];
-        if (i > 0 && (epochs < s->epochs_min ||
-                      train_tokens < (uint64_t)s->batch * (uint64_t)s->seq_len + 1))
+        if (i > 0 && (epochs < s->epochs_min || !budget_rung_fits(s, train_tokens)))
             break; /* the rungs grow: none above buys more epochs or needs fewer tokens */
         c = (budget_choice){.rung = i, .tokens_per_s = tokens_per_s, .epochs = epochs};
     }
@@ -68,6 +67,11 @@ budget_choice budget_choose(double seconds, double first_tokens_per_s, uint64_t 
     c.max_steps = budget_epoch_steps(s->epochs_max, train_tokens, s->batch, s->seq_len);
     c.capped = c.epochs > s->epochs_max;
     return c;
+}
+
+int budget_rung_fits(const budget_shape *s, uint64_t train_tokens)
+{
+    return train_tokens >= (uint64_t)s->batch * (uint64_t)s->seq_len + 1;
 }
 
 int budget_ladder_find(int layers, int channels, int heads, int seq_len, int batch)

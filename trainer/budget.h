@@ -40,6 +40,8 @@ budget_choice budget_choose(double seconds, double first_tokens_per_s, uint64_t 
                             int vocab);
 /* A new model of that shape and vocabulary (its context: the rung's seq_len). */
 gpt2_config budget_shape_config(const budget_shape *s, int vocab);
+/* Whether train_tokens fill one batch of the rung (batch x seq_len windows of seq_len + 1). */
+int budget_rung_fits(const budget_shape *s, uint64_t train_tokens);
 /* The rung with exactly this shape, or -1. */
 int budget_ladder_find(int layers, int channels, int heads, int seq_len, int batch);
 /* Steps of batch x seq_len tokens that make `epochs` passes over train_tokens (at least 1). */

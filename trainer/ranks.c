@@ -434,8 +434,7 @@ void ranks_adamw(rank_exchange *x, sphere_engine *e, const engine_hparams *hp, f
         engine_adamw(e, hp, lr, t);
         return;
     }
-    engine_adamw_segment(e, hp, lr, t, x->grad_norm, engine_grads(e) + x->begin, x->begin,
-                         x->end);
+    engine_adamw_segment(e, hp, lr, t, x->grad_norm, engine_grads(e) + x->begin, x->begin, x->end);
     double start = MPI_Wtime();
     wait_begin();
     MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, engine_params(e), x->counts, x->displs,

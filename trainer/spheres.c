@@ -4,8 +4,9 @@
  * gradients are added into one sum as they finish, strictly in sphere order 0..11, through a
  * pool of threads + 1 buffers (a worker takes the next sphere only with a free buffer); each
  * fixed 64 Ki-float chunk's sum of squares, after adding the last spheres' buffers to the
- * chunk (left there once every sphere is claimed); AdamW on the same chunks. Node Zero waits at the
- * end of each phase and combines the chunk norms in chunk order. No allocation after engine_new. */
+ * chunk (left there once every sphere is claimed); AdamW on the same chunks. Node Zero waits
+ * at the end of each phase and combines the chunk norms in chunk order. No allocation after
+ * engine_new. */
 #include "spheres.h"
 
 #include <math.h>
@@ -72,7 +73,7 @@ struct sphere_engine {
     sphere_stats stats[SPHERE_COUNT];
     int chunk_count;
     double *chunk_sumsq;
-    int want_norm; /* this step's caller wants the gradient norm (ranks compute their own) */
+    int want_norm;      /* this step's caller wants the gradient norm (ranks compute their own) */
     float *muon_work;   /* engine_use_muon: one workspace per thread; NULL: AdamW everywhere */
     size_t muon_floats; /* of one thread's workspace */
 

@@ -382,7 +382,7 @@ static int probe_first_rung(const struct run *r, int vocab, double *tokens_per_s
     gpt2_config cfg = budget_shape_config(s, vocab);
     size_t window = (size_t)s->batch * (size_t)s->seq_len;
     *tokens_per_s = 0;
-    if (r->data.total_train < window + 1)
+    if (!budget_rung_fits(s, r->data.total_train))
         return CR_OK; /* too little data for one batch: train_run says so */
     sphere_engine *e;
     int code = engine_new(&e, &cfg, s->batch, s->seq_len, r->o->threads, err);
@@ -437,7 +437,7 @@ static int choose_shape(struct run *r, int vocab, cr_err *err)
     const budget_shape *s = &budget_ladder[c.rung];
     char why[256], cap[200] = "";
     const budget_shape *next = c.rung + 1 < budget_ladder_count ? s + 1 : NULL;
-    if (next && r->data.total_train < (uint64_t)next->batch * (uint64_t)next->seq_len + 1)
+    if (next && !budget_rung_fits(next, r->data.total_train))
         snprintf(why, sizeof why, "the next rung needs %d tokens for one batch",
                  next->batch * next->seq_len + 1);
     else if (next)
